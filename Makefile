@@ -1,0 +1,82 @@
+# firstcome: build, run, test and benchmark. `make run` and `make test` are the two commands.
+SHELL := /bin/bash
+PKGS := fcgi libmariadb hiredis rdkafka jansson libsodium libjwt libcurl libctemplate
+CC ?= cc
+CXX ?= g++
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wformat=2 -Wcast-qual -Wundef -Wvla -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread -Iapp $(WARN)
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=gnu++17 -Iapp -Wall -Wextra -Wshadow -Werror
+PKG_CFLAGS = $(shell pkg-config --cflags $(filter-out fcgi,$(PKGS)) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(filter-out fcgi,$(PKGS)) 2>/dev/null) -lfcgi -lm -lpthread
+
+SRC := $(sort $(wildcard app/core/*.c app/http/*.c app/store/*.c app/domain/*.c app/web/*.c app/workers/*.c app/tools/*.c))
+CXXSRC := $(wildcard app/view/*.cc)
+OBJ := $(SRC:%.c=build/%.o) $(CXXSRC:%.cc=build/%.o)
+MAIN := build/app/main.o
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+.PHONY: all deps run stop status test unit e2e bench load clean format
+all: bin/firstcome
+
+deps:
+	@./scripts/deps.sh
+
+bin/firstcome: $(OBJ) $(MAIN)
+	@mkdir -p bin
+	@echo '  LINK  $@'
+	@$(CXX) -o $@ $^ $(PKG_LIBS)
+
+build/%.o: %.c $(wildcard app/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CC    $<'
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/%.o: %.cc $(wildcard app/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CXX   $<'
+	@$(CXX) $(CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# Unit tests: the same sources, rebuilt with AddressSanitizer and UBSan.
+ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+build/asan/%.o: %.c $(wildcard app/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CC    $< (asan)'
+	@$(CC) $(CFLAGS) -O1 $(ASAN) $(PKG_CFLAGS) -c -o $@ $<
+build/asan/%.o: %.cc $(wildcard app/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CXX   $< (asan)'
+	@$(CXX) $(CXXFLAGS) -O1 $(ASAN) $(PKG_CFLAGS) -c -o $@ $<
+bin/unit-tests: $(OBJ:build/%=build/asan/%) $(UNIT_SRC:%.c=build/asan/%.o)
+	@mkdir -p bin
+	@echo '  LINK  $@'
+	@$(CXX) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+unit: deps bin/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 ./bin/unit-tests --jobs 2
+
+run: deps bin/firstcome
+	@./scripts/stack.sh start
+
+stop:
+	@./scripts/stack.sh stop
+
+status:
+	@./scripts/stack.sh status
+
+test: deps bin/firstcome bin/unit-tests
+	@./scripts/test.sh
+
+bench: deps bin/firstcome
+	@./scripts/bench.sh
+
+load: deps bin/firstcome
+	@./scripts/load.sh
+
+format:
+	clang-format -i $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC)
+
+clean:
+	rm -rf build bin

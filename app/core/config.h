@@ -1,0 +1,40 @@
+/* config.h - every setting, read once from the environment with defaults derived from STATE_DIR. */
+#ifndef FC_CONFIG_H
+#define FC_CONFIG_H
+#include <stddef.h>
+
+/* All strings are owned by the process (allocated once in config_load, never freed). */
+struct config {
+    const char *state_dir;     /* absolute */
+    const char *app_root;      /* where templates/, static/, sql/, app/lua/ live */
+    int http_port;
+    const char *base_url;
+    const char *fcgi_listen;   /* unix socket path, or ":port" / "host:port" */
+    int web_workers;
+    const char *mysql_socket, *mysql_host;
+    int mysql_port;
+    const char *mysql_user, *mysql_password, *mysql_database;
+    const char *redis_url;
+    const char *kafka_brokers; /* resolved: the devbroker's address when KAFKA_BROKERS is empty */
+    const char *mail_url;
+    const char *jwt_secret;
+    const char *coupon_issue_mode;
+    int coupon_quantity_cap;
+    int reservation_ttl, ship_after, deliver_after, return_window;
+    double payment_failure_rate;
+    int rate_limits;           /* RATE_LIMITS=on|off */
+    long max_body;
+    int order_workers, shipment_workers, notify_workers;
+    const char *log_level;
+};
+
+extern struct config cfg;
+
+/* Reads the environment. Returns 0, or -1 with a message in err. */
+int config_load(char *err, size_t errlen);
+/* Writes "KEY=value" lines of every resolved setting (secrets included: the file is 0600). */
+int config_write_env(const char *path, char *err, size_t errlen);
+/* Prints the settings table (name, value, meaning) without secrets, for `firstcome config`. */
+void config_print(void);
+
+#endif

@@ -1,0 +1,121 @@
+/* metrics.c - request counters and latency histograms shared by all web workers (shared memory). */
+#include "core/metrics.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static const int status_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 402, 403, 404,
+                                   405, 409, 410, 413, 415, 422, 429, 500, 502, 503, 0};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct route_stats {
+    uint64_t by_status[NSTATUS];
+    uint64_t le[NBUCKETS]; /* cumulative at render time, per-bucket when recorded */
+    uint64_t count, sum_us;
+};
+
+struct shm {
+    uint64_t worker_restarts;
+    struct route_stats routes[METRICS_MAX_ROUTES];
+};
+
+static struct shm *shm;
+static const char *const *route_names;
+static int nroutes;
+
+int metrics_init(const char *const *names, int n)
+{
+    shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shm == MAP_FAILED) {
+        shm = NULL;
+        return -1;
+    }
+    route_names = names;
+    nroutes = n < METRICS_MAX_ROUTES - 1 ? n : METRICS_MAX_ROUTES - 1;
+    return 0;
+}
+
+void metrics_record(int route_id, int status, double seconds)
+{
+    if (!shm)
+        return;
+    if (route_id < 0 || route_id >= nroutes)
+        route_id = METRICS_MAX_ROUTES - 1;
+    struct route_stats *s = &shm->routes[route_id];
+    size_t si = NSTATUS - 1;
+    for (size_t i = 0; i + 1 < NSTATUS; i++)
+        if (status_codes[i] == status)
+            si = i;
+    __atomic_add_fetch(&s->by_status[si], 1, __ATOMIC_RELAXED);
+    for (size_t b = 0; b < NBUCKETS; b++)
+        if (seconds <= buckets[b]) {
+            __atomic_add_fetch(&s->le[b], 1, __ATOMIC_RELAXED);
+            break;
+        }
+    __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->sum_us, (uint64_t)(seconds * 1e6), __ATOMIC_RELAXED);
+}
+
+void metrics_worker_restarted(void)
+{
+    if (shm)
+        __atomic_add_fetch(&shm->worker_restarts, 1, __ATOMIC_RELAXED);
+}
+
+static const char *route_label(int i)
+{
+    return i == METRICS_MAX_ROUTES - 1 ? "unmatched" : route_names[i];
+}
+
+void metrics_render(struct strbuf *out)
+{
+    if (!shm)
+        return;
+    sb_adds(out, "# HELP firstcome_http_requests_total Requests answered, by route and status.\n"
+                 "# TYPE firstcome_http_requests_total counter\n");
+    for (int i = 0; i < METRICS_MAX_ROUTES; i++) {
+        if (i >= nroutes && i != METRICS_MAX_ROUTES - 1)
+            continue;
+        struct route_stats *s = &shm->routes[i];
+        for (size_t k = 0; k < NSTATUS; k++) {
+            uint64_t v = __atomic_load_n(&s->by_status[k], __ATOMIC_RELAXED);
+            if (!v)
+                continue;
+            if (status_codes[k])
+                sb_printf(out, "firstcome_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                          route_label(i), status_codes[k], (unsigned long long)v);
+            else
+                sb_printf(out, "firstcome_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                          route_label(i), (unsigned long long)v);
+        }
+    }
+    sb_adds(out, "# HELP firstcome_http_request_duration_seconds Time from accept to response.\n"
+                 "# TYPE firstcome_http_request_duration_seconds histogram\n");
+    for (int i = 0; i < METRICS_MAX_ROUTES; i++) {
+        if (i >= nroutes && i != METRICS_MAX_ROUTES - 1)
+            continue;
+        struct route_stats *s = &shm->routes[i];
+        uint64_t count = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+        if (!count)
+            continue;
+        uint64_t cum = 0;
+        for (size_t b = 0; b < NBUCKETS; b++) {
+            cum += __atomic_load_n(&s->le[b], __ATOMIC_RELAXED);
+            sb_printf(out, "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                      route_label(i), buckets[b], (unsigned long long)cum);
+        }
+        sb_printf(out, "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                  route_label(i), (unsigned long long)count);
+        sb_printf(out, "firstcome_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                  route_label(i), (double)__atomic_load_n(&s->sum_us, __ATOMIC_RELAXED) / 1e6);
+        sb_printf(out, "firstcome_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                  route_label(i), (unsigned long long)count);
+    }
+    sb_printf(out, "# HELP firstcome_worker_restarts_total Web workers replaced after they died.\n"
+                   "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
+              (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
+}

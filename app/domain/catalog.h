@@ -1,0 +1,44 @@
+/* catalog.h - products: search, filters, sorting and paging; live stock from Redis. */
+#ifndef FC_CATALOG_H
+#define FC_CATALOG_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "http/request.h"
+#include "store/db.h"
+
+#define CATALOG_MAX_PER_PAGE 100
+#define CATALOG_DEFAULT_PER_PAGE 20
+
+struct catalog_query {
+    const char *q;        /* substring of the name, or NULL */
+    const char *category; /* exact, or NULL */
+    long long min_price, max_price; /* -1 when absent */
+    bool in_stock;
+    const char *sort;     /* newest | price_asc | price_desc | popular */
+    long long page, per_page;
+};
+
+/* Validates and clamps the list parameters. Returns 0, or -1 with an error code and message
+ * (every problem here is a 422 invalid_parameter). Out-of-range paging is clamped, not refused. */
+int catalog_parse_query(const struct kvlist *params, struct catalog_query *q, char *msg,
+                        size_t msglen);
+
+/* Builds the list and count statements; every value is a bound parameter, the sort is one of
+ * four fixed clauses. params must hold at least 8 entries. Exposed for unit tests. */
+void catalog_build_sql(struct arena *a, const struct catalog_query *q, char **list_sql,
+                       char **count_sql, struct db_param *params, int *nparams);
+
+/* {"items":[...],"page","per_page","total"}, or NULL when a store failed. */
+json_t *catalog_list(struct arena *a, const struct catalog_query *q);
+/* One product, or NULL (see *found: 0 no such product, -1 store failure). */
+json_t *catalog_get(struct arena *a, long long id, int *found);
+/* Sets stock_remaining on each product from Redis, rebuilding missing counters from MySQL. */
+int catalog_fill_stock(struct arena *a, json_t *products);
+/* Makes every product's Redis counter exist (SET NX from MySQL). Returns how many were set. */
+int catalog_rebuild_stock(void);
+/* The categories that have products, for filters. */
+json_t *catalog_categories(void);
+
+#endif

@@ -1,0 +1,218 @@
+/* fcgi_server.c - prefork FastCGI server on libfcgi's fcgiapp: socket, workers, request loop. */
+#include "http/fcgi_server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/supervisor.h"
+#include "core/text.h"
+
+static int listen_fd = -1;
+static long body_cap;
+static const struct fcgi_app *the_app;
+
+/* A socket file left by a dead server is removed; a live one means another server owns it. */
+static int open_unix_socket(const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
+                 sizeof(sa.sun_path) - 1, path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        close(probe);
+        snprintf(err, errlen, "another server is already listening on %s", path);
+        return -1;
+    }
+    if (probe >= 0)
+        close(probe);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+        snprintf(err, errlen, "listen on %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    /* nginx's workers may run as another user. */
+    chmod(path, 0666);
+    return fd;
+}
+
+static int open_listener(const char *listen, char *err, size_t errlen)
+{
+    if (listen[0] == '/' || listen[0] == '.')
+        return open_unix_socket(listen, err, errlen);
+    int fd = FCGX_OpenSocket(listen, 1024);
+    if (fd < 0)
+        snprintf(err, errlen, "listen on %s failed", listen);
+    return fd;
+}
+
+static const char *param(FCGX_Request *fr, const char *name)
+{
+    const char *v = FCGX_GetParam(name, fr->envp);
+    return v ? v : "";
+}
+
+/* Reads exactly CONTENT_LENGTH bytes. Returns 0, or an HTTP status to answer with. */
+static int read_body(FCGX_Request *fr, struct request *r)
+{
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    long long n = 0;
+    if (cl && *cl && !parse_int64(cl, 0, (long long)1 << 40, &n))
+        return 400;
+    if (n == 0)
+        return 0;
+    if (n > body_cap)
+        return 413;
+    char *buf = arena_alloc(r->a, (size_t)n + 1);
+    long long got = 0;
+    while (got < n) {
+        int k = FCGX_GetStr(buf + got, (int)(n - got), fr->in);
+        if (k <= 0)
+            break;
+        got += k;
+    }
+    if (got != n)
+        return 400;
+    buf[n] = '\0';
+    r->body = buf;
+    r->body_len = (size_t)n;
+    return 0;
+}
+
+static void write_response(FCGX_Request *fr, struct request *r, bool head)
+{
+    FCGX_FPrintF(fr->out, "Status: %d %s\r\n", r->status, http_reason(r->status));
+    if (r->out_type)
+        FCGX_FPrintF(fr->out, "Content-Type: %s\r\n", r->out_type);
+    if (r->status != 204 && r->status != 304)
+        FCGX_FPrintF(fr->out, "Content-Length: %zu\r\n", r->out.len);
+    FCGX_PutStr(r->out_headers.s, (int)r->out_headers.len, fr->out);
+    FCGX_PutStr("\r\n", 2, fr->out);
+    if (!head && r->status != 204 && r->status != 304)
+        FCGX_PutStr(r->out.s, (int)r->out.len, fr->out);
+}
+
+static void serve(FCGX_Request *fr, struct arena *a)
+{
+    double t0 = now_seconds();
+    struct request r;
+    req_init(&r, a);
+    r.method = param(fr, "REQUEST_METHOD");
+    r.query_string = param(fr, "QUERY_STRING");
+    r.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    r.remote_addr = param(fr, "REMOTE_ADDR");
+    r.cookie_header = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+    r.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    /* DOCUMENT_URI is the decoded path without the query string. */
+    r.path = param(fr, "DOCUMENT_URI");
+    if (!*r.path)
+        r.path = param(fr, "SCRIPT_NAME");
+    r.html = strncmp(r.path, "/api/", 5) != 0;
+
+    int bad = read_body(fr, &r);
+    if (bad == 413)
+        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", body_cap);
+    else if (bad)
+        resp_error(&r, 400, "bad_body", "the request body does not match its Content-Length");
+    else if (!utf8_valid(r.path, strlen(r.path)))
+        resp_error(&r, 400, "bad_path", "the path is not valid UTF-8");
+    else if (kv_parse_urlencoded(a, r.query_string, strlen(r.query_string), &r.query) < 0)
+        resp_error(&r, 400, "bad_query", "the query string has a malformed escape or is not UTF-8");
+    else
+        the_app->handle(&r);
+
+    write_response(fr, &r, strcmp(r.method, "HEAD") == 0);
+    FCGX_Finish_r(fr);
+    metrics_record(r.route_id, r.status, now_seconds() - t0);
+}
+
+static void on_term(void)
+{
+    FCGX_ShutdownPending();
+}
+
+static int worker_main(int slot, void *arg)
+{
+    (void)arg;
+    char err[512] = "";
+    log_set_role("web");
+    sv_child_signals(on_term);
+    if (the_app->worker_init && the_app->worker_init(err, sizeof(err)) != 0) {
+        log_error("worker %d: init failed: %s", slot, err);
+        sleep(1); /* the supervisor's backoff grows while the stores are down */
+        return 1;
+    }
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    struct arena a;
+    arena_init(&a, 64 * 1024);
+    while (!sv_stopping) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (sv_stopping || errno == EINTR)
+                continue;
+            log_error("accept failed: %s", strerror(errno));
+            break;
+        }
+        json_use_arena(&a);
+        serve(&fr, &a);
+        json_use_arena(NULL);
+        arena_reset(&a);
+        if (the_app->after_request)
+            the_app->after_request();
+    }
+    if (the_app->worker_exit)
+        the_app->worker_exit();
+    arena_free(&a);
+    return 0;
+}
+
+static void on_crash(const char *name)
+{
+    (void)name;
+    metrics_worker_restarted();
+}
+
+int fcgi_server_run(const char *listen, int workers, long max_body, const struct fcgi_app *app)
+{
+    char err[512];
+    the_app = app;
+    body_cap = max_body;
+    FCGX_Init();
+    listen_fd = open_listener(listen, err, sizeof(err));
+    if (listen_fd < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    struct sv_child *cs = calloc((size_t)workers, sizeof(*cs));
+    for (int i = 0; i < workers; i++) {
+        cs[i].name = "web";
+        cs[i].run = worker_main;
+        cs[i].slot = i;
+    }
+    struct sv_hooks hooks = {.on_reload = app->reload, .on_crash = on_crash, .grace_seconds = 10};
+    log_info("listening on %s with %d workers", listen, workers);
+    int rc = supervisor_run(cs, workers, &hooks);
+    close(listen_fd);
+    if (listen[0] == '/' || listen[0] == '.')
+        unlink(listen);
+    free(cs);
+    log_info("stopped");
+    return rc;
+}

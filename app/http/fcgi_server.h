@@ -1,0 +1,24 @@
+/* fcgi_server.h - prefork FastCGI server on libfcgi's fcgiapp: socket, workers, request loop. */
+#ifndef FC_FCGI_SERVER_H
+#define FC_FCGI_SERVER_H
+#include <stddef.h>
+
+#include "http/request.h"
+
+struct fcgi_app {
+    /* In each worker after fork: open store handles. Non-zero return ends the worker. */
+    int (*worker_init)(char *err, size_t errlen);
+    /* Routes and answers one request; must set a response. */
+    void (*handle)(struct request *r);
+    /* After the response is flushed (e.g. serve Kafka delivery reports). */
+    void (*after_request)(void);
+    void (*worker_exit)(void);
+    /* In the master on SIGHUP, before workers are replaced (e.g. reload templates). */
+    void (*reload)(void);
+};
+
+/* Opens `listen` (a unix socket path, replacing a stale one, or host:port), forks `workers`
+ * workers and supervises them until SIGTERM. Returns the process exit code. */
+int fcgi_server_run(const char *listen, int workers, long max_body, const struct fcgi_app *app);
+
+#endif

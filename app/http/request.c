@@ -1,0 +1,240 @@
+/* request.c - one HTTP request as the handlers see it, and the response they build. */
+#include "http/request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "view/view.h"
+#include "web/app.h"
+
+void req_init(struct request *r, struct arena *a)
+{
+    memset(r, 0, sizeof(*r));
+    r->a = a;
+    r->status = 200;
+    r->route_id = -1;
+    sb_init(&r->out_headers, a, 256);
+    sb_init(&r->out, a, 4096);
+}
+
+int kv_parse_urlencoded(struct arena *a, const char *s, size_t n, struct kvlist *out)
+{
+    out->items = NULL;
+    out->n = 0;
+    if (!s || n == 0)
+        return 0;
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++)
+        cap += s[i] == '&';
+    out->items = arena_alloc(a, cap * sizeof(struct kv));
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pe = amp ? amp : end;
+        if (pe > p) {
+            const char *eq = memchr(p, '=', (size_t)(pe - p));
+            const char *ke = eq ? eq : pe;
+            char *k = url_decode(a, p, (size_t)(ke - p));
+            char *v = eq ? url_decode(a, eq + 1, (size_t)(pe - eq - 1)) : arena_strdup(a, "");
+            if (!k || !v || !utf8_valid(k, strlen(k)) || !utf8_valid(v, strlen(v)))
+                return -1;
+            out->items[out->n].key = k;
+            out->items[out->n].val = v;
+            out->n++;
+        }
+        p = pe + 1;
+    }
+    return 0;
+}
+
+const char *kv_get(const struct kvlist *l, const char *key)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        if (strcmp(l->items[i].key, key) == 0)
+            return l->items[i].val;
+    return NULL;
+}
+
+const char *req_query(struct request *r, const char *key)
+{
+    return kv_get(&r->query, key);
+}
+
+static bool content_type_is(const struct request *r, const char *type)
+{
+    size_t n = strlen(type);
+    return r->content_type && strncasecmp(r->content_type, type, n) == 0 &&
+           (r->content_type[n] == '\0' || r->content_type[n] == ';' || r->content_type[n] == ' ');
+}
+
+const char *req_form(struct request *r, const char *key)
+{
+    if (!r->form) {
+        r->form = arena_calloc(r->a, sizeof(*r->form));
+        if (content_type_is(r, "application/x-www-form-urlencoded") &&
+            kv_parse_urlencoded(r->a, r->body, r->body_len, r->form) < 0)
+            r->form->n = 0;
+    }
+    return kv_get(r->form, key);
+}
+
+json_t *req_json(struct request *r)
+{
+    if (r->json)
+        return r->json;
+    if (r->body_len == 0) {
+        resp_error(r, 400, "invalid_json", "the request body is empty; send a JSON object");
+        return NULL;
+    }
+    if (r->content_type && !content_type_is(r, "application/json")) {
+        resp_error(r, 415, "unsupported_media_type", "send the body as application/json");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!j) {
+        resp_error(r, 400, "invalid_json", "the body is not valid JSON: %s (at byte %d)", e.text,
+                   e.position);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        resp_error(r, 400, "invalid_json", "the body must be a JSON object");
+        return NULL;
+    }
+    r->json = j;
+    return j;
+}
+
+const char *req_cookie(struct request *r, const char *name)
+{
+    const char *p = r->cookie_header;
+    size_t n = strlen(name);
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=')
+            return arena_strndup(r->a, p + n + 1, (size_t)(end - p - (ptrdiff_t)n - 1));
+        p = end;
+    }
+    return NULL;
+}
+
+long long req_param_id(struct request *r, int idx)
+{
+    long long v;
+    if (idx >= r->nparams || !parse_int64(r->params[idx], 1, 9007199254740991LL, &v))
+        return -1;
+    return v;
+}
+
+void resp_header(struct request *r, const char *name, const char *value)
+{
+    sb_printf(&r->out_headers, "%s: %s\r\n", name, value);
+}
+
+static void resp_reset_body(struct request *r)
+{
+    r->out.len = 0;
+    r->out.s[0] = '\0';
+}
+
+void resp_json(struct request *r, int status, json_t *body)
+{
+    r->status = status;
+    r->out_type = "application/json";
+    resp_reset_body(r);
+    size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    char *s = arena_alloc(r->a, n + 1);
+    json_dumpb(body, s, n, JSON_COMPACT);
+    sb_add(&r->out, s, n);
+}
+
+void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (r->html) {
+        json_t *d = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "reason",
+                              http_reason(status), "code", code, "message", msg);
+        resp_page(r, status, "error.tpl", http_reason(status), d);
+        return;
+    }
+    resp_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+}
+
+void resp_text(struct request *r, int status, const char *type, const char *text)
+{
+    r->status = status;
+    r->out_type = type;
+    resp_reset_body(r);
+    sb_adds(&r->out, text);
+}
+
+void resp_redirect(struct request *r, const char *location)
+{
+    r->status = 303;
+    r->out_type = "text/plain; charset=utf-8";
+    resp_header(r, "Location", location);
+    resp_reset_body(r);
+}
+
+void resp_no_content(struct request *r)
+{
+    r->status = 204;
+    r->out_type = NULL;
+    resp_reset_body(r);
+}
+
+
+void resp_page(struct request *r, int status, const char *page, const char *title, json_t *data)
+{
+    r->status = status;
+    r->out_type = "text/html; charset=utf-8";
+    resp_reset_body(r);
+    if (view_render_page(page, web_layout_data(r, title), data, &r->out) < 0) {
+        log_error("render %s failed", page);
+        r->status = 500;
+        r->out_type = "text/plain; charset=utf-8";
+        resp_reset_body(r);
+        sb_adds(&r->out, "The page could not be rendered.\n");
+    }
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}

@@ -1,0 +1,72 @@
+/* request.h - one HTTP request as the handlers see it, and the response they build. */
+#ifndef FC_REQUEST_H
+#define FC_REQUEST_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/strbuf.h"
+
+struct kv {
+    const char *key, *val;
+};
+struct kvlist {
+    struct kv *items;
+    size_t n;
+};
+
+#define REQ_MAX_PARAMS 4
+
+/* Everything here lives in the request's arena and dies with it. */
+struct request {
+    struct arena *a;
+    const char *method, *path, *query_string, *content_type, *remote_addr, *cookie_header,
+        *authorization;
+    const char *body;
+    size_t body_len;
+    const char *params[REQ_MAX_PARAMS];
+    int nparams;
+    int route_id;
+    bool html;              /* a page route: errors render as pages, not JSON */
+    struct kvlist query;    /* parsed before dispatch */
+    struct kvlist *form;    /* parsed on first use */
+    json_t *json;           /* parsed on first use */
+    void *user;             /* set by authentication (accounts) */
+
+    int status;
+    const char *out_type;
+    struct strbuf out_headers; /* "Name: value\r\n" lines */
+    struct strbuf out;
+};
+
+void req_init(struct request *r, struct arena *a);
+
+/* Parses an application/x-www-form-urlencoded string. Returns -1 on a malformed escape or
+ * bytes that are not UTF-8. */
+int kv_parse_urlencoded(struct arena *a, const char *s, size_t n, struct kvlist *out);
+const char *kv_get(const struct kvlist *l, const char *key);
+
+const char *req_query(struct request *r, const char *key);
+/* Form field from an urlencoded body; NULL when absent or the body is not a form. */
+const char *req_form(struct request *r, const char *key);
+/* The JSON body as an object; on failure the 400/415 response is already set and NULL returned. */
+json_t *req_json(struct request *r);
+const char *req_cookie(struct request *r, const char *name);
+/* Path parameter idx as a positive id; -1 when not one (callers answer 404). */
+long long req_param_id(struct request *r, int idx);
+
+void resp_header(struct request *r, const char *name, const char *value);
+void resp_json(struct request *r, int status, json_t *body);
+/* The DESIGN.md error shape for the API, an error page for page routes. */
+void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void resp_text(struct request *r, int status, const char *type, const char *text);
+void resp_redirect(struct request *r, const char *location);
+void resp_no_content(struct request *r);
+/* Renders page (in the layout) with data; a render failure becomes a 500 page. */
+void resp_page(struct request *r, int status, const char *page, const char *title, json_t *data);
+
+const char *http_reason(int status);
+
+#endif

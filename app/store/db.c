@@ -1,0 +1,451 @@
+/* db.c - the worker's one MariaDB/MySQL connection: prepared statements, cached, rows as JSON. */
+#include "store/db.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+#define STMT_CACHE 512
+
+struct cached_stmt {
+    char *sql;
+    MYSQL_STMT *stmt;
+};
+
+static MYSQL *conn;
+static struct cached_stmt cache[STMT_CACHE];
+static bool in_tx;
+static long long last_insert;
+static unsigned last_errno;
+static char last_error[512];
+
+static void set_error(unsigned no, const char *msg)
+{
+    last_errno = no;
+    snprintf(last_error, sizeof(last_error), "%s", msg ? msg : "");
+}
+
+unsigned db_errno(void)
+{
+    return last_errno;
+}
+
+const char *db_error(void)
+{
+    return last_error;
+}
+
+static void cache_clear(void)
+{
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (cache[i].stmt)
+            mysql_stmt_close(cache[i].stmt);
+        free(cache[i].sql);
+        cache[i].stmt = NULL;
+        cache[i].sql = NULL;
+    }
+}
+
+int db_connect(char *err, size_t errlen)
+{
+    if (conn)
+        db_close();
+    conn = mysql_init(NULL);
+    unsigned timeout = 3, rw_timeout = 30;
+    mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+    mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+    mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    const char *sock = cfg.mysql_socket && cfg.mysql_socket[0] ? cfg.mysql_socket : NULL;
+    const char *host = sock ? "localhost" : cfg.mysql_host;
+    if (!mysql_real_connect(conn, host, cfg.mysql_user, cfg.mysql_password, cfg.mysql_database,
+                            (unsigned)cfg.mysql_port, sock, 0)) {
+        snprintf(err, errlen, "mysql connect (%s): %s", sock ? sock : cfg.mysql_host,
+                 mysql_error(conn));
+        mysql_close(conn);
+        conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void db_close(void)
+{
+    cache_clear();
+    if (conn)
+        mysql_close(conn);
+    conn = NULL;
+    in_tx = false;
+}
+
+int db_ping(void)
+{
+    if (!conn) {
+        char err[256];
+        if (db_connect(err, sizeof(err)) < 0)
+            return -1;
+    }
+    return mysql_ping(conn) == 0 ? 0 : -1;
+}
+
+static unsigned long hash(const char *s)
+{
+    unsigned long h = 1469598103934665603UL;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211UL;
+    return h;
+}
+
+/* Cached by SQL text, so the query builder's few shapes are prepared once each. */
+static MYSQL_STMT *stmt_get(const char *sql)
+{
+    unsigned long h = hash(sql);
+    int free_slot = -1;
+    for (int k = 0; k < 8; k++) {
+        int i = (int)((h + (unsigned long)k) % STMT_CACHE);
+        if (cache[i].sql && strcmp(cache[i].sql, sql) == 0)
+            return cache[i].stmt;
+        if (!cache[i].sql && free_slot < 0)
+            free_slot = i;
+    }
+    MYSQL_STMT *st = mysql_stmt_init(conn);
+    if (!st) {
+        set_error(mysql_errno(conn), mysql_error(conn));
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    bool update_max = true;
+    mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (free_slot >= 0) {
+        cache[free_slot].sql = strdup(sql);
+        cache[free_slot].stmt = st;
+    }
+    return st;
+}
+
+static bool connection_lost(unsigned no)
+{
+    return no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == CR_CONNECTION_ERROR ||
+           no == CR_SERVER_LOST_EXTENDED || no == 1927 /* ER_CONNECTION_KILLED */ ||
+           no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */;
+}
+
+struct params {
+    MYSQL_BIND bind[DB_MAX_PARAMS];
+    unsigned long lens[DB_MAX_PARAMS];
+    my_bool nulls[DB_MAX_PARAMS];
+    struct db_param vals[DB_MAX_PARAMS];
+    int n;
+};
+
+/* Turns the variadic form (a type letter per argument) into a parameter array. */
+static int collect(struct db_param *out, const char *types, va_list ap)
+{
+    int n = 0;
+    for (; types && types[n]; n++) {
+        if (n >= DB_MAX_PARAMS)
+            return -1;
+        out[n].type = types[n];
+        switch (types[n]) {
+        case 'i': out[n].i = va_arg(ap, long long); break;
+        case 'd': out[n].d = va_arg(ap, double); break;
+        case 's': out[n].s = va_arg(ap, const char *); break;
+        default: return -1;
+        }
+    }
+    return n;
+}
+
+static int bind_params(struct params *p, const struct db_param *in, int n)
+{
+    memset(p, 0, sizeof(*p));
+    if (n > DB_MAX_PARAMS)
+        return -1;
+    p->n = n;
+    for (int i = 0; i < n; i++) {
+        MYSQL_BIND *b = &p->bind[i];
+        p->vals[i] = in[i];
+        switch (in[i].type) {
+        case 'i':
+            b->buffer_type = MYSQL_TYPE_LONGLONG;
+            b->buffer = &p->vals[i].i;
+            break;
+        case 'd':
+            b->buffer_type = MYSQL_TYPE_DOUBLE;
+            b->buffer = &p->vals[i].d;
+            break;
+        case 's':
+            b->buffer_type = MYSQL_TYPE_STRING;
+            if (!in[i].s) {
+                p->nulls[i] = true;
+                b->is_null = &p->nulls[i];
+            } else {
+                b->buffer = (void *)(uintptr_t)in[i].s;
+                p->lens[i] = strlen(in[i].s);
+                b->buffer_length = p->lens[i];
+                b->length = &p->lens[i];
+            }
+            break;
+        default:
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static json_t *column_value(const MYSQL_FIELD *f, const char *s, unsigned long len)
+{
+    switch (f->type) {
+    case MYSQL_TYPE_TINY:
+        if (f->length == 1)
+            return json_boolean(s[0] != '0');
+        /* fall through */
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_YEAR:
+        return json_integer(strtoll(s, NULL, 10));
+    case MYSQL_TYPE_DECIMAL:
+    case MYSQL_TYPE_NEWDECIMAL:
+        if (!memchr(s, '.', len))
+            return json_integer(strtoll(s, NULL, 10));
+        return json_real(strtod(s, NULL));
+    case MYSQL_TYPE_FLOAT:
+    case MYSQL_TYPE_DOUBLE:
+        return json_real(strtod(s, NULL));
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_TIMESTAMP:
+        if (len >= 19) {
+            char iso[21];
+            memcpy(iso, s, 10);
+            iso[10] = 'T';
+            memcpy(iso + 11, s + 11, 8);
+            iso[19] = 'Z';
+            iso[20] = '\0';
+            return json_string(iso);
+        }
+        return json_stringn(s, len);
+    default: {
+        json_t *v = json_stringn(s, len);
+        return v ? v : json_null(); /* bytes that are not UTF-8 never reach a response */
+    }
+    }
+}
+
+static json_t *fetch_rows(MYSQL_STMT *st, MYSQL_RES *meta)
+{
+    if (mysql_stmt_store_result(st) != 0) {
+        set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
+        return NULL;
+    }
+    unsigned ncols = mysql_num_fields(meta);
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    MYSQL_BIND *out = calloc(ncols, sizeof(*out));
+    unsigned long *lens = calloc(ncols, sizeof(*lens));
+    my_bool *nulls = calloc(ncols, sizeof(*nulls));
+    char **bufs = calloc(ncols, sizeof(*bufs));
+    json_t *rows = json_array();
+    for (unsigned c = 0; c < ncols; c++) {
+        unsigned long cap = fields[c].max_length + 1;
+        bufs[c] = malloc(cap < 64 ? 64 : cap);
+        out[c].buffer_type = MYSQL_TYPE_STRING;
+        out[c].buffer = bufs[c];
+        out[c].buffer_length = cap < 64 ? 64 : cap;
+        out[c].length = &lens[c];
+        out[c].is_null = &nulls[c];
+    }
+    if (mysql_stmt_bind_result(st, out) != 0) {
+        set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
+        rows = NULL;
+        goto out_free;
+    }
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+        json_t *row = json_object();
+        for (unsigned c = 0; c < ncols; c++) {
+            json_t *v;
+            if (nulls[c]) {
+                v = json_null();
+            } else {
+                bufs[c][lens[c] < out[c].buffer_length ? lens[c] : out[c].buffer_length - 1] = '\0';
+                v = column_value(&fields[c], bufs[c], lens[c]);
+            }
+            json_object_set_new(row, fields[c].name, v);
+        }
+        json_array_append_new(rows, row);
+    }
+    if (rc == 1) {
+        set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
+        rows = NULL;
+    }
+out_free:
+    mysql_stmt_free_result(st);
+    for (unsigned c = 0; c < ncols; c++)
+        free(bufs[c]);
+    free(bufs);
+    free(nulls);
+    free(lens);
+    free(out);
+    return rows;
+}
+
+/* Prepares (cached), binds and executes. On a lost connection outside a transaction it
+ * reconnects and tries once more. Returns the statement, or NULL with the error set. */
+static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
+{
+    struct params p;
+    if (n < 0 || bind_params(&p, in, n) < 0) {
+        set_error(0, "too many or unknown parameter types");
+        return NULL;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char err[256];
+        if (!conn && db_connect(err, sizeof(err)) < 0) {
+            set_error(CR_CONNECTION_ERROR, err);
+            break;
+        }
+        MYSQL_STMT *st = stmt_get(sql);
+        if (st && (unsigned long)n != mysql_stmt_param_count(st)) {
+            set_error(0, "parameter count does not match the statement");
+            break;
+        }
+        if (st && mysql_stmt_bind_param(st, p.bind) == 0 && mysql_stmt_execute(st) == 0)
+            return st;
+        if (st)
+            set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
+        if (!connection_lost(last_errno))
+            break;
+        bool was_in_tx = in_tx;
+        log_warn("mysql connection lost (%s); reconnecting", last_error);
+        db_close();
+        if (was_in_tx)
+            break; /* the transaction is gone; the caller must fail this request */
+    }
+    log_error("sql failed (%u %s): %.200s", last_errno, last_error, sql);
+    return NULL;
+}
+
+static MYSQL_STMT *run_va(const char *sql, const char *types, va_list ap)
+{
+    struct db_param ps[DB_MAX_PARAMS];
+    return run(sql, ps, collect(ps, types, ap));
+}
+
+json_t *db_query_p(const char *sql, const struct db_param *params, int n)
+{
+    MYSQL_STMT *st = run(sql, params, n);
+    if (!st)
+        return NULL;
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (!meta)
+        return json_array();
+    json_t *rows = fetch_rows(st, meta);
+    mysql_free_result(meta);
+    return rows;
+}
+
+json_t *db_query(const char *sql, const char *types, ...)
+{
+    struct db_param ps[DB_MAX_PARAMS];
+    va_list ap;
+    va_start(ap, types);
+    int n = collect(ps, types, ap);
+    va_end(ap);
+    return db_query_p(sql, ps, n);
+}
+
+int db_query_row(json_t **row, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    MYSQL_STMT *st = run_va(sql, types, ap);
+    va_end(ap);
+    *row = NULL;
+    if (!st)
+        return -1;
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (!meta)
+        return 0;
+    json_t *rows = fetch_rows(st, meta);
+    mysql_free_result(meta);
+    if (!rows)
+        return -1;
+    if (json_array_size(rows) == 0)
+        return 0;
+    *row = json_array_get(rows, 0);
+    return 1;
+}
+
+long long db_exec(const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    MYSQL_STMT *st = run_va(sql, types, ap);
+    va_end(ap);
+    if (!st)
+        return -1;
+    long long n = (long long)mysql_stmt_affected_rows(st);
+    last_insert = (long long)mysql_stmt_insert_id(st);
+    if (mysql_stmt_field_count(st) > 0) { /* a SELECT run for its effect: drain it */
+        mysql_stmt_store_result(st);
+        mysql_stmt_free_result(st);
+    }
+    return n;
+}
+
+long long db_insert_id(void)
+{
+    return last_insert;
+}
+
+/* Transaction control goes through the prepared path too; a lost connection mid-transaction is
+ * reported, never retried (run() knows we are in one). */
+static int tx_statement(const char *sql)
+{
+    return db_exec(sql, "") < 0 ? -1 : 0;
+}
+
+int db_begin(void)
+{
+    if (tx_statement("START TRANSACTION") < 0)
+        return -1;
+    in_tx = true;
+    return 0;
+}
+
+int db_commit(void)
+{
+    int rc = tx_statement("COMMIT");
+    in_tx = false;
+    return rc;
+}
+
+int db_rollback(void)
+{
+    int rc = conn ? tx_statement("ROLLBACK") : -1;
+    in_tx = false;
+    return rc;
+}
+
+char *db_time(struct arena *a, time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char *s = arena_alloc(a, 20);
+    strftime(s, 20, "%Y-%m-%d %H:%M:%S", &tm);
+    return s;
+}

@@ -1,0 +1,45 @@
+/* db.h - the worker's one MariaDB/MySQL connection: prepared statements, cached, rows as JSON. */
+#ifndef FC_DB_H
+#define FC_DB_H
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/arena.h"
+
+/* Parameter types, one letter each in `types`: 'i' long long, 's' const char * (NULL binds
+ * SQL NULL), 'd' double. Every statement is prepared once per connection and reused. */
+
+int db_connect(char *err, size_t errlen);
+void db_close(void);
+int db_ping(void); /* 0 when the server answers */
+
+/* Rows as a JSON array of objects (column name -> integer, real, string, boolean for
+ * TINYINT(1), ISO-8601 UTC string for DATETIME, null). NULL on error (see db_error()). */
+json_t *db_query(const char *sql, const char *types, ...);
+/* The same with a parameter array, for statements built at run time (the catalog's filters). */
+#define DB_MAX_PARAMS 32
+struct db_param {
+    char type; /* 'i', 's' or 'd' */
+    long long i;
+    double d;
+    const char *s;
+};
+json_t *db_query_p(const char *sql, const struct db_param *params, int n);
+/* First row into *row: 1 found, 0 no row, -1 error. */
+int db_query_row(json_t **row, const char *sql, const char *types, ...);
+/* INSERT/UPDATE/DELETE: affected rows, or -1 on error. */
+long long db_exec(const char *sql, const char *types, ...);
+long long db_insert_id(void);
+
+int db_begin(void);
+int db_commit(void);
+int db_rollback(void);
+
+unsigned db_errno(void); /* 1062 duplicate key, ... */
+const char *db_error(void);
+
+/* "YYYY-MM-DD HH:MM:SS" in UTC, for binding DATETIME parameters. */
+char *db_time(struct arena *a, time_t t);
+
+#endif

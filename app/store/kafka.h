@@ -1,0 +1,33 @@
+/* kafka.h - the process's Kafka producer (plain librdkafka: the devbroker or a real cluster). */
+#ifndef FC_KAFKA_H
+#define FC_KAFKA_H
+#include <stddef.h>
+
+/* The topics firstcome uses; the devbroker creates them, docs/events.md describes them. */
+#define TOPIC_COUPON_CLAIMED "coupon.claimed"
+#define TOPIC_PAYMENT_SUCCEEDED "payment.succeeded"
+#define TOPIC_ORDER_EVENTS "order.events"
+#define TOPIC_SHIPMENT_EVENTS "shipment.events"
+#define KAFKA_PARTITIONS 4
+extern const char *const kafka_topics[];
+
+/* Delivery outcome for a message published with an opaque value: err 0 means acknowledged. */
+typedef void (*kafka_delivery_fn)(long long opaque, int err);
+
+/* Creates the producer (call after fork). */
+int kafka_producer_open(kafka_delivery_fn on_delivery, char *err, size_t errlen);
+/* Queues a message; never blocks on the broker. Returns 0, or -1 when the local queue refuses. */
+int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
+                  long long opaque);
+/* Serves delivery reports without waiting. */
+void kafka_poll(void);
+/* Waits up to timeout_ms for queued messages to be acknowledged; returns how many remain. */
+int kafka_flush(int timeout_ms);
+/* 0 when the cluster answers a metadata request within timeout_ms. */
+int kafka_health(int timeout_ms);
+void kafka_producer_close(void);
+
+/* Common settings for any client (bootstrap servers, timeouts); used by consumers too. */
+void *kafka_conf_new(char *err, size_t errlen);
+
+#endif

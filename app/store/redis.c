@@ -1,0 +1,232 @@
+/* redis.c - the worker's one Redis connection and the Lua scripts it runs by SHA. */
+#include "store/redis.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+#define MAX_SCRIPTS 32
+
+struct script {
+    char name[64];
+    char sha[41];
+    char *body;
+};
+
+static redisContext *ctx;
+static struct script scripts[MAX_SCRIPTS];
+static int nscripts;
+
+static int read_scripts(char *err, size_t errlen)
+{
+    if (nscripts)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/app/lua", cfg.app_root);
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "lua scripts: cannot open %s", dir);
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) && nscripts < MAX_SCRIPTS) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || n > 60 || strcmp(e->d_name + n - 4, ".lua") != 0)
+            continue;
+        char path[4400];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        fseek(f, 0, SEEK_END);
+        long len = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        struct script *s = &scripts[nscripts++];
+        s->body = calloc(1, (size_t)len + 1);
+        if (fread(s->body, 1, (size_t)len, f) != (size_t)len)
+            len = 0;
+        fclose(f);
+        memcpy(s->name, e->d_name, n - 4);
+        s->name[n - 4] = '\0';
+    }
+    closedir(d);
+    return 0;
+}
+
+static int load_script(struct script *s)
+{
+    redisReply *r = redisCommand(ctx, "SCRIPT LOAD %s", s->body);
+    int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok)
+        memcpy(s->sha, r->str, 41);
+    else
+        log_error("SCRIPT LOAD %s failed: %s", s->name, r && r->str ? r->str : "no reply");
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int redis_connect(char *err, size_t errlen)
+{
+    redis_close();
+    if (read_scripts(err, errlen) < 0)
+        return -1;
+    struct timeval tv = {2, 0};
+    const char *u = cfg.redis_url;
+    int db = 0;
+    if (strncmp(u, "unix://", 7) == 0) {
+        ctx = redisConnectUnixWithTimeout(u + 7, tv);
+    } else if (strncmp(u, "redis://", 8) == 0) {
+        char host[256] = "127.0.0.1";
+        int port = 6379;
+        const char *hp = u + 8;
+        const char *at = strrchr(hp, '@'); /* redis://:password@host is not supported: say so */
+        if (at) {
+            snprintf(err, errlen, "REDIS_URL with a password is not supported");
+            return -1;
+        }
+        if (sscanf(hp, "%255[^:/]:%d/%d", host, &port, &db) < 1) {
+            snprintf(err, errlen, "REDIS_URL=%s: expected redis://host:port", u);
+            return -1;
+        }
+        ctx = redisConnectWithTimeout(host, port, tv);
+    } else {
+        snprintf(err, errlen, "REDIS_URL=%s: expected redis:// or unix://", u);
+        return -1;
+    }
+    if (!ctx || ctx->err) {
+        snprintf(err, errlen, "redis connect %s: %s", u, ctx ? ctx->errstr : "out of memory");
+        redis_close();
+        return -1;
+    }
+    struct timeval io = {5, 0};
+    redisSetTimeout(ctx, io);
+    if (db) {
+        redisReply *r = redisCommand(ctx, "SELECT %d", db);
+        if (r)
+            freeReplyObject(r);
+    }
+    for (int i = 0; i < nscripts; i++)
+        if (load_script(&scripts[i]) < 0) {
+            snprintf(err, errlen, "redis: cannot load script %s", scripts[i].name);
+            redis_close();
+            return -1;
+        }
+    return 0;
+}
+
+void redis_close(void)
+{
+    if (ctx)
+        redisFree(ctx);
+    ctx = NULL;
+}
+
+static int ensure(void)
+{
+    char err[256];
+    if (ctx && !ctx->err)
+        return 0;
+    if (redis_connect(err, sizeof(err)) < 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure() < 0)
+            return NULL;
+        redisReply *r = redisCommandArgv(ctx, argc, argv, lens);
+        if (r)
+            return r;
+        log_warn("redis: %s; reconnecting", ctx->errstr);
+        redis_close();
+    }
+    return NULL;
+}
+
+redisReply *redis_argv(int argc, const char **argv)
+{
+    return with_retry(argc, argv, NULL);
+}
+
+redisReply *redis_cmd(const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure() < 0)
+            return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(ctx, fmt, ap);
+        va_end(ap);
+        if (r)
+            return r;
+        log_warn("redis: %s; reconnecting", ctx->errstr);
+        redis_close();
+    }
+    return NULL;
+}
+
+redisReply *redis_script(const char *name, int nkeys, int argc, const char **argv)
+{
+    struct script *s = NULL;
+    for (int i = 0; i < nscripts; i++)
+        if (strcmp(scripts[i].name, name) == 0)
+            s = &scripts[i];
+    if (!s || argc > 62) {
+        log_error("redis: no script named %s", name);
+        return NULL;
+    }
+    char nk[16];
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    const char *full[66];
+    full[0] = "EVALSHA";
+    full[2] = nk;
+    for (int i = 0; i < argc; i++)
+        full[3 + i] = argv[i];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure() < 0)
+            return NULL;
+        full[1] = s->sha;
+        redisReply *r = with_retry(3 + argc, full, NULL);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r);
+            if (load_script(s) < 0)
+                return NULL;
+            continue;
+        }
+        return r;
+    }
+    return NULL;
+}
+
+int redis_get_ints(int n, const char **keys, long long *vals)
+{
+    if (n == 0)
+        return 0;
+    if (ensure() < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        redisAppendCommand(ctx, "GET %s", keys[i]);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
+            redis_close();
+            return -1;
+        }
+        vals[i] = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+        if (r->type == REDIS_REPLY_ERROR)
+            rc = -1;
+        freeReplyObject(r);
+    }
+    return rc;
+}

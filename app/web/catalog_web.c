@@ -1,0 +1,159 @@
+/* catalog_web.c - the catalog as JSON (/api/v1/products) and as pages (/, /products/...). */
+#include <string.h>
+#include <time.h>
+
+#include "core/text.h"
+#include "domain/catalog.h"
+#include "web/handlers.h"
+
+/* Shared by the API and the page: parse, query, or answer the error. NULL when answered. */
+static json_t *list_products(struct request *r, struct catalog_query *q)
+{
+    char msg[256];
+    if (catalog_parse_query(&r->query, q, msg, sizeof(msg)) < 0) {
+        resp_error(r, 422, "invalid_parameter", "%s", msg);
+        return NULL;
+    }
+    json_t *list = catalog_list(r->a, q);
+    if (!list)
+        web_store_failed(r);
+    return list;
+}
+
+void api_products_list(struct request *r)
+{
+    struct catalog_query q;
+    json_t *list = list_products(r, &q);
+    if (list)
+        resp_json(r, 200, list);
+}
+
+static json_t *get_product(struct request *r)
+{
+    long long id = req_param_id(r, 0);
+    int found = 0;
+    json_t *p = id > 0 ? catalog_get(r->a, id, &found) : NULL;
+    if (found < 0)
+        web_store_failed(r);
+    else if (!p)
+        resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    return p;
+}
+
+void api_product_get(struct request *r)
+{
+    json_t *p = get_product(r);
+    if (p)
+        resp_json(r, 200, json_pack("{s:O}", "product", p));
+}
+
+/* Presentation-only fields for templates: won with thousands separators, sale state. */
+static void decorate(json_t *p, time_t now)
+{
+    long long price = json_integer_value(json_object_get(p, "price"));
+    char digits[32], out[48];
+    int n = snprintf(digits, sizeof(digits), "%lld", price), k = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+    json_object_set_new(p, "price_text", json_string(out));
+    time_t starts;
+    const char *s = json_string_value(json_object_get(p, "sale_starts_at"));
+    bool upcoming = s && parse_iso_time(s, &starts) && starts > now;
+    json_object_set_new(p, "upcoming", json_boolean(upcoming));
+    json_object_set_new(p, "sold_out",
+                        json_boolean(json_integer_value(json_object_get(p, "stock_remaining")) <= 0));
+}
+
+static void decorate_all(json_t *items)
+{
+    size_t i;
+    json_t *p;
+    time_t now = time(NULL);
+    json_array_foreach(items, i, p) decorate(p, now);
+}
+
+void page_home(struct request *r)
+{
+    struct catalog_query q;
+    json_t *list = list_products(r, &q);
+    if (!list)
+        return;
+    json_t *items = json_object_get(list, "items");
+    json_t *flash = json_array(), *rest = json_array();
+    size_t i;
+    json_t *p;
+    decorate_all(items);
+    json_array_foreach(items, i, p)
+        json_array_append(json_is_null(json_object_get(p, "sale_starts_at")) ? rest : flash, p);
+    resp_page(r, 200, "home.tpl", "firstcome: first come, first served",
+              json_pack("{s:o, s:o}", "flash", flash, "products", rest));
+}
+
+/* Page links keep the current filters. */
+static json_t *pager(struct request *r, const struct catalog_query *q, long long total)
+{
+    long long pages = (total + q->per_page - 1) / q->per_page;
+    struct strbuf base;
+    sb_init(&base, r->a, 256);
+    for (size_t i = 0; i < r->query.n; i++) {
+        if (!strcmp(r->query.items[i].key, "page"))
+            continue;
+        sb_printf(&base, "%s=%s&", url_encode(r->a, r->query.items[i].key),
+                  url_encode(r->a, r->query.items[i].val));
+    }
+    json_t *pg = json_pack("{s:I, s:I}", "page", (json_int_t)q->page, "pages", (json_int_t)pages);
+    if (q->page > 1)
+        json_object_set_new(pg, "prev", json_sprintf("/products?%spage=%lld", base.s, q->page - 1));
+    if (q->page < pages)
+        json_object_set_new(pg, "next", json_sprintf("/products?%spage=%lld", base.s, q->page + 1));
+    return pg;
+}
+
+void page_products(struct request *r)
+{
+    struct catalog_query q;
+    json_t *list = list_products(r, &q);
+    if (!list)
+        return;
+    decorate_all(json_object_get(list, "items"));
+    json_t *cats = catalog_categories();
+    size_t i;
+    json_t *c;
+    json_array_foreach(cats, i, c)
+        json_object_set_new(c, "selected",
+                            json_boolean(q.category && !strcmp(q.category,
+                                                               json_string_value(json_object_get(c, "name")))));
+    json_t *sort_opts = json_array();
+    static const char *const sorts[][2] = {{"newest", "Newest"},
+                                           {"price_asc", "Price: low to high"},
+                                           {"price_desc", "Price: high to low"},
+                                           {"popular", "Most liked"}};
+    for (int k = 0; k < 4; k++)
+        json_array_append_new(sort_opts, json_pack("{s:s, s:s, s:b}", "value", sorts[k][0], "label",
+                                                   sorts[k][1], "selected", !strcmp(q.sort, sorts[k][0])));
+    json_object_set_new(list, "categories", cats ? cats : json_array());
+    json_object_set_new(list, "sorts", sort_opts);
+    json_object_set_new(list, "q", json_string(q.q ? q.q : ""));
+    json_object_set_new(list, "in_stock", json_boolean(q.in_stock));
+    if (q.min_price >= 0)
+        json_object_set_new(list, "min_price", json_integer(q.min_price));
+    if (q.max_price >= 0)
+        json_object_set_new(list, "max_price", json_integer(q.max_price));
+    json_object_set_new(list, "pager",
+                        pager(r, &q, json_integer_value(json_object_get(list, "total"))));
+    resp_page(r, 200, "products.tpl", "Products", list);
+}
+
+void page_product(struct request *r)
+{
+    json_t *p = get_product(r);
+    if (!p)
+        return;
+    decorate(p, time(NULL));
+    resp_page(r, 200, "product.tpl", json_string_value(json_object_get(p, "name")),
+              json_pack("{s:O}", "product", p));
+}
