@@ -40,7 +40,7 @@ build/%.o: %.cc $(wildcard app/*/*.h)
 	@$(CXX) $(CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # Unit tests: the same sources, rebuilt with AddressSanitizer and UBSan.
-ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 build/asan/%.o: %.c $(wildcard app/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CC    $< (asan)'

@@ -16,7 +16,7 @@ struct arena_chunk {
 
 static struct arena_chunk *chunk_new(size_t size)
 {
-    struct arena_chunk *c = malloc(sizeof(*c) + size);
+    struct arena_chunk *c = size > SIZE_MAX - sizeof(*c) ? NULL : malloc(sizeof(*c) + size);
     if (!c) {
         fputs("arena: out of memory\n", stderr);
         abort();
@@ -36,6 +36,10 @@ void arena_init(struct arena *a, size_t chunk_size)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+    if (n > SIZE_MAX - 15 - sizeof(struct arena_chunk)) {
+        fputs("arena: allocation size overflows\n", stderr);
+        abort();
+    }
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;

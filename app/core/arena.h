@@ -21,7 +21,8 @@ void *arena_alloc(struct arena *a, size_t n);        /* 16-byte aligned; aborts 
 void *arena_calloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);  /* NULL stays NULL */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
-char *arena_sprintf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_sprintf(struct arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), nonnull(2)));
 /* Keeps the first chunk (so a steady request costs no malloc), frees the rest. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);

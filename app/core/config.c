@@ -17,7 +17,7 @@ struct config cfg;
 enum kind { K_STR, K_INT, K_DOUBLE, K_BOOL };
 
 /* One row per setting: the table is the documentation (see `firstcome config`). A default of
- * the form "@name" is computed by resolve_default(). */
+ * the form "@name" is computed by resolve_default() from the rows above it, so order matters. */
 struct setting {
     const char *name;
     enum kind kind;
@@ -35,8 +35,8 @@ static struct setting settings[] = {
     {"BASE_URL", K_STR, &cfg.base_url, "@base_url", 0, 0, 0, "public URL used in mailed links"},
     {"FCGI_LISTEN", K_STR, &cfg.fcgi_listen, "@fcgi_listen", 0, 0, 0, "FastCGI socket: a path, or host:port"},
     {"WEB_WORKERS", K_INT, &cfg.web_workers, "4", 1, 256, 0, "FastCGI worker processes"},
-    {"MYSQL_SOCKET", K_STR, &cfg.mysql_socket, "@mysql_socket", 0, 0, 0, "MariaDB/MySQL unix socket (empty when MYSQL_HOST is set)"},
     {"MYSQL_HOST", K_STR, &cfg.mysql_host, "", 0, 0, 0, "MySQL host for TCP connections"},
+    {"MYSQL_SOCKET", K_STR, &cfg.mysql_socket, "@mysql_socket", 0, 0, 0, "MariaDB/MySQL unix socket (empty when MYSQL_HOST is set)"},
     {"MYSQL_PORT", K_INT, &cfg.mysql_port, "3306", 1, 65535, 0, "MySQL TCP port"},
     {"MYSQL_USER", K_STR, &cfg.mysql_user, "firstcome", 0, 0, 0, "MySQL user"},
     {"MYSQL_PASSWORD", K_STR, &cfg.mysql_password, "@mysql_password", 0, 0, 1, "MySQL password (default: generated into the state dir)"},

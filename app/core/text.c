@@ -111,30 +111,58 @@ bool parse_int64(const char *s, long long lo, long long hi, long long *out)
     return true;
 }
 
+/* Exactly `width` ASCII digits at s. */
+static bool digits(const char *s, int width, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < width; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
 bool parse_iso_time(const char *s, time_t *out)
 {
-    if (!s)
+    if (!s || strlen(s) < 19)
         return false;
-    struct tm tm = {0};
-    int consumed = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    int y, mo, d, h, mi, se;
+    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
         return false;
-    const char *rest = s + consumed;
+    const char *rest = s + 19;
     if (*rest == '.') { /* fractional seconds are accepted and dropped */
         rest++;
+        if (*rest < '0' || *rest > '9')
+            return false;
         while (*rest >= '0' && *rest <= '9')
             rest++;
     }
     if (strcmp(rest, "") && strcmp(rest, "Z") && strcmp(rest, "+00:00"))
         return false;
-    if (tm.tm_year < 1970 || tm.tm_year > 9999 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
-        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
         return false;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *out = timegm(&tm);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = se};
+    time_t t = timegm(&tm);
+    /* timegm rolls February 30th over into March: such a date does not exist. */
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d || back.tm_mon != mo - 1)
+        return false;
+    *out = t;
     return true;
+}
+
+size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
 }
 
 void format_iso_time(time_t t, char buf[static 21])

@@ -8,6 +8,8 @@
 #include "core/arena.h"
 
 bool utf8_valid(const char *s, size_t n);
+/* Characters (code points) in a valid UTF-8 string. */
+size_t utf8_length(const char *s);
 /* Decodes %XX and '+' into a fresh arena string; NULL when an escape is malformed. */
 char *url_decode(struct arena *a, const char *s, size_t n);
 /* Percent-encodes everything but unreserved characters. */

@@ -60,9 +60,9 @@ int catalog_parse_query(const struct kvlist *p, struct catalog_query *q, char *m
         q->q = NULL;
     if (q->category && !*q->category)
         q->category = NULL;
-    if (q->q && strlen(q->q) > 100)
+    if (q->q && utf8_length(q->q) > 100)
         return bad(msg, len, "%s must be at most 100 characters", "q");
-    if (q->category && strlen(q->category) > 50)
+    if (q->category && utf8_length(q->category) > 50)
         return bad(msg, len, "%s must be at most 50 characters", "category");
     if (parse_price(p, "min_price", &q->min_price, msg, len) < 0 ||
         parse_price(p, "max_price", &q->max_price, msg, len) < 0)

@@ -96,16 +96,21 @@ static int read_body(FCGX_Request *fr, struct request *r)
     return 0;
 }
 
+/* Headers are formatted here, not with FCGX_FPrintF: libfcgi's printf knows too few formats. */
 static void write_response(FCGX_Request *fr, struct request *r, bool head)
 {
-    FCGX_FPrintF(fr->out, "Status: %d %s\r\n", r->status, http_reason(r->status));
+    struct strbuf h;
+    bool has_body = r->status != 204 && r->status != 304;
+    sb_init(&h, r->a, 256 + r->out_headers.len);
+    sb_printf(&h, "Status: %d %s\r\n", r->status, http_reason(r->status));
     if (r->out_type)
-        FCGX_FPrintF(fr->out, "Content-Type: %s\r\n", r->out_type);
-    if (r->status != 204 && r->status != 304)
-        FCGX_FPrintF(fr->out, "Content-Length: %zu\r\n", r->out.len);
-    FCGX_PutStr(r->out_headers.s, (int)r->out_headers.len, fr->out);
-    FCGX_PutStr("\r\n", 2, fr->out);
-    if (!head && r->status != 204 && r->status != 304)
+        sb_printf(&h, "Content-Type: %s\r\n", r->out_type);
+    if (has_body)
+        sb_printf(&h, "Content-Length: %zu\r\n", r->out.len);
+    sb_add(&h, r->out_headers.s, r->out_headers.len);
+    sb_adds(&h, "\r\n");
+    FCGX_PutStr(h.s, (int)h.len, fr->out);
+    if (!head && has_body && r->out.len)
         FCGX_PutStr(r->out.s, (int)r->out.len, fr->out);
 }
 

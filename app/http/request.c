@@ -162,6 +162,11 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message cut at the buffer's end may end inside a character: drop the partial one,
+     * so the error body is always valid JSON. */
+    size_t n = strlen(msg);
+    while (n > 0 && !utf8_valid(msg, n))
+        msg[--n] = '\0';
     if (r->html) {
         json_t *d = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "reason",
                               http_reason(status), "code", code, "message", msg);

@@ -1,0 +1,89 @@
+# nginx in front of firstcome. Rendered by scripts/stack.sh (and the compose image) by
+# replacing the double-at tokens; the rendered file lives in the state dir.
+@@USER_DIRECTIVE@@
+worker_processes auto;
+pid @@STATE_DIR@@/pids/nginx.pid;
+error_log @@LOG_DIR@@/nginx-error.log warn;
+daemon @@DAEMON@@;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    include @@MIME_TYPES@@;
+    default_type application/octet-stream;
+    access_log @@ACCESS_LOG@@;
+    client_body_temp_path @@TEMP_DIR@@/client_body;
+    fastcgi_temp_path @@TEMP_DIR@@/fastcgi;
+    proxy_temp_path @@TEMP_DIR@@/proxy;
+    uwsgi_temp_path @@TEMP_DIR@@/uwsgi;
+    scgi_temp_path @@TEMP_DIR@@/scgi;
+
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 30;
+    server_tokens off;
+    client_max_body_size 1m;
+    large_client_header_buffers 4 16k;
+
+    gzip on;
+    gzip_min_length 1024;
+    gzip_types text/css application/javascript application/json image/svg+xml text/plain;
+
+    # The API's own per-address limit; the load tests switch it off with RATE_LIMITS=off.
+    limit_req_zone $binary_remote_addr zone=api:10m rate=@@API_RATE@@;
+    limit_req_status 429;
+    limit_req_log_level info;
+
+    upstream firstcome {
+        server @@FCGI_PASS@@;
+    }
+
+    server {
+        listen @@LISTEN@@ default_server reuseport backlog=4096;
+        server_name _;
+
+        # Errors nginx answers before any location is chosen (a request line too long).
+        # Such a request has no URI yet, so it goes to a URI location, not a named one.
+        error_page 400 /__error/400;
+        error_page 414 /__error/414;
+
+        location /static/ {
+            alias @@STATIC_ROOT@@/;
+            expires 7d;
+            add_header Cache-Control "public, max-age=604800";
+            access_log off;
+        }
+        location = /favicon.ico {
+            alias @@STATIC_ROOT@@/img/favicon.svg;
+            default_type image/svg+xml;
+            expires 7d;
+            access_log off;
+        }
+
+        location /api/ {
+            @@API_LIMIT@@
+            # nginx's own errors on the API speak the API's error shape.
+            error_page 413 = @api_413;
+            error_page 429 = @api_429;
+            error_page 502 503 504 = @api_503;
+            include @@FASTCGI_PARAMS@@;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
+        }
+
+        location / {
+            error_page 502 503 504 /static/unavailable.html;
+            include @@FASTCGI_PARAMS@@;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
+        }
+
+        location = /__error/400 { internal; default_type application/json; return 400 '{"error":{"code":"bad_request","message":"the request could not be read"}}'; }
+        location @api_413 { default_type application/json; return 413 '{"error":{"code":"body_too_large","message":"the request body is larger than 1 MB"}}'; }
+        location = /__error/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
+        location @api_429 { default_type application/json; add_header Retry-After 1 always; return 429 '{"error":{"code":"rate_limited","message":"too many requests; slow down"}}'; }
+        location @api_503 { default_type application/json; return 503 '{"error":{"code":"unavailable","message":"the application is not answering; try again shortly"}}'; }
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make bench`: HTTP throughput with wrk against a stack of its own (rate limits off), each
+# endpoint beside the /livez ceiling measured in the same run. Results: $STATE_DIR/bench/http.json.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PY=/usr/bin/python3
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+
+export STATE_DIR=${BENCH_STATE_DIR:-$(mktemp -d /tmp/firstcome-bench.XXXXXX)}
+export HTTP_PORT=${HTTP_PORT:-$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+export RATE_LIMITS=off LOG_LEVEL=warn
+export WEB_WORKERS=${WEB_WORKERS:-8}
+trap './scripts/stack.sh stop >/dev/null 2>&1; [ -n "${BENCH_STATE_DIR:-}" ] || rm -rf "$STATE_DIR"' EXIT
+./scripts/stack.sh start | grep -E 'running:|started \(' || true
+BASE="http://127.0.0.1:$HTTP_PORT"
+OUT=$STATE_DIR/bench
+mkdir -p "$OUT"
+
+# wrk prints its summary; this Lua adds exact p50/p99 in milliseconds as one parsable line.
+cat > "$OUT/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH requests=%d seconds=%.3f errors=%d non2xx=%d p50=%.3f p99=%.3f\n",
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+LUA
+
+run() { # run NAME PATH: one wrk run, its BENCH line saved as NAME
+  local name=$1 path=$2
+  printf '  %-16s %s ... ' "$name" "$path"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$OUT/report.lua" "$BASE$path" \
+    > "$OUT/$name.txt" 2>&1
+  grep '^BENCH' "$OUT/$name.txt" | sed "s/^BENCH/$name/" | tee -a "$OUT/raw.txt" | sed 's/^[^ ]* //'
+}
+
+echo "== wrk: ${THREADS} threads, ${CONNECTIONS} connections, ${DURATION}s each, ${WEB_WORKERS} web workers"
+: > "$OUT/raw.txt"
+curl -fsS "$BASE/api/v1/products" >/dev/null # warm every cache once
+run livez /livez
+run products "/api/v1/products"
+run livez_again /livez
+
+"$PY" - "$OUT" <<'PY'
+import json, sys, os, platform
+out = sys.argv[1]
+rows = {}
+for line in open(os.path.join(out, "raw.txt")):
+    name, *kv = line.split()
+    d = dict(x.split("=") for x in kv)
+    rows[name] = {"requests": int(d["requests"]), "seconds": float(d["seconds"]),
+                  "errors": int(d["errors"]), "non2xx": int(d["non2xx"]),
+                  "p50_ms": float(d["p50"]), "p99_ms": float(d["p99"])}
+    rows[name]["rps"] = rows[name]["requests"] / rows[name]["seconds"]
+# The ceiling is the better of two /livez runs, one before and one after the rest.
+best = max(rows.pop("livez"), rows.pop("livez_again"), key=lambda r: r["rps"])
+ceiling = best["rps"]
+results = [{"endpoint": "GET /livez (ceiling)", "rps": round(ceiling), "p50_ms": best["p50_ms"],
+            "p99_ms": best["p99_ms"], "errors": best["errors"] + best["non2xx"], "ratio": 1.0}]
+for name, label in [("products", "GET /api/v1/products")]:
+    r = rows[name]
+    results.append({"endpoint": label, "rps": round(r["rps"]), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+                    "errors": r["errors"] + r["non2xx"], "ratio": round(r["rps"] / ceiling, 3)})
+doc = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release()}, "results": results}
+json.dump(doc, open(os.path.join(out, "http.json"), "w"), indent=2)
+print()
+print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'of ceiling':>12}")
+for r in results:
+    print(f"{r['endpoint']:<28}{r['rps']:>10}{r.get('p50_ms', ''):>10}{r.get('p99_ms', ''):>10}"
+          f"{r.get('errors', ''):>8}{r['ratio']:>11.0%}")
+print(f"\nresults: {os.path.join(out, 'http.json')}")
+PY

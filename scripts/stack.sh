@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Starts, stops and reports the whole firstcome stack under STATE_DIR: MariaDB, Redis, the Kafka
+# devbroker, the FastCGI web server, the background workers and nginx. Plain processes, one pid
+# file each in $STATE_DIR/pids; nothing shared with system services or another stack.
+#   scripts/stack.sh start|stop|status
+# Setting MYSQL_HOST, REDIS_URL or KAFKA_BROKERS uses that existing service instead of starting one.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/bin/firstcome"
+export STATE_DIR=$(mkdir -p "${STATE_DIR:-$ROOT/.run}" && cd "${STATE_DIR:-$ROOT/.run}" && pwd)
+export HTTP_PORT=${HTTP_PORT:-8080}
+S=$STATE_DIR
+LOGS=$S/logs PIDS=$S/pids
+mkdir -p "$LOGS" "$PIDS" "$S/tmp"
+
+EXTERNAL_MYSQL=${MYSQL_HOST:-}
+EXTERNAL_REDIS=${REDIS_URL:-}
+EXTERNAL_KAFKA=${KAFKA_BROKERS:-}
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+
+alive() { # alive NAME: the pid in pids/NAME.pid is a running process
+  local f="$PIDS/$1.pid" pid
+  [ -s "$f" ] || return 1
+  pid=$(cat "$f" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "$what did not come up within ${secs}s (see $LOGS)"
+    sleep 0.2
+  done
+}
+
+start_bg() { # start_bg NAME LOGFILE COMMAND...: a new session, so a terminal's ^C does not reach it
+  local name=$1 log=$2; shift 2
+  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  echo $! > "$PIDS/$name.pid"
+}
+
+mysql_root() { mariadb --no-defaults --socket="$S/mysql.sock" -uroot "$@"; }
+
+start_mysql() {
+  [ -z "$EXTERNAL_MYSQL" ] || { say "mysql: using $EXTERNAL_MYSQL"; return; }
+  if alive mysql; then say "mysql: running"; return; fi
+  local data=$S/mysql/data
+  if [ ! -d "$data/mysql" ]; then
+    say "mysql: initialising $data"
+    mkdir -p "$data"
+    mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$data" \
+      --auth-root-authentication-method=normal --skip-test-db >"$LOGS/mysql-install.log" 2>&1 \
+      || die "mariadb-install-db failed (see $LOGS/mysql-install.log)"
+  fi
+  rm -f "$S/mysql.sock"
+  # No TCP port: the socket in the state dir is the only way in, so stacks never clash.
+  start_bg mysql-launcher "$LOGS/mysql.log" mariadbd --no-defaults --user="$(id -un)" \
+    --datadir="$data" --socket="$S/mysql.sock" --pid-file="$PIDS/mysql.pid" --skip-networking \
+    --log-error="$LOGS/mysql.log" --character-set-server=utf8mb4 \
+    --collation-server=utf8mb4_unicode_ci --default-time-zone=+00:00 \
+    --innodb-buffer-pool-size=256M --max-connections=600 --skip-name-resolve \
+    --tmpdir="$S/tmp"
+  rm -f "$PIDS/mysql-launcher.pid"
+  wait_for 60 mysql mariadb-admin --no-defaults --socket="$S/mysql.sock" -uroot ping
+  local pw; pw=$(cat "$S/secrets/mysql_password")
+  mysql_root <<SQL
+CREATE DATABASE IF NOT EXISTS firstcome CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'firstcome'@'localhost' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON firstcome.* TO 'firstcome'@'localhost';
+SQL
+  say "mysql: started (socket $S/mysql.sock)"
+}
+
+start_redis() {
+  [ -z "$EXTERNAL_REDIS" ] || { say "redis: using $EXTERNAL_REDIS"; return; }
+  if alive redis; then say "redis: running"; return; fi
+  mkdir -p "$S/redis"
+  cat > "$S/redis/redis.conf" <<CONF
+port 0
+unixsocket $S/redis.sock
+unixsocketperm 700
+dir $S/redis
+pidfile $PIDS/redis.pid
+logfile $LOGS/redis.log
+daemonize yes
+appendonly yes
+appendfsync everysec
+save ""
+maxclients 4000
+CONF
+  rm -f "$S/redis.sock"
+  redis-server "$S/redis/redis.conf"
+  wait_for 20 redis redis-cli -s "$S/redis.sock" ping
+  say "redis: started (socket $S/redis.sock, AOF on)"
+}
+
+start_devbroker() {
+  [ -z "$EXTERNAL_KAFKA" ] || { say "kafka: using $EXTERNAL_KAFKA"; return; }
+  if alive devbroker && [ -s "$S/devbroker.addr" ]; then say "kafka: devbroker running"; return; fi
+  rm -f "$S/devbroker.addr"
+  start_bg devbroker "$LOGS/devbroker.log" "$BIN" devbroker
+  wait_for 20 devbroker test -s "$S/devbroker.addr"
+  say "kafka: devbroker started on $(cat "$S/devbroker.addr")"
+}
+
+start_web() {
+  if alive web; then say "web: running"; return; fi
+  start_bg web "$LOGS/web.log" "$BIN" web
+  wait_for 20 "web (FastCGI)" test -S "$S/web.sock"
+  say "web: started (${WEB_WORKERS:-4} workers on $S/web.sock)"
+}
+
+render_nginx() {
+  local user_directive="" api_limit=""
+  [ "$(id -u)" -ne 0 ] || user_directive="user root;"
+  [ "${RATE_LIMITS:-on}" = "off" ] || api_limit="limit_req zone=api burst=400 nodelay;"
+  mkdir -p "$S/nginx" "$S/tmp/nginx"
+  sed -e "s|@@USER_DIRECTIVE@@|$user_directive|" \
+      -e "s|@@STATE_DIR@@|$S|g" -e "s|@@LOG_DIR@@|$LOGS|g" -e "s|@@TEMP_DIR@@|$S/tmp/nginx|g" \
+      -e "s|@@DAEMON@@|on|" -e "s|@@MIME_TYPES@@|/etc/nginx/mime.types|" \
+      -e "s|@@FASTCGI_PARAMS@@|/etc/nginx/fastcgi_params|g" \
+      -e "s|@@ACCESS_LOG@@|$LOGS/nginx-access.log combined buffer=64k flush=1s|" \
+      -e "s|@@API_RATE@@|200r/s|" -e "s|@@API_LIMIT@@|$api_limit|" \
+      -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
+      -e "s|@@STATIC_ROOT@@|$ROOT/static|" \
+      "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
+  ! grep -q '@@' "$S/nginx/nginx.conf" || die "nginx template has an unreplaced token"
+}
+
+start_nginx() {
+  if alive nginx; then say "nginx: running"; return; fi
+  render_nginx
+  nginx -e "$LOGS/nginx-error.log" -p "$S/nginx" -c "$S/nginx/nginx.conf" \
+    || die "nginx failed to start (see $LOGS/nginx-error.log); is port $HTTP_PORT free?"
+  wait_for 10 nginx test -s "$PIDS/nginx.pid"
+  say "nginx: listening on 127.0.0.1:$HTTP_PORT"
+}
+
+healthy() { curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"status":"ok"'; }
+
+cmd_start() {
+  [ -x "$BIN" ] || die "$BIN is missing: run make first"
+  "$BIN" config >/dev/null # resolves settings and creates the state dir's secrets
+  start_mysql
+  start_redis
+  start_devbroker
+  "$BIN" config env-file "$S/env"
+  "$BIN" migrate >>"$LOGS/migrate.log" 2>&1 || die "migrations failed (see $LOGS/migrate.log)"
+  "$BIN" seed-demo 2>>"$LOGS/migrate.log" | sed 's/^/seed: /' || die "demo data failed"
+  "$BIN" reconcile >>"$LOGS/migrate.log" 2>&1 || die "reconcile failed (see $LOGS/migrate.log)"
+  start_web
+  start_nginx
+  wait_for 30 "/healthz" healthy
+  say ""
+  say "firstcome is running: http://127.0.0.1:$HTTP_PORT/"
+  say "state: $S (source $S/env for every setting; logs in $LOGS)"
+}
+
+stop_pid() { # stop_pid NAME [SECONDS]
+  local name=$1 secs=${2:-20} pid
+  [ -s "$PIDS/$name.pid" ] || return 0
+  pid=$(cat "$PIDS/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + secs))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$name: still running after ${secs}s, killing"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    say "$name: stopped"
+  fi
+  rm -f "$PIDS/$name.pid"
+}
+
+cmd_stop() {
+  stop_pid nginx 10
+  stop_pid web 15
+  for f in "$PIDS"/worker-*.pid "$PIDS"/workers.pid; do
+    [ -e "$f" ] || continue
+    n=$(basename "$f" .pid)
+    stop_pid "$n" 15
+  done
+  stop_pid devbroker 10
+  rm -f "$S/devbroker.addr"
+  stop_pid redis 20
+  stop_pid mysql 60
+  rm -f "$S/web.sock" "$S/redis.sock" "$S/mysql.sock"
+}
+
+cmd_status() {
+  local rc=0
+  for n in mysql redis devbroker web nginx; do
+    if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
+    else printf '%-10s stopped\n' "$n"; rc=1; fi
+  done
+  healthy && say "healthz: ok" || { say "healthz: not ok"; rc=1; }
+  return $rc
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

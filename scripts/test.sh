@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make test`: unit tests under AddressSanitizer, then a whole stack on free ports in a temporary
+# state dir, the end-to-end and browser tests against it, and the stack stopped again.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PY=/usr/bin/python3 # Debian's: the test libraries are Debian packages
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "== unit tests (ASan + UBSan)"
+# Criterion runs each test in its own process and does not fail a test on a sanitizer report
+# alone, so the output is searched for reports as well.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./bin/unit-tests --jobs 2 2>&1 | tee "${TMPDIR:-/tmp}/firstcome-unit.log"
+unit_rc=${PIPESTATUS[0]}
+if [ "$unit_rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error|leaked' "${TMPDIR:-/tmp}/firstcome-unit.log"; then
+  echo "unit tests failed (or a sanitizer reported a problem)"; exit 1
+fi
+
+export STATE_DIR=$(mktemp -d /tmp/firstcome-test.XXXXXX)
+export HTTP_PORT=$(free_port)
+export WEB_WORKERS=${WEB_WORKERS:-4}
+stop_stack() {
+  ./scripts/stack.sh stop >/dev/null 2>&1
+  if [ "${KEEP_STATE:-0}" = 1 ]; then echo "state kept in $STATE_DIR"; else rm -rf "$STATE_DIR"; fi
+}
+trap stop_stack EXIT
+
+echo "== stack on port $HTTP_PORT, state $STATE_DIR"
+./scripts/stack.sh start || { tail -n 30 "$STATE_DIR"/logs/*.log; exit 1; }
+
+echo "== end-to-end and browser tests"
+"$PY" -m pytest -q -p no:cacheprovider tests/e2e tests/browser "$@"
+rc=$?
+if [ $rc -ne 0 ]; then
+  echo "-- last log lines"; tail -n 15 "$STATE_DIR"/logs/web.log "$STATE_DIR"/logs/nginx-error.log 2>/dev/null
+fi
+exit $rc

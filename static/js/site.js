@@ -1,0 +1,158 @@
+/* firstcome — small progressive enhancements. Every page works without this file. */
+(function () {
+  'use strict';
+
+  var pad = function (n) { return n < 10 ? '0' + n : String(n); };
+
+  /* ---- Countdowns: [data-starts-at] = ISO-8601 UTC. "Starts in 1h 02m 03s", then "On sale now". */
+  function formatLeft(ms) {
+    var s = Math.ceil(ms / 1000);
+    var d = Math.floor(s / 86400); s -= d * 86400;
+    var h = Math.floor(s / 3600); s -= h * 3600;
+    var m = Math.floor(s / 60); s -= m * 60;
+    if (d > 0) return d + 'd ' + pad(h) + 'h ' + pad(m) + 'm ' + pad(s) + 's';
+    if (h > 0) return h + 'h ' + pad(m) + 'm ' + pad(s) + 's';
+    if (m > 0) return m + 'm ' + pad(s) + 's';
+    return s + 's';
+  }
+
+  function startCountdowns() {
+    var items = [];
+    document.querySelectorAll('[data-starts-at]').forEach(function (el) {
+      var at = Date.parse(el.getAttribute('data-starts-at'));
+      if (!isNaN(at)) items.push({ el: el, at: at, live: false });
+    });
+    if (!items.length) return;
+    var timer = null;
+    function tick() {
+      var now = Date.now(), pending = 0;
+      items.forEach(function (it) {
+        if (it.live) return;
+        var left = it.at - now;
+        if (left > 0) {
+          pending++;
+          var text = 'Starts in ' + formatLeft(left);
+          if (it.el.textContent !== text) it.el.textContent = text;
+        } else {
+          it.live = true;
+          it.el.textContent = 'On sale now';
+          it.el.classList.add('is-live');
+          var scope = it.el.closest('.flash-card, .card, .product');
+          if (scope) scope.classList.add('sale-live');
+        }
+      });
+      if (!pending && timer) { clearInterval(timer); timer = null; }
+    }
+    tick();
+    // Align ticks with the wall-clock second so every countdown changes together.
+    setTimeout(function () { tick(); if (items.some(function (it) { return !it.live; })) timer = setInterval(tick, 1000); },
+      1000 - (Date.now() % 1000));
+  }
+
+  /* ---- Local time: [data-utc] = ISO-8601 UTC, shown in the browser's locale and zone. */
+  function localTimes() {
+    var opts = { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
+    var fmt, fmtYear, thisYear = new Date().getFullYear();
+    try {
+      fmt = new Intl.DateTimeFormat(undefined, opts);
+      opts.year = 'numeric';
+      fmtYear = new Intl.DateTimeFormat(undefined, opts);
+    } catch (e) { return; }
+    document.querySelectorAll('[data-utc]').forEach(function (el) {
+      var iso = el.getAttribute('data-utc'), t = Date.parse(iso);
+      if (isNaN(t)) return;
+      var d = new Date(t);
+      el.textContent = (d.getFullYear() === thisYear ? fmt : fmtYear).format(d);
+      if (!el.title) el.title = iso;
+    });
+  }
+
+  /* ---- Live stock: #stock[data-product-id] polls the API every 5 s while the tab is visible. */
+  function liveStock() {
+    var el = document.querySelector('#stock[data-product-id]');
+    if (!el || !window.fetch) return;
+    var id = el.getAttribute('data-product-id');
+    var url = '/api/v1/products/' + encodeURIComponent(id);
+    var timer = null, busy = false;
+
+    function show(n) {
+      if (String(n) !== el.textContent) el.textContent = String(n);
+      el.classList.toggle('is-zero', n <= 0);
+      el.classList.toggle('is-low', n > 0 && n <= 10);
+      document.querySelectorAll('[data-needs-stock]').forEach(function (b) {
+        if (n <= 0) {
+          if (!b.disabled) { b.disabled = true; b.setAttribute('data-label', b.textContent); b.textContent = 'Sold out'; }
+        } else if (b.disabled && b.hasAttribute('data-label')) {
+          b.disabled = false; b.textContent = b.getAttribute('data-label'); b.removeAttribute('data-label');
+        }
+      });
+    }
+
+    function poll() {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          var n = body && body.product && body.product.stock_remaining;
+          if (typeof n === 'number') show(n);
+        })
+        .catch(function () { /* keep the last value; try again next tick */ })
+        .then(function () { busy = false; });
+    }
+    function start() { if (!timer) timer = setInterval(poll, 5000); }
+    function stop() { if (timer) { clearInterval(timer); timer = null; } }
+
+    var initial = parseInt(el.textContent, 10);
+    if (!isNaN(initial)) show(initial);
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) stop(); else { poll(); start(); }
+    });
+    if (!document.hidden) start();
+  }
+
+  /* ---- Nav: mark the current section's link. */
+  function currentNav() {
+    var path = location.pathname;
+    document.querySelectorAll('.site-nav a').forEach(function (a) {
+      var href = a.getAttribute('href');
+      if (href === path || (href !== '/' && path.indexOf(href + '/') === 0)) a.setAttribute('aria-current', 'page');
+    });
+  }
+
+  /* ---- GET filter forms: leave empty fields out of the URL. */
+  function stripEmpty() {
+    document.querySelectorAll('form[data-strip-empty]').forEach(function (form) {
+      form.addEventListener('submit', function () {
+        Array.prototype.forEach.call(form.elements, function (f) {
+          if (f.name && (f.tagName === 'INPUT' || f.tagName === 'SELECT') && f.type !== 'checkbox' && f.value === '') {
+            f.disabled = true;
+          }
+        });
+        // Re-enable after navigation starts, so going back shows a usable form.
+        setTimeout(function () {
+          Array.prototype.forEach.call(form.elements, function (f) { if (f.name) f.disabled = false; });
+        }, 0);
+      });
+    });
+  }
+
+  /* ---- Filter panels start folded on phones unless a filter is active (open without JS). */
+  function foldNarrow() {
+    if (!window.matchMedia || !window.matchMedia('(max-width: 720px)').matches) return;
+    var active = /[?&](q|category|min_price|max_price|in_stock)=[^&]/.test(location.search);
+    if (active) return;
+    document.querySelectorAll('details[data-collapse-narrow]').forEach(function (d) { d.open = false; });
+  }
+
+  function init() {
+    foldNarrow();
+    currentNav();
+    localTimes();
+    startCountdowns();
+    liveStock();
+    stripEmpty();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

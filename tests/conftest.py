@@ -1,0 +1,128 @@
+"""Shared fixtures: the stack that scripts/test.sh started (STATE_DIR, HTTP_PORT), and direct
+handles on its MySQL and Redis so that tests check real outcomes where they are stored."""
+import http.client
+import json
+import os
+import shlex
+import subprocess
+import time
+
+import pymysql
+import pytest
+import redis
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def read_env(state_dir):
+    env = {}
+    with open(os.path.join(state_dir, "env")) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                env[k] = shlex.split(v)[0] if v else ""
+    return env
+
+
+class RawResponse:
+    def __init__(self, status, text):
+        self.status_code, self.text = status, text
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class Stack:
+    """One running stack: its URL, settings, and connections to its stores."""
+
+    def __init__(self, state_dir, port):
+        self.state_dir = state_dir
+        self.port = int(port)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = read_env(state_dir)
+        self._db = None
+
+    def url(self, path):
+        return self.base + path
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.get(self.url(path), **kw)
+
+    def raw_get(self, path, timeout=10):
+        """GET with the path sent byte for byte (requests and urllib3 re-quote a stray '%').
+        Returns (status, parsed JSON body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return RawResponse(resp.status, resp.read().decode())
+        finally:
+            conn.close()
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.request(method, self.url(path), **kw)
+
+    def db(self):
+        """A fresh autocommit connection (tests see committed truth, not a snapshot)."""
+        return pymysql.connect(unix_socket=self.env["MYSQL_SOCKET"], user=self.env["MYSQL_USER"],
+                               password=self.env["MYSQL_PASSWORD"],
+                               database=self.env["MYSQL_DATABASE"], autocommit=True,
+                               cursorclass=pymysql.cursors.DictCursor)
+
+    def sql(self, query, *args):
+        with self.db() as conn, conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall()
+
+    def redis(self):
+        url = self.env["REDIS_URL"]
+        assert url.startswith("unix://"), url
+        return redis.Redis(unix_socket_path=url[len("unix://"):], decode_responses=True)
+
+    def pid(self, name):
+        with open(os.path.join(self.state_dir, "pids", name + ".pid")) as f:
+            return int(f.read().strip())
+
+    def stack_cmd(self, *args, env=None, timeout=180):
+        e = dict(os.environ, STATE_DIR=self.state_dir, HTTP_PORT=str(self.port))
+        e.update(env or {})
+        return subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], env=e,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def wait_healthy(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.get("/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("stack did not become healthy")
+
+
+@pytest.fixture(scope="session")
+def stack():
+    state_dir = os.environ.get("STATE_DIR")
+    port = os.environ.get("HTTP_PORT")
+    assert state_dir and port, "run through `make test` (scripts/test.sh), which starts the stack"
+    return Stack(state_dir, port)
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return sorted(int(p) for p in out.split())
+
+
+def assert_error(resp, status, code=None):
+    """The DESIGN.md error shape: {"error":{"code":"snake_case","message":"..."}}."""
+    assert resp.status_code == status, (resp.status_code, resp.text[:300])
+    body = resp.json()
+    assert set(body) == {"error"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]

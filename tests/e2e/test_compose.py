@@ -1,0 +1,477 @@
+"""The production deployment files: docker-compose.yaml, Dockerfile, .dockerignore and the nginx
+entrypoint that renders nginx/nginx.conf.tpl for the compose stack.
+
+There is no Docker engine here, so the compose file is checked through `docker-compose config`
+(Debian's docker-compose 1.29: it parses, validates and interpolates the file exactly as `up`
+would), the Dockerfile against the real binary and Debian's package metadata, and the nginx
+entrypoint by running it and then `nginx -t` on what it rendered.
+
+Needs: docker-compose, nginx (nginx-light), binutils (readelf), python3-pytest and python3-yaml
+(LEAD: python3-yaml is installed on this machine but not listed in scripts/deps.sh; add it).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yaml"
+DOCKERFILE = REPO / "Dockerfile"
+DOCKERIGNORE = REPO / ".dockerignore"
+ENTRYPOINT = REPO / "docker" / "nginx-entrypoint.sh"
+TEMPLATE = REPO / "nginx" / "nginx.conf.tpl"
+KAFKA_H = REPO / "app" / "store" / "kafka.h"
+BINARY = REPO / "bin" / "firstcome"
+NGINX = "/usr/sbin/nginx"
+
+SECRET = "compose-test-secret-5f1c0a9e"
+SERVICES = {"mysql", "redis", "kafka", "kafka-init", "migrate", "web", "workers", "nginx"}
+APP_SERVICES = ("migrate", "web", "workers")
+STATE_DIR = "/var/lib/firstcome"
+TOKEN_RE = re.compile(r"@@([A-Za-z0-9_]+)@@")
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+def clean_env(**extra):
+    """A minimal environment: none of the caller's compose or app variables leak in."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if k in os.environ}
+    env.update(extra)
+    return env
+
+
+def run_compose_config(tmp_dir, **env):
+    # An empty --env-file, so that a developer's .env beside the compose file changes nothing.
+    env_file = Path(tmp_dir) / "empty.env"
+    env_file.write_text("")
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
+        cwd=REPO, env=clean_env(**env), capture_output=True, text=True, timeout=120)
+
+
+def load_config(tmp_dir, **env):
+    r = run_compose_config(tmp_dir, **env)
+    assert r.returncode == 0, f"docker-compose config failed:\n{r.stderr}"
+    return yaml.safe_load(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    return load_config(tmp_path_factory.mktemp("compose"), JWT_SECRET=SECRET)
+
+
+def env_of(service):
+    env = service.get("environment", {})
+    if isinstance(env, list):  # KEY=value form
+        env = dict(item.split("=", 1) for item in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+def volume_targets(service):
+    """target path -> (source, mode) for the service's volumes, short or long syntax."""
+    out = {}
+    for v in service.get("volumes", []):
+        if isinstance(v, dict):
+            out[v["target"]] = (v.get("source"), "ro" if v.get("read_only") else "rw")
+        else:
+            parts = v.split(":")
+            out[parts[1]] = (parts[0], parts[2] if len(parts) > 2 else "rw")
+    return out
+
+
+def published_ports(service):
+    """[(published, target)] for short ("8080:80") or long syntax."""
+    out = []
+    for p in service.get("ports", []):
+        if isinstance(p, dict):
+            out.append((str(p.get("published")), str(p["target"])))
+        else:
+            host, _, target = str(p).rpartition(":")
+            out.append((host.split(":")[-1], target.split("/")[0]))
+    return out
+
+
+def template_tokens():
+    """Tokens used by the template outside whole-line comments."""
+    tokens = set()
+    for line in TEMPLATE.read_text().splitlines():
+        if not line.lstrip().startswith("#"):
+            tokens.update(TOKEN_RE.findall(line))
+    return tokens
+
+
+def dockerfile_stages():
+    """[(from_line, [instructions])], continuation lines joined, comments dropped."""
+    logical, cur = [], ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not cur and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            cur += line[:-1] + " "
+            continue
+        logical.append((cur + line).strip())
+        cur = ""
+    stages = []
+    for ins in logical:
+        if ins.upper().startswith("FROM "):
+            stages.append((ins, []))
+        else:
+            assert stages, f"instruction before FROM: {ins}"
+            stages[-1][1].append(ins)
+    return stages
+
+
+def apt_installed(instructions):
+    pkgs = []
+    for ins in instructions:
+        if not ins.upper().startswith("RUN "):
+            continue
+        for m in re.finditer(r"apt-get install ([^;&|]*)", ins):
+            pkgs += [w for w in m.group(1).split() if not w.startswith("-")]
+    return pkgs
+
+
+def render(tmp_path, template=TEMPLATE, command=("true",), **tokens):
+    """Runs the entrypoint (it renders, prepares directories, then execs COMMAND)."""
+    env = clean_env(NGINX_TEMPLATE=str(template), STATE_DIR=str(tmp_path / "state"),
+                    NGINX_CONF=str(tmp_path / "state" / "nginx.conf"))
+    env.update(tokens)
+    return subprocess.run(["/bin/sh", str(ENTRYPOINT), *command], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- docker-compose.yaml -------------------------------------------------------------------
+
+def test_compose_config_is_valid_and_has_every_service(config):
+    assert set(config["services"]) == SERVICES
+    assert set(config["volumes"]) >= {"mysqldata", "redisdata", "kafkadata", "appstate"}
+
+
+def test_compose_requires_jwt_secret(tmp_path):
+    for env in ({}, {"JWT_SECRET": ""}):
+        r = run_compose_config(tmp_path, **env)
+        assert r.returncode != 0, f"config accepted without JWT_SECRET ({env}):\n{r.stdout}"
+        assert "JWT_SECRET" in r.stderr
+
+
+def test_app_services_share_one_image_and_environment(config):
+    svcs = config["services"]
+    envs = [env_of(svcs[name]) for name in APP_SERVICES]
+    assert envs[0] == envs[1] == envs[2], "migrate, web and workers must see the same settings"
+    images = {svcs[name]["image"] for name in APP_SERVICES}
+    assert len(images) == 1
+    for name in APP_SERVICES:
+        build = svcs[name]["build"]
+        assert Path(build["context"]) == REPO
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
+        assert volume_targets(svcs[name])[STATE_DIR][0] == "appstate"
+
+
+def test_web_environment_points_at_the_compose_services(config):
+    web = config["services"]["web"]
+    env = env_of(web)
+    assert env["KAFKA_BROKERS"] == "kafka:9092"
+    assert env["REDIS_URL"] == "redis://redis:6379"
+    assert env["MYSQL_HOST"] == "mysql"
+    assert env["MYSQL_PORT"] == "3306"
+    assert env["MYSQL_SOCKET"] == ""
+    assert env["MYSQL_USER"] == "firstcome"
+    assert env["MYSQL_DATABASE"] == "firstcome"
+    assert env["MYSQL_PASSWORD"] == "firstcome"
+    assert env["JWT_SECRET"] == SECRET
+    assert env["STATE_DIR"] == STATE_DIR
+    assert env["MAIL_URL"] == f"maildir:{STATE_DIR}/mail"
+    assert env["FCGI_LISTEN"] == "0.0.0.0:9000"
+    assert int(env["WEB_WORKERS"]) >= 1
+    assert env["BASE_URL"].startswith("http")
+    assert web["command"] == ["firstcome", "web"]
+    assert "9000" in [str(p) for p in web.get("expose", [])]
+    assert config["services"]["workers"]["command"] == ["firstcome", "workers"]
+
+
+def test_every_app_setting_passed_by_compose_exists_in_config_c(config):
+    known = set(re.findall(r'\{"([A-Z_]+)", K_', (REPO / "app/core/config.c").read_text()))
+    unknown = set(env_of(config["services"]["web"])) - known
+    assert not unknown, f"compose sets variables the app does not read: {sorted(unknown)}"
+
+
+def test_overrides_reach_both_sides(tmp_path):
+    cfg = load_config(tmp_path, JWT_SECRET=SECRET, HTTP_PORT="18081", MYSQL_PASSWORD="s3cret",
+                      MYSQL_ROOT_PASSWORD="r00t", NGINX_API_LIMIT="")
+    svcs = cfg["services"]
+    assert ("18081", "80") in published_ports(svcs["nginx"])
+    assert env_of(svcs["mysql"])["MYSQL_PASSWORD"] == "s3cret"
+    assert env_of(svcs["mysql"])["MYSQL_ROOT_PASSWORD"] == "r00t"
+    for name in APP_SERVICES:
+        assert env_of(svcs[name])["MYSQL_PASSWORD"] == "s3cret"
+    assert env_of(svcs["nginx"])["API_LIMIT"] == ""
+
+
+def test_start_order(config):
+    svcs = config["services"]
+
+    def deps(name):
+        d = svcs[name].get("depends_on", {})
+        return {k: "service_started" for k in d} if isinstance(d, list) else \
+            {k: v["condition"] for k, v in d.items()}
+
+    assert deps("migrate") == {"mysql": "service_healthy", "redis": "service_healthy"}
+    assert deps("kafka-init") == {"kafka": "service_healthy"}
+    for name in ("web", "workers"):
+        assert deps(name) == {"migrate": "service_completed_successfully",
+                              "kafka-init": "service_completed_successfully"}
+    assert "web" in deps("nginx")
+    for name in ("migrate", "kafka-init"):
+        assert svcs[name]["restart"] == "no"
+    for name in ("mysql", "redis", "kafka", "web", "workers", "nginx"):
+        assert svcs[name]["restart"] in ("always", "unless-stopped")
+    cmd = " ".join(svcs["migrate"]["command"])
+    assert re.search(r"firstcome migrate && firstcome seed-demo && firstcome reconcile", cmd)
+
+
+def test_mysql(config):
+    mysql = config["services"]["mysql"]
+    assert mysql["image"] == "mysql:8.0"
+    env = env_of(mysql)
+    assert env["MYSQL_DATABASE"] == "firstcome"
+    assert env["MYSQL_USER"] == "firstcome"
+    assert env["MYSQL_PASSWORD"] == "firstcome"
+    assert env["MYSQL_ROOT_PASSWORD"]
+    assert "mysqladmin ping" in " ".join(mysql["healthcheck"]["test"])
+    assert volume_targets(mysql)["/var/lib/mysql"][0] == "mysqldata"
+
+
+def test_redis_runs_with_appendonly(config):
+    redis = config["services"]["redis"]
+    assert redis["image"] == "redis:7"
+    cmd = redis["command"]
+    assert cmd[0] == "redis-server"
+    assert cmd[cmd.index("--appendonly") + 1] == "yes"
+    assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
+    assert volume_targets(redis)["/data"][0] == "redisdata"
+
+
+def test_kafka_is_single_node_kraft(config):
+    kafka = config["services"]["kafka"]
+    assert kafka["image"] == "apache/kafka:3.7.0"
+    env = env_of(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+    listeners = env["KAFKA_LISTENERS"].split(",")
+    assert "PLAINTEXT://:9092" in listeners and "CONTROLLER://:9093" in listeners
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
+    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])  # base64 UUID
+    # The image's default log dir is under /tmp; data must be on the named volume.
+    assert volume_targets(kafka)[env["KAFKA_LOG_DIRS"]][0] == "kafkadata"
+    assert "--bootstrap-server" in " ".join(kafka["healthcheck"]["test"])
+    # The apps reach the advertised listener.
+    assert env_of(config["services"]["web"])["KAFKA_BROKERS"] == "kafka:9092"
+
+
+def test_kafka_init_creates_the_apps_topics(config):
+    init = config["services"]["kafka-init"]
+    assert init["image"] == config["services"]["kafka"]["image"]
+    app_topics = set(re.findall(r'#define TOPIC_\w+ "([^"]+)"', KAFKA_H.read_text()))
+    assert app_topics, "no TOPIC_ defines found in app/store/kafka.h"
+    env = env_of(init)
+    assert set(env["TOPICS"].split()) == app_topics
+    assert env["TOPIC_PARTITIONS"] == "4"
+    script = " ".join(init["command"])
+    assert "/opt/kafka/bin/kafka-topics.sh" in script
+    assert "--create --if-not-exists" in script
+    assert "--bootstrap-server kafka:9092" in script
+
+
+def test_nginx_service(config):
+    nginx = config["services"]["nginx"]
+    assert nginx["image"] == "nginx:1.25"
+    assert ("8080", "80") in published_ports(nginx)
+    env = env_of(nginx)
+    missing = template_tokens() - set(env)
+    assert not missing, f"nginx service does not set template tokens: {sorted(missing)}"
+    assert env["FCGI_PASS"] == "web:9000"
+    assert env["FCGI_PASS"].split(":")[1] == env_of(config["services"]["web"])["FCGI_LISTEN"].split(":")[1]
+    assert env["LISTEN"] == "80"
+    assert env["DAEMON"] == "off"
+    assert env["API_LIMIT"] == "limit_req zone=api burst=100 nodelay;"
+    vols = volume_targets(nginx)
+    entry = nginx["entrypoint"]
+    assert entry[-1] in vols, "the entrypoint script must be mounted"
+    # Every mount comes from the repository, read-only, and is the file the compose file means.
+    assert Path(vols[entry[-1]][0]) == ENTRYPOINT
+    assert Path(vols[env["NGINX_TEMPLATE"]][0]) == TEMPLATE
+    assert Path(vols[env["STATIC_ROOT"]][0]) == REPO / "static"
+    for target, (source, mode) in vols.items():
+        assert mode == "ro", f"{target} must be mounted read-only"
+        assert Path(source).exists(), source
+    assert "/livez" in " ".join(nginx["healthcheck"]["test"])
+
+
+# ---- Dockerfile and .dockerignore ----------------------------------------------------------
+
+DEV_PKGS = ["libfcgi-dev", "libmariadb-dev", "libhiredis-dev", "librdkafka-dev",
+            "libctemplate-dev", "libjansson-dev", "libsodium-dev", "libjwt-dev",
+            "libcurl4-openssl-dev"]
+
+
+def test_dockerfile_stages():
+    stages = dockerfile_stages()
+    assert len(stages) == 2
+    (build_from, build), (run_from, run) = stages
+    assert re.fullmatch(r"FROM debian:12-slim AS build", build_from, re.I)
+    assert run_from.split()[1] == "debian:12-slim"
+    # Build stage: the Makefile's packages, then make.
+    pkgs = apt_installed(build)
+    for p in DEV_PKGS + ["build-essential", "pkg-config", "g++"]:
+        assert p in pkgs, f"build stage does not install {p}"
+    mk = [i for i in build if i.startswith("RUN ") and re.search(r"\bmake\b", i)]
+    assert mk and "bin/firstcome" in mk[0]
+    # Runtime stage: no compilers or headers; the app root laid out beside bin/; not root.
+    rt = apt_installed(run)
+    assert rt and not [p for p in rt if p.endswith("-dev") or p in ("build-essential", "g++")]
+    assert any(re.fullmatch(r"COPY --from=build \S+ /app", i) for i in run)
+    users = [i.split()[1] for i in run if i.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    staged = " ".join(i for i in build if i.startswith("RUN "))
+    for d in ("templates", "static", "sql", "nginx", "app/lua"):
+        assert d in staged, f"{d} is not staged into the image"
+    assert any(i.startswith("ENTRYPOINT") for i in run)
+
+
+def runtime_packages():
+    return set(apt_installed(dockerfile_stages()[1][1]))
+
+
+def owning_package(path):
+    candidates = {path, os.path.realpath(path)}
+    for p in list(candidates):
+        candidates.add(p[4:] if p.startswith("/usr/") else "/usr" + p)
+    for c in candidates:
+        r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.split(":")[0].strip()
+    raise AssertionError(f"no Debian package owns {path}")
+
+
+def test_runtime_stage_installs_every_library_the_binary_needs():
+    assert BINARY.exists(), "bin/firstcome is missing: run `make bin/firstcome` first"
+    needed = re.findall(r"\(NEEDED\).*\[(.+)\]",
+                        subprocess.run(["readelf", "-d", str(BINARY)], capture_output=True,
+                                       text=True, check=True).stdout)
+    assert needed
+    resolved = dict(re.findall(r"^\s*(\S+) => (/\S+)", subprocess.run(
+        ["ldd", str(BINARY)], capture_output=True, text=True, check=True).stdout, re.M))
+    # In debian:12-slim already (libc6, and libstdc++6/libgcc-s1 as dependencies of apt).
+    base = {"libc6", "libstdc++6", "libgcc-s1"}
+    have = runtime_packages() | base
+    for soname in needed:
+        assert soname in resolved, f"ldd cannot resolve {soname}"
+        pkg = owning_package(resolved[soname])
+        assert pkg in have, f"{soname} comes from {pkg}, which the runtime stage does not install"
+
+
+def test_runtime_stage_has_the_library_of_every_dev_package():
+    rt = runtime_packages()
+    for dev in DEV_PKGS:
+        out = subprocess.run(["apt-cache", "depends", dev], capture_output=True, text=True,
+                             check=True).stdout
+        libs = {m for m in re.findall(r"^\s*Depends: (\S+)", out, re.M)
+                if m.startswith("lib") and not m.endswith("-dev") and m != "libc6"}
+        assert libs, f"apt-cache knows no runtime library for {dev}"
+        assert libs & rt, f"{dev} links against {sorted(libs)}; none is in the runtime stage"
+
+
+def test_dockerignore_is_an_allow_list():
+    patterns = [l.strip() for l in DOCKERIGNORE.read_text().splitlines()
+                if l.strip() and not l.startswith("#")]
+    assert patterns[0] == "*"
+    allowed = {p[1:].rstrip("/") for p in patterns if p.startswith("!")}
+    assert allowed == {"Makefile", "app", "templates", "static", "sql", "nginx"}
+
+
+# ---- docker/nginx-entrypoint.sh ------------------------------------------------------------
+
+def test_entrypoint_renders_the_compose_config(tmp_path, config):
+    env = env_of(config["services"]["nginx"])
+    # Keep the compose values of every token; only paths that would be written move to tmp.
+    state = tmp_path / "state"
+    env.update(NGINX_TEMPLATE=str(TEMPLATE), STATE_DIR=str(state), LOG_DIR=str(state / "logs"),
+               TEMP_DIR=str(state / "tmp"))
+    r = render(tmp_path, **env)
+    assert r.returncode == 0, r.stderr
+    conf = (state / "nginx.conf").read_text()
+    assert "@@" not in conf
+    assert re.search(r"^user nginx;$", conf, re.M)
+    assert re.search(r"^daemon off;$", conf, re.M)
+    assert f"pid {state}/pids/nginx.pid;" in conf
+    assert "server web:9000;" in conf
+    assert re.search(r"listen 80 default_server", conf)
+    assert "include /etc/nginx/mime.types;" in conf
+    assert "include /etc/nginx/fastcgi_params;" in conf
+    assert "alias /srv/firstcome/static/;" in conf
+    assert "rate=50r/s;" in conf
+    assert "limit_req zone=api burst=100 nodelay;" in conf
+    assert "access_log /dev/stdout;" in conf
+    assert (state / "pids").is_dir() and (state / "tmp").is_dir()
+    err_log = state / "logs" / "nginx-error.log"
+    assert err_log.is_symlink() and os.readlink(err_log) == "/dev/stderr"
+
+
+def test_entrypoint_render_passes_nginx_t(tmp_path):
+    assert os.access(NGINX, os.X_OK), f"{NGINX} missing (Debian package nginx-light)"
+    static = tmp_path / "static"
+    shutil.copytree(REPO / "static", static)
+    for api_limit in ("limit_req zone=api burst=100 nodelay;", ""):
+        run_dir = tmp_path / ("limited" if api_limit else "unlimited")
+        run_dir.mkdir()
+        r = render(run_dir, FCGI_PASS="127.0.0.1:9000", LISTEN=f"127.0.0.1:{free_port()}",
+                   DAEMON="off", USER_DIRECTIVE="", MIME_TYPES="/etc/nginx/mime.types",
+                   FASTCGI_PARAMS="/etc/nginx/fastcgi_params", STATIC_ROOT=str(static),
+                   ACCESS_LOG=str(run_dir / "access.log"), API_RATE="50r/s",
+                   API_LIMIT=api_limit, NGINX_ERROR_LOG_TO_STDERR="0")
+        assert r.returncode == 0, r.stderr
+        conf = run_dir / "state" / "nginx.conf"
+        text = conf.read_text()
+        assert "@@" not in text
+        assert not re.search(r"^\s*user ", text, re.M)
+        assert ("limit_req zone=api" in text) == bool(api_limit)
+        t = subprocess.run([NGINX, "-t", "-p", str(run_dir), "-c", str(conf),
+                            "-e", str(run_dir / "startup-error.log")],
+                           capture_output=True, text=True, timeout=60)
+        assert t.returncode == 0, f"nginx -t failed:\n{t.stderr}\n{text}"
+        assert "test is successful" in t.stderr
+
+
+def test_entrypoint_refuses_unknown_tokens(tmp_path):
+    tpl = tmp_path / "nginx.conf.tpl"
+    tpl.write_text(TEMPLATE.read_text() + "\n# @@IN_A_COMMENT@@ is fine\nworker_rlimit_nofile @@NOFILE@@;\n")
+    r = render(tmp_path, template=tpl)
+    assert r.returncode != 0
+    assert "@@NOFILE@@" in r.stderr and "IN_A_COMMENT" not in r.stderr
+    assert not (tmp_path / "state" / "nginx.conf").exists()
+
+
+def test_entrypoint_execs_the_given_command(tmp_path):
+    marker = tmp_path / "ran"
+    r = render(tmp_path, command=("/bin/sh", "-c", f'echo "$0" > {marker}', "exec-ok"))
+    assert r.returncode == 0, r.stderr
+    assert marker.read_text().strip() == "exec-ok"

@@ -1,0 +1,91 @@
+"""The two commands' promises: a second stack runs beside the first on its own state dir and
+port, `start` again keeps data and starts only what is missing, and `stop` leaves nothing."""
+import os
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import ROOT, Stack
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def processes_using(state_dir):
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if state_dir in line]
+
+
+@pytest.fixture(scope="module")
+def second():
+    state = tempfile.mkdtemp(prefix="firstcome-second.")
+    st = Stack.__new__(Stack)
+    st.state_dir, st.port = state, free_port()
+    st.base = f"http://127.0.0.1:{st.port}"
+    out = st.stack_cmd("start", env={"WEB_WORKERS": "2"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    st.__init__(state, st.port)
+    st.first_start = out.stdout
+    yield st
+    st.stack_cmd("stop")
+    subprocess.run(["rm", "-rf", state])
+
+
+def test_first_start_prints_the_url_and_the_admin_password_once(second):
+    assert f"http://127.0.0.1:{second.port}/" in second.first_start
+    assert "admin@firstcome.local / " in second.first_start
+    again = second.stack_cmd("start")
+    assert again.returncode == 0
+    assert "admin@firstcome.local / " not in again.stdout
+
+
+def test_two_stacks_run_side_by_side_with_their_own_data(stack, second):
+    assert second.port != stack.port
+    assert second.get("/healthz").json()["status"] == "ok"
+    assert stack.get("/healthz").json()["status"] == "ok"
+    second.sql("INSERT INTO products (name, description, category, price, stock) "
+               "VALUES ('only in the second stack', '', 'second', 1, 1)")
+    assert second.get("/api/v1/products?category=second").json()["total"] == 1
+    assert stack.get("/api/v1/products?category=second").json()["total"] == 0
+
+
+def test_starting_again_keeps_data_and_starts_nothing_new(second):
+    pids = {n: second.pid(n) for n in ("mysql", "redis", "devbroker", "web", "nginx")}
+    out = second.stack_cmd("start")
+    assert out.returncode == 0, out.stderr
+    for n in ("mysql", "redis", "web", "nginx"):
+        assert f"{n}: running" in out.stdout
+    assert {n: second.pid(n) for n in pids} == pids
+    assert second.get("/api/v1/products?category=second").json()["total"] == 1
+
+
+def test_stop_then_start_keeps_the_data(second):
+    assert second.stack_cmd("stop").returncode == 0
+    out = second.stack_cmd("start")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "demo data already loaded" in out.stdout
+    assert second.get("/api/v1/products?category=second").json()["total"] == 1
+
+
+def test_stop_leaves_no_process_and_no_open_port(second):
+    pids = [second.pid(n) for n in ("mysql", "redis", "devbroker", "web", "nginx")]
+    assert port_open(second.port)
+    out = second.stack_cmd("stop")
+    assert out.returncode == 0, out.stderr
+    assert not any(os.path.exists(f"/proc/{p}") for p in pids)
+    assert processes_using(second.state_dir) == []
+    assert not port_open(second.port)
+    assert not os.listdir(os.path.join(second.state_dir, "pids"))
