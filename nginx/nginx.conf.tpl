@@ -57,6 +57,7 @@ http {
         }
         location = /favicon.ico {
             alias @@STATIC_ROOT@@/img/favicon.svg;
+            types { }
             default_type image/svg+xml;
             expires 7d;
             access_log off;

@@ -75,7 +75,14 @@ class Stack:
     def sql(self, query, *args):
         with self.db() as conn, conn.cursor() as cur:
             cur.execute(query, args)
-            return cur.fetchall()
+            rows = cur.fetchall()
+        if query.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE") and "products" in query:
+            self.catalog_changed()
+        return rows
+
+    def catalog_changed(self):
+        """What every product writer does: workers drop their cached catalog rows."""
+        self.redis().set("catalog:version", os.urandom(16).hex())
 
     def redis(self):
         url = self.env["REDIS_URL"]

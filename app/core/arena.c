@@ -145,6 +145,11 @@ void json_use_arena(struct arena *a)
     json_arena = a;
 }
 
+struct arena *json_current_arena(void)
+{
+    return json_arena;
+}
+
 static void *json_arena_malloc(size_t n)
 {
     return arena_alloc(json_arena ? json_arena : &process_arena, n);

@@ -29,6 +29,7 @@ void arena_free(struct arena *a);
 
 /* The arena that jansson allocates from (see json_use_arena); NULL means the process arena. */
 void json_use_arena(struct arena *a);
+struct arena *json_current_arena(void);
 void json_alloc_init(void);
 
 #ifdef __cplusplus

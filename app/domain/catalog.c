@@ -2,11 +2,13 @@
 #include "domain/catalog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
+#include "store/cache.h"
 #include "store/redis.h"
 
 static const struct {
@@ -146,41 +148,27 @@ void catalog_build_sql(struct arena *a, const struct catalog_query *q, char **li
     *nparams = n;
 }
 
-json_t *catalog_list(struct arena *a, const struct catalog_query *q)
+/* The cache key of a statement and its parameters. */
+static char *query_key(struct arena *a, const char *sql, const struct db_param *p, int n)
 {
-    struct db_param params[8];
-    int n;
-    char *list_sql, *count_sql;
-    catalog_build_sql(a, q, &list_sql, &count_sql, params, &n);
-    json_t *count = db_query_p(count_sql, params, n - 2);
-    json_t *items = count ? db_query_p(list_sql, params, n) : NULL;
-    if (!items)
-        return NULL;
-    if (catalog_fill_stock(a, items) < 0)
-        return NULL;
-    return json_pack("{s:o, s:I, s:I, s:O}", "items", items, "page", (json_int_t)q->page,
-                     "per_page", (json_int_t)q->per_page, "total",
-                     json_object_get(json_array_get(count, 0), "total"));
+    struct strbuf k;
+    sb_init(&k, a, 512);
+    sb_adds(&k, sql);
+    for (int i = 0; i < n; i++) {
+        if (p[i].type == 'i')
+            sb_printf(&k, "|i%lld", p[i].i);
+        else
+            sb_printf(&k, "|s%zu:%s", p[i].s ? strlen(p[i].s) : 0, p[i].s ? p[i].s : "");
+    }
+    return k.s;
 }
 
-json_t *catalog_get(struct arena *a, long long id, int *found)
+#define CATALOG "catalog"
+
+static const char *stock_key(struct arena *a, json_t *product)
 {
-    json_t *row;
-    int rc = db_query_row(&row,
-                          "SELECT p.id, p.name, p.description, p.category, p.price, p.likes,"
-                          " p.sale_starts_at, p.per_user_limit, v.id AS vendor_id,"
-                          " v.name AS vendor_name FROM products p"
-                          " LEFT JOIN vendors v ON v.id = p.vendor_id WHERE p.id = ?",
-                          "i", id);
-    *found = rc;
-    if (rc != 1)
-        return NULL;
-    json_t *one = json_pack("[O]", row);
-    if (catalog_fill_stock(a, one) < 0) {
-        *found = -1;
-        return NULL;
-    }
-    return row;
+    return arena_sprintf(a, "{p:%lld}:stock",
+                         (long long)json_integer_value(json_object_get(product, "id")));
 }
 
 /* What Redis should hold for a product whose counter is missing. */
@@ -202,31 +190,174 @@ static int set_stock_nx(long long id, long long stock)
     return ok ? set : -1;
 }
 
-int catalog_fill_stock(struct arena *a, json_t *products)
+/* A product's live counter, rebuilt from MySQL when Redis lost it (SET NX: a concurrent
+ * reservation is never overwritten). */
+static long long stock_value(struct arena *a, json_t *product, const char *val)
 {
-    size_t n = json_array_size(products);
-    if (n == 0)
-        return 0;
-    const char **keys = arena_alloc(a, n * sizeof(char *));
-    long long *vals = arena_alloc(a, n * sizeof(long long));
-    for (size_t i = 0; i < n; i++)
-        keys[i] = arena_sprintf(a, "{p:%lld}:stock",
-                                (long long)json_integer_value(
-                                    json_object_get(json_array_get(products, i), "id")));
-    if (redis_get_ints((int)n, keys, vals) < 0)
+    if (val)
+        return strtoll(val, NULL, 10);
+    long long id = json_integer_value(json_object_get(product, "id"));
+    long long s = stock_from_mysql(id);
+    const char *key = stock_key(a, product);
+    char *now = NULL;
+    if (s < 0 || set_stock_nx(id, s) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        json_t *p = json_array_get(products, i);
-        long long id = json_integer_value(json_object_get(p, "id"));
-        if (vals[i] < 0) { /* Redis lost it: rebuild from the truth, without racing a writer */
-            long long s = stock_from_mysql(id);
-            if (s < 0 || set_stock_nx(id, s) < 0 || redis_get_ints(1, &keys[i], &vals[i]) < 0)
-                return -1;
-            log_info("rebuilt stock counter of product %lld from MySQL", id);
-        }
-        json_object_set_new(p, "stock_remaining", json_integer(vals[i] < 0 ? 0 : vals[i]));
+    log_info("rebuilt stock counter of product %lld from MySQL", id);
+    return strtoll(now, NULL, 10);
+}
+
+/* Writes the live stock into each product's own stock_remaining integer. Cached products carry
+ * one allocated with them (see with_stock_slot), so a cache hit allocates nothing here; a
+ * worker serves one request at a time, so the value it writes is the one it then sends. */
+static int set_stock(struct arena *a, json_t *products, char **vals)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(products, i, p)
+    {
+        long long stock = stock_value(a, p, vals[i]);
+        if (stock < 0)
+            return -1;
+        json_integer_set(json_object_get(p, "stock_remaining"), stock);
     }
     return 0;
+}
+
+/* Gives each freshly loaded product its stock_remaining slot before it is cached. */
+static void with_stock_slot(json_t *products)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(products, i, p) json_object_set_new(p, "stock_remaining", json_integer(0));
+}
+
+/* One round trip reads the cache token and the stock of the products a cached value names. */
+static int read_token_and_stock(struct arena *a, json_t *products, char **token, char ***stock)
+{
+    size_t n = json_array_size(products);
+    const char **keys = arena_alloc(a, (n + 1) * sizeof(char *));
+    char **vals = arena_alloc(a, (n + 1) * sizeof(char *));
+    keys[0] = cache_token_key(CATALOG);
+    for (size_t i = 0; i < n; i++)
+        keys[i + 1] = stock_key(a, json_array_get(products, i));
+    if (redis_get_many(a, (int)n + 1, keys, vals) < 0)
+        return -1;
+    *token = vals[0];
+    *stock = vals + 1;
+    return 0;
+}
+
+static int read_stock(struct arena *a, json_t *products, char ***stock)
+{
+    size_t n = json_array_size(products);
+    const char **keys = arena_alloc(a, (n ? n : 1) * sizeof(char *));
+    *stock = arena_alloc(a, (n ? n : 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        keys[i] = stock_key(a, json_array_get(products, i));
+    return redis_get_many(a, (int)n, keys, *stock);
+}
+
+/* Serves `key` from the worker's cache when its token is still the live one; otherwise calls
+ * load() (MySQL) and caches the result. Either way `products(value)` get live stock. Writers
+ * commit first and change the token after, so a value cached under a token is never older
+ * than that token. */
+static json_t *cached_with_stock(struct arena *a, const char *key, json_t *(*load)(void *),
+                                 void *arg, json_t *(*products)(json_t *))
+{
+    const char *stored_token;
+    json_t *value = cache_lookup(key, &stored_token);
+    char *token, **stock;
+    if (read_token_and_stock(a, value ? products(value) : NULL, &token, &stock) < 0)
+        return NULL;
+    if (!value || !token || strcmp(token, stored_token) != 0) {
+        value = load(arg);
+        if (!value)
+            return NULL;
+        with_stock_slot(products(value));
+        if (token)
+            value = cache_put(token, key, value);
+        else
+            cache_invalidate(CATALOG); /* Redis lost the token: start a new one */
+        if (read_stock(a, products(value), &stock) < 0)
+            return NULL;
+    }
+    return set_stock(a, products(value), stock) < 0 ? NULL : value;
+}
+
+struct list_load {
+    char *list_sql, *count_sql;
+    struct db_param params[8];
+    int n;
+};
+
+static json_t *load_list(void *arg)
+{
+    struct list_load *l = arg;
+    json_t *count = db_query_p(l->count_sql, l->params, l->n - 2);
+    json_t *items = count ? db_query_p(l->list_sql, l->params, l->n) : NULL;
+    if (!items)
+        return NULL;
+    return json_pack("{s:o, s:O}", "items", items, "total",
+                     json_object_get(json_array_get(count, 0), "total"));
+}
+
+static json_t *list_items(json_t *page)
+{
+    return json_object_get(page, "items");
+}
+
+json_t *catalog_list(struct arena *a, const struct catalog_query *q)
+{
+    struct list_load l;
+    catalog_build_sql(a, q, &l.list_sql, &l.count_sql, l.params, &l.n);
+    json_t *page =
+        cached_with_stock(a, query_key(a, l.list_sql, l.params, l.n), load_list, &l, list_items);
+    if (!page)
+        return NULL;
+    return json_pack("{s:O, s:I, s:I, s:O}", "items", list_items(page), "page", (json_int_t)q->page,
+                     "per_page", (json_int_t)q->per_page, "total", json_object_get(page, "total"));
+}
+
+int catalog_changed(void)
+{
+    return cache_invalidate(CATALOG);
+}
+
+static json_t *load_product(void *arg)
+{
+    json_t *row;
+    int rc = db_query_row(&row,
+                          "SELECT p.id, p.name, p.description, p.category, p.price, p.likes,"
+                          " p.sale_starts_at, p.per_user_limit, v.id AS vendor_id,"
+                          " v.name AS vendor_name FROM products p"
+                          " LEFT JOIN vendors v ON v.id = p.vendor_id WHERE p.id = ?",
+                          "i", *(long long *)arg);
+    /* "no such product" is cached too, as an empty list, so a missing id costs no query. */
+    return rc < 0 ? NULL : json_pack("[O*]", rc == 1 ? row : NULL);
+}
+
+static json_t *as_list(json_t *v)
+{
+    return v;
+}
+
+json_t *catalog_get(struct arena *a, long long id, int *found)
+{
+    json_t *one =
+        cached_with_stock(a, arena_sprintf(a, "product:%lld", id), load_product, &id, as_list);
+    if (!one) {
+        *found = -1;
+        return NULL;
+    }
+    *found = json_array_size(one) == 1;
+    return *found ? json_array_get(one, 0) : NULL;
+}
+
+int catalog_fill_stock(struct arena *a, json_t *products)
+{
+    char **stock;
+    with_stock_slot(products);
+    return read_stock(a, products, &stock) < 0 ? -1 : set_stock(a, products, stock);
 }
 
 int catalog_rebuild_stock(void)

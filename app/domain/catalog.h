@@ -30,7 +30,9 @@ int catalog_parse_query(const struct kvlist *params, struct catalog_query *q, ch
 void catalog_build_sql(struct arena *a, const struct catalog_query *q, char **list_sql,
                        char **count_sql, struct db_param *params, int *nparams);
 
-/* {"items":[...],"page","per_page","total"}, or NULL when a store failed. */
+/* Products returned by catalog_list and catalog_get may belong to the worker's cache: they are
+ * read-only to callers (json_copy one before adding fields) and valid until the next call.
+ * {"items":[...],"page","per_page","total"}, or NULL when a store failed. */
 json_t *catalog_list(struct arena *a, const struct catalog_query *q);
 /* One product, or NULL (see *found: 0 no such product, -1 store failure). */
 json_t *catalog_get(struct arena *a, long long id, int *found);
@@ -38,6 +40,8 @@ json_t *catalog_get(struct arena *a, long long id, int *found);
 int catalog_fill_stock(struct arena *a, json_t *products);
 /* Makes every product's Redis counter exist (SET NX from MySQL). Returns how many were set. */
 int catalog_rebuild_stock(void);
+/* Every write to products must call this, so that cached rows are read again. */
+int catalog_changed(void);
 /* The categories that have products, for filters. */
 json_t *catalog_categories(void);
 

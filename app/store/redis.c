@@ -208,25 +208,23 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
     return NULL;
 }
 
-int redis_get_ints(int n, const char **keys, long long *vals)
+int redis_get_many(struct arena *a, int n, const char **keys, char **vals)
 {
     if (n == 0)
         return 0;
-    if (ensure() < 0)
+    const char **argv = arena_alloc(a, ((size_t)n + 1) * sizeof(char *));
+    argv[0] = "MGET";
+    memcpy(argv + 1, keys, (size_t)n * sizeof(char *));
+    redisReply *r = redis_argv(n + 1, argv);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n) {
+        if (r)
+            freeReplyObject(r);
         return -1;
-    for (int i = 0; i < n; i++)
-        redisAppendCommand(ctx, "GET %s", keys[i]);
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
-            redis_close();
-            return -1;
-        }
-        vals[i] = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
-        if (r->type == REDIS_REPLY_ERROR)
-            rc = -1;
-        freeReplyObject(r);
     }
-    return rc;
+    for (int i = 0; i < n; i++) {
+        redisReply *e = r->element[i];
+        vals[i] = e->type == REDIS_REPLY_STRING ? arena_strndup(a, e->str, e->len) : NULL;
+    }
+    freeReplyObject(r);
+    return 0;
 }

@@ -4,6 +4,8 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "core/arena.h"
+
 /* REDIS_URL: redis://host:port[/db] or unix:///path. Loads every the scripts in app/lua by SHA. */
 int redis_connect(char *err, size_t errlen);
 void redis_close(void);
@@ -17,8 +19,10 @@ redisReply *redis_argv(int argc, const char **argv);
  * Redis). argv holds the keys first, then the arguments. */
 redisReply *redis_script(const char *name, int nkeys, int argc, const char **argv);
 
-/* Pipelined GETs of n keys into vals (arena-free: caller passes long long outputs, -1 when the
- * key is missing). Returns 0 or -1 when Redis failed. */
-int redis_get_ints(int n, const char **keys, long long *vals);
+/* The values of n keys in one round trip (MGET): vals[i] is the value copied into the arena, or
+ * NULL when the key is missing. Returns 0, or -1 when Redis failed. The keys may lie in
+ * different hash slots; on Redis Cluster this read must be split by slot (a cluster client does
+ * that for MGET), which is why only plain reads, never Lua scripts, span products. */
+int redis_get_many(struct arena *a, int n, const char **keys, char **vals);
 
 #endif

@@ -131,6 +131,7 @@ int reconcile_main(int argc, char **argv)
         log_error("stock counters could not be rebuilt");
         return 1;
     }
+    catalog_changed();
     log_info("stock counters: %d rebuilt from MySQL, the rest were present", n);
     return 0;
 }

@@ -41,8 +41,9 @@ json_t *web_layout_data(struct request *r, const char *title)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    return json_pack("{s:s, s:s, s:i}", "title", title ? title : "firstcome", "site",
-                     "firstcome", "year", tm.tm_year + 1900);
+    /* user stays null until sign-in exists, so the layout shows its signed-out links. */
+    return json_pack("{s:s, s:s, s:i, s:n}", "title", title ? title : "firstcome", "site",
+                     "firstcome", "year", tm.tm_year + 1900, "user");
 }
 
 static void handle(struct request *r)

@@ -47,9 +47,11 @@ void api_product_get(struct request *r)
         resp_json(r, 200, json_pack("{s:O}", "product", p));
 }
 
-/* Presentation-only fields for templates: won with thousands separators, sale state. */
-static void decorate(json_t *p, time_t now)
+/* A copy of a product with presentation-only fields for templates: won with thousands
+ * separators, sale state. (Catalog products are read-only: they may be the cache's.) */
+static json_t *decorate(json_t *product, time_t now)
 {
+    json_t *p = json_copy(product);
     long long price = json_integer_value(json_object_get(p, "price"));
     char digits[32], out[48];
     int n = snprintf(digits, sizeof(digits), "%lld", price), k = 0;
@@ -66,14 +68,16 @@ static void decorate(json_t *p, time_t now)
     json_object_set_new(p, "upcoming", json_boolean(upcoming));
     json_object_set_new(p, "sold_out",
                         json_boolean(json_integer_value(json_object_get(p, "stock_remaining")) <= 0));
+    return p;
 }
 
-static void decorate_all(json_t *items)
+static json_t *decorate_all(json_t *items)
 {
     size_t i;
-    json_t *p;
+    json_t *p, *out = json_array();
     time_t now = time(NULL);
-    json_array_foreach(items, i, p) decorate(p, now);
+    json_array_foreach(items, i, p) json_array_append_new(out, decorate(p, now));
+    return out;
 }
 
 void page_home(struct request *r)
@@ -82,14 +86,13 @@ void page_home(struct request *r)
     json_t *list = list_products(r, &q);
     if (!list)
         return;
-    json_t *items = json_object_get(list, "items");
+    json_t *items = decorate_all(json_object_get(list, "items"));
     json_t *flash = json_array(), *rest = json_array();
     size_t i;
     json_t *p;
-    decorate_all(items);
     json_array_foreach(items, i, p)
         json_array_append(json_is_null(json_object_get(p, "sale_starts_at")) ? rest : flash, p);
-    resp_page(r, 200, "home.tpl", "firstcome: first come, first served",
+    resp_page(r, 200, "home.tpl", "First come, first served",
               json_pack("{s:o, s:o}", "flash", flash, "products", rest));
 }
 
@@ -119,7 +122,7 @@ void page_products(struct request *r)
     json_t *list = list_products(r, &q);
     if (!list)
         return;
-    decorate_all(json_object_get(list, "items"));
+    json_object_set_new(list, "items", decorate_all(json_object_get(list, "items")));
     json_t *cats = catalog_categories();
     size_t i;
     json_t *c;
@@ -153,7 +156,7 @@ void page_product(struct request *r)
     json_t *p = get_product(r);
     if (!p)
         return;
-    decorate(p, time(NULL));
+    p = decorate(p, time(NULL));
     resp_page(r, 200, "product.tpl", json_string_value(json_object_get(p, "name")),
-              json_pack("{s:O}", "product", p));
+              json_pack("{s:o}", "product", p));
 }
