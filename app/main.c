@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "tools/tools.h"
+#include "workers/workers.h"
 
 struct command {
     const char *name;
@@ -17,10 +18,14 @@ static int config_main(int argc, char **argv);
 
 static const struct command commands[] = {
     {"web", web_main, "prefork FastCGI server (nginx in front)"},
+    {"workers", workers_main, "supervises the background workers (mailer, consumers, scheduler)"},
+    {"worker", worker_main, "runs one background worker KIND in the foreground"},
     {"devbroker", devbroker_main, "embedded Kafka-protocol broker for local runs and tests"},
     {"migrate", migrate_main, "apply sql/ migrations not applied yet"},
     {"seed-demo", seed_demo_main, "load demo vendors, products, a flash sale, a coupon, an admin (once)"},
     {"reconcile", reconcile_main, "rebuild missing Redis counters from MySQL"},
+    {"mail", mail_main, "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
+    {"user", user_main, "user add --email E --password P [--name N] [--role R] [--verified]"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,7 +8,7 @@ PKGS=(
   libjansson-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libcriterion-dev
   mariadb-server redis-server nginx-light
   python3 python3-pytest python3-requests python3-selenium python3-aiosmtpd python3-locust
-  python3-pymysql python3-redis python3-yaml
+  python3-pymysql python3-redis python3-yaml python3-jwt
   chromium chromium-driver wrk docker-compose curl procps
 )
 

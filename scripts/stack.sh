@@ -107,6 +107,12 @@ start_devbroker() {
   say "kafka: devbroker started on $(cat "$S/devbroker.addr")"
 }
 
+start_workers() {
+  if alive workers; then say "workers: running"; return; fi
+  start_bg workers "$LOGS/workers.log" "$BIN" workers
+  say "workers: started"
+}
+
 start_web() {
   if alive web; then say "web: running"; return; fi
   start_bg web "$LOGS/web.log" "$BIN" web
@@ -152,6 +158,7 @@ cmd_start() {
   "$BIN" migrate >>"$LOGS/migrate.log" 2>&1 || die "migrations failed (see $LOGS/migrate.log)"
   "$BIN" seed-demo 2>>"$LOGS/migrate.log" | sed 's/^/seed: /' || die "demo data failed"
   "$BIN" reconcile >>"$LOGS/migrate.log" 2>&1 || die "reconcile failed (see $LOGS/migrate.log)"
+  start_workers
   start_web
   start_nginx
   wait_for 30 "/healthz" healthy
@@ -180,10 +187,10 @@ stop_pid() { # stop_pid NAME [SECONDS]
 cmd_stop() {
   stop_pid nginx 10
   stop_pid web 15
-  for f in "$PIDS"/worker-*.pid "$PIDS"/workers.pid; do
+  stop_pid workers 20 # the supervisor stops its children; stragglers are stopped below
+  for f in "$PIDS"/worker-*.pid; do
     [ -e "$f" ] || continue
-    n=$(basename "$f" .pid)
-    stop_pid "$n" 15
+    stop_pid "$(basename "$f" .pid)" 5
   done
   stop_pid devbroker 10
   rm -f "$S/devbroker.addr"
@@ -194,7 +201,7 @@ cmd_stop() {
 
 cmd_status() {
   local rc=0
-  for n in mysql redis devbroker web nginx; do
+  for n in mysql redis devbroker workers web nginx; do
     if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
     else printf '%-10s stopped\n' "$n"; rc=1; fi
   done

@@ -1,8 +1,12 @@
 """Shared fixtures: the stack that scripts/test.sh started (STATE_DIR, HTTP_PORT), and direct
 handles on its MySQL and Redis so that tests check real outcomes where they are stored."""
+import email
+import email.policy
 import http.client
 import json
 import os
+import re
+import uuid
 import shlex
 import subprocess
 import time
@@ -99,6 +103,36 @@ class Stack:
         return subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], env=e,
                               capture_output=True, text=True, timeout=timeout)
 
+    def cli(self, *args, check=True):
+        """bin/firstcome against this stack (same STATE_DIR, so the same settings)."""
+        e = dict(os.environ, STATE_DIR=self.state_dir)
+        out = subprocess.run([os.path.join(ROOT, "bin", "firstcome"), *args], env=e,
+                             capture_output=True, text=True, timeout=60)
+        if check:
+            assert out.returncode == 0, out.stdout + out.stderr
+        return out
+
+    def post(self, path, body=None, token=None, **kw):
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        return self.request("POST", path, json=body, headers=headers, **kw)
+
+    def user(self, role="user", verified=True, password="correct horse battery"):
+        """A user made with `firstcome user add`, logged in: {email, password, id, access, refresh}."""
+        addr = unique_email(role)
+        args = ["user", "add", "--email", addr, "--password", password, "--name", "Test " + role,
+                "--role", role]
+        self.cli(*(args + (["--verified"] if verified else [])))
+        r = self.post("/api/v1/auth/login", {"email": addr, "password": password})
+        assert r.status_code == 200, r.text
+        uid = self.sql("SELECT id FROM users WHERE email = %s", addr)[0]["id"]
+        return {"email": addr, "password": password, "id": uid, **{
+            "access": r.json()["access_token"], "refresh": r.json()["refresh_token"]}}
+
+    def mailbox(self):
+        return Mailbox(self.state_dir)
+
     def wait_healthy(self, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -117,6 +151,47 @@ def stack():
     port = os.environ.get("HTTP_PORT")
     assert state_dir and port, "run through `make test` (scripts/test.sh), which starts the stack"
     return Stack(state_dir, port)
+
+
+class Mailbox:
+    """The stack's Maildir: every message the mailer delivered, parsed as RFC 5322."""
+
+    def __init__(self, state_dir):
+        self.new = os.path.join(state_dir, "mail", "new")
+
+    def messages(self):
+        out = []
+        if not os.path.isdir(self.new):
+            return out
+        for name in sorted(os.listdir(self.new)):
+            with open(os.path.join(self.new, name), "rb") as f:
+                out.append(email.message_from_bytes(f.read(), policy=email.policy.default))
+        return out
+
+    def wait_for(self, to, subject_part, timeout=15):
+        """The newest message to `to` whose subject contains subject_part."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for m in reversed(self.messages()):
+                if m["To"] == to and subject_part in m["Subject"]:
+                    return m
+            time.sleep(0.1)
+        raise AssertionError(f"no mail to {to} about {subject_part!r}")
+
+    def count(self, to):
+        return sum(1 for m in self.messages() if m["To"] == to)
+
+
+def link_token(message, path):
+    """The token of the <BASE_URL><path>?token=... link in a mail's plain-text body."""
+    body = message.get_content()
+    m = re.search(r"\S*" + re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", body)
+    assert m, body
+    return m.group(1), m.group(0)
+
+
+def unique_email(prefix="user"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
 
 
 def children(pid):

@@ -165,3 +165,13 @@ void json_alloc_init(void)
     arena_init(&process_arena, 64 * 1024);
     json_set_alloc_funcs(json_arena_malloc, json_arena_free);
 }
+
+void json_alloc_plain_begin(void)
+{
+    json_set_alloc_funcs(malloc, free);
+}
+
+void json_alloc_plain_end(void)
+{
+    json_set_alloc_funcs(json_arena_malloc, json_arena_free);
+}

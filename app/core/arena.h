@@ -31,6 +31,10 @@ void arena_free(struct arena *a);
 void json_use_arena(struct arena *a);
 struct arena *json_current_arena(void);
 void json_alloc_init(void);
+/* Libraries that use jansson themselves and free its results with free() (libjwt 1.10) must
+ * run between these two: jansson allocates with malloc meanwhile. Not reentrant. */
+void json_alloc_plain_begin(void);
+void json_alloc_plain_end(void);
 
 #ifdef __cplusplus
 }

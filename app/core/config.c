@@ -44,6 +44,7 @@ static struct setting settings[] = {
     {"REDIS_URL", K_STR, &cfg.redis_url, "@redis_url", 0, 0, 0, "redis://host:port or unix:///path"},
     {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0, "Kafka bootstrap servers (empty: the devbroker)"},
     {"MAIL_URL", K_STR, &cfg.mail_url, "@mail_url", 0, 0, 0, "maildir:/path or smtp://host:port"},
+    {"MAIL_FROM", K_STR, &cfg.mail_from, "firstcome <no-reply@firstcome.local>", 0, 0, 0, "From: of every mail"},
     {"JWT_SECRET", K_STR, &cfg.jwt_secret, "@jwt_secret", 0, 0, 1, "HS256 key (default: generated into the state dir)"},
     {"COUPON_ISSUE_MODE", K_STR, &cfg.coupon_issue_mode, "sync", 0, 0, 0, "sync | kafka"},
     {"COUPON_QUANTITY_CAP", K_INT, &cfg.coupon_quantity_cap, "100", 1, 1000000, 0, "most coupons one campaign may issue"},

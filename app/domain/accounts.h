@@ -1,4 +1,4 @@
-/* accounts.h - users: creation with Argon2id password hashes, lookup by email. */
+/* accounts.h - users: signup with mailed verification, login, password reset, profile. */
 #ifndef FC_ACCOUNTS_H
 #define FC_ACCOUNTS_H
 #include <jansson.h>
@@ -6,9 +6,13 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/err.h"
+#include "domain/tokens.h"
 
 #define PASSWORD_MIN 8
 #define PASSWORD_MAX 1024
+#define VERIFY_TTL (24 * 3600)
+#define RESET_TTL 3600
 
 /* Argon2id via libsodium into out (crypto_pwhash_STRBYTES). 0 or -1 (out of memory). */
 int password_hash(const char *password, char *out);
@@ -17,10 +21,33 @@ bool password_verify(const char *hash, const char *password);
 /* Lower-cased, trimmed copy in the arena; NULL when it is not a plausible address. */
 char *email_normalize(struct arena *a, const char *email);
 
-enum account_err { ACCOUNT_OK = 0, ACCOUNT_EMAIL_TAKEN, ACCOUNT_INVALID_EMAIL, ACCOUNT_WEAK_PASSWORD, ACCOUNT_BAD_ROLE, ACCOUNT_STORE_FAILED };
+/* Creates a user (no mail); *id receives its id. role: user|vendor|admin. For the CLI and seed. */
+int account_create(struct arena *a, const char *email, const char *password, const char *name,
+                   const char *role, bool verified, long long *id, struct err *e);
 
-/* Creates a user; *id receives its id. role: user|vendor|admin. */
-enum account_err account_create(struct arena *a, const char *email, const char *password,
-                                const char *name, const char *role, bool verified, long long *id);
+/* Every function below returns 0 (or the JSON it names) on success and fills e otherwise. */
+
+/* Signup: creates an unverified user and queues the verification mail in one transaction.
+ * Returns the public user. */
+json_t *account_signup(struct arena *a, const char *email, const char *password,
+                       const char *name, struct err *e);
+/* Consumes a verification token; returns the now verified user. */
+json_t *account_verify(struct arena *a, const char *token, struct err *e);
+/* Checks the password (the same work for unknown emails), limits attempts per email and per
+ * client address, and starts a session. */
+int account_login(struct arena *a, const char *email, const char *password, const char *client,
+                  struct token_pair *out, struct err *e);
+int account_refresh(struct arena *a, const char *refresh, struct token_pair *out, struct err *e);
+/* Always succeeds for the caller (no enumeration): mails a reset link only when the email
+ * has an account. -1 only when the store failed. */
+int account_reset_request(struct arena *a, const char *email, struct err *e);
+/* Sets a new password from a mailed token and ends every session of the user. */
+int account_reset_confirm(struct arena *a, const char *token, const char *password,
+                          struct err *e);
+/* The public user (id, email, name, phone, address, role, verified, created_at). */
+json_t *account_get(long long id, struct err *e);
+/* Updates name, phone and/or address (keys absent in patch stay as they are). */
+json_t *account_update(long long id, json_t *patch, struct err *e);
+int account_change_password(long long id, const char *current, const char *next, struct err *e);
 
 #endif

@@ -32,7 +32,8 @@ struct request {
     struct kvlist query;    /* parsed before dispatch */
     struct kvlist *form;    /* parsed on first use */
     json_t *json;           /* parsed on first use */
-    void *user;             /* set by authentication (accounts) */
+    void *user;             /* a struct principal, set by web/session.c */
+    const char *csrf_issued; /* a CSRF token set as a cookie by this response */
 
     int status;
     const char *out_type;

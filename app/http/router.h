@@ -7,11 +7,15 @@
 
 typedef void (*handler_fn)(struct request *r);
 
+/* Who may call a route; checked before its handler runs. */
+enum route_access { OPEN, SIGNED_IN, ADMIN };
+
 struct route {
     const char *method;  /* "GET", "POST", ...; GET also answers HEAD */
     const char *pattern; /* "/api/v1/products/{id}" */
     handler_fn fn;
     bool html;           /* a page: errors render as HTML */
+    enum route_access access;
 };
 
 #define ROUTE_NOT_FOUND (-1)

@@ -33,6 +33,11 @@ static void set_error(unsigned no, const char *msg)
     snprintf(last_error, sizeof(last_error), "%s", msg ? msg : "");
 }
 
+int db_truthy(json_t *v)
+{
+    return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
+}
+
 unsigned db_errno(void)
 {
     return last_errno;
@@ -335,7 +340,10 @@ static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
         if (was_in_tx)
             break; /* the transaction is gone; the caller must fail this request */
     }
-    log_error("sql failed (%u %s): %.200s", last_errno, last_error, sql);
+    if (last_errno == 1062) /* a unique key doing its job; the caller answers it */
+        log_debug("sql refused (%u %s): %.200s", last_errno, last_error, sql);
+    else
+        log_error("sql failed (%u %s): %.200s", last_errno, last_error, sql);
     return NULL;
 }
 

@@ -36,6 +36,10 @@ int db_begin(void);
 int db_commit(void);
 int db_rollback(void);
 
+/* A column read as a condition: true for boolean true and for integer 1 (a comparison's
+ * type differs between servers). */
+int db_truthy(json_t *v);
+
 unsigned db_errno(void); /* 1062 duplicate key, ... */
 const char *db_error(void);
 

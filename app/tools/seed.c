@@ -95,8 +95,9 @@ int seed_demo_main(int argc, char **argv)
     sodium_bin2base64(password, sizeof(password), raw, sizeof(raw),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     long long admin_id;
-    if (account_create(&a, "admin@firstcome.local", password, "Admin", "admin", true, &admin_id) !=
-        ACCOUNT_OK)
+    struct err e;
+    if (account_create(&a, "admin@firstcome.local", password, "Admin", "admin", true, &admin_id,
+                       &e) < 0)
         goto out_rollback;
     if (db_exec("INSERT INTO settings (k, v) VALUES ('demo_seeded', ?)", "s", db_time(&a, now)) < 0 ||
         db_commit() < 0)

@@ -6,6 +6,8 @@ int devbroker_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);
 int seed_demo_main(int argc, char **argv);
 int reconcile_main(int argc, char **argv);
+int mail_main(int argc, char **argv);
 int web_main(int argc, char **argv);
+int user_main(int argc, char **argv);
 
 #endif

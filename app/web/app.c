@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/text.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/fcgi_server.h"
@@ -16,16 +17,47 @@
 #include "view/view.h"
 #include "tools/tools.h"
 #include "web/handlers.h"
+#include "web/session.h"
 
+#define API false
+#define PAGE true
 static const struct route routes[] = {
-    {"GET", "/livez", ops_livez, false},
-    {"GET", "/healthz", ops_healthz, false},
-    {"GET", "/metrics", ops_metrics, false},
-    {"GET", "/api/v1/products", api_products_list, false},
-    {"GET", "/api/v1/products/{id}", api_product_get, false},
-    {"GET", "/", page_home, true},
-    {"GET", "/products", page_products, true},
-    {"GET", "/products/{id}", page_product, true},
+    {"GET", "/livez", ops_livez, API, OPEN},
+    {"GET", "/healthz", ops_healthz, API, OPEN},
+    {"GET", "/metrics", ops_metrics, API, OPEN},
+    {"GET", "/api/v1/products", api_products_list, API, OPEN},
+    {"GET", "/api/v1/products/{id}", api_product_get, API, OPEN},
+    {"POST", "/api/v1/auth/signup", api_signup, API, OPEN},
+    {"POST", "/api/v1/auth/verify", api_verify, API, OPEN},
+    {"POST", "/api/v1/auth/login", api_login, API, OPEN},
+    {"POST", "/api/v1/auth/refresh", api_refresh, API, OPEN},
+    {"POST", "/api/v1/auth/logout", api_logout, API, OPEN},
+    {"POST", "/api/v1/auth/logout-all", api_logout_all, API, SIGNED_IN},
+    {"POST", "/api/v1/auth/password-reset", api_password_reset, API, OPEN},
+    {"POST", "/api/v1/auth/password-reset/confirm", api_password_reset_confirm, API, OPEN},
+    {"GET", "/api/v1/me", api_me, API, SIGNED_IN},
+    {"PATCH", "/api/v1/me", api_me_update, API, SIGNED_IN},
+    {"PUT", "/api/v1/me/password", api_me_password, API, SIGNED_IN},
+    {"POST", "/api/v1/admin/vendors", api_admin_vendor_create, API, ADMIN},
+    {"GET", "/api/v1/admin/vendors", api_admin_vendors, API, ADMIN},
+    {"GET", "/api/v1/admin/stats", api_admin_stats, API, ADMIN},
+    {"GET", "/", page_home, PAGE, OPEN},
+    {"GET", "/products", page_products, PAGE, OPEN},
+    {"GET", "/products/{id}", page_product, PAGE, OPEN},
+    {"GET", "/signup", page_signup, PAGE, OPEN},
+    {"POST", "/signup", page_signup, PAGE, OPEN},
+    {"GET", "/login", page_login, PAGE, OPEN},
+    {"POST", "/login", page_login, PAGE, OPEN},
+    {"POST", "/logout", page_logout, PAGE, OPEN},
+    {"POST", "/logout-all", page_logout_all, PAGE, SIGNED_IN},
+    {"GET", "/verify", page_verify, PAGE, OPEN},
+    {"GET", "/forgot-password", page_forgot, PAGE, OPEN},
+    {"POST", "/forgot-password", page_forgot, PAGE, OPEN},
+    {"GET", "/reset-password", page_reset, PAGE, OPEN},
+    {"POST", "/reset-password", page_reset, PAGE, OPEN},
+    {"GET", "/me", page_me, PAGE, SIGNED_IN},
+    {"POST", "/me", page_me, PAGE, SIGNED_IN},
+    {"POST", "/me/password", page_me_password, PAGE, SIGNED_IN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 static const char *route_names[NROUTES];
@@ -37,13 +69,34 @@ void web_store_failed(struct request *r)
 
 json_t *web_layout_data(struct request *r, const char *title)
 {
-    (void)r;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    /* user stays null until sign-in exists, so the layout shows its signed-out links. */
-    return json_pack("{s:s, s:s, s:i, s:n}", "title", title ? title : "firstcome", "site",
-                     "firstcome", "year", tm.tm_year + 1900, "user");
+    struct principal *u = session_user(r);
+    json_t *user = u ? json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)u->id, "name",
+                                 u->name ? u->name : "", "email", u->email ? u->email : "",
+                                 "role", u->role, "admin", strcmp(u->role, "admin") == 0)
+                     : json_null();
+    return json_pack("{s:s, s:s, s:i, s:o, s:s}", "title", title ? title : "firstcome", "site",
+                     "firstcome", "year", tm.tm_year + 1900, "user", user, "csrf",
+                     session_csrf(r));
+}
+
+/* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages. */
+static bool allowed(struct request *r, const struct route *rt)
+{
+    struct principal *u = session_user(r);
+    if (rt->access == OPEN || (u && (rt->access == SIGNED_IN || !strcmp(u->role, "admin"))))
+        return true;
+    if (!u && r->html) {
+        resp_redirect(r, arena_sprintf(r->a, "/login?next=%s", url_encode(r->a, r->path)));
+        return false;
+    }
+    if (!u)
+        resp_error(r, 401, "unauthorized", "sign in first: send Authorization: Bearer <token>");
+    else
+        resp_error(r, 403, "forbidden", "this needs the admin role");
+    return false;
 }
 
 static void handle(struct request *r)
@@ -59,7 +112,10 @@ static void handle(struct request *r)
     }
     r->route_id = i;
     r->html = routes[i].html;
-    routes[i].fn(r);
+    if (routes[i].access != OPEN || r->html || r->authorization)
+        session_identify(r);
+    if (allowed(r, &routes[i]))
+        routes[i].fn(r);
 }
 
 /* Stores that are down at start are retried on use: a worker that cannot reach MySQL still

@@ -15,6 +15,33 @@ void page_home(struct request *r);
 void page_products(struct request *r);
 void page_product(struct request *r);
 
+/* accounts_web.c */
+void api_signup(struct request *r);
+void api_verify(struct request *r);
+void api_login(struct request *r);
+void api_refresh(struct request *r);
+void api_logout(struct request *r);
+void api_logout_all(struct request *r);
+void api_password_reset(struct request *r);
+void api_password_reset_confirm(struct request *r);
+void api_me(struct request *r);
+void api_me_update(struct request *r);
+void api_me_password(struct request *r);
+void page_signup(struct request *r);
+void page_login(struct request *r);
+void page_logout(struct request *r);
+void page_logout_all(struct request *r);
+void page_verify(struct request *r);
+void page_forgot(struct request *r);
+void page_reset(struct request *r);
+void page_me(struct request *r);
+void page_me_password(struct request *r);
+
+/* admin_web.c */
+void api_admin_vendor_create(struct request *r);
+void api_admin_vendors(struct request *r);
+void api_admin_stats(struct request *r);
+
 /* Answers 503 in the request's own shape when a store failed. */
 void web_store_failed(struct request *r);
 

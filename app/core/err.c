@@ -1,0 +1,23 @@
+/* err.c - why a domain operation refused: the HTTP status, the contract's error code, and a
+ * sentence for the person. Domain code fills it; the web layer answers with it. */
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int err_set(struct err *e, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    e->status = status;
+    e->code = code;
+    e->retry_after = 0;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int err_store(struct err *e)
+{
+    return err_set(e, 503, "unavailable", "a data store is not answering; try again shortly");
+}

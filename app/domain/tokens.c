@@ -1,0 +1,254 @@
+/* tokens.c - access tokens (JWT, HS256 pinned), rotating refresh tokens, and one-time tokens. */
+#include "domain/tokens.h"
+
+#include <jwt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+
+char *token_random(struct arena *a)
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof(raw));
+    size_t n = sodium_base64_ENCODED_LEN(sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = arena_alloc(a, n);
+    sodium_bin2base64(out, n, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return out;
+}
+
+void token_hash(const char *token, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static const unsigned char *secret(int *len)
+{
+    *len = (int)strlen(cfg.jwt_secret);
+    return (const unsigned char *)cfg.jwt_secret;
+}
+
+char *access_token_issue(struct arena *a, const struct principal *p, time_t now)
+{
+    jwt_t *jwt = NULL;
+    char *out = NULL, *enc = NULL;
+    char sub[32];
+    int klen;
+    const unsigned char *key = secret(&klen);
+    snprintf(sub, sizeof(sub), "%lld", p->id);
+    json_alloc_plain_begin(); /* libjwt frees jansson's output with free() */
+    if (jwt_new(&jwt) != 0) {
+        json_alloc_plain_end();
+        return NULL;
+    }
+    if (jwt_add_grant(jwt, "sub", sub) || jwt_add_grant(jwt, "typ", "access") ||
+        jwt_add_grant(jwt, "role", p->role) || jwt_add_grant_bool(jwt, "ver", p->verified) ||
+        jwt_add_grant(jwt, "fam", p->family) || jwt_add_grant(jwt, "email", p->email) ||
+        jwt_add_grant(jwt, "name", p->name) || jwt_add_grant_int(jwt, "iat", (long)now) ||
+        jwt_add_grant_int(jwt, "exp", (long)(now + ACCESS_TTL)) ||
+        jwt_set_alg(jwt, JWT_ALG_HS256, key, klen))
+        goto out_free;
+    enc = jwt_encode_str(jwt);
+    out = enc ? arena_strdup(a, enc) : NULL;
+    free(enc);
+out_free:
+    jwt_free(jwt);
+    json_alloc_plain_end();
+    return out;
+}
+
+int access_token_verify(struct arena *a, const char *token, time_t now, struct principal *p)
+{
+    jwt_t *jwt = NULL;
+    int klen, rc = -1;
+    const unsigned char *key = secret(&klen);
+    if (!token || !*token || strlen(token) > 4096)
+        return -1;
+    /* The algorithm is pinned: whatever the header claims, only HS256 with our key passes. */
+    json_alloc_plain_begin();
+    if (jwt_decode(&jwt, token, key, klen) != 0 || !jwt) {
+        json_alloc_plain_end();
+        return -1;
+    }
+    if (jwt_get_alg(jwt) != JWT_ALG_HS256)
+        goto out_free;
+    const char *typ = jwt_get_grant(jwt, "typ"), *sub = jwt_get_grant(jwt, "sub");
+    const char *role = jwt_get_grant(jwt, "role"), *fam = jwt_get_grant(jwt, "fam");
+    long exp = jwt_get_grant_int(jwt, "exp");
+    if (!typ || strcmp(typ, "access") || !sub || !role || strlen(role) >= sizeof(p->role) || !fam ||
+        strlen(fam) >= sizeof(p->family) || exp <= (long)now)
+        goto out_free;
+    memset(p, 0, sizeof(*p));
+    p->id = strtoll(sub, NULL, 10);
+    if (p->id <= 0)
+        goto out_free;
+    snprintf(p->role, sizeof(p->role), "%s", role);
+    snprintf(p->family, sizeof(p->family), "%s", fam);
+    p->verified = jwt_get_grant_bool(jwt, "ver") == 1;
+    p->email = arena_strdup(a, jwt_get_grant(jwt, "email"));
+    p->name = arena_strdup(a, jwt_get_grant(jwt, "name"));
+    rc = 0;
+out_free:
+    jwt_free(jwt);
+    json_alloc_plain_end();
+    return rc;
+}
+
+static int principal_of(long long user_id, const char *family, struct principal *p,
+                        struct arena *a)
+{
+    json_t *u;
+    if (db_query_row(&u, "SELECT id, role, verified, email, name FROM users WHERE id = ?", "i",
+                     user_id) != 1)
+        return -1;
+    memset(p, 0, sizeof(*p));
+    p->id = user_id;
+    snprintf(p->role, sizeof(p->role), "%s", json_string_value(json_object_get(u, "role")));
+    p->verified = json_is_true(json_object_get(u, "verified"));
+    snprintf(p->family, sizeof(p->family), "%s", family);
+    p->email = arena_strdup(a, json_string_value(json_object_get(u, "email")));
+    p->name = arena_strdup(a, json_string_value(json_object_get(u, "name")));
+    return 0;
+}
+
+/* Stores a new refresh token of `family` and signs the matching access token. */
+static int issue_pair(struct arena *a, long long user_id, const char *family,
+                      struct token_pair *out)
+{
+    struct principal p;
+    time_t now = time(NULL);
+    char hash[65];
+    if (principal_of(user_id, family, &p, a) < 0)
+        return -1;
+    out->refresh = token_random(a);
+    token_hash(out->refresh, hash);
+    if (db_exec("INSERT INTO refresh_tokens (user_id, family, token_hash, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                "isss", user_id, family, hash, db_time(a, now + REFRESH_TTL)) < 0)
+        return -1;
+    out->access = access_token_issue(a, &p, now);
+    return out->access ? 0 : -1;
+}
+
+int session_start(struct arena *a, long long user_id, struct token_pair *out)
+{
+    unsigned char raw[16];
+    char family[33];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(family, sizeof(family), raw, sizeof(raw));
+    return issue_pair(a, user_id, family, out);
+}
+
+enum refresh_result session_refresh(struct arena *a, const char *refresh, struct token_pair *out)
+{
+    char hash[65];
+    json_t *row;
+    if (!refresh || !*refresh || strlen(refresh) > 200)
+        return REFRESH_INVALID;
+    token_hash(refresh, hash);
+    if (db_begin() < 0)
+        return REFRESH_FAILED;
+    int rc = db_query_row(&row,
+                          "SELECT id, user_id, family, used_at, revoked_at,"
+                          " expires_at < UTC_TIMESTAMP() AS expired"
+                          " FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
+                          "s", hash);
+    if (rc < 0)
+        goto out_failed;
+    if (rc == 0) {
+        db_rollback();
+        return REFRESH_INVALID;
+    }
+    const char *family = json_string_value(json_object_get(row, "family"));
+    if (!json_is_null(json_object_get(row, "used_at"))) {
+        /* A used token again: it was stolen or replayed. The whole session dies. */
+        if (session_revoke_family(family) < 0 || db_commit() < 0)
+            goto out_failed;
+        log_warn("refresh token reuse for user %lld: family revoked",
+                 (long long)json_integer_value(json_object_get(row, "user_id")));
+        return REFRESH_REUSED;
+    }
+    if (!json_is_null(json_object_get(row, "revoked_at")) ||
+        db_truthy(json_object_get(row, "expired"))) {
+        db_rollback();
+        return REFRESH_INVALID;
+    }
+    if (db_exec("UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i",
+                (long long)json_integer_value(json_object_get(row, "id"))) < 0 ||
+        issue_pair(a, json_integer_value(json_object_get(row, "user_id")),
+                   arena_strdup(a, family), out) < 0 ||
+        db_commit() < 0)
+        goto out_failed;
+    return REFRESH_OK;
+out_failed:
+    db_rollback();
+    return REFRESH_FAILED;
+}
+
+int session_revoke_family(const char *family)
+{
+    return db_exec("UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP()"
+                   " WHERE family = ? AND revoked_at IS NULL",
+                   "s", family) < 0
+               ? -1
+               : 0;
+}
+
+int session_revoke_family_of(const char *refresh)
+{
+    char hash[65];
+    json_t *row;
+    token_hash(refresh, hash);
+    int rc = db_query_row(&row, "SELECT family FROM refresh_tokens WHERE token_hash = ?", "s", hash);
+    if (rc <= 0)
+        return rc;
+    return session_revoke_family(json_string_value(json_object_get(row, "family")));
+}
+
+int session_revoke_all(long long user_id)
+{
+    return db_exec("UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP()"
+                   " WHERE user_id = ? AND revoked_at IS NULL",
+                   "i", user_id) < 0
+               ? -1
+               : 0;
+}
+
+char *onetime_issue(struct arena *a, long long user_id, const char *kind, int ttl_seconds)
+{
+    char hash[65];
+    char *token = token_random(a);
+    token_hash(token, hash);
+    if (db_exec("INSERT INTO account_tokens (user_id, kind, token_hash, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                "isss", user_id, kind, hash, db_time(a, time(NULL) + ttl_seconds)) < 0)
+        return NULL;
+    return token;
+}
+
+long long onetime_consume(const char *token, const char *kind)
+{
+    char hash[65];
+    json_t *row;
+    if (!token || !*token || strlen(token) > 200)
+        return -1;
+    token_hash(token, hash);
+    int rc = db_query_row(&row,
+                          "SELECT id, user_id FROM account_tokens WHERE token_hash = ? AND kind = ?"
+                          " AND used_at IS NULL AND expires_at > UTC_TIMESTAMP() FOR UPDATE",
+                          "ss", hash, kind);
+    if (rc < 0)
+        return -2;
+    if (rc == 0)
+        return -1;
+    if (db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i",
+                (long long)json_integer_value(json_object_get(row, "id"))) < 0)
+        return -2;
+    return json_integer_value(json_object_get(row, "user_id"));
+}

@@ -1,0 +1,55 @@
+/* tokens.h - access tokens (JWT, HS256 pinned), rotating refresh tokens, and one-time tokens. */
+#ifndef FC_TOKENS_H
+#define FC_TOKENS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/arena.h"
+
+#define ACCESS_TTL 900              /* seconds an access token is valid */
+#define REFRESH_TTL (30 * 86400)    /* seconds a refresh token is valid */
+
+/* Who a request acts for: read from a verified access token, no store touched. */
+struct principal {
+    long long id;
+    char role[8];       /* user | vendor | admin */
+    bool verified;
+    char family[33];    /* the refresh family (session) this access token belongs to */
+    const char *email, *name; /* in the arena */
+};
+
+/* A fresh random token: 32 bytes, base64url, in the arena. */
+char *token_random(struct arena *a);
+/* SHA-256 of a token as 64 hex characters, what the database stores. */
+void token_hash(const char *token, char out[65]);
+
+/* Signs an access token for p (HS256 with JWT_SECRET); NULL on failure. */
+char *access_token_issue(struct arena *a, const struct principal *p, time_t now);
+/* Verifies signature, algorithm (HS256 only: "none" and others refused), type and expiry.
+ * Returns 0 and fills p, or -1. */
+int access_token_verify(struct arena *a, const char *token, time_t now, struct principal *p);
+
+/* The token pair the login and refresh answers carry. */
+struct token_pair {
+    char *access, *refresh;
+};
+
+/* Starts a session (a new refresh family) for a user row {id, role, verified, email, name}.
+ * 0 or -1 (store failure). */
+int session_start(struct arena *a, long long user_id, struct token_pair *out);
+enum refresh_result { REFRESH_OK, REFRESH_INVALID, REFRESH_REUSED, REFRESH_FAILED };
+/* Single-use rotation: a used token presented again revokes its whole family. */
+enum refresh_result session_refresh(struct arena *a, const char *refresh, struct token_pair *out);
+/* Revokes one family (logout) or every family of a user (logout-all, password reset). */
+int session_revoke_family(const char *family);
+int session_revoke_family_of(const char *refresh);
+int session_revoke_all(long long user_id);
+
+/* One-time tokens mailed as links. Returns the raw token (to mail) or NULL. */
+char *onetime_issue(struct arena *a, long long user_id, const char *kind, int ttl_seconds);
+/* Consumes a token of that kind: its user id, or -1 when unknown, used or expired (one answer
+ * for all three), -2 on store failure. Call inside a transaction: the row is locked. */
+long long onetime_consume(const char *token, const char *kind);
+
+#endif

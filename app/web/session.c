@@ -1,0 +1,108 @@
+/* session.c - who is asking: Bearer tokens for the API, cookies (with transparent refresh) for
+ * pages, and the CSRF check on every page form. */
+#include "web/session.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "domain/accounts.h"
+
+#define CSRF_COOKIE "csrf"
+
+static bool secure_cookies(void)
+{
+    return strncmp(cfg.base_url, "https://", 8) == 0;
+}
+
+static void set_cookie(struct request *r, const char *name, const char *value, long max_age)
+{
+    resp_header(r, "Set-Cookie",
+                arena_sprintf(r->a, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s", name,
+                              value, max_age, secure_cookies() ? "; Secure" : ""));
+}
+
+void session_set_access_cookie(struct request *r, const char *access)
+{
+    set_cookie(r, "access_token", access, ACCESS_TTL);
+}
+
+void session_set_cookies(struct request *r, const struct token_pair *t)
+{
+    session_set_access_cookie(r, t->access);
+    set_cookie(r, "refresh_token", t->refresh, REFRESH_TTL);
+}
+
+void session_clear_cookies(struct request *r)
+{
+    set_cookie(r, "access_token", "", 0);
+    set_cookie(r, "refresh_token", "", 0);
+}
+
+static struct principal *verify(struct request *r, const char *token)
+{
+    struct principal *p = arena_calloc(r->a, sizeof(*p));
+    return access_token_verify(r->a, token, time(NULL), p) == 0 ? p : NULL;
+}
+
+void session_identify(struct request *r)
+{
+    r->user = NULL;
+    if (!r->html) {
+        /* The API takes only the Authorization header, never cookies: no CSRF exposure. */
+        const char *h = r->authorization;
+        if (h && strncasecmp(h, "Bearer ", 7) == 0)
+            r->user = verify(r, h + 7);
+        return;
+    }
+    const char *access = req_cookie(r, "access_token");
+    if (access && *access && (r->user = verify(r, access)))
+        return;
+    const char *refresh = req_cookie(r, "refresh_token");
+    if (!refresh || !*refresh)
+        return;
+    struct token_pair t;
+    struct err e;
+    if (account_refresh(r->a, refresh, &t, &e) == 0) {
+        session_set_cookies(r, &t);
+        r->user = verify(r, t.access);
+    } else if (e.status == 401) {
+        session_clear_cookies(r); /* a dead session: stop presenting it */
+    }
+}
+
+const char *session_csrf(struct request *r)
+{
+    const char *c = req_cookie(r, CSRF_COOKIE);
+    if (c && strlen(c) == 43)
+        return c;
+    if (r->csrf_issued)
+        return r->csrf_issued;
+    char *fresh = token_random(r->a);
+    r->csrf_issued = fresh;
+    /* Not HttpOnly-sensitive (it is no credential), but kept HttpOnly anyway: forms get it
+     * from the page, scripts never need it. */
+    set_cookie(r, CSRF_COOKIE, fresh, 7 * 86400);
+    return fresh;
+}
+
+int session_check_csrf(struct request *r)
+{
+    const char *cookie = req_cookie(r, CSRF_COOKIE);
+    const char *field = req_form(r, "csrf");
+    if (cookie && field && strlen(cookie) == 43 && strlen(field) == 43 &&
+        sodium_memcmp(cookie, field, 43) == 0)
+        return 0;
+    resp_error(r, 403, "csrf_failed",
+               "this form has expired or did not come from this site; reload the page and try again");
+    return -1;
+}
+
+void resp_err(struct request *r, const struct err *e)
+{
+    if (e->status == 429 && e->retry_after > 0)
+        resp_header(r, "Retry-After", arena_sprintf(r->a, "%d", e->retry_after));
+    resp_error(r, e->status, e->code, "%s", e->msg);
+}

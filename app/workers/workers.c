@@ -1,0 +1,68 @@
+/* workers.c - the background worker kinds and their supervisor (`firstcome workers`). */
+#include "workers/workers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/supervisor.h"
+#include "tools/tools.h"
+
+struct kind {
+    const char *name;
+    int (*run)(int slot, void *arg);
+    const int *count; /* from config; NULL means exactly one */
+    const char *help;
+};
+
+static const struct kind kinds[] = {
+    {"mailer", mailer_run, NULL, "sends queued mail (Maildir or SMTP), retrying failures"},
+};
+#define NKINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
+
+static int count_of(const struct kind *k)
+{
+    return k->count ? *k->count : 1;
+}
+
+int workers_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    log_set_role("workers");
+    int n = 0;
+    for (int i = 0; i < NKINDS; i++)
+        n += count_of(&kinds[i]);
+    struct sv_child *cs = calloc((size_t)(n ? n : 1), sizeof(*cs));
+    int c = 0;
+    for (int i = 0; i < NKINDS; i++)
+        for (int s = 0; s < count_of(&kinds[i]); s++) {
+            cs[c].name = kinds[i].name;
+            cs[c].run = kinds[i].run;
+            cs[c].slot = s;
+            c++;
+        }
+    char pid_dir[4096];
+    snprintf(pid_dir, sizeof(pid_dir), "%s/pids", cfg.state_dir);
+    struct sv_hooks hooks = {.pid_dir = pid_dir, .grace_seconds = 15};
+    log_info("supervising %d worker processes", n);
+    int rc = supervisor_run(cs, n, &hooks);
+    free(cs);
+    log_info("stopped");
+    return rc;
+}
+
+int worker_main(int argc, char **argv)
+{
+    for (int i = 0; argc >= 2 && i < NKINDS; i++)
+        if (strcmp(argv[1], kinds[i].name) == 0) {
+            sv_child_signals(NULL);
+            return kinds[i].run(0, NULL);
+        }
+    fprintf(stderr, "usage: firstcome worker KIND\n\nkinds:\n");
+    for (int i = 0; i < NKINDS; i++)
+        fprintf(stderr, "  %-10s %s\n", kinds[i].name, kinds[i].help);
+    return 2;
+}

@@ -1,0 +1,15 @@
+/* workers.h - the background worker kinds and their supervisor (`firstcome workers`). */
+#ifndef FC_WORKERS_H
+#define FC_WORKERS_H
+
+/* `firstcome workers`: forks every kind (each as many times as its *_WORKERS setting says),
+ * replaces any that dies, stops them all on SIGTERM. */
+int workers_main(int argc, char **argv);
+/* `firstcome worker KIND`: one worker of one kind in the foreground (tests, debugging). */
+int worker_main(int argc, char **argv);
+
+/* A kind's whole life in one process: returns when sv_stopping is set (SIGTERM). Each opens
+ * its own store handles after fork. */
+int mailer_run(int slot, void *arg);
+
+#endif
