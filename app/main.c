@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"seed-demo", seed_demo_main, "load demo vendors, products, a flash sale, a coupon, an admin (once)"},
     {"reconcile", reconcile_main, "rebuild missing Redis counters from MySQL"},
     {"mail", mail_main, "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
+    {"coupons", coupons_main, "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
     {"user", user_main, "user add --email E --password P [--name N] [--role R] [--verified]"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},
 };

@@ -130,7 +130,7 @@ render_nginx() {
       -e "s|@@DAEMON@@|on|" -e "s|@@MIME_TYPES@@|/etc/nginx/mime.types|" \
       -e "s|@@FASTCGI_PARAMS@@|/etc/nginx/fastcgi_params|g" \
       -e "s|@@ACCESS_LOG@@|$LOGS/nginx-access.log combined buffer=64k flush=1s|" \
-      -e "s|@@API_RATE@@|200r/s|" -e "s|@@API_LIMIT@@|$api_limit|" \
+      -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" \
       -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"

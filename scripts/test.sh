@@ -20,6 +20,11 @@ fi
 export STATE_DIR=$(mktemp -d /tmp/firstcome-test.XXXXXX)
 export HTTP_PORT=$(free_port)
 export WEB_WORKERS=${WEB_WORKERS:-4}
+# Every test client comes from 127.0.0.1: the per-address limits are raised so that hundreds of
+# test users are not throttled as one; per-user and per-email limits stay as in production.
+# Argon2id keeps its algorithm but a cheaper cost, so hundreds of test users take seconds.
+export LOGIN_LIMIT_PER_CLIENT=1000000 CLAIM_LIMIT_PER_CLIENT=1000000 API_RATE=50000r/s
+export PASSWORD_HASH_OPS=1 PASSWORD_HASH_MEM_KB=8192
 stop_stack() {
   ./scripts/stack.sh stop >/dev/null 2>&1
   if [ "${KEEP_STATE:-0}" = 1 ]; then echo "state kept in $STATE_DIR"; else rm -rf "$STATE_DIR"; fi

@@ -103,9 +103,10 @@ class Stack:
         return subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], env=e,
                               capture_output=True, text=True, timeout=timeout)
 
-    def cli(self, *args, check=True):
+    def cli(self, *args, check=True, env=None):
         """bin/firstcome against this stack (same STATE_DIR, so the same settings)."""
         e = dict(os.environ, STATE_DIR=self.state_dir)
+        e.update(env or {})
         out = subprocess.run([os.path.join(ROOT, "bin", "firstcome"), *args], env=e,
                              capture_output=True, text=True, timeout=60)
         if check:

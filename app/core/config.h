@@ -23,6 +23,9 @@ struct config {
     int reservation_ttl, ship_after, deliver_after, return_window;
     double payment_failure_rate;
     int rate_limits;           /* RATE_LIMITS=on|off */
+    int login_limit_per_client, claim_limit_per_user, claim_limit_per_client;
+    const char *api_rate;
+    int password_hash_ops, password_hash_mem_kb;
     long max_body;
     int order_workers, shipment_workers, notify_workers;
     const char *log_level;

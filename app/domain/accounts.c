@@ -13,16 +13,18 @@
 #include "store/mail.h"
 
 #define LOGIN_FAILURES_PER_EMAIL 10 /* per LOGIN_WINDOW; a success clears them */
-#define LOGIN_ATTEMPTS_PER_CLIENT 300
 #define LOGIN_WINDOW 900
 
 static const char user_columns[] =
     "SELECT id, email, name, phone, address, role, verified, created_at FROM users WHERE id = ?";
 
+/* The cost comes from the settings; a stored hash made with other settings is redone at the
+ * user's next login. */
 int password_hash(const char *password, char *out)
 {
-    return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    return crypto_pwhash_str(out, password, strlen(password),
+                             (unsigned long long)cfg.password_hash_ops,
+                             (size_t)cfg.password_hash_mem_kb * 1024);
 }
 
 bool password_verify(const char *hash, const char *password)
@@ -182,7 +184,7 @@ int account_login(struct arena *a, const char *email, const char *password, cons
 {
     char *addr = email_normalize(a, email);
     int wait;
-    if (!ratelimit_hit(arena_sprintf(a, "login:client:%s", client), LOGIN_ATTEMPTS_PER_CLIENT,
+    if (!ratelimit_hit(arena_sprintf(a, "login:client:%s", client), cfg.login_limit_per_client,
                        LOGIN_WINDOW, &wait) ||
         (addr && !ratelimit_hit(arena_sprintf(a, "login:email:%s", addr),
                                 LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW, &wait))) {
@@ -201,8 +203,8 @@ int account_login(struct arena *a, const char *email, const char *password, cons
         return err_set(e, 401, "invalid_credentials", "the email or the password is wrong");
     long long id = json_integer_value(json_object_get(u, "id"));
     ratelimit_reset(arena_sprintf(a, "login:email:%s", addr));
-    if (crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                       crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    if (crypto_pwhash_str_needs_rehash(hash, (unsigned long long)cfg.password_hash_ops,
+                                       (size_t)cfg.password_hash_mem_kb * 1024) != 0) {
         char fresh[crypto_pwhash_STRBYTES];
         if (password_hash(password, fresh) == 0)
             db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", fresh, id);

@@ -22,12 +22,12 @@
 #include "store/redis.h"
 
 #define MAIL_DOMAIN "firstcome.local"
-#define MAX_LINE 998         /* RFC 5322 2.1.1: longest line, CRLF excluded */
-#define QP_LINE 76           /* RFC 2045 6.7: longest quoted-printable line */
-#define WORD_BYTES 42        /* per RFC 2047 word: 56 base64 chars, so "Subject: " + a word fit in 78 */
-#define MAX_BACKOFF 300      /* seconds between two attempts, at most */
-#define RECIPIENT_MAX 254    /* mail_outbox.recipient */
-#define SUBJECT_MAX 255      /* mail_outbox.subject, in characters */
+#define MAX_LINE 998    /* RFC 5322 2.1.1: longest line, CRLF excluded */
+#define QP_LINE 76      /* RFC 2045 6.7: longest quoted-printable line */
+#define WORD_BYTES 42   /* per RFC 2047 word: 56 base64 chars, so "Subject: " + a word fit in 78 */
+#define MAX_BACKOFF 300 /* seconds between two attempts, at most */
+#define RECIPIENT_MAX 254 /* mail_outbox.recipient */
+#define SUBJECT_MAX 255   /* mail_outbox.subject, in characters */
 
 /* --- validation ---------------------------------------------------------------------------- */
 
@@ -61,8 +61,8 @@ static void add_date(struct strbuf *out, time_t t)
     struct tm tm;
     gmtime_r(&t, &tm);
     /* Names from tables, not strftime: %a and %b follow the locale, RFC 5322 wants English. */
-    sb_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
-              tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    sb_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday], tm.tm_mday,
+              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Plain ASCII goes as is, unless it holds "=?", which a reader would take for an encoded word. */
@@ -143,8 +143,8 @@ static void add_body_qp(struct strbuf *out, const char *body)
         size_t col = 0;
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)line[i];
-            bool literal = (c >= 33 && c <= 126 && c != '=') ||
-                           ((c == ' ' || c == '\t') && i + 1 < len);
+            bool literal =
+                (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 < len);
             size_t width = literal ? 1 : 3;
             if (col + width > QP_LINE - 1) {
                 sb_adds(out, "=\r\n");
@@ -331,7 +331,8 @@ static int smtp_deliver(const char *url, const char *to, const char *msg, size_t
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for timeouts: the worker owns signals */
+    /* No SIGALRM for the timeouts: the worker's signal handling is the supervisor's. */
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     CURLcode res = curl_easy_perform(c);
     if (res != CURLE_OK) {
@@ -408,8 +409,9 @@ static int claim_one(json_t **row)
 
 static int record_sent(long long id)
 {
-    return db_exec("UPDATE mail_outbox SET status = 'sent', sent_at = NOW() WHERE id = ?", "i",
-                   id) < 0 ? -1 : 0;
+    long long n =
+        db_exec("UPDATE mail_outbox SET status = 'sent', sent_at = NOW() WHERE id = ?", "i", id);
+    return n < 0 ? -1 : 0;
 }
 
 /* `permanent`: the row can never be sent (e.g. a header that is not safe), so no retries. */
@@ -417,10 +419,11 @@ static int record_failure(long long id, long long attempts, const char *err, boo
 {
     attempts++;
     bool give_up = permanent || attempts >= MAIL_MAX_ATTEMPTS;
-    return db_exec("UPDATE mail_outbox SET attempts = ?, last_error = ?, status = ?,"
-                   " next_attempt_at = NOW() + INTERVAL ? SECOND WHERE id = ?",
-                   "issii", attempts, err, give_up ? "failed" : "queued",
-                   give_up ? 0LL : backoff_seconds(attempts), id) < 0 ? -1 : 0;
+    long long n = db_exec("UPDATE mail_outbox SET attempts = ?, last_error = ?, status = ?,"
+                          " next_attempt_at = NOW() + INTERVAL ? SECOND WHERE id = ?",
+                          "issii", attempts, err, give_up ? "failed" : "queued",
+                          give_up ? 0LL : backoff_seconds(attempts), id);
+    return n < 0 ? -1 : 0;
 }
 
 static const char *column_text(json_t *row, const char *name)
@@ -460,7 +463,8 @@ static int send_one(json_t *row)
     if (ok)
         log_info("mail %lld to %s (%s): sent", id, to, subject);
     else
-        log_warn("mail %lld to %s (%s): attempt %lld failed: %s", id, to, subject, attempts + 1, err);
+        log_warn("mail %lld to %s (%s): attempt %lld failed: %s", id, to, subject, attempts + 1,
+                 err);
     return ok;
 }
 

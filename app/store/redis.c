@@ -181,31 +181,38 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
     for (int i = 0; i < nscripts; i++)
         if (strcmp(scripts[i].name, name) == 0)
             s = &scripts[i];
-    if (!s || argc > 62) {
+    if (!s) {
         log_error("redis: no script named %s", name);
         return NULL;
     }
     char nk[16];
     snprintf(nk, sizeof(nk), "%d", nkeys);
-    const char *full[66];
+    const char *small[16];
+    const char **full = argc + 3 <= 16 ? small : malloc((size_t)(argc + 3) * sizeof(char *));
+    if (!full)
+        return NULL;
     full[0] = "EVALSHA";
     full[2] = nk;
-    for (int i = 0; i < argc; i++)
-        full[3 + i] = argv[i];
+    memcpy(full + 3, argv, (size_t)argc * sizeof(char *));
+    redisReply *r = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (ensure() < 0)
-            return NULL;
+            break;
         full[1] = s->sha;
-        redisReply *r = with_retry(3 + argc, full, NULL);
+        r = with_retry(3 + argc, full, NULL);
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            /* Redis restarted or was flushed of scripts: load it again and repeat. */
             freeReplyObject(r);
+            r = NULL;
             if (load_script(s) < 0)
-                return NULL;
+                break;
             continue;
         }
-        return r;
+        break;
     }
-    return NULL;
+    if (full != small)
+        free(full);
+    return r;
 }
 
 int redis_get_many(struct arena *a, int n, const char **keys, char **vals)

@@ -1,4 +1,4 @@
-/* mailtool.c - `firstcome mail`: queue a mail by hand and count the outbox, for operators and tests. */
+/* mailtool.c - `firstcome mail`: queue a mail by hand, count the outbox (operators, tests). */
 #include "tools/tools.h"
 
 #include <stdio.h>
@@ -52,8 +52,10 @@ static int status_cmd(void)
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row)
+        {
             if (!strcmp(json_string_value(json_object_get(row, "status")), statuses[s]))
                 n = json_integer_value(json_object_get(row, "n"));
+        }
         printf("%-7s %lld\n", statuses[s], n);
     }
     return 0;

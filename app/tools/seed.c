@@ -10,8 +10,10 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "domain/accounts.h"
 #include "domain/catalog.h"
+#include "domain/coupons.h"
 #include "store/db.h"
 #include "store/redis.h"
 
@@ -134,5 +136,38 @@ int reconcile_main(int argc, char **argv)
     }
     catalog_changed();
     log_info("stock counters: %d rebuilt from MySQL, the rest were present", n);
+    int c = coupon_reconcile(&a, 0);
+    if (c < 0) {
+        log_error("coupon campaigns could not be reconciled");
+        return 1;
+    }
+    log_info("coupon campaigns: %d rebuilt from MySQL, the rest agreed", c);
+    return 0;
+}
+
+int coupons_main(int argc, char **argv)
+{
+    char err[512];
+    long long only = 0;
+    if (argc < 2 || strcmp(argv[1], "reconcile") != 0 ||
+        (argc == 4 && (strcmp(argv[2], "--id") || !parse_int64(argv[3], 1, 1LL << 53, &only))) ||
+        (argc != 2 && argc != 4)) {
+        fprintf(stderr, "usage: firstcome coupons reconcile [--id N]\n");
+        return 2;
+    }
+    log_set_role("coupons");
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    json_use_arena(&a);
+    if (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    int n = coupon_reconcile(&a, only);
+    if (n < 0) {
+        log_error("reconciliation failed");
+        return 1;
+    }
+    printf("%d campaign(s) rebuilt from MySQL; the others agreed\n", n);
     return 0;
 }

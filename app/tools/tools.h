@@ -9,5 +9,6 @@ int reconcile_main(int argc, char **argv);
 int mail_main(int argc, char **argv);
 int web_main(int argc, char **argv);
 int user_main(int argc, char **argv);
+int coupons_main(int argc, char **argv);
 
 #endif

@@ -42,6 +42,18 @@ void api_admin_vendor_create(struct request *r);
 void api_admin_vendors(struct request *r);
 void api_admin_stats(struct request *r);
 
+/* coupons_web.c */
+void api_coupons(struct request *r);
+void api_coupon(struct request *r);
+void api_coupon_claim(struct request *r);
+void api_my_coupons(struct request *r);
+void api_admin_coupon_create(struct request *r);
+void page_coupons(struct request *r);
+void page_coupon(struct request *r);
+void page_coupon_claim(struct request *r);
+void page_my_coupons(struct request *r);
+void page_admin_coupons(struct request *r);
+
 /* Answers 503 in the request's own shape when a store failed. */
 void web_store_failed(struct request *r);
 

@@ -19,6 +19,7 @@ struct kind {
 
 static const struct kind kinds[] = {
     {"mailer", mailer_run, NULL, "sends queued mail (Maildir or SMTP), retrying failures"},
+    {"coupon", coupon_worker_run, NULL, "writes coupon claims accepted in kafka issue mode"},
 };
 #define NKINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
 

@@ -11,5 +11,6 @@ int worker_main(int argc, char **argv);
 /* A kind's whole life in one process: returns when sv_stopping is set (SIGTERM). Each opens
  * its own store handles after fork. */
 int mailer_run(int slot, void *arg);
+int coupon_worker_run(int slot, void *arg);
 
 #endif

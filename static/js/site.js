@@ -156,3 +156,95 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
 })();
+
+/* firstcome — coupon events: live remaining count, a claim button that opens on time, countdown wording. */
+(function () {
+  'use strict';
+
+  /* ---- Countdowns with [data-live-text] say that word at zero ("Open now") instead of "On sale now". */
+  function countdownWords() {
+    if (!window.MutationObserver) return;
+    document.querySelectorAll('[data-starts-at][data-live-text]').forEach(function (el) {
+      var word = el.getAttribute('data-live-text');
+      function fix() { if (el.classList.contains('is-live') && el.textContent !== word) el.textContent = word; }
+      new MutationObserver(fix).observe(el, { childList: true, characterData: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+      fix();
+    });
+  }
+
+  /* ---- button[data-opens-at] (disabled "Opens at ...") becomes "Claim coupon" when the event opens.
+     The server still decides: an early click just gets "not started yet". */
+  function openOnTime() {
+    document.querySelectorAll('button[data-opens-at]').forEach(function (b) {
+      var at = Date.parse(b.getAttribute('data-opens-at'));
+      if (isNaN(at)) return;
+      var timer = null;
+      function check() {
+        timer = null;
+        var left = at - Date.now();
+        if (left > 0) { timer = setTimeout(check, Math.min(left, 30000)); return; }
+        b.removeAttribute('data-opens-at');
+        if (b.hasAttribute('data-label')) return; // sold out meanwhile
+        b.disabled = false;
+        b.textContent = 'Claim coupon';
+      }
+      document.addEventListener('visibilitychange', function () {
+        if (!document.hidden && b.hasAttribute('data-opens-at')) { if (timer) clearTimeout(timer); check(); }
+      });
+      check();
+    });
+  }
+
+  /* ---- Live remaining: #coupon-remaining[data-coupon-id] polls the API every 3 s while the tab is
+     visible, and moves #coupon-meter with it. */
+  function liveCoupon() {
+    var el = document.querySelector('#coupon-remaining[data-coupon-id]');
+    if (!el || !window.fetch || el.hasAttribute('data-final')) return;
+    var url = '/api/v1/coupons/' + encodeURIComponent(el.getAttribute('data-coupon-id'));
+    var meter = document.getElementById('coupon-meter');
+    var timer = null, busy = false;
+
+    function show(n) {
+      if (String(n) !== el.textContent) el.textContent = String(n);
+      var total = meter ? Number(meter.max) : 0;
+      if (meter && meter.value !== n) { meter.value = n; meter.textContent = n + ' of ' + total; }
+      el.classList.toggle('is-zero', n <= 0);
+      el.classList.toggle('is-low', n > 0 && total > 0 && n <= Math.max(1, Math.ceil(total / 10)));
+      document.querySelectorAll('[data-needs-coupon]').forEach(function (b) {
+        if (n <= 0) {
+          if (!b.disabled) { b.disabled = true; b.setAttribute('data-label', b.textContent); b.textContent = 'Sold out'; }
+        } else if (b.disabled && b.hasAttribute('data-label')) {
+          b.disabled = false; b.textContent = b.getAttribute('data-label'); b.removeAttribute('data-label');
+        }
+      });
+    }
+
+    function poll() {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          var n = body && body.coupon && body.coupon.remaining;
+          if (typeof n === 'number') show(n);
+        })
+        .catch(function () { /* keep the last value; try again next tick */ })
+        .then(function () { busy = false; });
+    }
+    function start() { if (!timer) timer = setInterval(poll, 3000); }
+    function stop() { if (timer) { clearInterval(timer); timer = null; } }
+
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) stop(); else { poll(); start(); }
+    });
+    if (!document.hidden) start();
+  }
+
+  function init() {
+    countdownWords();
+    openOnTime();
+    liveCoupon();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -296,3 +296,16 @@ def test_twenty_wrong_passwords_in_a_row_meet_429(stack):
     assert codes[:10] == [401] * 10 and codes[10:] == [429] * 10
     # Locked: even the right password waits until the window ends.
     assert login(stack, u["email"], u["password"]).status_code == 429
+
+
+def test_a_hash_made_with_other_settings_is_redone_at_login(stack):
+    addr = unique_email("rehash")
+    out = stack.cli("user", "add", "--email", addr, "--password", PW, "--verified", check=False,
+                    env={"PASSWORD_HASH_OPS": "3"})
+    assert out.returncode == 0, out.stderr
+    before = stack.sql("SELECT password_hash FROM users WHERE email = %s", addr)[0]["password_hash"]
+    assert before.startswith("$argon2id$") and ",t=3," in before
+    assert login(stack, addr).status_code == 200
+    after = stack.sql("SELECT password_hash FROM users WHERE email = %s", addr)[0]["password_hash"]
+    assert after != before and f",t={stack.env['PASSWORD_HASH_OPS']}," in after
+    assert login(stack, addr).status_code == 200

@@ -188,12 +188,14 @@ Test(mail_format, writes_an_empty_body_as_nothing)
 
 Test(mail_format, keeps_utf8_in_an_8bit_body)
 {
-    cr_assert_str_eq(body_of(format("s", "\xEC\x95\x88\xEB\x85\x95")), "\xEC\x95\x88\xEB\x85\x95\r\n");
+    cr_assert_str_eq(body_of(format("s", "\xEC\x95\x88\xEB\x85\x95")),
+                     "\xEC\x95\x88\xEB\x85\x95\r\n");
 }
 
 Test(mail_format, encodes_a_non_ascii_subject_as_rfc2047_words_that_decode_back)
 {
-    const char *subject = "\xEC\x9D\xB4\xEB\xA9\x94\xEC\x9D\xBC \xEC\x9D\xB8\xEC\xA6\x9D caf\xC3\xA9";
+    const char *subject =
+        "\xEC\x9D\xB4\xEB\xA9\x94\xEC\x9D\xBC \xEC\x9D\xB8\xEC\xA6\x9D caf\xC3\xA9";
     const char *v = header(format(subject, "b"), "Subject");
     cr_assert(strncmp(v, "=?UTF-8?B?", 10) == 0, "%s", v);
     cr_assert_str_eq(decode_words(v), subject);

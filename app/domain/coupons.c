@@ -1,0 +1,425 @@
+/* coupons.c - first-come coupon campaigns: create, list, claim (sync or through Kafka),
+ * durable issue, and the Redis state rebuilt from MySQL. */
+#include "domain/coupons.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "domain/ratelimit.h"
+#include "store/db.h"
+#include "store/kafka.h"
+#include "store/redis.h"
+
+enum claim_outcome { CLAIMED = 0, NOT_STARTED = 1, ENDED = 2, ALREADY = 3, SOLD_OUT = 4,
+                     NOT_LOADED = -1, NO_CAMPAIGN = -2 };
+
+static const char campaign_columns[] =
+    "SELECT c.id, c.name, c.type, c.value, c.total_quantity, c.issued, c.starts_at, c.ends_at,"
+    " c.vendor_id, v.name AS vendor_name FROM coupons c JOIN vendors v ON v.id = c.vendor_id";
+
+static char *meta_key(struct arena *a, long long id)
+{
+    return arena_sprintf(a, "{c:%lld}:meta", id);
+}
+
+static char *claimed_key(struct arena *a, long long id)
+{
+    return arena_sprintf(a, "{c:%lld}:claimed", id);
+}
+
+/* ---- campaigns ---- */
+
+static int check_body(json_t *b, struct err *e)
+{
+    const char *type = json_string_value(json_object_get(b, "type"));
+    json_t *value = json_object_get(b, "value"), *qty = json_object_get(b, "total_quantity");
+    const char *name = json_string_value(json_object_get(b, "name"));
+    time_t starts, ends;
+    if (!json_is_integer(json_object_get(b, "vendor_id")))
+        return err_set(e, 422, "invalid_vendor", "vendor_id must be the id of a vendor");
+    if (!name || !*name || utf8_length(name) > 200)
+        return err_set(e, 422, "invalid_name", "name must be 1 to 200 characters");
+    if (!type || (strcmp(type, "fixed") && strcmp(type, "percent")))
+        return err_set(e, 422, "invalid_type", "type must be fixed (won off) or percent");
+    if (!json_is_integer(value) || json_integer_value(value) <= 0 ||
+        (!strcmp(type, "percent") && json_integer_value(value) > 100))
+        return err_set(e, 422, "invalid_value",
+                       "value must be a positive whole number (at most 100 for percent)");
+    if (!json_is_integer(qty) || json_integer_value(qty) < 1)
+        return err_set(e, 422, "invalid_quantity", "total_quantity must be at least 1");
+    if (json_integer_value(qty) > cfg.coupon_quantity_cap)
+        return err_set(e, 422, "quantity_above_cap",
+                       "total_quantity may be at most %d per campaign", cfg.coupon_quantity_cap);
+    if (!parse_iso_time(json_string_value(json_object_get(b, "starts_at")), &starts) ||
+        !parse_iso_time(json_string_value(json_object_get(b, "ends_at")), &ends))
+        return err_set(e, 422, "invalid_time",
+                       "starts_at and ends_at must be ISO 8601 UTC times like 2026-11-22T09:00:00Z");
+    if (ends <= starts)
+        return err_set(e, 422, "invalid_time", "ends_at must be after starts_at");
+    return 0;
+}
+
+static json_t *campaign_row(long long id, struct err *e)
+{
+    json_t *row;
+    static char sql[512];
+    if (!sql[0])
+        snprintf(sql, sizeof(sql), "%s WHERE c.id = ?", campaign_columns);
+    int rc = db_query_row(&row, sql, "i", id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id), NULL;
+    return row;
+}
+
+/* Copies a campaign and its issued users from MySQL into Redis, unless already there. */
+static int load(struct arena *a, long long id, struct err *e)
+{
+    json_t *c;
+    int rc = db_query_row(&c, "SELECT total_quantity, UNIX_TIMESTAMP(starts_at) AS starts,"
+                              " UNIX_TIMESTAMP(ends_at) AS ends FROM coupons WHERE id = ?",
+                          "i", id);
+    if (rc < 0)
+        return err_store(e);
+    if (rc == 0) { /* remember the absence briefly, so a flood of bad ids stays off MySQL */
+        redisReply *r = redis_cmd("HSET {c:%lld}:meta missing 1", id);
+        if (r)
+            freeReplyObject(r);
+        r = redis_cmd("EXPIRE {c:%lld}:meta 30", id);
+        if (r)
+            freeReplyObject(r);
+        return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id);
+    }
+    json_t *users = db_query("SELECT user_id FROM user_coupons WHERE coupon_id = ?", "i", id);
+    if (!users)
+        return err_store(e);
+    size_t n = json_array_size(users);
+    const char **argv = arena_alloc(a, (n + 5) * sizeof(char *));
+    argv[0] = meta_key(a, id);
+    argv[1] = claimed_key(a, id);
+    argv[2] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "total_quantity")));
+    argv[3] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "starts")));
+    argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "ends")));
+    for (size_t i = 0; i < n; i++)
+        argv[5 + i] = arena_sprintf(a, "%lld", (long long)json_integer_value(
+                                                   json_object_get(json_array_get(users, i), "user_id")));
+    redisReply *r = redis_script("coupon_load", 2, (int)n + 5, argv);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (ok && r->integer == 1)
+        log_info("campaign %lld loaded into Redis from MySQL (%zu issued)", id, n);
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : err_store(e);
+}
+
+json_t *coupon_create(struct arena *a, json_t *b, struct err *e)
+{
+    time_t starts, ends;
+    if (check_body(b, e) < 0)
+        return NULL;
+    parse_iso_time(json_string_value(json_object_get(b, "starts_at")), &starts);
+    parse_iso_time(json_string_value(json_object_get(b, "ends_at")), &ends);
+    if (db_exec("INSERT INTO coupons (vendor_id, name, type, value, total_quantity, starts_at,"
+                " ends_at) SELECT id, ?, ?, ?, ?, ?, ? FROM vendors WHERE id = ?",
+                "ssiissi", json_string_value(json_object_get(b, "name")),
+                json_string_value(json_object_get(b, "type")),
+                (long long)json_integer_value(json_object_get(b, "value")),
+                (long long)json_integer_value(json_object_get(b, "total_quantity")),
+                db_time(a, starts), db_time(a, ends),
+                (long long)json_integer_value(json_object_get(b, "vendor_id"))) < 0)
+        return err_store(e), NULL;
+    if (db_insert_id() == 0)
+        return err_set(e, 422, "invalid_vendor", "there is no vendor with that vendor_id"), NULL;
+    long long id = db_insert_id();
+    if (load(a, id, e) < 0)
+        log_warn("campaign %lld created but not yet in Redis; it loads on first use", id);
+    return coupon_get(a, id, e);
+}
+
+/* The contract's shape: vendor as an object, remaining from Redis (the gate's own count). */
+static int present(struct arena *a, json_t *rows, struct err *e)
+{
+    size_t n = json_array_size(rows), i;
+    json_t *c;
+    json_array_foreach(rows, i, c)
+    {
+        long long id = json_integer_value(json_object_get(c, "id"));
+        redisReply *r = redis_cmd("HGET {c:%lld}:meta total", id);
+        bool loaded = r && r->type == REDIS_REPLY_STRING;
+        if (r)
+            freeReplyObject(r);
+        if (!loaded && load(a, id, e) < 0)
+            return -1;
+        r = redis_cmd("SCARD {c:%lld}:claimed", id);
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            if (r)
+                freeReplyObject(r);
+            return err_store(e);
+        }
+        long long total = json_integer_value(json_object_get(c, "total_quantity"));
+        long long remaining = total - r->integer;
+        freeReplyObject(r);
+        json_object_set_new(c, "remaining", json_integer(remaining < 0 ? 0 : remaining));
+        json_object_set_new(c, "vendor",
+                            json_pack("{s:O, s:O}", "id", json_object_get(c, "vendor_id"), "name",
+                                      json_object_get(c, "vendor_name")));
+        json_object_del(c, "vendor_id");
+        json_object_del(c, "vendor_name");
+        json_object_del(c, "issued");
+    }
+    (void)n;
+    return 0;
+}
+
+json_t *coupon_list(struct arena *a, struct err *e)
+{
+    static char sql[512];
+    if (!sql[0])
+        snprintf(sql, sizeof(sql), "%s ORDER BY c.starts_at DESC, c.id DESC LIMIT 200", campaign_columns);
+    json_t *rows = db_query(sql, "");
+    if (!rows)
+        return err_store(e), NULL;
+    return present(a, rows, e) < 0 ? NULL : rows;
+}
+
+json_t *coupon_get(struct arena *a, long long id, struct err *e)
+{
+    json_t *row = campaign_row(id, e);
+    if (!row)
+        return NULL;
+    json_t *one = json_pack("[O]", row);
+    return present(a, one, e) < 0 ? NULL : row;
+}
+
+/* ---- claims ---- */
+
+static int limited(struct arena *a, const struct principal *u, const char *client, struct err *e)
+{
+    int wait;
+    if (ratelimit_hit(arena_sprintf(a, "claim:user:%lld", u->id), cfg.claim_limit_per_user, 60,
+                      &wait) &&
+        ratelimit_hit(arena_sprintf(a, "claim:client:%s", client), cfg.claim_limit_per_client,
+                      60, &wait))
+        return 0;
+    err_set(e, 429, "rate_limited", "too many claims; try again in %d seconds", wait);
+    e->retry_after = wait;
+    return -1;
+}
+
+static int run_claim(struct arena *a, long long id, long long user_id, long long *remaining)
+{
+    const char *argv[3] = {meta_key(a, id), claimed_key(a, id), arena_sprintf(a, "%lld", user_id)};
+    redisReply *r = redis_script("coupon_claim", 2, 3, argv);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (r)
+            freeReplyObject(r);
+        return -100;
+    }
+    int outcome = (int)r->element[0]->integer;
+    *remaining = r->element[1]->integer;
+    freeReplyObject(r);
+    return outcome;
+}
+
+void coupon_unclaim(long long coupon_id, long long user_id)
+{
+    redisReply *r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        log_error("compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
+                  user_id, coupon_id);
+    if (r)
+        freeReplyObject(r);
+}
+
+/* Does this user hold a coupon of the campaign already? 1, 0, or -1 on a store failure. */
+static int holds(long long coupon_id, long long user_id)
+{
+    json_t *row;
+    return db_query_row(&row, "SELECT id FROM user_coupons WHERE coupon_id = ? AND user_id = ?",
+                        "ii", coupon_id, user_id);
+}
+
+long long coupon_issue(long long coupon_id, long long user_id, const char *event_id,
+                       struct err *e)
+{
+    if (db_begin() < 0)
+        return err_store(e);
+    /* The guarded counter first: it takes the campaign row's exclusive lock, so concurrent
+     * issues queue here instead of deadlocking on the insert's foreign-key lock. MySQL's own
+     * guard: the counter never passes the total, whatever Redis allowed. */
+    long long n = db_exec("UPDATE coupons SET issued = issued + 1 WHERE id = ? AND issued < total_quantity",
+                          "i", coupon_id);
+    if (n == 0) {
+        db_rollback();
+        int h = holds(coupon_id, user_id); /* a redelivered claim after the last coupon went */
+        if (h != 0)
+            return h == 1 ? 0 : err_store(e);
+        return err_set(e, 410, "sold_out", "every coupon of this campaign is taken");
+    }
+    if (n < 0) {
+        db_rollback();
+        return err_store(e);
+    }
+    n = db_exec("INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES (?, ?, ?)", "iis",
+                coupon_id, user_id, event_id);
+    if (n < 0) {
+        unsigned no = db_errno();
+        db_rollback(); /* the counter goes back with it */
+        return no == 1062 ? 0 : err_store(e); /* held already, or this very event was applied */
+    }
+    long long id = db_insert_id();
+    if (db_commit() < 0) {
+        db_rollback();
+        return err_store(e);
+    }
+    return id;
+}
+
+static void new_event_id(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof(b));
+    b[6] = (b[6] & 0x0F) | 0x40; /* UUID version 4 */
+    b[8] = (b[8] & 0x3F) | 0x80;
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+static int publish_claim(struct arena *a, long long id, long long user_id, struct err *e)
+{
+    char event_id[37], at[21];
+    new_event_id(event_id);
+    format_iso_time(time(NULL), at);
+    json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:s}", "event_id", event_id, "type",
+                           "coupon.claimed", "coupon_id", (json_int_t)id, "user_id",
+                           (json_int_t)user_id, "claimed_at", at);
+    size_t n = json_dumpb(ev, NULL, 0, JSON_COMPACT);
+    char *buf = arena_alloc(a, n + 1);
+    json_dumpb(ev, buf, n, JSON_COMPACT);
+    /* Keyed by user: a user's claims stay in order; campaigns spread over partitions. */
+    if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf, n, 0) < 0)
+        return err_set(e, 503, "unavailable", "the claim could not be queued; try again");
+    return 0;
+}
+
+int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
+                 struct claim *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (!u->verified)
+        return err_set(e, 403, "email_not_verified",
+                       "confirm your email address first: open the link we mailed you");
+    if (limited(a, u, client, e) < 0)
+        return -1;
+    int outcome = run_claim(a, id, u->id, &out->remaining);
+    if (outcome == NOT_LOADED) {
+        if (load(a, id, e) < 0)
+            return -1;
+        outcome = run_claim(a, id, u->id, &out->remaining);
+    }
+    switch (outcome) {
+    case CLAIMED:
+        break;
+    case NOT_STARTED:
+        return err_set(e, 403, "not_started", "this coupon event has not started yet");
+    case ENDED:
+        return err_set(e, 403, "ended", "this coupon event has ended");
+    case ALREADY:
+        return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+    case SOLD_OUT:
+        return err_set(e, 410, "sold_out", "every coupon of this event has been claimed");
+    case NO_CAMPAIGN:
+        return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id);
+    default:
+        return err_store(e);
+    }
+    if (!strcmp(cfg.coupon_issue_mode, "kafka")) {
+        out->pending = true;
+        if (publish_claim(a, id, u->id, e) < 0) {
+            coupon_unclaim(id, u->id);
+            return -1;
+        }
+        return 0;
+    }
+    long long uc = coupon_issue(id, u->id, NULL, e);
+    if (uc > 0) {
+        out->user_coupon_id = uc;
+        return 0;
+    }
+    if (uc == 0) /* MySQL knew this user already (Redis had lost it): not a new coupon */
+        return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+    coupon_unclaim(id, u->id); /* refused or failed durably: give the place back */
+    return -1;
+}
+
+json_t *coupon_mine(long long user_id, struct err *e)
+{
+    json_t *rows = db_query(
+        "SELECT uc.id, uc.coupon_id, uc.status, uc.claimed_at, uc.used_at, uc.order_id,"
+        " c.name, c.type, c.value, c.ends_at, v.name AS vendor_name FROM user_coupons uc"
+        " JOIN coupons c ON c.id = uc.coupon_id JOIN vendors v ON v.id = c.vendor_id"
+        " WHERE uc.user_id = ? ORDER BY uc.id DESC",
+        "i", user_id);
+    if (!rows)
+        err_store(e);
+    return rows;
+}
+
+/* ---- reconciliation ---- */
+
+static bool agrees(long long id, json_t *c, long long issued_rows)
+{
+    redisReply *m = redis_cmd("HMGET {c:%lld}:meta total starts ends", id);
+    redisReply *n = redis_cmd("SCARD {c:%lld}:claimed", id);
+    bool ok = m && n && m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
+              m->element[0]->type == REDIS_REPLY_STRING && n->type == REDIS_REPLY_INTEGER &&
+              strtoll(m->element[0]->str, NULL, 10) ==
+                  json_integer_value(json_object_get(c, "total_quantity")) &&
+              m->element[1]->type == REDIS_REPLY_STRING &&
+              strtoll(m->element[1]->str, NULL, 10) == json_integer_value(json_object_get(c, "starts")) &&
+              m->element[2]->type == REDIS_REPLY_STRING &&
+              strtoll(m->element[2]->str, NULL, 10) == json_integer_value(json_object_get(c, "ends")) &&
+              n->integer == issued_rows;
+    if (m)
+        freeReplyObject(m);
+    if (n)
+        freeReplyObject(n);
+    return ok;
+}
+
+int coupon_reconcile(struct arena *a, long long only)
+{
+    json_t *rows = db_query("SELECT c.id, c.total_quantity, UNIX_TIMESTAMP(c.starts_at) AS starts,"
+                            " UNIX_TIMESTAMP(c.ends_at) AS ends, (SELECT COUNT(*) FROM user_coupons"
+                            " uc WHERE uc.coupon_id = c.id) AS issued_rows FROM coupons c"
+                            " WHERE ? = 0 OR c.id = ?",
+                            "ii", only, only);
+    if (!rows)
+        return -1;
+    size_t i;
+    json_t *c;
+    int rebuilt = 0;
+    json_array_foreach(rows, i, c)
+    {
+        long long id = json_integer_value(json_object_get(c, "id"));
+        if (agrees(id, c, json_integer_value(json_object_get(c, "issued_rows"))))
+            continue;
+        struct err e;
+        redisReply *r = redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id);
+        if (r)
+            freeReplyObject(r);
+        if (load(a, id, &e) < 0)
+            return -1;
+        log_info("campaign %lld: Redis disagreed with MySQL; rebuilt", id);
+        rebuilt++;
+    }
+    return rebuilt;
+}

@@ -1,0 +1,46 @@
+/* coupons.h - first-come coupon campaigns: create, list, claim (sync or through Kafka),
+ * durable issue, and the Redis state rebuilt from MySQL. */
+#ifndef FC_COUPONS_H
+#define FC_COUPONS_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "domain/tokens.h"
+
+/* Admin: {vendor_id, name, type: fixed|percent, value, total_quantity, starts_at, ends_at}.
+ * total_quantity above COUPON_QUANTITY_CAP is 422. Returns the campaign. */
+json_t *coupon_create(struct arena *a, json_t *body, struct err *e);
+/* Every campaign with its vendor and live remaining count, newest first. */
+json_t *coupon_list(struct arena *a, struct err *e);
+json_t *coupon_get(struct arena *a, long long id, struct err *e);
+
+/* The outcome of a claim the caller answers with: 201 {"user_coupon"} in sync mode, 202
+ * {"claim"} in kafka mode. */
+struct claim {
+    bool pending;        /* kafka mode: the coupon worker writes it */
+    long long user_coupon_id;
+    long long remaining;
+};
+/* Claims one coupon of campaign id for user u from client address `client`. */
+int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
+                 struct claim *out, struct err *e);
+
+/* The durable write of one claim: MySQL's unique key and conditional counter decide. Returns
+ * the user_coupon id, 0 when this user already holds one (an idempotent repeat), or -1 with
+ * e->code "sold_out" (MySQL refused: the claim must be compensated) or a store error. */
+long long coupon_issue(long long coupon_id, long long user_id, const char *event_id,
+                       struct err *e);
+/* Takes a user out of a campaign's claimed set: the compensation of a claim whose durable
+ * write was refused or failed. */
+void coupon_unclaim(long long coupon_id, long long user_id);
+
+/* The user's coupons with their campaigns. */
+json_t *coupon_mine(long long user_id, struct err *e);
+
+/* Rebuilds from MySQL the Redis state of every campaign (or one, id > 0) that is missing or
+ * disagrees with MySQL. Returns how many were rebuilt, -1 on failure. */
+int coupon_reconcile(struct arena *a, long long id);
+
+#endif

@@ -1,0 +1,113 @@
+/* consumer.c - a Kafka consumer-group loop with at-least-once delivery: a message's offset is
+ * stored for commit only after its handler succeeded; a failing handler is retried. */
+#include "store/consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/supervisor.h"
+#include "store/kafka.h"
+
+static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = kafka_conf_new(err, sizeof(err));
+    if (!conf) {
+        log_error("%s", err);
+        return NULL;
+    }
+    /* Offsets are stored by hand after a message is handled, and committed in the background:
+     * a crash re-delivers what was not handled, never skips it. */
+    const char *settings[][2] = {{"group.id", group},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"enable.auto.commit", "true"},
+                                 {"auto.commit.interval.ms", "500"},
+                                 {"auto.offset.reset", "earliest"},
+                                 {"session.timeout.ms", "6000"},
+                                 {"heartbeat.interval.ms", "1000"}};
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, sizeof(err)) !=
+            RD_KAFKA_CONF_OK) {
+            log_error("kafka consumer %s: %s", settings[i][0], err);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk) {
+        log_error("kafka consumer: %s", err);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    int n = 0;
+    while (topics[n])
+        n++;
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) {
+        log_error("kafka subscribe: %s", rd_kafka_err2str(e));
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+/* Runs the handler until it is done with the message or we are asked to stop. */
+static int handle(rd_kafka_message_t *m, consume_fn fn, void *arg, struct arena *a)
+{
+    struct consumer_msg cm = {
+        .topic = rd_kafka_topic_name(m->rkt),
+        .key = arena_strndup(a, m->key ? m->key : "", m->key ? m->key_len : 0),
+        .payload = arena_strndup(a, m->payload ? m->payload : "", m->payload ? m->len : 0),
+        .len = m->len,
+        .partition = m->partition,
+        .offset = m->offset,
+    };
+    unsigned pause_ms = 100;
+    for (;;) {
+        json_use_arena(a);
+        enum consume_result r = fn(a, &cm, arg);
+        json_use_arena(NULL);
+        if (r == CONSUME_DONE)
+            return 0;
+        if (sv_stopping)
+            return -1; /* not stored: the next owner of the partition handles it */
+        log_warn("%s[%d]@%lld: will retry in %u ms", cm.topic, cm.partition, cm.offset, pause_ms);
+        usleep(pause_ms * 1000);
+        pause_ms = pause_ms < 5000 ? pause_ms * 2 : 5000;
+    }
+}
+
+int consumer_run(const char *group, const char *const *topics, consume_fn fn, void *arg)
+{
+    rd_kafka_t *rk = open_consumer(group, topics);
+    if (!rk)
+        return 1;
+    struct arena a;
+    arena_init(&a, 64 * 1024);
+    log_info("consuming %s as group %s", topics[0], group);
+    while (!sv_stopping) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m)
+            continue;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+        } else if (handle(m, fn, arg, &a) == 0) {
+            rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+        }
+        rd_kafka_message_destroy(m);
+        arena_reset(&a);
+    }
+    /* Leave the group cleanly and commit what was stored, so a restart resumes right here. */
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    arena_free(&a);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* consumer.h - a Kafka consumer-group loop with at-least-once delivery: a message's offset is
+ * stored for commit only after its handler succeeded; a failing handler is retried. */
+#ifndef FC_CONSUMER_H
+#define FC_CONSUMER_H
+#include <stddef.h>
+
+#include "core/arena.h"
+
+struct consumer_msg {
+    const char *topic, *key; /* key NUL-terminated copy, may be "" */
+    const char *payload;     /* NUL-terminated copy */
+    size_t len;
+    int partition;
+    long long offset;
+};
+
+enum consume_result {
+    CONSUME_DONE,  /* handled (or deliberately skipped): its offset may be committed */
+    CONSUME_RETRY, /* a store is down: try the same message again after a pause */
+};
+
+/* Handles one message; `a` is reset after every message (jansson allocates from it). */
+typedef enum consume_result (*consume_fn)(struct arena *a, const struct consumer_msg *m, void *arg);
+
+/* Joins `group` on `topics` (NULL-terminated) and handles messages until sv_stopping.
+ * Returns 0 on a clean stop, 1 when the consumer could not be created. */
+int consumer_run(const char *group, const char *const *topics, consume_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,203 @@
+/* coupons_web.c - coupon events as JSON (/api/v1/coupons, /api/v1/me/coupons, admin) and as
+ * pages (/coupons, /coupons/{id}, /me/coupons, /admin/coupons). */
+#include <string.h>
+#include <time.h>
+
+#include "core/text.h"
+#include "domain/coupons.h"
+#include "domain/vendors.h"
+#include "web/handlers.h"
+#include "web/session.h"
+
+void api_coupons(struct request *r)
+{
+    struct err e;
+    json_t *items = coupon_list(r->a, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_coupon(struct request *r)
+{
+    struct err e;
+    long long id = req_param_id(r, 0);
+    json_t *c = id > 0 ? coupon_get(r->a, id, &e) : NULL;
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    if (!c)
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "coupon", c));
+}
+
+void api_coupon_claim(struct request *r)
+{
+    struct err e;
+    struct claim c;
+    long long id = req_param_id(r, 0);
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0)
+        return resp_err(r, &e);
+    if (c.pending)
+        return resp_json(r, 202, json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
+                                           "status", "pending", "remaining", (json_int_t)c.remaining));
+    resp_json(r, 201, json_pack("{s:{s:I, s:I, s:s}, s:I}", "user_coupon", "id",
+                                (json_int_t)c.user_coupon_id, "coupon_id", (json_int_t)id, "status",
+                                "available", "remaining", (json_int_t)c.remaining));
+}
+
+void api_my_coupons(struct request *r)
+{
+    struct err e;
+    json_t *items = coupon_mine(session_user(r)->id, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_admin_coupon_create(struct request *r)
+{
+    struct err e;
+    json_t *b = req_json(r), *c;
+    if (!b)
+        return;
+    if (!(c = coupon_create(r->a, b, &e)))
+        return resp_err(r, &e);
+    resp_json(r, 201, json_pack("{s:o}", "coupon", c));
+}
+
+/* ---- pages ---- */
+
+/* Display fields: the state of the window now, and the value in words. */
+static json_t *decorate(json_t *c, time_t now)
+{
+    json_t *d = json_copy(c);
+    time_t starts = 0, ends = 0;
+    parse_iso_time(json_string_value(json_object_get(c, "starts_at")), &starts);
+    parse_iso_time(json_string_value(json_object_get(c, "ends_at")), &ends);
+    bool upcoming = now < starts, ended = now >= ends;
+    bool sold_out = json_integer_value(json_object_get(c, "remaining")) <= 0;
+    json_object_set_new(d, "upcoming", json_boolean(upcoming));
+    json_object_set_new(d, "ended", json_boolean(ended));
+    json_object_set_new(d, "sold_out", json_boolean(sold_out && !upcoming && !ended));
+    json_object_set_new(d, "open", json_boolean(!upcoming && !ended && !sold_out));
+    long long v = json_integer_value(json_object_get(c, "value"));
+    const char *type = json_string_value(json_object_get(c, "type"));
+    json_object_set_new(d, "value_text",
+                        type && !strcmp(type, "percent") ? json_sprintf("%lld%% off", v)
+                                                         : json_sprintf("₩%lld off", v));
+    return d;
+}
+
+static json_t *decorate_all(json_t *items)
+{
+    json_t *out = json_array(), *c;
+    size_t i;
+    time_t now = time(NULL);
+    json_array_foreach(items, i, c) json_array_append_new(out, decorate(c, now));
+    return out;
+}
+
+void page_coupons(struct request *r)
+{
+    struct err e;
+    json_t *items = coupon_list(r->a, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_page(r, 200, "coupons.tpl", "Coupon events", json_pack("{s:o}", "items", decorate_all(items)));
+}
+
+static void coupon_page(struct request *r, int status, json_t *outcome)
+{
+    struct err e;
+    long long id = req_param_id(r, 0);
+    json_t *c = id > 0 ? coupon_get(r->a, id, &e) : NULL;
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    if (!c)
+        return resp_err(r, &e);
+    json_t *d = json_pack("{s:o}", "coupon", decorate(c, time(NULL)));
+    if (outcome)
+        json_object_set_new(d, "outcome", outcome);
+    resp_page(r, status, "coupon.tpl", json_string_value(json_object_get(c, "name")), d);
+}
+
+void page_coupon(struct request *r)
+{
+    coupon_page(r, 200, NULL);
+}
+
+/* The claim button: the outcome in words a person understands, on the campaign's page. */
+void page_coupon_claim(struct request *r)
+{
+    if (session_check_csrf(r) < 0)
+        return;
+    struct err e;
+    struct claim c;
+    long long id = req_param_id(r, 0);
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0) {
+        if (e.status >= 500 || e.status == 404)
+            return resp_err(r, &e);
+        return coupon_page(r, e.status, json_pack("{s:s, s:s, s:s}", "tone", "error", "code", e.code,
+                                                  "message", e.msg));
+    }
+    coupon_page(r, c.pending ? 202 : 201,
+                json_pack("{s:s, s:s, s:s}", "tone", "success", "code", "claimed", "message",
+                          c.pending ? "You are in! Your coupon is being issued and will appear in "
+                                      "your coupons in a moment."
+                                    : "You got it! The coupon is in your account, ready for your "
+                                      "next order."));
+}
+
+void page_my_coupons(struct request *r)
+{
+    struct err e;
+    json_t *items = coupon_mine(session_user(r)->id, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_page(r, 200, "me_coupons.tpl", "Your coupons", json_pack("{s:o}", "items", items));
+}
+
+void page_admin_coupons(struct request *r)
+{
+    struct err e;
+    json_t *outcome = NULL;
+    int status = 200;
+    if (!strcmp(r->method, "POST")) {
+        if (session_check_csrf(r) < 0)
+            return;
+        json_t *b = json_object();
+        const char *text[] = {"name", "type", "starts_at", "ends_at"};
+        const char *nums[] = {"vendor_id", "value", "total_quantity"};
+        for (int i = 0; i < 4; i++) {
+            const char *v = req_form(r, text[i]);
+            /* datetime-local inputs send 2026-11-22T09:00 (UTC on this form): add seconds */
+            if (v && i >= 2 && strlen(v) == 16)
+                v = arena_sprintf(r->a, "%s:00Z", v);
+            if (v)
+                json_object_set_new(b, text[i], json_string(v));
+        }
+        for (int i = 0; i < 3; i++) {
+            long long n;
+            const char *v = req_form(r, nums[i]);
+            if (v && parse_int64(v, -1000000000000LL, 1000000000000LL, &n))
+                json_object_set_new(b, nums[i], json_integer(n));
+        }
+        json_t *c = coupon_create(r->a, b, &e);
+        if (!c && e.status >= 500)
+            return resp_err(r, &e);
+        status = c ? 201 : e.status;
+        outcome = c ? json_pack("{s:s, s:s}", "tone", "success", "message", "The coupon event is created.")
+                    : json_pack("{s:s, s:s}", "tone", "error", "message", e.msg);
+    }
+    json_t *items = coupon_list(r->a, &e), *vendors = items ? vendor_list(&e) : NULL;
+    if (!vendors)
+        return resp_err(r, &e);
+    json_t *d = json_pack("{s:o, s:o}", "items", decorate_all(items), "vendors", vendors);
+    if (outcome)
+        json_object_set_new(d, "outcome", outcome);
+    resp_page(r, status, "admin_coupons.tpl", "Coupon events · admin", d);
+}

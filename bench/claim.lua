@@ -1,0 +1,29 @@
+-- wrk script: POST /api/v1/coupons/{id}/claim, each request a (user, campaign) pair never used
+-- before, so claims stay on their success path. Reads bench/claims.txt written by
+-- bench/setup.py: first line the campaign ids, then one access token per line.
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local f = assert(io.open(os.getenv("BENCH_CLAIMS") or "claims.txt"))
+  campaigns = {}
+  for id in f:read("*l"):gmatch("%d+") do table.insert(campaigns, id) end
+  tokens = {}
+  for line in f:lines() do table.insert(tokens, line) end
+  f:close()
+  nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
+  i = tid
+end
+
+function request()
+  -- campaign-major: consecutive requests spread over campaigns, each user once per campaign
+  local c = campaigns[(i % #campaigns) + 1]
+  local u = tokens[(math.floor(i / #campaigns) % #tokens) + 1]
+  i = i + nthreads
+  return wrk.format("POST", "/api/v1/coupons/" .. c .. "/claim",
+                    {["Authorization"] = "Bearer " .. u})
+end
