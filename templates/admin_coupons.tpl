@@ -23,7 +23,7 @@
 
     <form class="stack-form admin-coupon-form" method="post" action="/admin/coupons">
       <input type="hidden" name="csrf" value="{{csrf}}">
-      <div class="field">
+      <div class="field ac-vendor">
         <label for="ac-vendor">Vendor</label>
         <select id="ac-vendor" name="vendor_id" required>
           {{#vendors}}
@@ -32,11 +32,11 @@
         </select>
         {{#no_vendors}}<p class="field-hint">There are no vendors yet: add one first.</p>{{/no_vendors}}
       </div>
-      <div class="field">
+      <div class="field ac-name">
         <label for="ac-name">Name</label>
         <input id="ac-name" type="text" name="name" maxlength="200" placeholder="Launch week: 5,000 won off" required>
       </div>
-      <div class="field-row">
+      <div class="field-row ac-value">
         <div class="field">
           <label for="ac-type">Type</label>
           <select id="ac-type" name="type" required>
@@ -50,7 +50,7 @@
           <p class="field-hint" id="ac-value-hint">Won for fixed, 1&ndash;100 for percent.</p>
         </div>
       </div>
-      <div class="field">
+      <div class="field ac-qty">
         <label for="ac-qty">Quantity</label>
         <input id="ac-qty" type="number" name="total_quantity" min="1" max="100" step="1" inputmode="numeric" aria-describedby="ac-qty-hint" required>
         <p class="field-hint" id="ac-qty-hint">At most 100 per coupon type.</p>
@@ -67,7 +67,7 @@
         </div>
         <p class="field-hint" id="ac-times-hint">Times are UTC.</p>
       </fieldset>
-      <div class="form-actions">
+      <div class="form-actions ac-actions">
         <button type="submit" class="btn btn-primary">Create coupon event</button>
       </div>
     </form>
@@ -93,12 +93,12 @@
           {{#items}}
           <tr>
             <td class="num">{{id}}</td>
-            <td><a href="/coupons/{{id}}">{{name}}</a></td>
+            <td class="col-name"><a href="/coupons/{{id}}">{{name}}</a></td>
             <td>{{#vendor}}{{name}}{{/vendor}}</td>
             <td class="nowrap">{{value_text}}</td>
             <td class="num nowrap">{{remaining}} / {{total_quantity}}</td>
-            <td class="nowrap"><time datetime="{{starts_at}}" data-utc="{{starts_at}}">{{starts_at}}</time></td>
-            <td class="nowrap"><time datetime="{{ends_at}}" data-utc="{{ends_at}}">{{ends_at}}</time></td>
+            <td class="col-time"><time datetime="{{starts_at}}" data-utc="{{starts_at}}">{{starts_at}}</time></td>
+            <td class="col-time"><time datetime="{{ends_at}}" data-utc="{{ends_at}}">{{ends_at}}</time></td>
             <td>
               {{#open}}<span class="badge badge-live">Open</span>{{/open}}
               {{#upcoming}}<span class="badge badge-upcoming">Starts soon</span>{{/upcoming}}

@@ -282,6 +282,86 @@ long long coupon_issue(long long coupon_id, long long user_id, const char *event
     return id;
 }
 
+static int by_coupon(const void *x, const void *y)
+{
+    long long a = ((const struct claim_event *)x)->coupon_id;
+    long long b = ((const struct claim_event *)y)->coupon_id;
+    return (a > b) - (a < b);
+}
+
+#define BATCH_ROWS (DB_MAX_PARAMS / 3)
+
+/* One multi-row insert of up to BATCH_ROWS claims; returns how many rows were new. */
+static long long insert_rows(const struct claim_event *evs, size_t n)
+{
+    static char *sql[BATCH_ROWS + 1]; /* one statement text per row count, built once */
+    if (!sql[n]) {
+        size_t cap = 128 + n * sizeof("(?, ?, ?), ");
+        char *s = malloc(cap);
+        if (!s)
+            return -1;
+        int off = snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ");
+        for (size_t i = 0; i < n; i++)
+            off += snprintf(s + off, cap - (size_t)off, "%s(?, ?, ?)", i ? ", " : "");
+        snprintf(s + off, cap - (size_t)off, " ON DUPLICATE KEY UPDATE id = id");
+        sql[n] = s;
+    }
+    struct db_param p[DB_MAX_PARAMS];
+    for (size_t i = 0; i < n; i++) {
+        p[3 * i] = (struct db_param){.type = 'i', .i = evs[i].coupon_id};
+        p[3 * i + 1] = (struct db_param){.type = 'i', .i = evs[i].user_id};
+        p[3 * i + 2] = (struct db_param){.type = 's', .s = evs[i].event_id};
+    }
+    return db_exec_p(sql[n], p, (int)(3 * n));
+}
+
+int coupon_issue_batch(const struct claim_event *in, size_t n)
+{
+    /* Sorted by campaign, so that every writer locks campaign rows in the same order. */
+    struct claim_event *evs = malloc(n * sizeof(*evs));
+    if (!evs)
+        return -1;
+    memcpy(evs, in, n * sizeof(*evs));
+    qsort(evs, n, sizeof(*evs), by_coupon);
+    int rc = -1;
+    if (db_begin() < 0)
+        goto out_free;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        long long fresh = 0, coupon = evs[i].coupon_id;
+        json_t *row;
+        if (db_query_row(&row, "SELECT total_quantity - issued AS room FROM coupons WHERE id = ?"
+                               " FOR UPDATE", "i", coupon) != 1)
+            goto out_rollback;
+        while (j < n && evs[j].coupon_id == coupon) {
+            size_t end = j;
+            while (end < n && evs[end].coupon_id == coupon && end - j < BATCH_ROWS)
+                end++;
+            long long k = insert_rows(evs + j, end - j);
+            if (k < 0)
+                goto out_rollback;
+            fresh += k; /* a row already there (held, or this event applied) counts 0 */
+            j = end;
+        }
+        if (fresh > json_integer_value(json_object_get(row, "room"))) {
+            rc = 1; /* someone must be refused: let the careful path decide who */
+            goto out_rollback;
+        }
+        if (fresh && db_exec("UPDATE coupons SET issued = issued + ? WHERE id = ?", "ii", fresh,
+                             coupon) < 0)
+            goto out_rollback;
+        i = j;
+    }
+    rc = db_commit() < 0 ? -1 : 0;
+    if (rc == 0)
+        goto out_free;
+out_rollback:
+    db_rollback();
+out_free:
+    free(evs);
+    return rc;
+}
+
 static void new_event_id(char out[37])
 {
     unsigned char b[16];

@@ -32,6 +32,15 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
  * e->code "sold_out" (MySQL refused: the claim must be compensated) or a store error. */
 long long coupon_issue(long long coupon_id, long long user_id, const char *event_id,
                        struct err *e);
+/* One claim as the coupon worker receives it. */
+struct claim_event {
+    long long coupon_id, user_id;
+    const char *event_id;
+};
+/* Writes many claims in one transaction (the coupon worker's fast path). Returns 0 when all
+ * are written (repeats skipped), 1 when a campaign would pass its total (nothing written: the
+ * caller goes claim by claim with coupon_issue to find the refused ones), -1 on a store error. */
+int coupon_issue_batch(const struct claim_event *evs, size_t n);
 /* Takes a user out of a campaign's claimed set: the compensation of a claim whose durable
  * write was refused or failed. */
 void coupon_unclaim(long long coupon_id, long long user_id);

@@ -4,6 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,56 +58,84 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
     return rk;
 }
 
-/* Runs the handler until it is done with the message or we are asked to stop. */
-static int handle(rd_kafka_message_t *m, consume_fn fn, void *arg, struct arena *a)
+/* Runs the handler until it is done with the batch or we are asked to stop. */
+static int handle(const struct consumer_msg *msgs, size_t n, consume_fn fn, void *arg,
+                  struct arena *a)
 {
-    struct consumer_msg cm = {
-        .topic = rd_kafka_topic_name(m->rkt),
-        .key = arena_strndup(a, m->key ? m->key : "", m->key ? m->key_len : 0),
-        .payload = arena_strndup(a, m->payload ? m->payload : "", m->payload ? m->len : 0),
-        .len = m->len,
-        .partition = m->partition,
-        .offset = m->offset,
-    };
     unsigned pause_ms = 100;
     for (;;) {
         json_use_arena(a);
-        enum consume_result r = fn(a, &cm, arg);
+        enum consume_result r = fn(a, msgs, n, arg);
         json_use_arena(NULL);
         if (r == CONSUME_DONE)
             return 0;
         if (sv_stopping)
-            return -1; /* not stored: the next owner of the partition handles it */
-        log_warn("%s[%d]@%lld: will retry in %u ms", cm.topic, cm.partition, cm.offset, pause_ms);
+            return -1; /* not stored: the next owner of the partitions handles them */
+        log_warn("%s[%d]@%lld (+%zu more): will retry in %u ms", msgs[0].topic, msgs[0].partition,
+                 msgs[0].offset, n - 1, pause_ms);
         usleep(pause_ms * 1000);
         pause_ms = pause_ms < 5000 ? pause_ms * 2 : 5000;
     }
 }
 
-int consumer_run(const char *group, const char *const *topics, consume_fn fn, void *arg)
+/* Waits for one message, then takes whatever else has already arrived, up to max. */
+static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t max)
+{
+    size_t n = 0;
+    int wait_ms = 200;
+    while (n < max) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, wait_ms);
+        if (!m)
+            break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        batch[n++] = m;
+        wait_ms = 0;
+    }
+    return n;
+}
+
+int consumer_run(const char *group, const char *const *topics, size_t max_batch, consume_fn fn,
+                 void *arg)
 {
     rd_kafka_t *rk = open_consumer(group, topics);
     if (!rk)
         return 1;
     struct arena a;
-    arena_init(&a, 64 * 1024);
+    arena_init(&a, 256 * 1024);
+    rd_kafka_message_t **batch = calloc(max_batch, sizeof(*batch));
     log_info("consuming %s as group %s", topics[0], group);
     while (!sv_stopping) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (!m)
+        size_t n = poll_batch(rk, batch, max_batch);
+        if (n == 0)
             continue;
-        if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
-        } else if (handle(m, fn, arg, &a) == 0) {
-            rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+        struct consumer_msg *msgs = arena_alloc(&a, n * sizeof(*msgs));
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = batch[i];
+            msgs[i] = (struct consumer_msg){
+                .topic = rd_kafka_topic_name(m->rkt),
+                .key = arena_strndup(&a, m->key ? m->key : "", m->key ? m->key_len : 0),
+                .payload = arena_strndup(&a, m->payload ? m->payload : "", m->payload ? m->len : 0),
+                .len = m->len,
+                .partition = m->partition,
+                .offset = m->offset,
+            };
         }
-        rd_kafka_message_destroy(m);
+        if (handle(msgs, n, fn, arg, &a) == 0)
+            for (size_t i = 0; i < n; i++)
+                rd_kafka_offset_store(batch[i]->rkt, batch[i]->partition, batch[i]->offset);
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(batch[i]);
         arena_reset(&a);
     }
     /* Leave the group cleanly and commit what was stored, so a restart resumes right here. */
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    free(batch);
     arena_free(&a);
     log_info("stopped");
     return 0;

@@ -19,11 +19,16 @@ enum consume_result {
     CONSUME_RETRY, /* a store is down: try the same message again after a pause */
 };
 
-/* Handles one message; `a` is reset after every message (jansson allocates from it). */
-typedef enum consume_result (*consume_fn)(struct arena *a, const struct consumer_msg *m, void *arg);
+/* Handles a batch of messages (in arrival order per partition) as one unit: either all are
+ * done or the whole batch is tried again. `a` is reset after every batch (jansson allocates
+ * from it). */
+typedef enum consume_result (*consume_fn)(struct arena *a, const struct consumer_msg *msgs,
+                                          size_t n, void *arg);
 
-/* Joins `group` on `topics` (NULL-terminated) and handles messages until sv_stopping.
+/* Joins `group` on `topics` (NULL-terminated) and handles messages, up to max_batch at a time
+ * (whatever has arrived: a lone message is not held back), until sv_stopping.
  * Returns 0 on a clean stop, 1 when the consumer could not be created. */
-int consumer_run(const char *group, const char *const *topics, consume_fn fn, void *arg);
+int consumer_run(const char *group, const char *const *topics, size_t max_batch, consume_fn fn,
+                 void *arg);
 
 #endif

@@ -398,21 +398,28 @@ int db_query_row(json_t **row, const char *sql, const char *types, ...)
     return 1;
 }
 
-long long db_exec(const char *sql, const char *types, ...)
+long long db_exec_p(const char *sql, const struct db_param *params, int n)
 {
-    va_list ap;
-    va_start(ap, types);
-    MYSQL_STMT *st = run_va(sql, types, ap);
-    va_end(ap);
+    MYSQL_STMT *st = run(sql, params, n);
     if (!st)
         return -1;
-    long long n = (long long)mysql_stmt_affected_rows(st);
+    long long affected = (long long)mysql_stmt_affected_rows(st);
     last_insert = (long long)mysql_stmt_insert_id(st);
     if (mysql_stmt_field_count(st) > 0) { /* a SELECT run for its effect: drain it */
         mysql_stmt_store_result(st);
         mysql_stmt_free_result(st);
     }
-    return n;
+    return affected;
+}
+
+long long db_exec(const char *sql, const char *types, ...)
+{
+    struct db_param ps[DB_MAX_PARAMS];
+    va_list ap;
+    va_start(ap, types);
+    int n = collect(ps, types, ap);
+    va_end(ap);
+    return db_exec_p(sql, ps, n);
 }
 
 long long db_insert_id(void)

@@ -18,7 +18,7 @@ int db_ping(void); /* 0 when the server answers */
  * TINYINT(1), ISO-8601 UTC string for DATETIME, null). NULL on error (see db_error()). */
 json_t *db_query(const char *sql, const char *types, ...);
 /* The same with a parameter array, for statements built at run time (the catalog's filters). */
-#define DB_MAX_PARAMS 32
+#define DB_MAX_PARAMS 192
 struct db_param {
     char type; /* 'i', 's' or 'd' */
     long long i;
@@ -26,6 +26,7 @@ struct db_param {
     const char *s;
 };
 json_t *db_query_p(const char *sql, const struct db_param *params, int n);
+long long db_exec_p(const char *sql, const struct db_param *params, int n);
 /* First row into *row: 1 found, 0 no row, -1 error. */
 int db_query_row(json_t **row, const char *sql, const char *types, ...);
 /* INSERT/UPDATE/DELETE: affected rows, or -1 on error. */

@@ -62,7 +62,7 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
     /* acks=all + idempotence: a retried send is never written twice by the broker. A message
      * not acknowledged in 30 s is reported failed; the outbox relay sends it again. */
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "linger.ms", "2", err, errlen) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "linger.ms", "20", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err, errlen) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return -1;

@@ -12,34 +12,51 @@
 #include "store/redis.h"
 #include "workers/workers.h"
 
-static enum consume_result on_claimed(struct arena *a, const struct consumer_msg *m, void *arg)
+/* The careful path: one claim at a time, refusing (and compensating) what MySQL refuses. */
+static enum consume_result issue_one(const struct claim_event *ev)
 {
-    (void)a;
-    (void)arg;
-    json_error_t je;
-    json_t *ev = json_loadb(m->payload, m->len, 0, &je);
-    long long coupon = json_integer_value(json_object_get(ev, "coupon_id"));
-    long long user = json_integer_value(json_object_get(ev, "user_id"));
-    const char *event_id = json_string_value(json_object_get(ev, "event_id"));
-    if (!ev || coupon <= 0 || user <= 0 || !event_id) {
-        log_error("coupon.claimed %d@%lld is malformed; skipped", m->partition, m->offset);
-        return CONSUME_DONE;
-    }
     struct err e;
-    long long id = coupon_issue(coupon, user, event_id, &e);
-    if (id > 0)
-        return CONSUME_DONE;
-    if (id == 0) /* redelivered, or the user held one already: nothing to do twice */
+    long long id = coupon_issue(ev->coupon_id, ev->user_id, ev->event_id, &e);
+    if (id >= 0) /* written, or redelivered / held already: nothing to do twice */
         return CONSUME_DONE;
     if (e.code && !strcmp(e.code, "sold_out")) {
         /* Redis let one more through than MySQL holds (it was rebuilt mid-campaign): the
          * truth wins and the place is given back. */
         log_warn("claim of user %lld on campaign %lld refused by MySQL (sold out); compensated",
-                 user, coupon);
-        coupon_unclaim(coupon, user);
+                 ev->user_id, ev->coupon_id);
+        coupon_unclaim(ev->coupon_id, ev->user_id);
         return CONSUME_DONE;
     }
     return CONSUME_RETRY;
+}
+
+static enum consume_result on_claimed(struct arena *a, const struct consumer_msg *msgs, size_t n,
+                                      void *arg)
+{
+    (void)arg;
+    struct claim_event *evs = arena_alloc(a, n * sizeof(*evs));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_loadb(msgs[i].payload, msgs[i].len, 0, NULL);
+        struct claim_event c = {json_integer_value(json_object_get(ev, "coupon_id")),
+                                json_integer_value(json_object_get(ev, "user_id")),
+                                json_string_value(json_object_get(ev, "event_id"))};
+        if (!ev || c.coupon_id <= 0 || c.user_id <= 0 || !c.event_id) {
+            log_error("coupon.claimed %d@%lld is malformed; skipped", msgs[i].partition,
+                      msgs[i].offset);
+            continue;
+        }
+        evs[k++] = c;
+    }
+    int rc = k ? coupon_issue_batch(evs, k) : 0;
+    if (rc == 0)
+        return CONSUME_DONE;
+    if (rc < 0)
+        return CONSUME_RETRY;
+    for (size_t i = 0; i < k; i++)
+        if (issue_one(&evs[i]) == CONSUME_RETRY)
+            return CONSUME_RETRY; /* those before were written: replaying them is harmless */
+    return CONSUME_DONE;
 }
 
 int coupon_worker_run(int slot, void *arg)
@@ -53,7 +70,7 @@ int coupon_worker_run(int slot, void *arg)
         sleep(1);
     }
     static const char *const topics[] = {TOPIC_COUPON_CLAIMED, NULL};
-    int rc = consumer_run("coupon", topics, on_claimed, NULL);
+    int rc = consumer_run("coupon", topics, 500, on_claimed, NULL);
     redis_close();
     db_close();
     return rc;
