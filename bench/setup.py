@@ -37,9 +37,43 @@ def wait(state, claims_file, expected):
           f"{time.time() - t0:.1f} s after the kafka run ended")
 
 
+def checkout(state, base, out, products=50, users=1000):
+    """Products with plenty of stock and no per-user limit, and logged-in users."""
+    env = dict(os.environ, STATE_DIR=state)
+    fc = os.path.join(ROOT, "bin", "firstcome")
+    tag = uuid.uuid4().hex[:6]
+    pw = "bench password 1"
+    subprocess.run([fc, "user", "add", "--email", f"bench-admin-{tag}@example.com", "--password", pw,
+                    "--role", "admin", "--verified"], env=env, check=True, capture_output=True)
+    subprocess.run([fc, "user", "bulk", "--prefix", f"buyer{tag}", "--count", str(users),
+                    "--password", pw, "--verified"], env=env, check=True, capture_output=True)
+
+    def login(email):
+        r = requests.post(base + "/api/v1/auth/login", json={"email": email, "password": pw}, timeout=60)
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    admin = login(f"bench-admin-{tag}@example.com")
+    ids = []
+    for i in range(products):
+        r = requests.post(base + "/api/v1/admin/products", headers={"Authorization": "Bearer " + admin},
+                          json={"name": f"Bench product {tag} {i}", "description": "", "category": "bench",
+                                "price": 1000 + i, "stock": 1000000}, timeout=30)
+        r.raise_for_status()
+        ids.append(r.json()["product"]["id"])
+    with cf.ThreadPoolExecutor(8) as ex:
+        tokens = list(ex.map(login, [f"buyer{tag}-{i}@example.com" for i in range(1, users + 1)]))
+    with open(out, "w") as f:
+        f.write(" ".join(map(str, ids)) + "\n")
+        f.write("\n".join(tokens) + "\n")
+    print(f"{products} products, {users} buyers ready")
+
+
 def main():
     if sys.argv[1] == "wait":
         return wait(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if sys.argv[1] == "checkout":
+        return checkout(*sys.argv[2:5])
     state, base, out = sys.argv[1:4]
     campaigns, users, quantity = (int(x) for x in (sys.argv[4:7] or (100, 2000, 100000)))
     env = dict(os.environ, STATE_DIR=state)

@@ -68,6 +68,13 @@ claims claim_kafka kafka
 ok=$(grep '^claim_kafka' "$OUT/raw.txt" | sed 's/.*requests=\([0-9]*\) .*non2xx=\([0-9]*\).*/\1 \2/')
 "$PY" bench/setup.py wait "$STATE_DIR" "$OUT/claim_kafka.claims" $((${ok% *} - ${ok#* })) | tee "$OUT/catchup.txt"
 restart_web sync
+echo "  (preparing checkout: products, buyers, logins)"
+"$PY" bench/setup.py checkout "$STATE_DIR" "$BASE" "$OUT/checkout.claims" | sed 's/^/  /'
+# One connection per wrk thread: each connection alternates order and payment.
+THREADS_SAVED=$THREADS
+THREADS=$CONNECTIONS
+BENCH_CLAIMS=$OUT/checkout.claims run checkout "/api/v1/orders" bench/checkout.lua
+THREADS=$THREADS_SAVED
 run livez_again /livez
 
 "$PY" - "$OUT" <<'PY'
@@ -87,10 +94,14 @@ ceiling = best["rps"]
 results = [{"endpoint": "GET /livez (ceiling)", "rps": round(ceiling), "p50_ms": best["p50_ms"],
             "p99_ms": best["p99_ms"], "errors": best["errors"] + best["non2xx"], "ratio": 1.0}]
 for name, label in [("products", "GET /api/v1/products"),
-                    ("claim_sync", "POST claim (sync mode)"), ("claim_kafka", "POST claim (kafka mode)")]:
+                    ("claim_sync", "POST claim (sync mode)"), ("claim_kafka", "POST claim (kafka mode)"),
+                    ("checkout", "checkout + payment (requests)")]:
     r = rows[name]
     results.append({"endpoint": label, "rps": round(r["rps"]), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
                     "errors": r["errors"] + r["non2xx"], "ratio": round(r["rps"] / ceiling, 3)})
+for r in results:
+    if r["endpoint"].startswith("checkout"):
+        r["paid_orders_per_second"] = round(r["rps"] / 2)
 doc = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release()}, "results": results}
 json.dump(doc, open(os.path.join(out, "http.json"), "w"), indent=2)
 print()
@@ -98,5 +109,7 @@ print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'
 for r in results:
     print(f"{r['endpoint']:<28}{r['rps']:>10}{r.get('p50_ms', ''):>10}{r.get('p99_ms', ''):>10}"
           f"{r.get('errors', ''):>8}{r['ratio']:>11.0%}")
-print(f"\nresults: {os.path.join(out, 'http.json')}")
+co = rows["checkout"]
+print(f"\ncheckout + payment: {co['rps'] / 2:.0f} paid orders per second (two requests each)")
+print(f"results: {os.path.join(out, 'http.json')}")
 PY

@@ -54,6 +54,7 @@
     </div>
     {{/sold_out}}
     {{#no_sold_out}}
+    {{#user}}{{#product}}
     <form class="buy-box" method="post" action="/cart/items/{{id}}">
       <input type="hidden" name="csrf" value="{{csrf}}">
       <div class="qty">
@@ -65,12 +66,22 @@
         {{#no_upcoming}}<button type="submit" class="btn btn-dark" name="buy_now" value="true" data-needs-stock>Buy now</button>{{/no_upcoming}}
       </div>
     </form>
+    {{/product}}{{/user}}
+    {{#no_user}}
+    <div class="buy-box">
+      <p><a class="btn btn-primary" href="/login?next=/products/{{id}}">Log in to buy</a></p>
+      <p class="sold-out-note">You need an account to add to your cart, buy or like.</p>
+    </div>
+    {{/no_user}}
     {{/no_sold_out}}
 
+    {{#user}}{{#product}}
     <form class="like-form" method="post" action="/products/{{id}}/like">
       <input type="hidden" name="csrf" value="{{csrf}}">
+      <input type="hidden" name="next" value="/products/{{id}}">
       <button type="submit" class="btn btn-ghost btn-sm"><span aria-hidden="true">&#9825;</span> Like</button>
     </form>
+    {{/product}}{{/user}}
   </div>
 </article>
 

@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 import shlex
+import socket
 import subprocess
 import time
 
@@ -193,6 +194,12 @@ def link_token(message, path):
 
 def unique_email(prefix="user"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def children(pid):

@@ -1,9 +1,11 @@
 /* catalog.c - products: search, filters, sorting and paging; live stock from Redis. */
 #include "domain/catalog.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/strbuf.h"
@@ -171,23 +173,49 @@ static const char *stock_key(struct arena *a, json_t *product)
                          (long long)json_integer_value(json_object_get(product, "id")));
 }
 
-/* What Redis should hold for a product whose counter is missing. */
-static long long stock_from_mysql(long long id)
-{
-    json_t *row;
-    if (db_query_row(&row, "SELECT stock FROM products WHERE id = ?", "i", id) != 1)
-        return -1;
-    return json_integer_value(json_object_get(row, "stock"));
-}
+/* Units a pending order holds, or a paid one the order worker has not yet taken out of
+ * products.stock: together with products.stock this is the truth the gate is rebuilt from. */
+#define HELD_UNITS                                                                             \
+    "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id" \
+    " WHERE oi.product_id = p.id AND (o.status = 'pending_payment' OR (o.stock_applied = 0"     \
+    " AND o.status IN ('paid', 'preparing', 'shipping', 'delivered', 'return_requested')))"
 
-static int set_stock_nx(long long id, long long stock)
+int catalog_load_product(struct arena *a, long long id)
 {
-    redisReply *r = redis_cmd("SET {p:%lld}:stock %lld NX", id, stock);
-    int ok = r && r->type != REDIS_REPLY_ERROR;
-    int set = ok && r->type == REDIS_REPLY_STATUS;
+    json_t *p;
+    int rc = db_query_row(&p, "SELECT p.stock - (" HELD_UNITS ") AS available,"
+                              " COALESCE(UNIX_TIMESTAMP(p.sale_starts_at), 0) AS starts,"
+                              " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
+                          "i", id);
+    if (rc != 1)
+        return rc == 0 ? 0 : -1;
+    json_t *held = db_query("SELECT o.user_id, SUM(oi.quantity) AS units FROM order_items oi"
+                            " JOIN orders o ON o.id = oi.order_id WHERE oi.product_id = ? AND o.status"
+                            " IN ('pending_payment', 'paid', 'preparing', 'shipping', 'delivered',"
+                            " 'return_requested') GROUP BY o.user_id",
+                            "i", id);
+    if (!held)
+        return -1;
+    size_t n = json_array_size(held);
+    const char **argv = arena_alloc(a, (6 + 2 * n) * sizeof(char *));
+    argv[0] = arena_sprintf(a, "{p:%lld}:stock", id);
+    argv[1] = arena_sprintf(a, "{p:%lld}:meta", id);
+    argv[2] = arena_sprintf(a, "{p:%lld}:bought", id);
+    long long avail = json_integer_value(json_object_get(p, "available"));
+    argv[3] = arena_sprintf(a, "%lld", avail < 0 ? 0 : avail);
+    argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "starts")));
+    argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "lim")));
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_array_get(held, i);
+        argv[6 + 2 * i] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, "user_id")));
+        argv[7 + 2 * i] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, "units")));
+    }
+    redisReply *r = redis_script("stock_load", 3, 6 + 2 * (int)n, argv);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    int loaded = ok && r->integer == 1;
     if (r)
         freeReplyObject(r);
-    return ok ? set : -1;
+    return ok ? loaded : -1;
 }
 
 /* A product's live counter, rebuilt from MySQL when Redis lost it (SET NX: a concurrent
@@ -197,10 +225,9 @@ static long long stock_value(struct arena *a, json_t *product, const char *val)
     if (val)
         return strtoll(val, NULL, 10);
     long long id = json_integer_value(json_object_get(product, "id"));
-    long long s = stock_from_mysql(id);
     const char *key = stock_key(a, product);
     char *now = NULL;
-    if (s < 0 || set_stock_nx(id, s) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
+    if (catalog_load_product(a, id) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
         return -1;
     log_info("rebuilt stock counter of product %lld from MySQL", id);
     return strtoll(now, NULL, 10);
@@ -360,9 +387,9 @@ int catalog_fill_stock(struct arena *a, json_t *products)
     return read_stock(a, products, &stock) < 0 ? -1 : set_stock(a, products, stock);
 }
 
-int catalog_rebuild_stock(void)
+int catalog_rebuild_stock(struct arena *a)
 {
-    json_t *rows = db_query("SELECT id, stock FROM products", "");
+    json_t *rows = db_query("SELECT id FROM products", "");
     if (!rows)
         return -1;
     size_t i;
@@ -370,8 +397,7 @@ int catalog_rebuild_stock(void)
     int set = 0;
     json_array_foreach(rows, i, row)
     {
-        int rc = set_stock_nx(json_integer_value(json_object_get(row, "id")),
-                              json_integer_value(json_object_get(row, "stock")));
+        int rc = catalog_load_product(a, json_integer_value(json_object_get(row, "id")));
         if (rc < 0)
             return -1;
         set += rc;
@@ -384,4 +410,127 @@ json_t *catalog_categories(void)
     return db_query("SELECT category AS name, COUNT(*) AS count FROM products GROUP BY category"
                     " ORDER BY category",
                     "");
+}
+
+/* ---- admin writes ---- */
+
+static int check_product(json_t *b, bool partial, struct err *e)
+{
+    static const char *const text[][2] = {{"name", "200"}, {"category", "50"}, {"description", "5000"}};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(b, text[i][0]);
+        if (!v && (partial || i == 2))
+            continue;
+        size_t max = (size_t)atoi(text[i][1]);
+        if (!json_is_string(v) || (i < 2 && !json_string_length(v)) || utf8_length(json_string_value(v)) > max)
+            return err_set(e, 422, "invalid_field", "%s must be text of %s characters at most%s",
+                           text[i][0], text[i][1], i < 2 ? " (not empty)" : "");
+    }
+    static const char *const nums[] = {"price", "stock"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(b, nums[i]);
+        if ((!v && partial) || (json_is_integer(v) && json_integer_value(v) >= 0 &&
+                                json_integer_value(v) <= 1000000000000LL))
+            continue;
+        return err_set(e, 422, "invalid_field", "%s must be a whole number of at least 0", nums[i]);
+    }
+    json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
+    time_t t;
+    if (lim && !json_is_null(lim) && (!json_is_integer(lim) || json_integer_value(lim) < 1))
+        return err_set(e, 422, "invalid_field", "per_user_limit must be at least 1, or null");
+    if (at && !json_is_null(at) && !parse_iso_time(json_string_value(at), &t))
+        return err_set(e, 422, "invalid_field", "sale_starts_at must be an ISO 8601 UTC time, or null");
+    return 0;
+}
+
+static const char *opt_time(struct arena *a, json_t *v)
+{
+    time_t t;
+    return v && !json_is_null(v) && parse_iso_time(json_string_value(v), &t) ? db_time(a, t) : NULL;
+}
+
+/* Republishes a product's sale start and limit into the gate. */
+static void gate_meta(long long id)
+{
+    json_t *p;
+    if (db_query_row(&p, "SELECT COALESCE(UNIX_TIMESTAMP(sale_starts_at), 0) AS starts,"
+                         " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?", "i", id) != 1)
+        return;
+    redisReply *r = redis_cmd("HSET {p:%lld}:meta starts %lld limit %lld", id,
+                              (long long)json_integer_value(json_object_get(p, "starts")),
+                              (long long)json_integer_value(json_object_get(p, "lim")));
+    if (r)
+        freeReplyObject(r);
+}
+
+json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
+{
+    int found;
+    if (check_product(b, false, e) < 0)
+        return NULL;
+    json_t *lim = json_object_get(b, "per_user_limit");
+    if (db_exec("INSERT INTO products (name, description, category, price, stock, sale_starts_at,"
+                " per_user_limit) VALUES (?, ?, ?, ?, ?, ?, ?)", "sssiiss",
+                json_string_value(json_object_get(b, "name")),
+                json_string_value(json_object_get(b, "description")) ?: "",
+                json_string_value(json_object_get(b, "category")),
+                (long long)json_integer_value(json_object_get(b, "price")),
+                (long long)json_integer_value(json_object_get(b, "stock")),
+                opt_time(a, json_object_get(b, "sale_starts_at")),
+                lim && json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL) < 0)
+        return err_store(e), NULL;
+    long long id = db_insert_id();
+    if (catalog_load_product(a, id) < 0)
+        return err_store(e), NULL;
+    catalog_changed();
+    json_t *p = catalog_get(a, id, &found);
+    return p ? json_copy(p) : (err_store(e), NULL);
+}
+
+json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
+{
+    int found;
+    json_t *cur;
+    if (check_product(b, true, e) < 0)
+        return NULL;
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    int rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
+    if (rc <= 0) {
+        db_rollback();
+        return rc < 0 ? (err_store(e), NULL) : (err_set(e, 404, "not_found", "no product has id %lld", id), NULL);
+    }
+    static const char *const text[] = {"name", "category", "description"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(b, text[i]);
+        if (v && db_exec(arena_sprintf(a, "UPDATE products SET %s = ? WHERE id = ?", text[i]), "si",
+                         json_string_value(v), id) < 0)
+            goto out_store;
+    }
+    json_t *price = json_object_get(b, "price"), *stock = json_object_get(b, "stock");
+    json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
+    long long delta = stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
+    if ((price && db_exec("UPDATE products SET price = ? WHERE id = ?", "ii",
+                          (long long)json_integer_value(price), id) < 0) ||
+        (stock && db_exec("UPDATE products SET stock = ? WHERE id = ?", "ii",
+                          (long long)json_integer_value(stock), id) < 0) ||
+        (lim && db_exec("UPDATE products SET per_user_limit = ? WHERE id = ?", "si",
+                        json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL,
+                        id) < 0) ||
+        (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at), id) < 0) ||
+        db_commit() < 0)
+        goto out_store;
+    if (delta) { /* units added or removed by the admin move the live counter as well */
+        redisReply *r = redis_cmd("INCRBY {p:%lld}:stock %lld", id, delta);
+        if (r)
+            freeReplyObject(r);
+    }
+    if (lim || at)
+        gate_meta(id);
+    catalog_changed();
+    json_t *p = catalog_get(a, id, &found);
+    return p ? json_copy(p) : (err_store(e), NULL);
+out_store:
+    db_rollback();
+    return err_store(e), NULL;
 }

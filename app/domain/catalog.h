@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "core/arena.h"
+#include "core/err.h"
 #include "http/request.h"
 #include "store/db.h"
 
@@ -38,10 +39,18 @@ json_t *catalog_list(struct arena *a, const struct catalog_query *q);
 json_t *catalog_get(struct arena *a, long long id, int *found);
 /* Sets stock_remaining on each product from Redis, rebuilding missing counters from MySQL. */
 int catalog_fill_stock(struct arena *a, json_t *products);
-/* Makes every product's Redis counter exist (SET NX from MySQL). Returns how many were set. */
-int catalog_rebuild_stock(void);
+/* Publishes a product's gate state (stock counter, sale start and per-user limit, units held
+ * per user) computed from MySQL, keeping whatever is live already. 1 loaded, 0 nothing to do
+ * (or no such product), -1 store failure. */
+int catalog_load_product(struct arena *a, long long id);
+/* catalog_load_product for every product. Returns how many needed loading. */
+int catalog_rebuild_stock(struct arena *a);
 /* Every write to products must call this, so that cached rows are read again. */
 int catalog_changed(void);
+/* Admin: {name, description, category, price, stock, sale_starts_at?, per_user_limit?}. */
+json_t *catalog_create(struct arena *a, json_t *body, struct err *e);
+/* Admin: any of the same fields; a new stock moves the live counter by the difference. */
+json_t *catalog_update(struct arena *a, long long id, json_t *body, struct err *e);
 /* The categories that have products, for filters. */
 json_t *catalog_categories(void);
 

@@ -14,6 +14,7 @@
 #include "domain/ratelimit.h"
 #include "store/db.h"
 #include "store/kafka.h"
+#include "store/outbox.h"
 #include "store/redis.h"
 
 enum claim_outcome { CLAIMED = 0, NOT_STARTED = 1, ENDED = 2, ALREADY = 3, SOLD_OUT = 4,
@@ -362,21 +363,10 @@ out_free:
     return rc;
 }
 
-static void new_event_id(char out[37])
-{
-    unsigned char b[16];
-    randombytes_buf(b, sizeof(b));
-    b[6] = (b[6] & 0x0F) | 0x40; /* UUID version 4 */
-    b[8] = (b[8] & 0x3F) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 static int publish_claim(struct arena *a, long long id, long long user_id, struct err *e)
 {
     char event_id[37], at[21];
-    new_event_id(event_id);
+    event_id_new(event_id);
     format_iso_time(time(NULL), at);
     json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:s}", "event_id", event_id, "type",
                            "coupon.claimed", "coupon_id", (json_int_t)id, "user_id",

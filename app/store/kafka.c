@@ -86,7 +86,8 @@ int kafka_publish(const char *topic, const char *key, const char *payload, size_
         log_warn("kafka publish to %s refused: %s", topic, rd_kafka_err2str(e));
         return -1;
     }
-    rd_kafka_poll(producer, 0);
+    /* Delivery reports are served by kafka_poll() between requests, never in the middle of a
+     * caller's transaction. */
     return 0;
 }
 

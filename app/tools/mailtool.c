@@ -63,17 +63,11 @@ static int status_cmd(void)
 
 int mail_main(int argc, char **argv)
 {
-    char err[512];
-    log_set_role("mail");
     if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "status")))
         return usage();
     struct arena a;
-    arena_init(&a, 16 * 1024);
-    json_use_arena(&a);
-    if (db_connect(err, sizeof(err)) < 0) {
-        log_error("%s", err);
+    if (tool_begin("mail", &a, TOOL_DB) < 0)
         return 1;
-    }
     int rc = !strcmp(argv[1], "send") ? send_cmd(argc - 1, argv + 1) : status_cmd();
     redis_close();
     db_close();

@@ -44,15 +44,9 @@ int seed_demo_main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    char err[512];
-    log_set_role("seed");
     struct arena a;
-    arena_init(&a, 16 * 1024);
-    json_use_arena(&a);
-    if (db_connect(err, sizeof(err)) < 0) {
-        log_error("%s", err);
+    if (tool_begin("seed", &a, TOOL_DB) < 0)
         return 1;
-    }
     json_t *row;
     int seeded = db_query_row(&row, "SELECT v FROM settings WHERE k = 'demo_seeded'", "");
     if (seeded < 0)
@@ -120,16 +114,10 @@ int reconcile_main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    char err[512];
-    log_set_role("reconcile");
     struct arena a;
-    arena_init(&a, 16 * 1024);
-    json_use_arena(&a);
-    if (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0) {
-        log_error("%s", err);
+    if (tool_begin("reconcile", &a, TOOL_DB | TOOL_REDIS) < 0)
         return 1;
-    }
-    int n = catalog_rebuild_stock();
+    int n = catalog_rebuild_stock(&a);
     if (n < 0) {
         log_error("stock counters could not be rebuilt");
         return 1;
@@ -147,7 +135,6 @@ int reconcile_main(int argc, char **argv)
 
 int coupons_main(int argc, char **argv)
 {
-    char err[512];
     long long only = 0;
     if (argc < 2 || strcmp(argv[1], "reconcile") != 0 ||
         (argc == 4 && (strcmp(argv[2], "--id") || !parse_int64(argv[3], 1, 1LL << 53, &only))) ||
@@ -155,14 +142,9 @@ int coupons_main(int argc, char **argv)
         fprintf(stderr, "usage: firstcome coupons reconcile [--id N]\n");
         return 2;
     }
-    log_set_role("coupons");
     struct arena a;
-    arena_init(&a, 16 * 1024);
-    json_use_arena(&a);
-    if (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0) {
-        log_error("%s", err);
+    if (tool_begin("coupons", &a, TOOL_DB | TOOL_REDIS) < 0)
         return 1;
-    }
     int n = coupon_reconcile(&a, only);
     if (n < 0) {
         log_error("reconciliation failed");

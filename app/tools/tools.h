@@ -1,6 +1,13 @@
 /* tools.h - entry points of the `firstcome` subcommands other than web. */
 #ifndef FC_TOOLS_H
 #define FC_TOOLS_H
+#include "core/arena.h"
+
+enum tool_stores { TOOL_DB = 1, TOOL_REDIS = 2 };
+/* What every one-shot command does first: names itself in the log, gives jansson an arena
+ * (owned by the caller, freed at exit) and connects to the stores it needs. 0, or -1 with the
+ * reason logged. */
+int tool_begin(const char *role, struct arena *a, int stores);
 
 int devbroker_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);

@@ -87,17 +87,11 @@ int user_main(int argc, char **argv)
     }
     if (optind != argc || !password || (is_bulk ? !prefix || !count : !email))
         return usage();
-    char err[512];
     struct arena a;
     struct err e;
     long long id;
-    log_set_role("user");
-    arena_init(&a, 4096);
-    json_use_arena(&a);
-    if (db_connect(err, sizeof(err)) < 0) {
-        fprintf(stderr, "firstcome user: %s\n", err);
+    if (tool_begin("user", &a, TOOL_DB) < 0)
         return 1;
-    }
     if (is_bulk)
         return bulk(prefix, count, password, verified);
     if (account_create(&a, email, password, name, role, verified, &id, &e) < 0) {

@@ -13,6 +13,7 @@
 #include "http/router.h"
 #include "store/db.h"
 #include "store/kafka.h"
+#include "store/outbox.h"
 #include "store/redis.h"
 #include "view/view.h"
 #include "tools/tools.h"
@@ -38,6 +39,21 @@ static const struct route routes[] = {
     {"GET", "/api/v1/me", api_me, API, SIGNED_IN},
     {"PATCH", "/api/v1/me", api_me_update, API, SIGNED_IN},
     {"PUT", "/api/v1/me/password", api_me_password, API, SIGNED_IN},
+    {"PUT", "/api/v1/products/{id}/like", api_like, API, SIGNED_IN},
+    {"DELETE", "/api/v1/products/{id}/like", api_like, API, SIGNED_IN},
+    {"GET", "/api/v1/me/likes", api_my_likes, API, SIGNED_IN},
+    {"GET", "/api/v1/cart", api_cart, API, SIGNED_IN},
+    {"PUT", "/api/v1/cart/items/{id}", api_cart_put, API, SIGNED_IN},
+    {"DELETE", "/api/v1/cart/items/{id}", api_cart_delete, API, SIGNED_IN},
+    {"POST", "/api/v1/orders", api_orders_create, API, SIGNED_IN},
+    {"GET", "/api/v1/orders", api_orders, API, SIGNED_IN},
+    {"GET", "/api/v1/orders/{id}", api_order, API, SIGNED_IN},
+    {"POST", "/api/v1/orders/{id}/payment", api_order_pay, API, SIGNED_IN},
+    {"POST", "/api/v1/orders/{id}/cancel", api_order_cancel, API, SIGNED_IN},
+    {"POST", "/api/v1/orders/{id}/return", api_order_return, API, SIGNED_IN},
+    {"GET", "/api/v1/me/notifications", api_my_notifications, API, SIGNED_IN},
+    {"POST", "/api/v1/admin/products", api_admin_product_create, API, ADMIN},
+    {"PATCH", "/api/v1/admin/products/{id}", api_admin_product_update, API, ADMIN},
     {"GET", "/api/v1/coupons", api_coupons, API, OPEN},
     {"GET", "/api/v1/coupons/{id}", api_coupon, API, OPEN},
     {"POST", "/api/v1/coupons/{id}/claim", api_coupon_claim, API, SIGNED_IN},
@@ -49,6 +65,18 @@ static const struct route routes[] = {
     {"GET", "/", page_home, PAGE, OPEN},
     {"GET", "/products", page_products, PAGE, OPEN},
     {"GET", "/products/{id}", page_product, PAGE, OPEN},
+    {"GET", "/cart", page_cart, PAGE, SIGNED_IN},
+    {"POST", "/cart/items/{id}", page_cart_add, PAGE, SIGNED_IN},
+    {"POST", "/checkout", page_checkout, PAGE, SIGNED_IN},
+    {"GET", "/orders", page_orders, PAGE, SIGNED_IN},
+    {"GET", "/orders/{id}", page_order, PAGE, SIGNED_IN},
+    {"GET", "/orders/{id}/pay", page_order_pay, PAGE, SIGNED_IN},
+    {"POST", "/orders/{id}/pay", page_order_pay, PAGE, SIGNED_IN},
+    {"POST", "/orders/{id}/cancel", page_order_action, PAGE, SIGNED_IN},
+    {"POST", "/orders/{id}/return", page_order_action, PAGE, SIGNED_IN},
+    {"POST", "/products/{id}/like", page_like, PAGE, SIGNED_IN},
+    {"GET", "/me/likes", page_my_likes, PAGE, SIGNED_IN},
+    {"GET", "/me/notifications", page_my_notifications, PAGE, SIGNED_IN},
     {"GET", "/coupons", page_coupons, PAGE, OPEN},
     {"GET", "/coupons/{id}", page_coupon, PAGE, OPEN},
     {"POST", "/coupons/{id}/claim", page_coupon_claim, PAGE, SIGNED_IN},
@@ -137,7 +165,7 @@ static int worker_init(char *err, size_t errlen)
         log_warn("%s (will retry on use)", err);
     if (redis_connect(err, errlen) < 0)
         log_warn("%s (will retry on use)", err);
-    if (kafka_producer_open(NULL, err, errlen) < 0) {
+    if (kafka_producer_open(outbox_on_delivery, err, errlen) < 0) {
         log_error("%s", err);
         return -1;
     }

@@ -54,6 +54,32 @@ void page_coupon_claim(struct request *r);
 void page_my_coupons(struct request *r);
 void page_admin_coupons(struct request *r);
 
+/* orders_web.c */
+void api_orders_create(struct request *r);
+void api_orders(struct request *r);
+void api_order(struct request *r);
+void api_order_pay(struct request *r);
+void api_order_cancel(struct request *r);
+void api_order_return(struct request *r);
+void api_cart(struct request *r);
+void api_cart_put(struct request *r);
+void api_cart_delete(struct request *r);
+void api_like(struct request *r);
+void api_my_likes(struct request *r);
+void api_my_notifications(struct request *r);
+void api_admin_product_create(struct request *r);
+void api_admin_product_update(struct request *r);
+void page_cart(struct request *r);
+void page_cart_add(struct request *r);
+void page_checkout(struct request *r);
+void page_orders(struct request *r);
+void page_order(struct request *r);
+void page_order_pay(struct request *r);
+void page_order_action(struct request *r);
+void page_like(struct request *r);
+void page_my_likes(struct request *r);
+void page_my_notifications(struct request *r);
+
 /* Answers 503 in the request's own shape when a store failed. */
 void web_store_failed(struct request *r);
 

@@ -12,5 +12,10 @@ int worker_main(int argc, char **argv);
  * its own store handles after fork. */
 int mailer_run(int slot, void *arg);
 int coupon_worker_run(int slot, void *arg);
+int order_worker_run(int slot, void *arg);
+int shipment_worker_run(int slot, void *arg);
+int notify_worker_run(int slot, void *arg);
+int relay_worker_run(int slot, void *arg);
+int scheduler_run(int slot, void *arg);
 
 #endif

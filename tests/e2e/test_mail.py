@@ -15,18 +15,10 @@ import uuid
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Stack
+from conftest import free_port, ROOT, Stack
 
 BIN = os.path.join(ROOT, "bin", "firstcome")
 SENDER = "no-reply@firstcome.local"  # the address in MAIL_FROM's default
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_until(what, check, timeout=15):

@@ -7,15 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT, Stack
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import free_port, ROOT, Stack
 
 
 def port_open(port):

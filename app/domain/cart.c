@@ -1,0 +1,77 @@
+/* cart.c - the cart and likes (the wishlist), in MySQL; usable before email verification. */
+#include "domain/cart.h"
+
+#include "domain/catalog.h"
+#include "store/db.h"
+
+json_t *cart_get(struct arena *a, long long user_id, struct err *e)
+{
+    json_t *items = db_query("SELECT c.product_id AS id, p.name, p.category, p.price, c.quantity,"
+                             " p.price * c.quantity AS subtotal, p.likes, p.sale_starts_at FROM"
+                             " cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = ?"
+                             " ORDER BY c.updated_at, c.product_id",
+                             "i", user_id);
+    if (!items || catalog_fill_stock(a, items) < 0)
+        return err_store(e), NULL;
+    long long total = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) total += json_integer_value(json_object_get(it, "subtotal"));
+    return json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);
+}
+
+int cart_set(long long user_id, long long product_id, long long quantity, struct err *e)
+{
+    if (quantity < 0 || quantity > CART_MAX_QUANTITY)
+        return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
+    if (quantity == 0)
+        return db_exec("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?", "ii", user_id,
+                       product_id) < 0 ? err_store(e) : 0;
+    long long n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+                          " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
+                          "iii", user_id, quantity, product_id);
+    if (n < 0)
+        return err_store(e);
+    if (n == 0) {
+        json_t *row;
+        if (db_query_row(&row, "SELECT id FROM products WHERE id = ?", "i", product_id) != 1)
+            return err_set(e, 404, "not_found", "no product has id %lld", product_id);
+    }
+    return 0;
+}
+
+int like_set(long long user_id, long long product_id, int on, struct err *e)
+{
+    json_t *row;
+    int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ?", "i", product_id);
+    if (rc <= 0)
+        return rc < 0 ? err_store(e) : err_set(e, 404, "not_found", "no product has id %lld", product_id);
+    if (db_begin() < 0)
+        return err_store(e);
+    /* The count moves only when the like itself changed: PUT and DELETE are idempotent. */
+    long long n = on ? db_exec("INSERT IGNORE INTO likes (user_id, product_id) VALUES (?, ?)", "ii",
+                               user_id, product_id)
+                     : db_exec("DELETE FROM likes WHERE user_id = ? AND product_id = ?", "ii", user_id,
+                               product_id);
+    if (n < 0 || (n == 1 && db_exec(on ? "UPDATE products SET likes = likes + 1 WHERE id = ?"
+                                       : "UPDATE products SET likes = GREATEST(likes - 1, 0) WHERE id = ?",
+                                    "i", product_id) < 0) ||
+        db_commit() < 0) {
+        db_rollback();
+        return err_store(e);
+    }
+    if (n == 1)
+        catalog_changed();
+    return 0;
+}
+
+json_t *likes_of(long long user_id, struct err *e)
+{
+    json_t *rows = db_query("SELECT p.id, p.name, p.category, p.price, p.likes, p.sale_starts_at,"
+                            " l.created_at AS liked_at FROM likes l JOIN products p ON p.id ="
+                            " l.product_id WHERE l.user_id = ? ORDER BY l.created_at DESC",
+                            "i", user_id);
+    if (!rows)
+        err_store(e);
+    return rows;
+}

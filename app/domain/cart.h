@@ -1,0 +1,18 @@
+/* cart.h - the cart and likes (the wishlist), in MySQL; usable before email verification. */
+#ifndef FC_CART_H
+#define FC_CART_H
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+#define CART_MAX_QUANTITY 100
+
+json_t *cart_get(struct arena *a, long long user_id, struct err *e);
+/* Sets a product's quantity (0 removes it). */
+int cart_set(long long user_id, long long product_id, long long quantity, struct err *e);
+
+int like_set(long long user_id, long long product_id, int on, struct err *e);
+json_t *likes_of(long long user_id, struct err *e);
+
+#endif

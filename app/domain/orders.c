@@ -1,0 +1,743 @@
+/* orders.c - checkout (Lua reservation, all or nothing), payment with compensation and an
+ * outbox event, cancel and return, and the time-based transitions the scheduler runs. */
+#include "domain/orders.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "domain/catalog.h"
+#include "store/db.h"
+#include "store/kafka.h"
+#include "store/outbox.h"
+#include "store/redis.h"
+
+enum reserve_outcome { RESERVED = 0, NO_STOCK = 1, NOT_STARTED = 2, OVER_LIMIT = 3, UNLOADED = -1 };
+
+struct item {
+    long long product_id, quantity, price;
+};
+
+/* ---- the Redis gate, one product (one hash slot) at a time ---- */
+
+static int reserve(struct arena *a, long long pid, long long uid, long long qty)
+{
+    const char *argv[5] = {arena_sprintf(a, "{p:%lld}:stock", pid),
+                           arena_sprintf(a, "{p:%lld}:meta", pid),
+                           arena_sprintf(a, "{p:%lld}:bought", pid), arena_sprintf(a, "%lld", uid),
+                           arena_sprintf(a, "%lld", qty)};
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *r = redis_script("stock_reserve", 3, 5, argv);
+        int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : -100;
+        if (r)
+            freeReplyObject(r);
+        if (outcome != UNLOADED || attempt == 1)
+            return outcome;
+        if (catalog_load_product(a, pid) < 0)
+            return -100;
+    }
+    return -100;
+}
+
+static void release(struct arena *a, long long pid, long long uid, long long qty)
+{
+    const char *argv[4] = {arena_sprintf(a, "{p:%lld}:stock", pid),
+                           arena_sprintf(a, "{p:%lld}:bought", pid), arena_sprintf(a, "%lld", uid),
+                           arena_sprintf(a, "%lld", qty)};
+    redisReply *r = redis_script("stock_release", 2, 4, argv);
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        log_error("release of %lld unit(s) of product %lld failed: Redis is short until the next "
+                  "reconcile", qty, pid);
+    if (r)
+        freeReplyObject(r);
+}
+
+/* Gives back every unit of an order. Callers have won the guarded status change that makes
+ * them the one caller allowed to do this. */
+static void release_order(struct arena *a, long long order_id, long long uid)
+{
+    json_t *items = db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i",
+                             order_id);
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+        release(a, json_integer_value(json_object_get(it, "product_id")), uid,
+                json_integer_value(json_object_get(it, "quantity")));
+    catalog_changed();
+}
+
+/* ---- reading orders ---- */
+
+static int history_add(long long order_id, const char *status)
+{
+    return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
+                   status) < 0 ? -1 : 0;
+}
+
+json_t *order_get(struct arena *a, long long user_id, long long id, struct err *e)
+{
+    (void)a;
+    json_t *o;
+    int rc = db_query_row(&o, "SELECT id, status, amount, discount, total, user_coupon_id,"
+                              " expires_at, paid_at, delivered_at, created_at FROM orders"
+                              " WHERE id = ? AND user_id = ?",
+                          "ii", id, user_id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0) /* someone else's order is as absent as a missing one */
+        return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
+    json_t *items = db_query("SELECT oi.product_id, p.name, oi.quantity, oi.unit_price FROM"
+                             " order_items oi JOIN products p ON p.id = oi.product_id"
+                             " WHERE oi.order_id = ? ORDER BY oi.product_id",
+                             "i", id);
+    json_t *history = items ? db_query("SELECT status, at FROM order_history WHERE order_id = ?"
+                                       " ORDER BY id", "i", id)
+                            : NULL;
+    json_t *ship;
+    int s = history ? db_query_row(&ship, "SELECT tracking_number, status, due_at, shipped_at,"
+                                          " delivered_at FROM shipments WHERE order_id = ?",
+                                   "i", id)
+                    : -1;
+    if (s < 0)
+        return err_store(e), NULL;
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "history", history);
+    json_object_set_new(o, "shipment", s == 1 ? json_incref(ship) : json_null());
+    return o;
+}
+
+json_t *order_list(long long user_id, struct err *e)
+{
+    json_t *rows = db_query("SELECT o.id, o.status, o.amount, o.discount, o.total, o.created_at,"
+                            " o.expires_at, (SELECT SUM(quantity) FROM order_items WHERE order_id ="
+                            " o.id) AS units FROM orders o WHERE o.user_id = ? ORDER BY o.id DESC"
+                            " LIMIT 200",
+                            "i", user_id);
+    if (!rows)
+        err_store(e);
+    return rows;
+}
+
+/* ---- checkout ---- */
+
+static int by_product(const void *x, const void *y)
+{
+    long long a = ((const struct item *)x)->product_id, b = ((const struct item *)y)->product_id;
+    return (a > b) - (a < b);
+}
+
+/* The requested items (merged per product, sorted), or the cart's. */
+static struct item *items_of(struct arena *a, const struct principal *u, json_t *body, size_t *n,
+                             struct err *e)
+{
+    json_t *list = json_object_get(body, "items");
+    struct item *items = arena_calloc(a, ORDER_MAX_ITEMS * sizeof(*items));
+    *n = 0;
+    if (!list || json_is_null(list)) {
+        list = db_query("SELECT product_id, quantity FROM cart_items WHERE user_id = ?", "i", u->id);
+        if (!list)
+            return err_store(e), NULL;
+        if (json_array_size(list) == 0)
+            return err_set(e, 422, "empty_cart", "your cart is empty: add products or send items"), NULL;
+    }
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > ORDER_MAX_ITEMS)
+        return err_set(e, 422, "invalid_items", "items must be a list of 1 to %d {product_id, quantity}",
+                       ORDER_MAX_ITEMS), NULL;
+    size_t i;
+    json_t *it;
+    json_array_foreach(list, i, it)
+    {
+        json_t *pid = json_object_get(it, "product_id"), *q = json_object_get(it, "quantity");
+        if (!json_is_integer(pid) || json_integer_value(pid) <= 0 || !json_is_integer(q) ||
+            json_integer_value(q) < 1 || json_integer_value(q) > ORDER_MAX_QUANTITY)
+            return err_set(e, 422, "invalid_items",
+                           "each item needs a product_id and a quantity from 1 to %d",
+                           ORDER_MAX_QUANTITY), NULL;
+        size_t k;
+        for (k = 0; k < *n && items[k].product_id != json_integer_value(pid); k++)
+            ;
+        if (k == *n)
+            items[(*n)++].product_id = json_integer_value(pid);
+        items[k].quantity += json_integer_value(q);
+        if (items[k].quantity > ORDER_MAX_QUANTITY)
+            return err_set(e, 422, "invalid_items", "at most %d of one product", ORDER_MAX_QUANTITY), NULL;
+    }
+    qsort(items, *n, sizeof(*items), by_product);
+    for (size_t k = 0; k < *n; k++) {
+        json_t *p;
+        int rc = db_query_row(&p, "SELECT price FROM products WHERE id = ?", "i", items[k].product_id);
+        if (rc < 0)
+            return err_store(e), NULL;
+        if (rc == 0)
+            return err_set(e, 422, "invalid_items", "there is no product %lld", items[k].product_id), NULL;
+        items[k].price = json_integer_value(json_object_get(p, "price"));
+    }
+    return items;
+}
+
+/* Reserves every item or none: a refusal gives back what was taken before it. */
+static int reserve_all(struct arena *a, const struct principal *u, struct item *items, size_t n,
+                       struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = reserve(a, items[i].product_id, u->id, items[i].quantity);
+        if (r == RESERVED)
+            continue;
+        for (size_t k = 0; k < i; k++)
+            release(a, items[k].product_id, u->id, items[k].quantity);
+        switch (r) {
+        case NO_STOCK:
+            return err_set(e, 409, "sold_out", "product %lld does not have %lld left",
+                           items[i].product_id, items[i].quantity);
+        case NOT_STARTED:
+            return err_set(e, 403, "sale_not_started", "the sale of product %lld has not started",
+                           items[i].product_id);
+        case OVER_LIMIT:
+            return err_set(e, 409, "limit_exceeded", "product %lld is limited per person",
+                           items[i].product_id);
+        default:
+            return err_store(e);
+        }
+    }
+    return 0;
+}
+
+/* The discount of the user's coupon of campaign coupon_id, held for this order. */
+static long long hold_coupon(long long uid, long long coupon_id, long long order_id,
+                             long long amount, long long *uc_id, struct err *e)
+{
+    json_t *c;
+    int rc = db_query_row(&c, "SELECT uc.id, c.type, c.value FROM user_coupons uc JOIN coupons c"
+                              " ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.coupon_id = ?"
+                              " AND uc.status = 'available' AND uc.order_id IS NULL"
+                              " AND c.ends_at > UTC_TIMESTAMP() FOR UPDATE",
+                          "ii", uid, coupon_id);
+    if (rc < 0)
+        return err_store(e);
+    if (rc == 0)
+        return err_set(e, 409, "coupon_unavailable",
+                       "you hold no unused coupon of campaign %lld (or it has ended)", coupon_id);
+    *uc_id = json_integer_value(json_object_get(c, "id"));
+    if (db_exec("UPDATE user_coupons SET order_id = ? WHERE id = ?", "ii", order_id, *uc_id) < 0)
+        return err_store(e);
+    long long v = json_integer_value(json_object_get(c, "value"));
+    long long d = !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
+    return d > amount ? amount : d;
+}
+
+static int write_order(struct arena *a, const struct principal *u, struct item *items, size_t n,
+                       json_t *coupon, long long *order_id, struct err *e)
+{
+    long long amount = 0, discount = 0, uc = 0;
+    for (size_t i = 0; i < n; i++)
+        amount += items[i].price * items[i].quantity;
+    if (db_begin() < 0)
+        return err_store(e);
+    if (db_exec("INSERT INTO orders (user_id, amount, total, expires_at) VALUES (?, ?, ?, ?)",
+                "iiis", u->id, amount, amount, db_time(a, time(NULL) + cfg.reservation_ttl)) < 0)
+        goto out_store;
+    *order_id = db_insert_id();
+    for (size_t i = 0; i < n; i++)
+        if (db_exec("INSERT INTO order_items (order_id, product_id, quantity, unit_price)"
+                    " VALUES (?, ?, ?, ?)", "iiii", *order_id, items[i].product_id,
+                    items[i].quantity, items[i].price) < 0)
+            goto out_store;
+    if (coupon && (discount = hold_coupon(u->id, json_integer_value(coupon), *order_id, amount, &uc, e)) < 0)
+        goto out_rollback;
+    if ((uc && db_exec("UPDATE orders SET discount = ?, total = ?, user_coupon_id = ? WHERE id = ?",
+                       "iiii", discount, amount - discount, uc, *order_id) < 0) ||
+        history_add(*order_id, "pending_payment") < 0 ||
+        db_commit() < 0)
+        goto out_store;
+    return 0;
+out_store:
+    err_store(e);
+out_rollback:
+    db_rollback();
+    return -1;
+}
+
+json_t *order_create(struct arena *a, const struct principal *u, json_t *body, struct err *e)
+{
+    size_t n;
+    long long id = 0;
+    json_t *coupon = json_object_get(body, "coupon_id");
+    if (!u->verified)
+        return err_set(e, 403, "email_not_verified",
+                       "confirm your email address first: open the link we mailed you"), NULL;
+    if (coupon && !json_is_null(coupon) && (!json_is_integer(coupon) || json_integer_value(coupon) <= 0))
+        return err_set(e, 422, "invalid_coupon", "coupon_id must be the id of a coupon campaign"), NULL;
+    if (json_is_null(coupon))
+        coupon = NULL;
+    struct item *items = items_of(a, u, body, &n, e);
+    if (!items || reserve_all(a, u, items, n, e) < 0)
+        return NULL;
+    if (write_order(a, u, items, n, coupon, &id, e) < 0) {
+        for (size_t i = 0; i < n; i++) /* nothing was written: every unit goes back */
+            release(a, items[i].product_id, u->id, items[i].quantity);
+        return NULL;
+    }
+    if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))
+        db_exec("DELETE FROM cart_items WHERE user_id = ?", "i", u->id);
+    catalog_changed();
+    return order_get(a, u->id, id, e);
+}
+
+/* ---- payment ---- */
+
+static bool card_valid(const char *card, char digits[20])
+{
+    size_t n = 0;
+    for (const char *p = card; p && *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        if (!isdigit((unsigned char)*p) || n == 19)
+            return false;
+        digits[n++] = *p;
+    }
+    digits[n] = '\0';
+    return n >= 12;
+}
+
+static bool gateway_approves(const char *digits)
+{
+    if (!strcmp(digits, "4000000000000002"))
+        return false;
+    if (cfg.payment_failure_rate > 0 &&
+        randombytes_uniform(1000000) < (uint32_t)(cfg.payment_failure_rate * 1000000))
+        return false;
+    return true;
+}
+
+/* Takes the order row for the change; its status and owner checked. */
+static json_t *lock_order(long long uid, long long id, struct err *e)
+{
+    json_t *o;
+    int rc = db_query_row(&o, "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
+                              " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
+                              " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
+                          "ii", id, uid);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
+    return o;
+}
+
+static bool status_is(json_t *o, const char *s)
+{
+    return !strcmp(json_string_value(json_object_get(o, "status")), s);
+}
+
+json_t *order_pay(struct arena *a, const struct principal *u, long long id, const char *card,
+                  json_t **order, struct err *e)
+{
+    char digits[20];
+    *order = NULL;
+    if (!card_valid(card, digits))
+        return err_set(e, 422, "invalid_card", "card_number must be 12 to 19 digits"), NULL;
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    json_t *o = lock_order(u->id, id, e);
+    if (!o)
+        goto out_rollback;
+    if (!status_is(o, "pending_payment") || db_truthy(json_object_get(o, "expired"))) {
+        err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
+                db_truthy(json_object_get(o, "expired")) && status_is(o, "pending_payment")
+                    ? "expired" : json_string_value(json_object_get(o, "status")));
+        goto out_rollback;
+    }
+    long long total = json_integer_value(json_object_get(o, "total"));
+    bool approved = gateway_approves(digits);
+    const char *status = approved ? "paid" : "payment_failed";
+    long long outbox_id = 0;
+    if (db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
+                " WHERE id = ? AND status = 'pending_payment'", "ssi", status, status, id) != 1 ||
+        db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
+                "isis", id, approved ? "approved" : "declined", total, digits + strlen(digits) - 4) < 0 ||
+        history_add(id, status) < 0)
+        goto out_store;
+    if (approved) {
+        json_t *items = db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
+        json_t *ev = items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id,
+                                       "user_id", (json_int_t)u->id, "total", (json_int_t)total,
+                                       "user_coupon_id", json_object_get(o, "user_coupon_id"),
+                                       "items", items) : NULL;
+        if (!ev || (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
+            goto out_store;
+    } else if (db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
+                       "i", id) < 0) {
+        goto out_store;
+    }
+    if (db_commit() < 0)
+        goto out_store;
+    /* Committed: the payment and its event are durable together. Now the fast paths. */
+    if (approved)
+        outbox_publish(a, &outbox_id, 1);
+    else
+        release_order(a, id, u->id); /* the compensation: we won the guarded status change */
+    json_t *out = order_get(a, u->id, id, e);
+    if (!approved) {
+        *order = out;
+        err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
+        return NULL;
+    }
+    return out;
+out_store:
+    err_store(e);
+out_rollback:
+    db_rollback();
+    return NULL;
+}
+
+/* ---- cancel and return ---- */
+
+/* Puts a coupon back: held or used by this order, it becomes available again. */
+static int coupon_back(long long order_id)
+{
+    json_t *uc;
+    int rc = db_query_row(&uc, "SELECT uc.id, uc.status, c.value, c.vendor_id FROM user_coupons uc"
+                               " JOIN coupons c ON c.id = uc.coupon_id WHERE uc.order_id = ? FOR UPDATE",
+                          "i", order_id);
+    if (rc <= 0)
+        return rc;
+    if (!strcmp(json_string_value(json_object_get(uc, "status")), "used") &&
+        db_exec("UPDATE vendors SET balance = balance - ? WHERE id = ?", "ii",
+                (long long)json_integer_value(json_object_get(uc, "value")),
+                (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)
+        return -1;
+    return db_exec("UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL"
+                   " WHERE id = ?", "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0
+               ? -1 : 0;
+}
+
+/* Durable stock back for an order whose units the order worker had taken out. */
+static int durable_stock_back(long long order_id)
+{
+    return db_exec("UPDATE products p JOIN order_items oi ON oi.product_id = p.id"
+                   " SET p.stock = p.stock + oi.quantity, p.sold = GREATEST(p.sold - oi.quantity, 0)"
+                   " WHERE oi.order_id = ?", "i", order_id) < 0 ? -1 : 0;
+}
+
+json_t *order_cancel(struct arena *a, const struct principal *u, long long id, struct err *e)
+{
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    json_t *o = lock_order(u->id, id, e);
+    if (!o)
+        goto out_rollback;
+    bool pending = status_is(o, "pending_payment"), paid = status_is(o, "paid") || status_is(o, "preparing");
+    if (!pending && !paid) {
+        err_set(e, 409, "not_cancellable", "order %lld is %s: only orders not yet shipped can be cancelled",
+                id, json_string_value(json_object_get(o, "status")));
+        goto out_rollback;
+    }
+    bool applied = db_truthy(json_object_get(o, "stock_applied"));
+    long long outbox_id = 0;
+    json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id", (json_int_t)u->id);
+    if (db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i", id) != 1 ||
+        history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
+        (applied && durable_stock_back(id) < 0) ||
+        (paid && db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
+                         " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
+                         " WHERE order_id = ? AND outcome = 'approved'", "i", id) < 0) ||
+        db_exec("UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
+                "i", id) < 0 ||
+        (outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.cancelled", ev)) < 0 ||
+        db_commit() < 0)
+        goto out_store;
+    release_order(a, id, u->id);
+    outbox_publish(a, &outbox_id, 1);
+    return order_get(a, u->id, id, e);
+out_store:
+    err_store(e);
+out_rollback:
+    db_rollback();
+    return NULL;
+}
+
+json_t *order_return(struct arena *a, const struct principal *u, long long id, struct err *e)
+{
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    json_t *o = lock_order(u->id, id, e);
+    if (!o)
+        goto out_rollback;
+    time_t delivered = 0;
+    parse_iso_time(json_string_value(json_object_get(o, "delivered_at")), &delivered);
+    if (!status_is(o, "delivered") || time(NULL) > delivered + cfg.return_window) {
+        err_set(e, 409, "not_returnable", "order %lld can be returned only within %d days after delivery",
+                id, cfg.return_window / 86400);
+        goto out_rollback;
+    }
+    if (db_exec("UPDATE orders SET status = 'return_requested' WHERE id = ?", "i", id) != 1 ||
+        history_add(id, "return_requested") < 0 || db_commit() < 0)
+        goto out_store;
+    return order_get(a, u->id, id, e);
+out_store:
+    err_store(e);
+out_rollback:
+    db_rollback();
+    return NULL;
+}
+
+/* ---- the scheduler: time-based transitions, due times in MySQL ---- */
+
+int orders_expire_due(struct arena *a, int limit)
+{
+    json_t *due = db_query("SELECT id, user_id FROM orders WHERE status = 'pending_payment'"
+                           " AND expires_at <= UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?",
+                           "i", (long long)limit);
+    if (!due)
+        return -1;
+    int moved = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(due, i, o)
+    {
+        long long id = json_integer_value(json_object_get(o, "id"));
+        if (db_begin() < 0)
+            return -1;
+        long long won = db_exec("UPDATE orders SET status = 'expired' WHERE id = ?"
+                                " AND status = 'pending_payment'", "i", id);
+        if (won < 0 || (won == 1 && (history_add(id, "expired") < 0 ||
+                                     db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ?"
+                                             " AND status = 'available'", "i", id) < 0)) ||
+            db_commit() < 0) {
+            db_rollback();
+            return -1;
+        }
+        if (won == 1) { /* a payment may have won the race: then there is nothing to give back */
+            release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
+            moved++;
+        }
+    }
+    return moved;
+}
+
+/* One shipment step: from `from` (due) to `to`, the order following, announced on Kafka. */
+static int advance(struct arena *a, json_t *s, const char *to, const char *order_status, int next_in)
+{
+    long long id = json_integer_value(json_object_get(s, "id"));
+    long long order = json_integer_value(json_object_get(s, "order_id"));
+    long long oid = 0;
+    bool delivered = !strcmp(to, "delivered");
+    if (db_begin() < 0)
+        return -1;
+    long long won = db_exec(delivered ? "UPDATE shipments SET status = ?, delivered_at = UTC_TIMESTAMP()"
+                                        " WHERE id = ? AND status = 'shipping'"
+                                      : "UPDATE shipments SET status = ?, shipped_at = UTC_TIMESTAMP(),"
+                                        " due_at = UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ?"
+                                        " AND status = 'preparing'",
+                            delivered ? "si" : "sii", to, delivered ? id : (long long)next_in, id);
+    if (won == 1) {
+        json_t *ev = json_pack("{s:I, s:I, s:O}", "order_id", (json_int_t)order, "user_id",
+                               json_object_get(s, "user_id"), "tracking_number",
+                               json_object_get(s, "tracking_number"));
+        if (db_exec(delivered ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"
+                              : "UPDATE orders SET status = ? WHERE id = ?", "si", order_status, order) < 0 ||
+            history_add(order, order_status) < 0 ||
+            (oid = outbox_add(a, TOPIC_SHIPMENT_EVENTS, order,
+                              delivered ? "shipment.delivered" : "shipment.shipping", ev)) < 0)
+            won = -1;
+    }
+    if (won < 0 || db_commit() < 0) {
+        db_rollback();
+        return -1;
+    }
+    if (oid > 0)
+        outbox_publish(a, &oid, 1);
+    return won == 1;
+}
+
+int shipments_advance_due(struct arena *a, int limit)
+{
+    json_t *due = db_query("SELECT s.id, s.order_id, s.status, s.tracking_number, o.user_id FROM"
+                           " shipments s JOIN orders o ON o.id = s.order_id WHERE s.status IN"
+                           " ('preparing', 'shipping') AND s.due_at <= UTC_TIMESTAMP()"
+                           " AND o.status IN ('preparing', 'shipping') ORDER BY s.due_at LIMIT ?",
+                           "i", (long long)limit);
+    if (!due)
+        return -1;
+    int moved = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(due, i, s)
+    {
+        bool preparing = !strcmp(json_string_value(json_object_get(s, "status")), "preparing");
+        int rc = preparing ? advance(a, s, "shipping", "shipping", cfg.deliver_after)
+                           : advance(a, s, "delivered", "delivered", 0);
+        if (rc < 0)
+            return -1;
+        moved += rc;
+    }
+    return moved;
+}
+
+int returns_complete_due(struct arena *a, int limit)
+{
+    /* A requested return is received SHIP_AFTER seconds later (the way back). */
+    json_t *due = db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
+                           " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
+                           " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
+                           "ii", (long long)cfg.ship_after, (long long)limit);
+    if (!due)
+        return -1;
+    int moved = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(due, i, o)
+    {
+        long long id = json_integer_value(json_object_get(o, "id"));
+        if (db_begin() < 0)
+            return -1;
+        long long won = db_exec("UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
+                                " AND status = 'return_requested'", "i", id);
+        if (won < 0 || (won == 1 && (history_add(id, "returned") < 0 || durable_stock_back(id) < 0 ||
+                                     db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
+                                             " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
+                                             " WHERE order_id = ? AND outcome = 'approved'", "i", id) < 0)) ||
+            db_commit() < 0) {
+            db_rollback();
+            return -1;
+        }
+        if (won == 1) {
+            release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
+            moved++;
+        }
+    }
+    return moved;
+}
+
+/* ---- consumers, each idempotent by event id ---- */
+
+/* Records the event as applied by `consumer` in the open transaction: 1 new, 0 seen, -1 error. */
+static int first_time(const char *consumer, json_t *event)
+{
+    const char *id = json_string_value(json_object_get(event, "event_id"));
+    if (!id)
+        return 0; /* malformed: nothing to apply */
+    long long n = db_exec("INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)",
+                          "ss", consumer, id);
+    return n < 0 ? -1 : n == 1;
+}
+
+int order_on_payment(struct arena *a, json_t *ev)
+{
+    long long id = json_integer_value(json_object_get(ev, "order_id"));
+    long long oid = 0;
+    json_t *o;
+    if (db_begin() < 0)
+        return -1;
+    int fresh = first_time("order", ev);
+    int rc = fresh == 1 ? db_query_row(&o, "SELECT status, user_id, user_coupon_id FROM orders"
+                                           " WHERE id = ? FOR UPDATE", "i", id)
+                        : fresh;
+    if (rc < 0)
+        goto out_rollback;
+    if (fresh == 0 || rc == 0 || !status_is(o, "paid")) /* applied, or cancelled meanwhile */
+        return db_commit() < 0 ? -1 : 0;
+    /* Durable stock: taken out by a conditional update that can never go below zero. */
+    json_t *items = json_object_get(ev, "items"), *it;
+    size_t i;
+    json_array_foreach(items, i, it)
+    {
+        long long q = json_integer_value(json_object_get(it, "quantity"));
+        long long pid = json_integer_value(json_object_get(it, "product_id"));
+        if (db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
+                    "iiii", q, q, pid, q) != 1) {
+            log_error("order %lld: durable stock of product %lld is short of %lld: not applied", id, pid, q);
+            goto out_rollback;
+        }
+    }
+    json_t *uc;
+    int has = db_query_row(&uc, "SELECT uc.id, c.value, c.vendor_id FROM user_coupons uc JOIN coupons c"
+                                " ON c.id = uc.coupon_id WHERE uc.order_id = ? AND uc.status = 'available'",
+                           "i", id);
+    if (has < 0 ||
+        (has == 1 && (db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"
+                              " WHERE id = ?", "i",
+                              (long long)json_integer_value(json_object_get(uc, "id"))) < 0 ||
+                      db_exec("UPDATE vendors SET balance = balance + ? WHERE id = ?", "ii",
+                              (long long)json_integer_value(json_object_get(uc, "value")),
+                              (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)) ||
+        db_exec("UPDATE orders SET status = 'preparing', stock_applied = 1 WHERE id = ?", "i", id) < 0 ||
+        history_add(id, "preparing") < 0 ||
+        (oid = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.preparing",
+                          json_pack("{s:I, s:O}", "order_id", (json_int_t)id, "user_id",
+                                    json_object_get(o, "user_id")))) < 0 ||
+        db_commit() < 0)
+        goto out_rollback;
+    outbox_publish(a, &oid, 1);
+    return 0;
+out_rollback:
+    db_rollback();
+    return -1;
+}
+
+int shipment_on_order_event(struct arena *a, json_t *ev)
+{
+    (void)a;
+    if (strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "order.preparing"))
+        return 0;
+    long long id = json_integer_value(json_object_get(ev, "order_id"));
+    unsigned char raw[6];
+    char tracking[32];
+    randombytes_buf(raw, sizeof(raw));
+    snprintf(tracking, sizeof(tracking), "FC%02X%02X%02X%02X%02X%02X", raw[0], raw[1], raw[2], raw[3],
+             raw[4], raw[5]);
+    if (db_begin() < 0)
+        return -1;
+    int fresh = first_time("shipment", ev);
+    /* One shipment per order: the unique key makes a repeat a no-op as well. */
+    if (fresh < 0 || (fresh == 1 && db_exec("INSERT IGNORE INTO shipments (order_id, tracking_number, due_at)"
+                                            " SELECT id, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND FROM orders"
+                                            " WHERE id = ? AND status = 'preparing'",
+                                            "sii", tracking, (long long)cfg.ship_after, id) < 0) ||
+        db_commit() < 0) {
+        db_rollback();
+        return -1;
+    }
+    return 0;
+}
+
+static const char *describe(struct arena *a, const char *type, json_t *ev)
+{
+    long long id = json_integer_value(json_object_get(ev, "order_id"));
+    const char *tracking = json_string_value(json_object_get(ev, "tracking_number"));
+    if (!strcmp(type, "payment.succeeded"))
+        return arena_sprintf(a, "Payment received for order #%lld.", id);
+    if (!strcmp(type, "order.preparing"))
+        return arena_sprintf(a, "Order #%lld is being prepared for shipping.", id);
+    if (!strcmp(type, "order.cancelled"))
+        return arena_sprintf(a, "Order #%lld is cancelled; any payment is refunded.", id);
+    if (!strcmp(type, "shipment.shipping"))
+        return arena_sprintf(a, "Order #%lld is on its way (tracking %s).", id, tracking ?: "");
+    if (!strcmp(type, "shipment.delivered"))
+        return arena_sprintf(a, "Order #%lld was delivered.", id);
+    return arena_sprintf(a, "Order #%lld: %s.", id, type);
+}
+
+int notify_on_event(struct arena *a, const char *topic, json_t *ev)
+{
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *event_id = json_string_value(json_object_get(ev, "event_id"));
+    long long user = json_integer_value(json_object_get(ev, "user_id"));
+    if (!type || !event_id || user <= 0)
+        return 0;
+    const char *msg = describe(a, type, ev);
+    /* The unique event id makes a redelivered event one notification still. */
+    long long n = db_exec("INSERT IGNORE INTO notifications (user_id, event_id, kind, message, order_id)"
+                          " VALUES (?, ?, ?, ?, ?)", "isssi", user, event_id, type, msg,
+                          (long long)json_integer_value(json_object_get(ev, "order_id")));
+    if (n < 0)
+        return -1;
+    if (n == 1)
+        log_info("notify user %lld (%s): %s", user, topic, msg);
+    return 0;
+}

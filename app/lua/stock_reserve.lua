@@ -1,0 +1,23 @@
+-- stock_reserve.lua: takes units of one product for one order, atomic in the product's slot.
+-- KEYS[1] {p:ID}:stock   units not reserved or sold
+-- KEYS[2] {p:ID}:meta    hash: starts (epoch seconds, 0 = no sale time), limit (0 = none)
+-- KEYS[3] {p:ID}:bought  hash: user id -> units held by that user (reserved or paid)
+-- ARGV[1] user id, ARGV[2] units
+-- Returns {outcome, stock left}: 0 reserved, 1 sold out, 2 sale not started, 3 per-user limit,
+-- -1 not loaded (the caller loads it from MySQL).
+local stock = redis.call('GET', KEYS[1])
+local m = redis.call('HMGET', KEYS[2], 'starts', 'limit')
+if not stock or not m[1] then return {-1, 0} end
+stock = tonumber(stock)
+local n = tonumber(ARGV[2])
+local now = tonumber(redis.call('TIME')[1])
+if tonumber(m[1]) > now then return {2, stock} end
+local limit = tonumber(m[2])
+if limit > 0 then
+  local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+  if held + n > limit then return {3, stock} end
+end
+if stock < n then return {1, stock} end
+redis.call('DECRBY', KEYS[1], n)
+if limit > 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], n) end
+return {0, stock - n}

@@ -1,0 +1,88 @@
+/* outbox.c - events written to MySQL in the transaction of the change they announce, then
+ * published to Kafka; the relay publishes whatever Kafka has not acknowledged. */
+#include "store/outbox.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "store/db.h"
+#include "store/kafka.h"
+
+void event_id_new(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof(b));
+    b[6] = (b[6] & 0x0F) | 0x40; /* UUID version 4 */
+    b[8] = (b[8] & 0x3F) | 0x80;
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+long long outbox_add(struct arena *a, const char *topic, long long key, const char *type,
+                     json_t *event)
+{
+    char id[37], at[21];
+    event_id_new(id);
+    format_iso_time(time(NULL), at);
+    json_object_set_new(event, "event_id", json_string(id));
+    json_object_set_new(event, "type", json_string(type));
+    json_object_set_new(event, "at", json_string(at));
+    size_t n = json_dumpb(event, NULL, 0, JSON_COMPACT);
+    char *payload = arena_alloc(a, n + 1);
+    json_dumpb(event, payload, n, JSON_COMPACT);
+    payload[n] = '\0';
+    if (db_exec("INSERT INTO outbox (event_id, topic, msg_key, payload) VALUES (?, ?, ?, ?)", "ssss",
+                id, topic, arena_sprintf(a, "%lld", key), payload) < 0)
+        return -1;
+    return db_insert_id();
+}
+
+static void publish_row(json_t *row)
+{
+    const char *payload = json_string_value(json_object_get(row, "payload"));
+    kafka_publish(json_string_value(json_object_get(row, "topic")),
+                  json_string_value(json_object_get(row, "msg_key")), payload, strlen(payload),
+                  json_integer_value(json_object_get(row, "id")));
+}
+
+void outbox_publish(struct arena *a, const long long *ids, int n)
+{
+    (void)a;
+    for (int i = 0; i < n; i++) {
+        json_t *row;
+        if (ids[i] > 0 && db_query_row(&row, "SELECT id, topic, msg_key, payload FROM outbox"
+                                             " WHERE id = ? AND published_at IS NULL",
+                                       "i", ids[i]) == 1)
+            publish_row(row);
+    }
+}
+
+void outbox_on_delivery(long long id, int err)
+{
+    if (id <= 0 || err)
+        return; /* unacknowledged: the relay sends it again */
+    if (db_exec("UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
+                "i", id) < 0)
+        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)", id);
+}
+
+int outbox_relay(struct arena *a, int age, int limit)
+{
+    (void)a;
+    json_t *rows = db_query("SELECT id, topic, msg_key, payload FROM outbox WHERE published_at IS NULL"
+                            " AND created_at <= UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY id LIMIT ?",
+                            "ii", (long long)age, (long long)limit);
+    if (!rows)
+        return -1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) publish_row(row);
+    if (json_array_size(rows))
+        log_info("relay: %zu unacknowledged event(s) published again", json_array_size(rows));
+    return (int)json_array_size(rows);
+}

@@ -1,0 +1,354 @@
+/* orders_web.c - orders, payment, cart, likes, notifications and admin products, as JSON and
+ * as pages (/cart, /orders, /orders/{id}, /orders/{id}/pay, /me/likes, /me/notifications). */
+#include <string.h>
+
+#include "core/text.h"
+#include "domain/cart.h"
+#include "domain/catalog.h"
+#include "domain/orders.h"
+#include "store/db.h"
+#include "web/handlers.h"
+#include "web/session.h"
+
+#define ME (session_user(r))
+
+/* Answers a path id that is no id with the 404 a missing order gets. */
+static long long order_id(struct request *r)
+{
+    long long id = req_param_id(r, 0);
+    if (id <= 0)
+        resp_error(r, 404, "not_found", "you have no order %s", r->params[0]);
+    return id;
+}
+
+static void order_answer(struct request *r, int status, json_t *o, struct err *e)
+{
+    if (!o)
+        return resp_err(r, e);
+    resp_json(r, status, json_pack("{s:o}", "order", o));
+}
+
+void api_orders_create(struct request *r)
+{
+    struct err e;
+    json_t *b = r->body_len ? req_json(r) : json_object();
+    if (!b)
+        return;
+    order_answer(r, 201, order_create(r->a, ME, b, &e), &e);
+}
+
+void api_orders(struct request *r)
+{
+    struct err e;
+    json_t *items = order_list(ME->id, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_order(struct request *r)
+{
+    struct err e;
+    long long id = order_id(r);
+    if (id > 0)
+        order_answer(r, 200, order_get(r->a, ME->id, id, &e), &e);
+}
+
+void api_order_pay(struct request *r)
+{
+    struct err e;
+    json_t *b = req_json(r), *declined;
+    long long id = order_id(r);
+    if (!b || id <= 0)
+        return;
+    json_t *o = order_pay(r->a, ME, id, json_string_value(json_object_get(b, "card_number")), &declined, &e);
+    if (!o && declined) /* 402 with the error shape and the order it left behind */
+        return resp_json(r, 402, json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message",
+                                           e.msg, "order", declined));
+    order_answer(r, 200, o, &e);
+}
+
+void api_order_cancel(struct request *r)
+{
+    struct err e;
+    long long id = order_id(r);
+    if (id > 0)
+        order_answer(r, 200, order_cancel(r->a, ME, id, &e), &e);
+}
+
+void api_order_return(struct request *r)
+{
+    struct err e;
+    long long id = order_id(r);
+    if (id > 0)
+        order_answer(r, 200, order_return(r->a, ME, id, &e), &e);
+}
+
+void api_cart(struct request *r)
+{
+    struct err e;
+    json_t *c = cart_get(r->a, ME->id, &e);
+    if (!c)
+        return resp_err(r, &e);
+    resp_json(r, 200, c);
+}
+
+void api_cart_put(struct request *r)
+{
+    struct err e;
+    json_t *b = req_json(r);
+    long long pid = req_param_id(r, 0);
+    if (!b)
+        return;
+    json_t *q = json_object_get(b, "quantity");
+    if (pid <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (!json_is_integer(q))
+        return resp_error(r, 422, "invalid_quantity", "quantity must be a whole number from 0 to %d",
+                          CART_MAX_QUANTITY);
+    if (cart_set(ME->id, pid, json_integer_value(q), &e) < 0)
+        return resp_err(r, &e);
+    api_cart(r);
+}
+
+void api_cart_delete(struct request *r)
+{
+    struct err e;
+    long long pid = req_param_id(r, 0);
+    if (pid <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (cart_set(ME->id, pid, 0, &e) < 0)
+        return resp_err(r, &e);
+    resp_no_content(r);
+}
+
+void api_like(struct request *r)
+{
+    struct err e;
+    long long pid = req_param_id(r, 0);
+    if (pid <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (like_set(ME->id, pid, strcmp(r->method, "PUT") == 0, &e) < 0)
+        return resp_err(r, &e);
+    resp_no_content(r);
+}
+
+void api_my_likes(struct request *r)
+{
+    struct err e;
+    json_t *items = likes_of(ME->id, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static json_t *notifications(long long user_id)
+{
+    return db_query("SELECT id, kind, message, order_id, created_at FROM notifications"
+                    " WHERE user_id = ? ORDER BY id DESC LIMIT 100", "i", user_id);
+}
+
+void api_my_notifications(struct request *r)
+{
+    json_t *items = notifications(ME->id);
+    if (!items)
+        return web_store_failed(r);
+    resp_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_admin_product_create(struct request *r)
+{
+    struct err e;
+    json_t *b = req_json(r), *p;
+    if (!b)
+        return;
+    if (!(p = catalog_create(r->a, b, &e)))
+        return resp_err(r, &e);
+    resp_json(r, 201, json_pack("{s:o}", "product", p));
+}
+
+void api_admin_product_update(struct request *r)
+{
+    struct err e;
+    json_t *b = req_json(r), *p;
+    long long id = req_param_id(r, 0);
+    if (!b)
+        return;
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (!(p = catalog_update(r->a, id, b, &e)))
+        return resp_err(r, &e);
+    resp_json(r, 200, json_pack("{s:o}", "product", p));
+}
+
+/* ---- pages ---- */
+
+static void back_to(struct request *r, const char *fallback)
+{
+    const char *next = req_form(r, "next");
+    resp_redirect(r, next && next[0] == '/' && next[1] != '/' ? next : fallback);
+}
+
+void page_cart(struct request *r)
+{
+    struct err e;
+    json_t *c = cart_get(r->a, ME->id, &e);
+    if (!c)
+        return resp_err(r, &e);
+    resp_page(r, 200, "cart.tpl", "Your cart", c);
+}
+
+/* Add to cart (quantity adds to what is there) or, with buy_now, straight to checkout. */
+void page_cart_add(struct request *r)
+{
+    struct err e;
+    long long pid = req_param_id(r, 0), q = 1;
+    if (session_check_csrf(r) < 0)
+        return;
+    const char *qs = req_form(r, "quantity");
+    if (pid <= 0 || (qs && !parse_int64(qs, 0, CART_MAX_QUANTITY, &q)))
+        return resp_error(r, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
+    if (req_form(r, "buy_now")) {
+        json_t *o = order_create(r->a, ME, json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
+                                                     (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)), &e);
+        if (!o)
+            return resp_err(r, &e);
+        return resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
+                                              (long long)json_integer_value(json_object_get(o, "id"))));
+    }
+    if (!req_form(r, "set")) { /* from a product page: add to what the cart holds */
+        json_t *row;
+        if (db_query_row(&row, "SELECT quantity FROM cart_items WHERE user_id = ? AND product_id = ?",
+                         "ii", ME->id, pid) == 1)
+            q += json_integer_value(json_object_get(row, "quantity"));
+        if (q > CART_MAX_QUANTITY)
+            q = CART_MAX_QUANTITY;
+    }
+    if (cart_set(ME->id, pid, q, &e) < 0)
+        return resp_err(r, &e);
+    back_to(r, "/cart");
+}
+
+void page_checkout(struct request *r)
+{
+    struct err e;
+    if (session_check_csrf(r) < 0)
+        return;
+    json_t *b = json_object();
+    long long coupon;
+    const char *c = req_form(r, "coupon_id");
+    if (c && *c && parse_int64(c, 1, 1LL << 53, &coupon))
+        json_object_set_new(b, "coupon_id", json_integer(coupon));
+    json_t *o = order_create(r->a, ME, b, &e);
+    if (!o) {
+        if (e.status >= 500)
+            return resp_err(r, &e);
+        json_t *cart = cart_get(r->a, ME->id, &e);
+        if (!cart)
+            return resp_err(r, &e);
+        json_object_set_new(cart, "error", json_pack("{s:s}", "message", e.msg));
+        return resp_page(r, e.status, "cart.tpl", "Your cart", cart);
+    }
+    resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay", (long long)json_integer_value(json_object_get(o, "id"))));
+}
+
+void page_orders(struct request *r)
+{
+    struct err e;
+    json_t *items = order_list(ME->id, &e);
+    if (!items)
+        return resp_err(r, &e);
+    resp_page(r, 200, "orders.tpl", "Your orders", json_pack("{s:o}", "items", items));
+}
+
+static void order_page(struct request *r, int status, const char *tpl, json_t *outcome)
+{
+    struct err e;
+    long long id = order_id(r);
+    if (id <= 0)
+        return;
+    json_t *o = order_get(r->a, ME->id, id, &e);
+    if (!o)
+        return resp_err(r, &e);
+    const char *st = json_string_value(json_object_get(o, "status"));
+    json_t *d = json_pack("{s:o, s:b, s:b, s:b}", "order", o, "payable", !strcmp(st, "pending_payment"),
+                          "cancellable", !strcmp(st, "pending_payment") || !strcmp(st, "paid") ||
+                                             !strcmp(st, "preparing"),
+                          "returnable", !strcmp(st, "delivered"));
+    if (outcome)
+        json_object_set_new(d, "outcome", outcome);
+    resp_page(r, status, tpl, arena_sprintf(r->a, "Order #%lld", id), d);
+}
+
+void page_order(struct request *r)
+{
+    order_page(r, 200, "order.tpl", NULL);
+}
+
+void page_order_pay(struct request *r)
+{
+    struct err e;
+    json_t *declined;
+    if (strcmp(r->method, "POST") != 0)
+        return order_page(r, 200, "pay.tpl", NULL);
+    if (session_check_csrf(r) < 0)
+        return;
+    long long id = order_id(r);
+    if (id <= 0)
+        return;
+    json_t *o = order_pay(r->a, ME, id, req_form(r, "card_number"), &declined, &e);
+    if (!o && !declined && e.status >= 500)
+        return resp_err(r, &e);
+    if (!o)
+        return order_page(r, e.status, declined ? "order.tpl" : "pay.tpl",
+                          json_pack("{s:s, s:s}", "tone", "error", "message", e.msg));
+    resp_redirect(r, arena_sprintf(r->a, "/orders/%lld", id));
+}
+
+/* Cancel and return buttons: the outcome shown on the order page. */
+void page_order_action(struct request *r)
+{
+    struct err e;
+    if (session_check_csrf(r) < 0)
+        return;
+    long long id = order_id(r);
+    if (id <= 0)
+        return;
+    bool cancel = strstr(r->path, "/cancel") != NULL;
+    json_t *o = cancel ? order_cancel(r->a, ME, id, &e) : order_return(r->a, ME, id, &e);
+    if (!o && e.status >= 500)
+        return resp_err(r, &e);
+    order_page(r, o ? 200 : e.status, "order.tpl",
+               json_pack("{s:s, s:s}", "tone", o ? "success" : "error", "message",
+                         o ? (cancel ? "The order is cancelled; payment, stock and coupon are back."
+                                     : "Your return is registered; we will refund it on arrival.")
+                           : e.msg));
+}
+
+void page_like(struct request *r)
+{
+    struct err e;
+    if (session_check_csrf(r) < 0)
+        return;
+    long long pid = req_param_id(r, 0);
+    if (pid <= 0 || like_set(ME->id, pid, !req_form(r, "unlike"), &e) < 0)
+        return pid <= 0 ? resp_error(r, 404, "not_found", "no such product") : resp_err(r, &e);
+    back_to(r, arena_sprintf(r->a, "/products/%lld", pid));
+}
+
+void page_my_likes(struct request *r)
+{
+    struct err e;
+    json_t *items = likes_of(ME->id, &e);
+    if (!items || catalog_fill_stock(r->a, items) < 0)
+        return items ? web_store_failed(r) : resp_err(r, &e);
+    resp_page(r, 200, "likes.tpl", "Your likes", json_pack("{s:o}", "items", items));
+}
+
+void page_my_notifications(struct request *r)
+{
+    json_t *items = notifications(ME->id);
+    if (!items)
+        return web_store_failed(r);
+    resp_page(r, 200, "notifications.tpl", "Notifications", json_pack("{s:o}", "items", items));
+}

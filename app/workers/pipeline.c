@@ -1,0 +1,152 @@
+/* pipeline.c - the order pipeline's workers: order, shipment and notify consume Kafka; relay
+ * republishes the outbox; scheduler runs the due transitions kept in MySQL. */
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/supervisor.h"
+#include "domain/orders.h"
+#include "store/consumer.h"
+#include "store/db.h"
+#include "store/kafka.h"
+#include "store/outbox.h"
+#include "store/redis.h"
+#include "workers/workers.h"
+
+/* Store handles for a worker process; retried until the stores answer. The producer publishes
+ * the events a worker writes to the outbox. */
+static int open_stores(const char *role)
+{
+    char err[512];
+    log_set_role(role);
+    while (!sv_stopping && (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0)) {
+        log_warn("%s; retrying", err);
+        sleep(1);
+    }
+    if (kafka_producer_open(outbox_on_delivery, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return sv_stopping ? -1 : 0;
+}
+
+static void close_stores(void)
+{
+    kafka_producer_close();
+    redis_close();
+    db_close();
+}
+
+typedef int (*event_fn)(struct arena *a, const char *topic, json_t *event);
+
+/* Each event in its own transaction, idempotent by event id: when one fails, the batch is
+ * tried again and the ones before it are recognised as applied. */
+static enum consume_result each_event(struct arena *a, const struct consumer_msg *msgs, size_t n,
+                                      void *arg)
+{
+    event_fn fn = (event_fn)arg;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_loadb(msgs[i].payload, msgs[i].len, 0, NULL);
+        if (!ev) {
+            log_error("%s %d@%lld is not JSON; skipped", msgs[i].topic, msgs[i].partition, msgs[i].offset);
+            continue;
+        }
+        if (fn(a, msgs[i].topic, ev) < 0)
+            return CONSUME_RETRY;
+    }
+    kafka_poll(); /* delivery reports of what the handlers published */
+    return CONSUME_DONE;
+}
+
+static int on_payment(struct arena *a, const char *topic, json_t *ev)
+{
+    (void)topic;
+    return order_on_payment(a, ev);
+}
+
+static int on_order_event(struct arena *a, const char *topic, json_t *ev)
+{
+    (void)topic;
+    return shipment_on_order_event(a, ev);
+}
+
+static int consume(const char *role, const char *group, const char *const *topics, event_fn fn)
+{
+    if (open_stores(role) < 0)
+        return 1;
+    int rc = consumer_run(group, topics, 100, each_event, (void *)fn);
+    close_stores();
+    return rc;
+}
+
+int order_worker_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    static const char *const topics[] = {TOPIC_PAYMENT_SUCCEEDED, NULL};
+    return consume("order-worker", "order", topics, on_payment);
+}
+
+int shipment_worker_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    static const char *const topics[] = {TOPIC_ORDER_EVENTS, NULL};
+    return consume("shipment-worker", "shipment", topics, on_order_event);
+}
+
+int notify_worker_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    static const char *const topics[] = {TOPIC_PAYMENT_SUCCEEDED, TOPIC_ORDER_EVENTS,
+                                         TOPIC_SHIPMENT_EVENTS, NULL};
+    return consume("notify-worker", "notify", topics, notify_on_event);
+}
+
+/* Loops `step` every `period_ms` until SIGTERM, with an arena per round. */
+static int every(const char *role, int period_ms, int (*step)(struct arena *a))
+{
+    if (open_stores(role) < 0)
+        return 1;
+    struct arena a;
+    arena_init(&a, 64 * 1024);
+    log_info("running every %d ms", period_ms);
+    while (!sv_stopping) {
+        json_use_arena(&a);
+        if (step(&a) < 0)
+            log_warn("a store failed; trying again");
+        json_use_arena(NULL);
+        arena_reset(&a);
+        kafka_poll();
+        usleep((unsigned)period_ms * 1000);
+    }
+    kafka_flush(2000);
+    arena_free(&a);
+    close_stores();
+    log_info("stopped");
+    return 0;
+}
+
+/* Events Kafka has not acknowledged within 2 s (broker down, a process killed between commit
+ * and publish) are published again; consumers drop what they have seen. */
+static int relay_step(struct arena *a)
+{
+    return outbox_relay(a, 2, 500);
+}
+
+static int schedule_step(struct arena *a)
+{
+    int x = orders_expire_due(a, 200), s = shipments_advance_due(a, 200), r = returns_complete_due(a, 200);
+    return x < 0 || s < 0 || r < 0 ? -1 : 0;
+}
+
+int relay_worker_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    return every("relay", 500, relay_step);
+}
+
+int scheduler_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    return every("scheduler", 500, schedule_step);
+}
