@@ -26,7 +26,7 @@ static const struct command commands[] = {
     {"reconcile", reconcile_main, "rebuild missing Redis counters from MySQL"},
     {"mail", mail_main, "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
     {"coupons", coupons_main, "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
-    {"user", user_main, "user add --email E --password P [--name N] [--role R] [--verified]"},
+    {"user", user_main, "user add ... | user bulk ... (run `firstcome user` for the options)"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -24,7 +24,7 @@ http {
     tcp_nodelay on;
     keepalive_timeout 30;
     server_tokens off;
-    client_max_body_size 1m;
+    client_max_body_size @@MAX_BODY@@;
     large_client_header_buffers 4 16k;
 
     gzip on;
@@ -82,7 +82,7 @@ http {
         }
 
         location = /__error/400 { internal; default_type application/json; return 400 '{"error":{"code":"bad_request","message":"the request could not be read"}}'; }
-        location @api_413 { default_type application/json; return 413 '{"error":{"code":"body_too_large","message":"the request body is larger than 1 MB"}}'; }
+        location @api_413 { default_type application/json; return 413 '{"error":{"code":"body_too_large","message":"the request body is larger than this server accepts"}}'; }
         location = /__error/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
         location @api_429 { default_type application/json; add_header Retry-After 1 always; return 429 '{"error":{"code":"rate_limited","message":"too many requests; slow down"}}'; }
         location @api_503 { default_type application/json; return 503 '{"error":{"code":"unavailable","message":"the application is not answering; try again shortly"}}'; }

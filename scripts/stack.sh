@@ -123,7 +123,7 @@ start_web() {
 render_nginx() {
   local user_directive="" api_limit=""
   [ "$(id -u)" -ne 0 ] || user_directive="user root;"
-  [ "${RATE_LIMITS:-on}" = "off" ] || api_limit="limit_req zone=api burst=400 nodelay;"
+  case "${RATE_LIMITS:-on}" in off|0|false) ;; *) api_limit="limit_req zone=api burst=400 nodelay;" ;; esac
   mkdir -p "$S/nginx" "$S/tmp/nginx"
   sed -e "s|@@USER_DIRECTIVE@@|$user_directive|" \
       -e "s|@@STATE_DIR@@|$S|g" -e "s|@@LOG_DIR@@|$LOGS|g" -e "s|@@TEMP_DIR@@|$S/tmp/nginx|g" \
@@ -132,7 +132,7 @@ render_nginx() {
       -e "s|@@ACCESS_LOG@@|$LOGS/nginx-access.log combined buffer=64k flush=1s|" \
       -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" \
       -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
-      -e "s|@@STATIC_ROOT@@|$ROOT/static|" \
+      -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
   ! grep -q '@@' "$S/nginx/nginx.conf" || die "nginx template has an unreplaced token"
 }
@@ -157,7 +157,11 @@ cmd_start() {
   "$BIN" config env-file "$S/env"
   "$BIN" migrate >>"$LOGS/migrate.log" 2>&1 || die "migrations failed (see $LOGS/migrate.log)"
   "$BIN" seed-demo 2>>"$LOGS/migrate.log" | sed 's/^/seed: /' || die "demo data failed"
-  "$BIN" reconcile >>"$LOGS/migrate.log" 2>&1 || die "reconcile failed (see $LOGS/migrate.log)"
+  # Rebuilding Redis from MySQL is for a cold start: with web and workers live, claims and
+  # reservations in flight would be forgotten.
+  if ! alive web && ! alive workers; then
+    "$BIN" reconcile >>"$LOGS/migrate.log" 2>&1 || die "reconcile failed (see $LOGS/migrate.log)"
+  fi
   start_workers
   start_web
   start_nginx
@@ -201,6 +205,8 @@ cmd_stop() {
 
 cmd_status() {
   local rc=0
+  # The stack's own port, as it was started (the caller's HTTP_PORT may be another stack's).
+  [ -s "$S/env" ] && HTTP_PORT=$(sed -n "s/^HTTP_PORT='\(.*\)'$/\1/p" "$S/env")
   for n in mysql redis devbroker workers web nginx; do
     if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
     else printf '%-10s stopped\n' "$n"; rc=1; fi

@@ -29,7 +29,7 @@
       <input type="hidden" name="csrf" value="{{csrf}}">
       <div class="field">
         <label for="pay-card">Card number</label>
-        <input id="pay-card" type="text" name="card_number" inputmode="numeric" autocomplete="cc-number" pattern="[0-9 \-]{12,24}" maxlength="24" placeholder="4242 4242 4242 4242" aria-describedby="pay-card-hint" required>
+        <input id="pay-card" type="text" name="card_number" inputmode="numeric" autocomplete="cc-number" pattern="[0-9 \-]{12,24}" maxlength="24" aria-describedby="pay-card-hint" required>
         <div class="field-hint test-cards" id="pay-card-hint">
           <p>This is a test store; no real card is charged. Use:</p>
           <ul>
@@ -38,7 +38,7 @@
           </ul>
         </div>
       </div>
-      <button type="submit" class="btn btn-primary btn-block" data-needs-hold>Pay &#8361;<span data-won>{{total}}</span></button>
+      <button type="submit" class="btn btn-primary btn-block" data-needs-hold><span>Pay &#8361;<span data-won>{{total}}</span></span></button>
     </form>
 
     <form class="pay-cancel" method="post" action="/orders/{{id}}/cancel" data-confirm="Cancel order #{{id}}? Your items go back on sale.">
@@ -76,7 +76,7 @@
 {{/order}}{{/payable}}
 
 {{#no_payable}}{{#order}}
-<section class="message-page message-info" aria-labelledby="pay-closed-title">
+<section class="message-page pay-closed" aria-labelledby="pay-closed-title">
   <span class="message-icon" aria-hidden="true"></span>
   <h1 id="pay-closed-title">Order #{{id}} is not open for payment</h1>
   <p class="message-text">This order is <span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></p>

@@ -67,12 +67,12 @@
       </div>
     </form>
     {{/product}}{{/user}}
-    {{#no_user}}
+    {{#no_user}}{{#product}}
     <div class="buy-box">
       <p><a class="btn btn-primary" href="/login?next=/products/{{id}}">Log in to buy</a></p>
       <p class="sold-out-note">You need an account to add to your cart, buy or like.</p>
     </div>
-    {{/no_user}}
+    {{/product}}{{/no_user}}
     {{/no_sold_out}}
 
     {{#user}}{{#product}}

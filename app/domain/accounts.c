@@ -316,7 +316,8 @@ json_t *account_update(long long id, json_t *patch, struct err *e)
     return account_get(id, e);
 }
 
-int account_change_password(long long id, const char *current, const char *next, struct err *e)
+int account_change_password(long long id, const char *family, const char *current,
+                            const char *next, struct err *e)
 {
     json_t *u;
     char hash[crypto_pwhash_STRBYTES];
@@ -330,7 +331,8 @@ int account_change_password(long long id, const char *current, const char *next,
         return -1;
     if (password_hash(next, hash) != 0)
         return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
-    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0)
+    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
+        session_revoke_others(id, family) < 0)
         return err_store(e);
     return 0;
 }

@@ -48,6 +48,9 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
 json_t *account_get(long long id, struct err *e);
 /* Updates name, phone and/or address (keys absent in patch stay as they are). */
 json_t *account_update(long long id, json_t *patch, struct err *e);
-int account_change_password(long long id, const char *current, const char *next, struct err *e);
+/* Checks the current password, sets the new one, and ends every other session of the user
+ * (`family` is the session making the change). */
+int account_change_password(long long id, const char *family, const char *current,
+                            const char *next, struct err *e);
 
 #endif

@@ -375,9 +375,24 @@ static int publish_claim(struct arena *a, long long id, long long user_id, struc
     char *buf = arena_alloc(a, n + 1);
     json_dumpb(ev, buf, n, JSON_COMPACT);
     /* Keyed by user: a user's claims stay in order; campaigns spread over partitions. */
-    if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf, n, 0) < 0)
+    if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf, n,
+                      coupon_claim_opaque(id, user_id)) < 0)
         return err_set(e, 503, "unavailable", "the claim could not be queued; try again");
     return 0;
+}
+
+long long coupon_claim_opaque(long long coupon_id, long long user_id)
+{
+    return -((coupon_id << 32) | (user_id & 0xFFFFFFFFLL));
+}
+
+void coupon_claim_delivery(long long opaque, int err)
+{
+    if (opaque >= 0 || !err)
+        return;
+    long long v = -opaque, coupon = v >> 32, user = v & 0xFFFFFFFFLL;
+    log_warn("claim of user %lld on campaign %lld was not taken by Kafka; given back", user, coupon);
+    coupon_unclaim(coupon, user);
 }
 
 int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,

@@ -220,6 +220,15 @@ int session_revoke_all(long long user_id)
                : 0;
 }
 
+int session_revoke_others(long long user_id, const char *family)
+{
+    return db_exec("UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP()"
+                   " WHERE user_id = ? AND family <> ? AND revoked_at IS NULL",
+                   "is", user_id, family) < 0
+               ? -1
+               : 0;
+}
+
 char *onetime_issue(struct arena *a, long long user_id, const char *kind, int ttl_seconds)
 {
     char hash[65];

@@ -45,6 +45,8 @@ enum refresh_result session_refresh(struct arena *a, const char *refresh, struct
 int session_revoke_family(const char *family);
 int session_revoke_family_of(const char *refresh);
 int session_revoke_all(long long user_id);
+/* Every session of the user but `family` (the one changing its password). */
+int session_revoke_others(long long user_id, const char *family);
 
 /* One-time tokens mailed as links. Returns the raw token (to mail) or NULL. */
 char *onetime_issue(struct arena *a, long long user_id, const char *kind, int ttl_seconds);

@@ -60,7 +60,8 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
     if (!conf)
         return -1;
     /* acks=all + idempotence: a retried send is never written twice by the broker. A message
-     * not acknowledged in 30 s is reported failed; the outbox relay sends it again. */
+     * not acknowledged in 30 s is reported failed to the delivery callback, which decides
+     * (the outbox leaves it to the relay; a coupon claim is given back). */
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "linger.ms", "20", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err, errlen) != RD_KAFKA_CONF_OK) {

@@ -137,7 +137,7 @@ void api_me_password(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    if (account_change_password(session_user(r)->id, jstr(b, "current_password"),
+    if (account_change_password(session_user(r)->id, session_user(r)->family, jstr(b, "current_password"),
                                 jstr(b, "new_password"), &e) < 0)
         return resp_err(r, &e);
     resp_no_content(r);
@@ -336,7 +336,7 @@ void page_me_password(struct request *r)
     if (session_check_csrf(r) < 0)
         return;
     struct err e;
-    if (account_change_password(session_user(r)->id, req_form(r, "current_password"),
+    if (account_change_password(session_user(r)->id, session_user(r)->family, req_form(r, "current_password"),
                                 req_form(r, "new_password"), &e) < 0)
         return e.status >= 500
                    ? resp_err(r, &e)

@@ -248,3 +248,68 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
 })();
+
+/* firstcome — orders: payment hold countdown, won amounts, cart sale notes, confirm buttons. */
+(function () {
+  'use strict';
+
+  /* ---- [data-won]: a raw integer amount gets thousands separators (129000 -> 129,000). */
+  function wonAmounts() {
+    document.querySelectorAll('[data-won]').forEach(function (el) {
+      var t = el.textContent.trim();
+      if (/^-?\d+$/.test(t)) el.textContent = t.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    });
+  }
+
+  /* ---- [data-expires-at] (ISO UTC): "Your items are held for mm:ss"; at zero the hold is over
+     and [data-needs-hold] buttons are disabled (the server decides anyway). */
+  function holdCountdown() {
+    document.querySelectorAll('[data-expires-at]').forEach(function (el) {
+      var at = Date.parse(el.getAttribute('data-expires-at'));
+      if (isNaN(at)) return;
+      var timer = null;
+      function two(n) { return n < 10 ? '0' + n : String(n); }
+      function tick() {
+        var left = Math.ceil((at - Date.now()) / 1000);
+        if (left > 0) {
+          var text = 'Your items are held for ' + two(Math.floor(left / 60)) + ':' + two(left % 60);
+          if (el.textContent !== text) el.textContent = text;
+          return;
+        }
+        if (timer) { clearInterval(timer); timer = null; }
+        el.textContent = 'Your hold has expired: the items went back on sale.';
+        el.classList.add('is-expired');
+        document.querySelectorAll('[data-needs-hold]').forEach(function (b) { b.disabled = true; });
+      }
+      tick();
+      if (at > Date.now()) timer = setInterval(tick, 1000);
+    });
+  }
+
+  /* ---- [data-sale-opens] (hidden): shown while that time is still ahead. */
+  function saleNotes() {
+    var now = Date.now();
+    document.querySelectorAll('[data-sale-opens]').forEach(function (el) {
+      var at = Date.parse(el.getAttribute('data-sale-opens'));
+      if (!isNaN(at) && at > now) el.hidden = false;
+    });
+  }
+
+  /* ---- form[data-confirm]: ask before a cancel or a return. */
+  function confirmForms() {
+    document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+      form.addEventListener('submit', function (ev) {
+        if (!window.confirm(form.getAttribute('data-confirm'))) ev.preventDefault();
+      });
+    });
+  }
+
+  function init() {
+    wonAmounts();
+    holdCountdown();
+    saleNotes();
+    confirmForms();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -309,3 +309,13 @@ def test_a_hash_made_with_other_settings_is_redone_at_login(stack):
     after = stack.sql("SELECT password_hash FROM users WHERE email = %s", addr)[0]["password_hash"]
     assert after != before and f",t={stack.env['PASSWORD_HASH_OPS']}," in after
     assert login(stack, addr).status_code == 200
+
+
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(stack):
+    u = stack.user()
+    other = login(stack, u["email"], u["password"]).json()
+    r = stack.request("PUT", "/api/v1/me/password", headers={"Authorization": "Bearer " + u["access"]},
+                      json={"current_password": u["password"], "new_password": "another good one"})
+    assert r.status_code == 204
+    assert_error(stack.post("/api/v1/auth/refresh", {"refresh_token": other["refresh_token"]}), 401, "invalid_token")
+    assert stack.post("/api/v1/auth/refresh", {"refresh_token": u["refresh"]}).status_code == 200

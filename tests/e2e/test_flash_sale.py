@@ -1,0 +1,418 @@
+"""Flash sales: limited stock that hundreds of buyers check out in the same instant. Nothing is
+oversold, every unit not paid for comes back exactly once, and the paid ones flow through the
+pipeline (order worker, shipment worker) exactly once. Checked in MySQL (the truth) and in Redis
+(the gate), not only in the answers."""
+import concurrent.futures as cf
+import datetime as dt
+import os
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+import requests
+
+from conftest import assert_error
+
+PW = "correct horse battery"
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+SHIPPED = ("preparing", "shipping", "delivered")
+PAID = ("paid",) + SHIPPED
+
+
+# ---- helpers ----
+
+def iso(delta_seconds):
+    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delta_seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def auth(token):
+    return {"Authorization": "Bearer " + token}
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    return stack.user("admin")
+
+
+def new_product(stack, admin, stock, price=10000, **kw):
+    body = {"name": "Flash " + uuid.uuid4().hex[:8], "description": "limited", "category": "flash",
+            "price": price, "stock": stock, **kw}
+    r = stack.post("/api/v1/admin/products", body, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["product"]
+
+
+def patch_product(stack, admin, pid, **fields):
+    r = stack.request("PATCH", f"/api/v1/admin/products/{pid}", json=fields, headers=auth(admin["access"]))
+    assert r.status_code == 200, r.text
+    return r.json()["product"]
+
+
+def pool(stack, n):
+    """n verified users (one hash for all), logged in concurrently: [(user_id, token)]."""
+    prefix = "fs" + uuid.uuid4().hex[:8]
+    stack.cli("user", "bulk", "--prefix", prefix, "--count", str(n), "--password", PW, "--verified")
+
+    def login(i):
+        r = requests.post(stack.url("/api/v1/auth/login"), timeout=30,
+                          json={"email": f"{prefix}-{i}@example.com", "password": PW})
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    with cf.ThreadPoolExecutor(16) as ex:
+        tokens = list(ex.map(login, range(1, n + 1)))
+    ids = {r["email"]: r["id"] for r in stack.sql("SELECT id, email FROM users WHERE email LIKE %s", prefix + "-%")}
+    return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
+
+
+def rush(stack, jobs, call, threads=48):
+    """call(session, job) for every job, from many threads released at once by a barrier.
+    Returns [(job, status, error code or None, body)] in the order of jobs."""
+    threads = max(1, min(threads, len(jobs)))
+    local = threading.local()
+    start = threading.Barrier(threads)
+
+    def one(job):
+        s = getattr(local, "s", None) or requests.Session()
+        local.s = s
+        r = call(s, job)
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"raw": r.text[:300]}
+        code = body.get("error", {}).get("code") if r.status_code >= 400 else None
+        return job, r.status_code, code, body
+
+    def worker(idx):
+        start.wait()
+        return [(k, one(jobs[k])) for k in range(idx, len(jobs), threads)]
+
+    with cf.ThreadPoolExecutor(threads) as ex:
+        done = [x for part in ex.map(worker, range(threads)) for x in part]
+    return [res for _, res in sorted(done, key=lambda x: x[0])]
+
+
+def buy(stack, pid, qty=1):
+    def call(s, user):
+        return s.post(stack.url("/api/v1/orders"), timeout=60, headers=auth(user[1]),
+                      json={"items": [{"product_id": pid, "quantity": qty}]})
+    return call
+
+
+def pay(stack, card=CARD_OK):
+    def call(s, job):
+        (_, token), order_id = job
+        return s.post(stack.url(f"/api/v1/orders/{order_id}/payment"), timeout=60,
+                      headers=auth(token), json={"card_number": card})
+    return call
+
+
+def order_as(stack, token, items):
+    return stack.post("/api/v1/orders", {"items": items}, token=token)
+
+
+def redis_stock(stack, pid):
+    v = stack.redis().get(f"{{p:{pid}}}:stock")
+    return None if v is None else int(v)
+
+
+def units(stack, pid, statuses, expired=None):
+    """Units of product pid in orders of these statuses (expired: only those whose reservation
+    time has / has not passed)."""
+    marks = ", ".join(["%s"] * len(statuses))
+    extra = "" if expired is None else (" AND o.expires_at <= UTC_TIMESTAMP()" if expired
+                                        else " AND o.expires_at > UTC_TIMESTAMP()")
+    return int(stack.sql(f"SELECT COALESCE(SUM(oi.quantity), 0) AS n FROM order_items oi JOIN orders o"
+                         f" ON o.id = oi.order_id WHERE oi.product_id = %s AND o.status IN ({marks}){extra}",
+                         pid, *statuses)[0]["n"])
+
+
+def product_row(stack, pid):
+    return stack.sql("SELECT stock, sold FROM products WHERE id = %s", pid)[0]
+
+
+def orders_of(stack, pid):
+    return stack.sql("SELECT o.id, o.user_id, o.status, o.stock_applied, oi.quantity FROM orders o"
+                     " JOIN order_items oi ON oi.order_id = o.id WHERE oi.product_id = %s ORDER BY o.id", pid)
+
+
+def wait_until(what, pred, timeout=60, every=0.25):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last is True:
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}: {last}")
+
+
+def in_list(ids):
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def wait_pipeline(stack, order_ids, timeout=60):
+    """Until the order worker applied every paid order and the shipment worker shipped it."""
+    ids = in_list(order_ids)
+
+    def done():
+        r = stack.sql(f"SELECT SUM(status IN ('preparing','shipping','delivered') AND stock_applied = 1) AS ok,"
+                      f" (SELECT COUNT(DISTINCT order_id) FROM shipments WHERE order_id IN ({ids})) AS shipped"
+                      f" FROM orders WHERE id IN ({ids})")[0]
+        return True if int(r["ok"] or 0) == len(order_ids) and int(r["shipped"]) == len(order_ids) else r
+    wait_until("the order and shipment workers", done, timeout)
+
+
+def assert_pipeline_once(stack, order_ids):
+    """Every paid order went through the pipeline exactly once."""
+    ids = in_list(order_ids)
+    ships = stack.sql(f"SELECT order_id, COUNT(*) AS n FROM shipments WHERE order_id IN ({ids}) GROUP BY order_id")
+    assert len(ships) == len(order_ids) and {r["n"] for r in ships} == {1}, ships
+    assert len({r["tracking_number"] for r in stack.sql(
+        f"SELECT tracking_number FROM shipments WHERE order_id IN ({ids})")}) == len(order_ids)
+    keys = tuple(str(i) for i in order_ids)
+    marks = ", ".join(["%s"] * len(keys))
+    events = stack.sql(f"SELECT ob.msg_key, ob.event_id, (SELECT COUNT(*) FROM processed_events pe WHERE"
+                       f" pe.consumer = 'order' AND pe.event_id = ob.event_id) AS applied FROM outbox ob"
+                       f" WHERE ob.topic = 'payment.succeeded' AND ob.msg_key IN ({marks})", *keys)
+    assert sorted(e["msg_key"] for e in events) == sorted(keys), "one payment event per paid order"
+    assert {e["applied"] for e in events} == {1}, "each payment event applied once by the order worker"
+    twice = stack.sql(f"SELECT order_id, status, COUNT(*) AS n FROM order_history WHERE order_id IN ({ids})"
+                      f" GROUP BY order_id, status HAVING n > 1")
+    assert not twice, twice
+    hist = stack.sql(f"SELECT order_id, COUNT(*) AS n FROM order_history WHERE order_id IN ({ids})"
+                     f" AND status IN ('paid', 'preparing') GROUP BY order_id")
+    assert len(hist) == len(order_ids) and {r["n"] for r in hist} == {2}
+
+
+def restart_app(stack, env=None):
+    """The web server and the workers restarted (MySQL, Redis, Kafka keep running)."""
+    pids = [stack.pid("web"), stack.pid("workers")]
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 40
+    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.05)
+    assert not any(os.path.exists(f"/proc/{p}") for p in pids), "web or workers did not stop"
+    out = stack.stack_cmd("start", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    stack.wait_healthy()
+
+
+# ---- first come, first served ----
+
+def test_fifty_units_for_three_hundred_buyers_at_once(stack, admin):
+    pid = new_product(stack, admin, stock=50)["id"]
+    users = pool(stack, 300)
+    results = rush(stack, users, buy(stack, pid))
+    outcome = Counter((st, code) for _, st, code, _ in results)
+    assert outcome == {(201, None): 50, (409, "sold_out"): 250}, outcome
+    for _, st, _, body in results:
+        if st == 201:
+            assert body["order"]["status"] == "pending_payment"
+            assert [(i["product_id"], i["quantity"]) for i in body["order"]["items"]] == [(pid, 1)]
+        else:
+            assert set(body) == {"error"}
+    winners = [(u, body["order"]["id"]) for u, st, _, body in results if st == 201]
+    assert redis_stock(stack, pid) == 0
+    rows = orders_of(stack, pid)
+    assert len(rows) == 50 and len({r["user_id"] for r in rows}) == 50
+    assert {(r["status"], r["quantity"]) for r in rows} == {("pending_payment", 1)}
+    assert {r["user_id"] for r in rows} == {u[0] for u, _ in winners}
+    assert product_row(stack, pid)["stock"] == 50, "reserved is not sold: durable stock moves on payment"
+    assert stack.get(f"/api/v1/products/{pid}").json()["product"]["stock_remaining"] == 0
+
+    paid = rush(stack, winners, pay(stack))
+    assert Counter(st for _, st, _, _ in paid) == {200: 50}, [b for _, st, _, b in paid if st != 200][:3]
+    assert {b["order"]["status"] for _, _, _, b in paid} == {"paid"}
+
+    order_ids = [oid for _, oid in winners]
+    wait_pipeline(stack, order_ids)
+    assert_pipeline_once(stack, order_ids)
+    row = product_row(stack, pid)
+    assert (row["stock"], row["sold"]) == (0, 50)
+    assert redis_stock(stack, pid) == 0
+    assert {r["status"] for r in orders_of(stack, pid)} <= set(SHIPPED)
+    assert units(stack, pid, PAID) == 50
+    # Too late is still too late, after all the payments.
+    late = order_as(stack, users[-1][1], [{"product_id": pid, "quantity": 1}])
+    assert_error(late, 409, "sold_out")
+    assert redis_stock(stack, pid) == 0
+
+
+# ---- sale start, per-user limit, all or nothing ----
+
+def test_a_sale_that_has_not_started_sells_nothing(stack, admin):
+    p = new_product(stack, admin, stock=5, sale_starts_at=iso(3600))
+    assert p["sale_starts_at"]
+    (uid, token), = pool(stack, 1)
+    r = order_as(stack, token, [{"product_id": p["id"], "quantity": 1}])
+    assert_error(r, 403, "sale_not_started")
+    assert redis_stock(stack, p["id"]) == 5
+    assert not orders_of(stack, p["id"])
+    # The admin opens the sale: the gate learns it at once.
+    patch_product(stack, admin, p["id"], sale_starts_at=iso(-1))
+    r = order_as(stack, token, [{"product_id": p["id"], "quantity": 1}])
+    assert r.status_code == 201, r.text
+    assert redis_stock(stack, p["id"]) == 4
+    # ... and closes it again until later: nothing more is sold.
+    patch_product(stack, admin, p["id"], sale_starts_at=iso(3600))
+    assert_error(order_as(stack, token, [{"product_id": p["id"], "quantity": 1}]), 403, "sale_not_started")
+    assert redis_stock(stack, p["id"]) == 4
+
+
+def test_per_user_limit_counts_every_order_the_user_holds(stack, admin):
+    pid = new_product(stack, admin, stock=20, per_user_limit=2)["id"]
+    (_, a), (_, b) = pool(stack, 2)
+    first = order_as(stack, a, [{"product_id": pid, "quantity": 2}])
+    assert first.status_code == 201, first.text
+    assert_error(order_as(stack, a, [{"product_id": pid, "quantity": 1}]), 409, "limit_exceeded")
+    assert_error(order_as(stack, b, [{"product_id": pid, "quantity": 3}]), 409, "limit_exceeded")
+    assert redis_stock(stack, pid) == 18
+    # A declined payment gives the units back, and the allowance with them.
+    oid = first.json()["order"]["id"]
+    r = stack.post(f"/api/v1/orders/{oid}/payment", {"card_number": CARD_DECLINED}, token=a)
+    assert r.status_code == 402, r.text
+    assert redis_stock(stack, pid) == 20
+    again = order_as(stack, a, [{"product_id": pid, "quantity": 1}])
+    assert again.status_code == 201, again.text
+    r = stack.post(f"/api/v1/orders/{again.json()['order']['id']}/payment", {"card_number": CARD_OK}, token=a)
+    assert r.status_code == 200, r.text
+    # A paid unit counts too: one more is allowed, then no more.
+    assert order_as(stack, a, [{"product_id": pid, "quantity": 1}]).status_code == 201
+    assert_error(order_as(stack, a, [{"product_id": pid, "quantity": 1}]), 409, "limit_exceeded")
+    assert units(stack, pid, PAID + ("pending_payment",)) == 2
+    assert redis_stock(stack, pid) == 18
+
+
+def test_per_user_limit_holds_when_one_user_fires_many_orders_at_once(stack, admin):
+    pid = new_product(stack, admin, stock=50, per_user_limit=1)["id"]
+    (uid, token), = pool(stack, 1)
+    results = rush(stack, [(uid, token)] * 20, buy(stack, pid), threads=20)
+    assert Counter((st, code) for _, st, code, _ in results) == {(201, None): 1, (409, "limit_exceeded"): 19}
+    assert units(stack, pid, ("pending_payment",)) == 1
+    assert redis_stock(stack, pid) == 49
+
+
+def test_a_limit_set_after_purchases_counts_what_users_already_hold(stack, admin):
+    """The limit is 'units a user holds in pending/paid orders', whenever it was set."""
+    pid = new_product(stack, admin, stock=10)["id"]
+    (_, token), = pool(stack, 1)
+    assert order_as(stack, token, [{"product_id": pid, "quantity": 2}]).status_code == 201
+    patch_product(stack, admin, pid, per_user_limit=2)
+    r = order_as(stack, token, [{"product_id": pid, "quantity": 1}])
+    assert_error(r, 409, "limit_exceeded")
+    assert units(stack, pid, ("pending_payment",)) == 2
+    assert redis_stock(stack, pid) == 8
+
+
+def test_an_order_with_one_sold_out_item_reserves_nothing(stack, admin):
+    avail = new_product(stack, admin, stock=5, per_user_limit=1)["id"]  # the lower id: reserved first
+    gone = new_product(stack, admin, stock=1)["id"]
+    (_, x), (uid_y, y) = pool(stack, 2)
+    assert order_as(stack, x, [{"product_id": gone, "quantity": 1}]).status_code == 201
+    r = order_as(stack, y, [{"product_id": gone, "quantity": 1}, {"product_id": avail, "quantity": 1}])
+    assert_error(r, 409, "sold_out")
+    assert redis_stock(stack, avail) == 5, "the available item was given back"
+    assert redis_stock(stack, gone) == 0
+    assert stack.redis().hget(f"{{p:{avail}}}:bought", str(uid_y)) in (None, "0")
+    assert stack.sql("SELECT COUNT(*) AS n FROM orders WHERE user_id = %s", uid_y)[0]["n"] == 0
+    # Nothing of y's allowance was used up by the refused order.
+    r = order_as(stack, y, [{"product_id": avail, "quantity": 1}])
+    assert r.status_code == 201, r.text
+    assert redis_stock(stack, avail) == 4
+
+
+def test_an_order_over_the_limit_on_one_item_reserves_nothing(stack, admin):
+    first = new_product(stack, admin, stock=5)["id"]
+    limited = new_product(stack, admin, stock=5, per_user_limit=1)["id"]
+    (uid, token), = pool(stack, 1)
+    assert order_as(stack, token, [{"product_id": limited, "quantity": 1}]).status_code == 201
+    r = order_as(stack, token, [{"product_id": first, "quantity": 2}, {"product_id": limited, "quantity": 1}])
+    assert_error(r, 409, "limit_exceeded")
+    assert redis_stock(stack, first) == 5 and redis_stock(stack, limited) == 4
+    assert stack.sql("SELECT COUNT(*) AS n FROM orders WHERE user_id = %s", uid)[0]["n"] == 1
+    both = new_product(stack, admin, stock=3)["id"]
+    ok = order_as(stack, token, [{"product_id": both, "quantity": 3}, {"product_id": first, "quantity": 5}])
+    assert ok.status_code == 201, ok.text
+    assert sorted((i["product_id"], i["quantity"]) for i in ok.json()["order"]["items"]) == [(first, 5), (both, 3)]
+    assert ok.json()["order"]["amount"] == 8 * 10000
+    assert redis_stock(stack, first) == 0 and redis_stock(stack, both) == 0
+
+
+# ---- Rocket Mart: declines, abandoned carts and a second wave ----
+
+TTL = 8
+
+
+@pytest.fixture(scope="module")
+def short_reservations(stack):
+    restart_app(stack, env={"RESERVATION_TTL": str(TTL), "SHIP_AFTER": "60", "DELIVER_AFTER": "120"})
+    yield
+    restart_app(stack)
+
+
+def test_rocket_mart_every_unit_not_paid_for_is_sold_again(stack, admin, short_reservations):
+    initial = 40
+    pid = new_product(stack, admin, stock=initial, price=39000)["id"]
+    users = pool(stack, 200)
+
+    def check(when, pending_ok=True):
+        paid, pending = units(stack, pid, PAID), units(stack, pid, ("pending_payment",))
+        live = redis_stock(stack, pid)
+        assert paid + pending + live == initial, (when, paid, pending, live)
+        if not pending_ok:
+            assert pending == 0, (when, pending)
+        return paid, pending, live
+
+    t0 = time.time()
+    results = rush(stack, users, buy(stack, pid))
+    assert Counter((st, code) for _, st, code, _ in results) == {(201, None): 40, (409, "sold_out"): 160}
+    winners = [(u, b["order"]["id"]) for u, st, _, b in results if st == 201]
+    losers = [u for u, st, _, _ in results if st != 201]
+    assert check("after checkout") == (0, 40, 0)
+
+    decliners, abandoners, payers = winners[:8], winners[8:16], winners[16:]
+    declined = rush(stack, decliners, pay(stack, CARD_DECLINED), threads=8)
+    paid = rush(stack, payers, pay(stack), threads=24)
+    assert time.time() - t0 < TTL - 1, "too slow to check before the reservations expire"
+    for _, st, code, body in declined:
+        assert (st, code) == (402, "payment_declined"), body
+        assert set(body) == {"error", "order"} and body["order"]["status"] == "payment_failed"
+    assert Counter(st for _, st, _, _ in paid) == {200: 24}
+    assert check("after payments") == (24, 8, 8), "declined units are back at once"
+
+    # The abandoned reservations run out: the scheduler gives their units back.
+    abandoned = in_list(oid for _, oid in abandoners)
+    wait_until("the abandoned orders to expire", lambda: True if {r["status"] for r in stack.sql(
+        f"SELECT status FROM orders WHERE id IN ({abandoned})")} == {"expired"} else None, timeout=TTL + 20)
+    for (_, token), oid in abandoners[:3]:
+        assert_error(stack.post(f"/api/v1/orders/{oid}/payment", {"card_number": CARD_OK}, token=token),
+                     409, "not_payable")
+    wait_pipeline(stack, [oid for _, oid in payers])
+    assert check("after expiry", pending_ok=False) == (24, 0, 16)
+    row = product_row(stack, pid)
+    assert (row["stock"], row["sold"]) == (16, 24)
+    hist = stack.sql(f"SELECT COUNT(*) AS n FROM order_history WHERE order_id IN ({abandoned}) AND status = 'expired'")
+    assert hist[0]["n"] == 8
+
+    # The second wave: those who failed or gave up and 64 who were too late the first time.
+    wave = [u for u, _ in decliners] + [u for u, _ in abandoners] + losers[:64]
+    results = rush(stack, wave, buy(stack, pid))
+    assert Counter((st, code) for _, st, code, _ in results) == {(201, None): 16, (409, "sold_out"): 64}
+    second = [(u, b["order"]["id"]) for u, st, _, b in results if st == 201]
+    assert check("second checkout") == (24, 16, 0)
+    assert Counter(st for _, st, _, _ in rush(stack, second, pay(stack), threads=16)) == {200: 16}
+    assert check("second payments", pending_ok=False) == (40, 0, 0)
+    everyone = [oid for _, oid in payers + second]
+    wait_pipeline(stack, everyone)
+    assert_pipeline_once(stack, everyone)
+    row = product_row(stack, pid)
+    assert (row["stock"], row["sold"]) == (0, initial)
+    assert redis_stock(stack, pid) == 0
+    assert_error(order_as(stack, losers[-1][1], [{"product_id": pid, "quantity": 1}]), 409, "sold_out")
