@@ -18,7 +18,7 @@ OBJ := $(SRC:%.c=build/%.o) $(CXXSRC:%.cc=build/%.o)
 MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps run stop status test unit bench clean format
+.PHONY: all deps run stop status test unit bench load clean format
 all: bin/firstcome
 
 deps:
@@ -71,6 +71,9 @@ test: deps bin/firstcome bin/unit-tests
 
 bench: deps bin/firstcome
 	@./scripts/bench.sh
+
+load: deps bin/firstcome
+	@./scripts/load.sh
 
 format:
 	clang-format -i $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC)

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"seed-demo", seed_demo_main, "load demo vendors, products, a flash sale, a coupon, an admin (once)"},
     {"reconcile", reconcile_main, "rebuild missing Redis counters from MySQL"},
     {"mail", mail_main, "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
+    {"bench", bench_main, "bench strategies: the concurrency lab, strategies side by side"},
     {"coupons", coupons_main, "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
     {"user", user_main, "user add ... | user bulk ... (run `firstcome user` for the options)"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},

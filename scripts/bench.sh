@@ -68,6 +68,10 @@ claims claim_kafka kafka
 ok=$(grep '^claim_kafka' "$OUT/raw.txt" | sed 's/.*requests=\([0-9]*\) .*non2xx=\([0-9]*\).*/\1 \2/')
 "$PY" bench/setup.py wait "$STATE_DIR" "$OUT/claim_kafka.claims" $((${ok% *} - ${ok#* })) | tee "$OUT/catchup.txt"
 restart_web sync
+echo "== the concurrency lab: every strategy on its own campaign, in this run"
+./bin/firstcome bench strategies | sed 's/^/  /'
+cp "$STATE_DIR/bench/strategies.json" "$OUT/strategies.json"
+echo "== HTTP, continued"
 echo "  (preparing checkout: products, buyers, logins)"
 "$PY" bench/setup.py checkout "$STATE_DIR" "$BASE" "$OUT/checkout.claims" | sed 's/^/  /'
 # One connection per wrk thread: each connection alternates order and payment.
@@ -114,5 +118,11 @@ print(f"\ncheckout + payment: {co['rps'] / 2:.0f} paid orders per second (two re
 keep = os.path.join(os.environ["ROOT"], "bench", "results")
 os.makedirs(keep, exist_ok=True)
 json.dump(doc, open(os.path.join(keep, "http.json"), "w"), indent=2)
-print(f"results: {os.path.join(keep, 'http.json')} (the bench stack's state dir is removed)")
+import shutil
+shutil.copy(os.path.join(out, "strategies.json"), keep)
+print(f"results: {keep}/http.json and strategies.json (the bench stack's state dir is removed)")
 PY
+# The charts and the HTML report, beside the results.
+if [ -f bench/report.py ]; then
+  "$PY" bench/report.py "$ROOT/bench/results" | sed 's/^/  /'
+fi

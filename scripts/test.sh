@@ -35,7 +35,7 @@ echo "== stack on port $HTTP_PORT, state $STATE_DIR"
 ./scripts/stack.sh start || { tail -n 30 "$STATE_DIR"/logs/*.log; exit 1; }
 
 echo "== end-to-end and browser tests"
-"$PY" -m pytest -q -p no:cacheprovider tests/e2e tests/browser "$@"
+"$PY" -m pytest -q -p no:cacheprovider tests/e2e tests/fault tests/browser "$@"
 rc=$?
 if [ $rc -ne 0 ]; then
   echo "-- last log lines"; tail -n 15 "$STATE_DIR"/logs/web.log "$STATE_DIR"/logs/nginx-error.log 2>/dev/null

@@ -10,7 +10,7 @@
 {{#error}}
 <div class="alert alert-error" role="alert">
   <p>{{message}}</p>
-  <p>Nothing was ordered and nothing was charged. Adjust your cart and try again.</p>
+  <p>Nothing was ordered and nothing was charged.</p>
 </div>
 {{/error}}
 

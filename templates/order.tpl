@@ -21,7 +21,6 @@
 <article class="order-detail" data-status="{{status}}">
   <div class="page-head order-head">
     <div>
-      <p class="eyebrow">Order</p>
       <h1>Order #{{id}}</h1>
       <p class="order-placed">Placed <time datetime="{{created_at}}" data-utc="{{created_at}}">{{created_at}}</time></p>
     </div>

@@ -22,11 +22,11 @@
     <tbody>
       {{#items}}
       <tr data-status="{{status}}">
-        <th scope="row"><a href="/orders/{{id}}">#{{id}}</a></th>
-        <td class="nowrap"><time datetime="{{created_at}}" data-utc="{{created_at}}">{{created_at}}</time></td>
-        <td class="num">{{units}}</td>
-        <td class="num nowrap">&#8361;<span data-won>{{total}}</span></td>
-        <td><span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></td>
+        <th scope="row" class="col-id"><a href="/orders/{{id}}">Order #{{id}}</a></th>
+        <td class="col-date nowrap"><time datetime="{{created_at}}" data-utc="{{created_at}}">{{created_at}}</time></td>
+        <td class="col-units num">{{units}}</td>
+        <td class="col-total num nowrap">&#8361;<span data-won>{{total}}</span></td>
+        <td class="col-status"><span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></td>
       </tr>
       {{/items}}
     </tbody>

@@ -245,7 +245,7 @@ static int set_stock(struct arena *a, json_t *products, char **vals)
         long long stock = stock_value(a, p, vals[i]);
         if (stock < 0)
             return -1;
-        json_integer_set(json_object_get(p, "stock_remaining"), stock);
+        json_integer_set(json_object_get(p, "stock_remaining"), stock < 0 ? 0 : stock);
     }
     return 0;
 }
@@ -510,6 +510,17 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     json_t *price = json_object_get(b, "price"), *stock = json_object_get(b, "stock");
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
     long long delta = stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
+    if (stock) { /* units orders hold are spoken for: the stock cannot drop below them */
+        json_t *h;
+        if (db_query_row(&h, "SELECT (" HELD_UNITS ") AS held FROM products p WHERE p.id = ?", "i", id) != 1)
+            goto out_store;
+        long long held = json_integer_value(json_object_get(h, "held"));
+        if (json_integer_value(stock) < held) {
+            db_rollback();
+            return err_set(e, 409, "stock_below_reserved",
+                           "%lld unit(s) are held by orders; the stock cannot be set below that", held), NULL;
+        }
+    }
     if ((price && db_exec("UPDATE products SET price = ? WHERE id = ?", "ii",
                           (long long)json_integer_value(price), id) < 0) ||
         (stock && db_exec("UPDATE products SET stock = ? WHERE id = ?", "ii",

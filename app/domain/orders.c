@@ -536,7 +536,7 @@ static int advance(struct arena *a, json_t *s, const char *to, const char *order
                                         " AND status = 'preparing'",
                             delivered ? "si" : "sii", to, delivered ? id : (long long)next_in, id);
     if (won == 1) {
-        json_t *ev = json_pack("{s:I, s:I, s:O}", "order_id", (json_int_t)order, "user_id",
+        json_t *ev = json_pack("{s:I, s:O, s:O}", "order_id", (json_int_t)order, "user_id",
                                json_object_get(s, "user_id"), "tracking_number",
                                json_object_get(s, "tracking_number"));
         if (db_exec(delivered ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"

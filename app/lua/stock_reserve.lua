@@ -19,5 +19,6 @@ if limit > 0 then
 end
 if stock < n then return {1, stock} end
 redis.call('DECRBY', KEYS[1], n)
-if limit > 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], n) end
+-- Held units are counted even without a limit, so that a limit set later counts them too.
+redis.call('HINCRBY', KEYS[3], ARGV[1], n)
 return {0, stock - n}

@@ -28,7 +28,9 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
                                  {"auto.commit.interval.ms", "500"},
                                  {"auto.offset.reset", "earliest"},
                                  {"session.timeout.ms", "6000"},
-                                 {"heartbeat.interval.ms", "1000"}};
+                                 {"heartbeat.interval.ms", "1000"},
+                                 /* an event waits at most this long for company in a fetch */
+                                 {"fetch.wait.max.ms", "20"}};
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, sizeof(err)) !=
             RD_KAFKA_CONF_OK) {

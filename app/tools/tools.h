@@ -17,5 +17,6 @@ int mail_main(int argc, char **argv);
 int web_main(int argc, char **argv);
 int user_main(int argc, char **argv);
 int coupons_main(int argc, char **argv);
+int bench_main(int argc, char **argv);
 
 #endif

@@ -345,6 +345,71 @@ def test_an_order_over_the_limit_on_one_item_reserves_nothing(stack, admin):
     assert redis_stock(stack, first) == 0 and redis_stock(stack, both) == 0
 
 
+# ---- the admin changes the stock during a sale ----
+
+def test_restocking_moves_the_live_counter_by_the_difference(stack, admin):
+    pid = new_product(stack, admin, stock=5)["id"]
+    users = pool(stack, 8)
+    assert order_as(stack, users[0][1], [{"product_id": pid, "quantity": 2}]).status_code == 201
+    assert redis_stock(stack, pid) == 3
+    assert patch_product(stack, admin, pid, stock=10)["stock_remaining"] == 8
+    assert (product_row(stack, pid)["stock"], redis_stock(stack, pid)) == (10, 8)
+    assert patch_product(stack, admin, pid, stock=4)["stock_remaining"] == 2
+    assert (product_row(stack, pid)["stock"], redis_stock(stack, pid)) == (4, 2)
+    results = rush(stack, users[1:], buy(stack, pid))
+    assert Counter((st, code) for _, st, code, _ in results) == {(201, None): 2, (409, "sold_out"): 5}
+    assert redis_stock(stack, pid) == 0
+    assert units(stack, pid, ("pending_payment",)) == 4
+
+
+def test_lowering_stock_below_what_is_reserved_keeps_the_catalog_up(stack, admin):
+    """An admin sets a stock lower than the units already reserved. Refused or accepted, the
+    answer is not a half-done 503, and the catalog keeps answering (never a negative stock)."""
+    pid = new_product(stack, admin, stock=5)["id"]
+    (_, x), = pool(stack, 1)
+    assert order_as(stack, x, [{"product_id": pid, "quantity": 3}]).status_code == 201
+    try:
+        r = stack.request("PATCH", f"/api/v1/admin/products/{pid}", json={"stock": 1}, headers=auth(admin["access"]))
+        assert r.status_code in (200, 409, 422), (r.status_code, r.text[:300])
+        if r.status_code != 200:
+            assert (product_row(stack, pid)["stock"], redis_stock(stack, pid)) == (5, 2), "refused: nothing changed"
+        page = stack.get(f"/api/v1/products/{pid}")
+        assert page.status_code == 200, page.text[:300]
+        assert page.json()["product"]["stock_remaining"] >= 0
+        listing = stack.get("/api/v1/products?category=flash&per_page=100")
+        assert listing.status_code == 200, listing.text[:300]
+        assert stack.get("/").status_code == 200
+    finally:  # never leave a negative counter behind for the tests that follow
+        stack.request("PATCH", f"/api/v1/admin/products/{pid}", json={"stock": 20}, headers=auth(admin["access"]))
+
+
+def test_a_payment_the_durable_stock_cannot_cover_does_not_block_other_orders(stack, admin):
+    """x holds 3 units, the admin cuts the stock to 1, x pays. Whatever the system does with x's
+    order, the payments of 16 other buyers (sharing Kafka partitions with it) are processed."""
+    pid = new_product(stack, admin, stock=5)["id"]
+    other = new_product(stack, admin, stock=16)["id"]
+    users = pool(stack, 17)
+    x = users[0]
+    ox = order_as(stack, x[1], [{"product_id": pid, "quantity": 3}])
+    assert ox.status_code == 201, ox.text
+    ox = ox.json()["order"]["id"]
+    res = rush(stack, users[1:], buy(stack, other))
+    assert Counter(st for _, st, _, _ in res) == {201: 16}
+    others = [(u, b["order"]["id"]) for u, _, _, b in res]
+    try:
+        stack.request("PATCH", f"/api/v1/admin/products/{pid}", json={"stock": 1}, headers=auth(admin["access"]))
+        paid = stack.post(f"/api/v1/orders/{ox}/payment", {"card_number": CARD_OK}, token=x[1])
+        assert paid.status_code in (200, 409), paid.text
+        assert Counter(st for _, st, _, _ in rush(stack, others, pay(stack), threads=16)) == {200: 16}
+        wait_pipeline(stack, [oid for _, oid in others], timeout=20)
+        assert product_row(stack, other)["stock"] == 0
+    finally:  # whatever happened, leave a stock that lets the order worker get past x's payment
+        stack.request("PATCH", f"/api/v1/admin/products/{pid}", json={"stock": 20}, headers=auth(admin["access"]))
+        if stack.sql("SELECT status FROM orders WHERE id = %s", ox)[0]["status"] == "paid":
+            wait_until("x's payment to be applied", lambda: True if stack.sql(
+                "SELECT stock_applied FROM orders WHERE id = %s", ox)[0]["stock_applied"] == 1 else None, 30)
+
+
 # ---- Rocket Mart: declines, abandoned carts and a second wave ----
 
 TTL = 8

@@ -4,11 +4,14 @@
 The tests at the end need short timings (reservations of seconds, shipping in a second): the
 `fast` fixture restarts the web server and the workers with them once, and restores the
 defaults after the module."""
+import concurrent.futures as cf
 import datetime as dt
 import os
 import signal
+import threading
 import time
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -214,8 +217,8 @@ def test_cart_quantities_totals_and_refusals(stack, admin):
     assert_error(stack.request("PUT", "/api/v1/cart/items/abc", json={"quantity": 1}, headers=auth(u)), 404, "not_found")
     cart = stack.get("/api/v1/cart", headers=auth(u)).json()
     assert {i["id"]: i["quantity"] for i in cart["items"]} == {p1: 5, p2: 1}, "refusals changed nothing"
-    assert stack.sql("SELECT product_id, quantity FROM cart_items WHERE user_id = %s ORDER BY product_id", u["id"]) == \
-        ({"product_id": p1, "quantity": 5}, {"product_id": p2, "quantity": 1})
+    assert list(stack.sql("SELECT product_id, quantity FROM cart_items WHERE user_id = %s ORDER BY product_id",
+                          u["id"])) == [{"product_id": p1, "quantity": 5}, {"product_id": p2, "quantity": 1}]
     # Unverified: the cart stays but checkout is refused.
     assert_error(stack.post("/api/v1/orders", None, token=u["access"]), 403, "email_not_verified")
     assert redis_stock(stack, p1) == 10
@@ -346,6 +349,45 @@ def test_a_declined_card_restores_the_stock_at_once(stack, admin):
     assert_error(stack.post(f"/api/v1/orders/{o['id']}/cancel", token=u["access"]), 409, "not_cancellable")
     assert redis_stock(stack, pid) == 3, "given back once"
     assert not stack.sql("SELECT * FROM outbox WHERE topic = 'payment.succeeded' AND msg_key = %s", str(o["id"]))
+
+
+def at_once(calls):
+    """Runs the calls from as many threads, released together; their responses in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+    with cf.ThreadPoolExecutor(len(calls)) as ex:
+        return list(ex.map(run, calls))
+
+
+def test_racing_payments_and_cancels_of_one_order_take_effect_once(stack, admin):
+    pid = new_product(stack, admin, stock=10)
+    u = stack.user()
+    o = order(stack, u, [(pid, 2)])
+    got = at_once([lambda: pay(stack, u, o["id"]) for _ in range(8)])
+    assert Counter(r.status_code for r in got) == {200: 1, 409: 7}
+    assert {r.json()["error"]["code"] for r in got if r.status_code == 409} == {"not_payable"}
+    assert [p["outcome"] for p in stack.sql("SELECT outcome FROM payments WHERE order_id = %s", o["id"])] == ["approved"]
+    assert len(stack.sql("SELECT id FROM outbox WHERE topic = 'payment.succeeded' AND msg_key = %s", str(o["id"]))) == 1
+    got = at_once([lambda: stack.post(f"/api/v1/orders/{o['id']}/cancel", token=u["access"]) for _ in range(8)])
+    assert Counter(r.status_code for r in got) == {200: 1, 409: 7}
+    wait_until("the order worker to see the payment", lambda: True if stack.sql(
+        "SELECT pe.event_id FROM processed_events pe JOIN outbox ob ON ob.event_id = pe.event_id"
+        " WHERE pe.consumer = 'order' AND ob.msg_key = %s AND ob.topic = 'payment.succeeded'", str(o["id"])) else None)
+    assert redis_stock(stack, pid) == 10
+    assert (product_row(stack, pid)["stock"], product_row(stack, pid)["sold"]) == (10, 0)
+    assert sorted(p["outcome"] for p in stack.sql("SELECT outcome FROM payments WHERE order_id = %s", o["id"])) == \
+        ["approved", "refunded"]
+    # A declined card racing a cancel: the units come back once, whoever wins.
+    for _ in range(4):
+        o = order(stack, u, [(pid, 3)])
+        got = at_once([lambda: pay(stack, u, o["id"], CARD_DECLINED),
+                       lambda: stack.post(f"/api/v1/orders/{o['id']}/cancel", token=u["access"])])
+        assert sorted(r.status_code for r in got) in ([200, 409], [402, 409]), [r.text for r in got]
+        assert order_row(stack, o["id"])["status"] in ("payment_failed", "cancelled")
+        assert redis_stock(stack, pid) == 10
 
 
 # ---- another user's order ----
@@ -528,7 +570,7 @@ def test_a_paid_order_is_prepared_shipped_and_delivered(stack, admin, fast):
     assert stack.sql("SELECT COUNT(*) AS n FROM shipments WHERE order_id = %s", oid)[0]["n"] == 1
     assert (product_row(stack, pid)["stock"], product_row(stack, pid)["sold"], redis_stock(stack, pid)) == (4, 1, 4)
     kinds = ["payment.succeeded", "order.preparing", "shipment.shipping", "shipment.delivered"]
-    notes = wait_notified(stack, u, oid, kinds)
+    notes = wait_notified(stack, u, oid, kinds, timeout=15)
     assert sorted(n["kind"] for n in notes) == sorted(kinds), "one notification per step"
     shipping = next(n for n in notes if n["kind"] == "shipment.shipping")
     assert s["tracking_number"] in shipping["message"] and f"#{oid}" in shipping["message"]

@@ -1,0 +1,704 @@
+#!/usr/bin/python3
+"""The benchmark report: `report.py DIR` reads DIR/http.json (from `make bench`) and/or
+DIR/strategies.json (from `firstcome bench strategies`) and writes, beside them:
+
+  http.svg        requests per second per endpoint, the GET /livez ceiling as a reference line
+  strategies.svg  throughput per strategy; the ones that oversold or duplicated in a warning colour
+  latency.svg     p50 / p95 / p99 per strategy
+  report.html     one self-contained page: machine, date, both tables, the charts inlined
+
+and prints a short plain-text summary. Standard library only. A missing file, a missing key or a
+value that is not a number is reported in the page and the summary; it never stops the report."""
+import datetime as dt
+import html
+import json
+import math
+import os
+import platform
+import sys
+
+STRATEGY_KEYS = ["strategy", "requests", "seconds", "throughput", "p50_ms", "p95_ms", "p99_ms",
+                 "issued", "quantity", "oversold", "duplicates", "fairness"]
+HTTP_KEYS = ["endpoint", "rps", "p50_ms", "p99_ms", "errors", "ratio"]
+
+FONT = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif"
+INK, MUTED, GRID, AXIS = "#1f2933", "#616e7c", "#e4e7eb", "#9aa5b1"
+BLUE, GREY, WARN = "#2f6fd0", "#8a96a3", "#d9480f"
+LATENCY_COLOURS = {"p50_ms": "#9cc3f0", "p95_ms": "#4d8fdc", "p99_ms": "#1c4f96"}
+WIDTH = 1040
+
+
+def esc(x):
+    return html.escape(str(x), quote=True)
+
+
+# ---- numbers ----
+
+def number(v):
+    """A finite float from a JSON value, or None (booleans and non-numeric strings are not numbers)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, str):
+        try:
+            f = float(v.strip())
+        except ValueError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _plain(x, decimals):
+    s = f"{x:,.{decimals}f}"
+    return "0" if s.strip("-0.,") == "" else s
+
+
+def fmt_count(x):
+    if x is None:
+        return "—"
+    return _plain(x, 0) if x == int(x) else fmt_rate(x)
+
+
+def fmt_rate(x):
+    if x is None:
+        return "—"
+    a = abs(x)
+    return _plain(x, 0 if a >= 100 else 1 if a >= 10 else 2)
+
+
+def fmt_ms(x):
+    if x is None:
+        return "—"
+    a = abs(x)
+    if 0 < a < 1:
+        return f"{x:.3g}"  # 0.81, 0.042
+    return _plain(x, 0 if a >= 100 else 1 if a >= 10 else 2)
+
+
+def fmt_seconds(x):
+    if x is None:
+        return "—"
+    return _plain(x, 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2)
+
+
+def fmt_pct(ratio):
+    if ratio is None:
+        return "—"
+    p = ratio * 100
+    if 0 < p < 0.1:
+        return "<0.1%"
+    return f"{p:.0f}%" if p >= 10 else f"{p:.1f}%"
+
+
+def fmt_fraction(x):
+    return "—" if x is None else f"{x:.3f}"
+
+
+def fmt_axis(x):
+    """Compact tick labels: 0, 250, 1.5k, 20k, 1.2M, 0.05."""
+    a = abs(x)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{x / div:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+FORMATS = {"requests": fmt_count, "seconds": fmt_seconds, "throughput": fmt_rate, "p50_ms": fmt_ms,
+           "p95_ms": fmt_ms, "p99_ms": fmt_ms, "issued": fmt_count, "quantity": fmt_count,
+           "oversold": fmt_count, "duplicates": fmt_count, "fairness": fmt_fraction,
+           "rps": fmt_rate, "errors": fmt_count, "ratio": fmt_pct,
+           "paid_orders_per_second": fmt_rate}
+
+
+def fmt(key, x):
+    return FORMATS.get(key, fmt_rate)(x)
+
+
+# ---- reading the results ----
+
+def load(path, notes):
+    """(True, the parsed JSON at path), or (False, None) with a note saying why not."""
+    name = os.path.basename(path)
+    if not os.path.exists(path):
+        notes.append(f"{name}: not found in {os.path.dirname(path) or '.'}")
+        return False, None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return True, json.load(f)
+    except json.JSONDecodeError as e:
+        notes.append(f"{name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})")
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        notes.append(f"{name}: could not be read ({e})")
+    return False, None
+
+
+def rows_of(doc, name, list_keys, notes):
+    """The list of result objects in doc (a bare list, or a list under one of list_keys)."""
+    rows = doc
+    if isinstance(doc, dict):
+        rows = next((doc[k] for k in list_keys if isinstance(doc.get(k), list)), None)
+        if rows is None:
+            notes.append(f"{name}: no list of results under {' or '.join(map(repr, list_keys))}")
+            return []
+    if not isinstance(rows, list):
+        kind = {type(None): "null", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+        notes.append(f"{name}: expected a list of results, found {kind.get(type(doc), type(doc).__name__)}")
+        return []
+    good = []
+    for i, r in enumerate(rows, 1):
+        if isinstance(r, dict):
+            good.append(r)
+        else:
+            notes.append(f"{name}: result {i} is not an object ({type(r).__name__}); skipped")
+    if not good:
+        notes.append(f"{name}: no results")
+    return good
+
+
+def normalise(raw, name, label_key, keys, i, notes):
+    """One result: its label as a string, every number key as a float or None (with a note)."""
+    row = {"_raw": raw}
+    label = raw.get(label_key)
+    row[label_key] = str(label) if label not in (None, "") else f"(unnamed #{i})"
+    if label in (None, ""):
+        notes.append(f"{name}: result {i} has no {label_key}")
+    missing, invalid = [], []
+    for k in keys:
+        if k == label_key:
+            continue
+        row[k] = number(raw.get(k))
+        if k not in raw:
+            missing.append(k)
+        elif row[k] is None:
+            invalid.append(f"{k}={json.dumps(raw[k])[:40]}")
+    if missing:
+        notes.append(f"{name}: {row[label_key]}: missing {', '.join(missing)}")
+    if invalid:
+        notes.append(f"{name}: {row[label_key]}: not a number: {', '.join(invalid)}")
+    return row
+
+
+def read_http(path, notes):
+    ok, doc = load(path, notes)
+    if not ok:
+        return None
+    name = os.path.basename(path)
+    machine = doc.get("machine") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and not isinstance(machine, dict):
+        notes.append(f"{name}: no machine description")
+        machine = None
+    rows = [normalise(r, name, "endpoint", HTTP_KEYS, i, notes)
+            for i, r in enumerate(rows_of(doc, name, ["results"], notes), 1)]
+    for r in rows:
+        r["paid_orders_per_second"] = number(r["_raw"].get("paid_orders_per_second"))
+    # The ceiling: the GET /livez row (or else the one whose ratio is 1).
+    ceiling = next((r for r in rows if "livez" in r["endpoint"].lower()), None) or \
+        next((r for r in rows if r["ratio"] == 1.0), None)
+    if rows and ceiling is None:
+        notes.append(f"{name}: no GET /livez ceiling row; the % of ceiling is what the file says")
+    for r in rows:
+        if r["ratio"] is None and ceiling and ceiling["rps"] and r["rps"] is not None:
+            r["ratio"] = r["rps"] / ceiling["rps"]
+            notes.append(f"{name}: {r['endpoint']}: ratio computed from rps and the ceiling")
+    return {"machine": machine, "rows": rows, "ceiling": ceiling, "mtime": os.path.getmtime(path)}
+
+
+def read_strategies(path, notes):
+    ok, doc = load(path, notes)
+    if not ok:
+        return None
+    name = os.path.basename(path)
+    rows = [normalise(r, name, "strategy", STRATEGY_KEYS, i, notes)
+            for i, r in enumerate(rows_of(doc, name, ["strategies", "results"], notes), 1)]
+    extra = []
+    for r in rows:
+        for k in r["_raw"]:
+            if k not in STRATEGY_KEYS and k not in extra:
+                extra.append(k)
+        if r["oversold"] is None and r["issued"] is not None and r["quantity"] is not None:
+            r["oversold"] = max(0.0, r["issued"] - r["quantity"])
+            notes.append(f"{name}: {r['strategy']}: oversold computed as issued - quantity")
+    machine = doc.get("machine") if isinstance(doc, dict) and isinstance(doc.get("machine"), dict) else None
+    return {"rows": rows, "extra": extra, "machine": machine, "mtime": os.path.getmtime(path)}
+
+
+def broke_rules(r):
+    """The marks for a strategy that issued beyond its stock or gave a user two: ['oversold 12', ...]."""
+    marks = []
+    for k in ("oversold", "duplicates"):
+        if r.get(k) is not None and r[k] > 0:
+            marks.append(f"{k} {fmt_count(r[k])}")
+    return marks
+
+
+# ---- SVG ----
+
+def text_width(s, size):
+    """An estimate of the rendered width of s in a sans-serif font of the given size."""
+    w = 0.0
+    for ch in str(s):
+        if ch in "il.,:;|'!()[]1 ":
+            w += 0.33
+        elif ch in "mwMW%@":
+            w += 0.88
+        elif ch.isupper():
+            w += 0.68
+        else:
+            w += 0.56
+    return w * size
+
+
+def clip(s, size, max_width):
+    s = str(s)
+    if text_width(s, size) <= max_width:
+        return s
+    while s and text_width(s + "…", size) > max_width:
+        s = s[:-1]
+    return s + "…"
+
+
+def attrs(**kw):
+    return "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in kw.items() if v is not None)
+
+
+def text(x, y, s, size=12, fill=INK, **kw):
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}"{attrs(**kw)}>{esc(s)}</text>'
+
+
+class Linear:
+    def __init__(self, vmax):
+        vmax = vmax if vmax and vmax > 0 else 1.0
+        raw = vmax / 5
+        mag = 10 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw - 1e-12)
+        self.top = math.ceil(vmax / step - 1e-9) * step
+        self.ticks = [i * step for i in range(int(round(self.top / step)) + 1)]
+        self.log = False
+
+    def __call__(self, v):
+        return 0.0 if v is None or v <= 0 else min(1.0, v / self.top)
+
+
+class Log:
+    def __init__(self, vmin, vmax):
+        self.lo = 10 ** math.floor(math.log10(vmin))
+        if self.lo >= vmin:
+            self.lo /= 10
+        self.hi = 10 ** math.ceil(math.log10(vmax))
+        if self.hi <= self.lo:
+            self.hi = self.lo * 10
+        self.ticks = [10 ** e for e in range(round(math.log10(self.lo)), round(math.log10(self.hi)) + 1)]
+        self.log = True
+
+    def __call__(self, v):
+        if v is None or v <= self.lo:
+            return 0.0
+        return min(1.0, math.log10(v / self.lo) / math.log10(self.hi / self.lo))
+
+
+def scale_for(values, log_if_spread=None):
+    vals = [v for v in values if v is not None and v > 0]
+    if not vals:
+        return Linear(1)
+    if log_if_spread and max(vals) / min(vals) >= log_if_spread:
+        return Log(min(vals), max(vals))
+    return Linear(max(vals))
+
+
+class Chart:
+    """A horizontal bar chart on a fixed-width canvas: a title, labels on the left, value labels on
+    the right, a value axis with grid lines at the bottom."""
+
+    def __init__(self, title, subtitle, labels, top_extra=0, font=13):
+        self.title, self.subtitle = title, subtitle
+        self.left = min(300, max(110, max((text_width(s, font) for s in labels), default=0) + 18))
+        self.top = 58 + top_extra
+        self.plot = WIDTH - self.left - 24
+        self.parts = []
+        self.font = font
+
+    def fit(self, items):
+        """Narrows the plot so that each value label, written after its bar, stays on the canvas.
+        items: (fraction of the axis, width of the label after the bar). Returns the plot width."""
+        room = WIDTH - 14 - self.left
+        plot = room - 10
+        for frac, w in items:
+            if frac > 0:
+                plot = min(plot, (room - 8 - w) / frac)
+        self.plot = max(plot, 0.45 * room)
+        return self.plot
+
+    def x(self, frac):
+        return self.left + frac * self.plot
+
+    def label(self, y, s, fill=INK, weight=None):
+        shown = clip(s, self.font, self.left - 14)
+        t = text(self.left - 10, y, shown, self.font, fill, text_anchor="end", dominant_baseline="central",
+                 font_weight=weight)
+        if shown != s:
+            t = f"<g><title>{esc(s)}</title>{t}</g>"
+        self.parts.append(t)
+
+    def svg(self, bottom, scale, axis_title, aria):
+        h = bottom + 44
+        out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h:.0f}" '
+               f'viewBox="0 0 {WIDTH} {h:.0f}" font-family="{esc(FONT)}" role="img" aria-label="{esc(aria)}">',
+               f'<rect x="0" y="0" width="{WIDTH}" height="{h:.0f}" fill="#ffffff"/>',
+               text(16, 26, self.title, 16, INK, font_weight="600"),
+               text(16, 45, self.subtitle, 12, MUTED)]
+        for t in scale.ticks:  # the grid under the bars
+            x = self.x(scale(t)) if not (scale.log and t <= scale.lo) else self.left
+            out.append(f'<line x1="{x:.1f}" y1="{self.top - 6:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
+                       f'stroke="{GRID}" stroke-width="1"/>')
+            out.append(text(x, bottom + 16, fmt_axis(t), 11, MUTED, text_anchor="middle"))
+        out.append(f'<line x1="{self.left}" y1="{self.top - 6:.1f}" x2="{self.left}" y2="{bottom:.1f}" '
+                   f'stroke="{AXIS}" stroke-width="1"/>')
+        out.append(text(self.left + self.plot / 2, bottom + 34, axis_title + (" (log scale)" if scale.log else ""),
+                        12, MUTED, text_anchor="middle"))
+        return "\n".join(out + self.parts + ["</svg>"]) + "\n"
+
+
+def bar(chart, y, h, frac, fill, cls, name, title=None):
+    w = max(frac * chart.plot, 2.0) if frac > 0 else 0.0
+    tip = f"<title>{esc(title)}</title>" if title else ""
+    chart.parts.append(f'<rect class="{esc(cls)}" data-name="{esc(name)}" x="{chart.left}" y="{y:.1f}" '
+                       f'width="{w:.1f}" height="{h}" rx="2" fill="{fill}">{tip}</rect>')
+    return chart.left + w
+
+
+HALO = {"stroke": "#ffffff", "stroke_width": "3", "paint_order": "stroke", "stroke_linejoin": "round"}
+
+
+def strategies_svg(rows):
+    """Throughput per strategy, the rule breakers in the warning colour and marked."""
+    pitch, h = 36, 22
+    chart = Chart("Throughput per strategy", "claims per second, higher is better;  "
+                  "orange: oversold or duplicated, so the number is not a valid result",
+                  [r["strategy"] for r in rows])
+    scale = scale_for([r["throughput"] for r in rows])
+    chart.fit([(scale(r["throughput"]), text_width(f"{fmt_rate(r['throughput'])} req/s", 12)
+                + (10 + text_width(" · ".join(broke_rules(r)), 12.5) if broke_rules(r) else 0)) for r in rows])
+    y = chart.top
+    for r in rows:
+        marks = broke_rules(r)
+        mid = y + h / 2
+        chart.label(mid, r["strategy"], WARN if marks else INK, "600" if marks else None)
+        if r["throughput"] is None:
+            chart.parts.append(text(chart.left + 8, mid, "no throughput in the results", 12, MUTED,
+                                    dominant_baseline="central", font_style="italic"))
+        else:
+            end = bar(chart, y, h, scale(r["throughput"]), WARN if marks else BLUE,
+                      "bar warn" if marks else "bar", r["strategy"],
+                      f"{r['strategy']}: {fmt_rate(r['throughput'])} requests/s")
+            spans = f'<tspan>{esc(fmt_rate(r["throughput"]))} req/s</tspan>'
+            if marks:
+                spans += f'<tspan class="mark" dx="10" fill="{WARN}" font-weight="700">{esc(" · ".join(marks))}</tspan>'
+            chart.parts.append(f'<text x="{end + 6:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" '
+                               f'dominant-baseline="central"{attrs(**HALO)}>{spans}</text>')
+        y += pitch
+    return chart.svg(y - (pitch - h), scale, "requests per second", "throughput per strategy")
+
+
+def latency_svg(rows):
+    """p50, p95 and p99 per strategy, three bars each; log scale when they span two decades."""
+    keys = ["p50_ms", "p95_ms", "p99_ms"]
+    h, gap, group_gap = 12, 3, 16
+    chart = Chart("Latency per strategy", "milliseconds per claim, lower is better", [r["strategy"] for r in rows],
+                  top_extra=26)
+    scale = scale_for([r[k] for r in rows for k in keys], log_if_spread=100)
+    chart.fit([(scale(r[k]), text_width(f"p99 {fmt_ms(r[k])} ms", 11)) for r in rows for k in keys])
+    lx = chart.left  # legend
+    for k in keys:
+        chart.parts.append(f'<rect x="{lx}" y="{chart.top - 28}" width="12" height="12" rx="2" '
+                           f'fill="{LATENCY_COLOURS[k]}"/>')
+        chart.parts.append(text(lx + 17, chart.top - 22, k[:3], 12, INK, dominant_baseline="central"))
+        lx += 60
+    y = chart.top
+    for r in rows:
+        marks = broke_rules(r)
+        group = 3 * h + 2 * gap
+        chart.label(y + group / 2, r["strategy"], WARN if marks else INK, "600" if marks else None)
+        for k in keys:
+            mid = y + h / 2
+            if r[k] is None:
+                chart.parts.append(text(chart.left + 6, mid, f"{k[:3]} missing", 11, MUTED,
+                                        dominant_baseline="central", font_style="italic"))
+            else:
+                end = bar(chart, y, h, scale(r[k]), LATENCY_COLOURS[k], f"bar {k[:3]}", r["strategy"],
+                          f"{r['strategy']} {k[:3]}: {fmt_ms(r[k])} ms")
+                chart.parts.append(text(end + 5, mid, f"{k[:3]} {fmt_ms(r[k])} ms", 11, INK,
+                                        dominant_baseline="central", **HALO))
+            y += h + gap
+        y += group_gap - gap
+    return chart.svg(y - group_gap, scale, "milliseconds", "latency per strategy")
+
+
+def http_svg(http):
+    """Requests per second per endpoint, the /livez ceiling as a dashed reference line."""
+    rows, ceiling = http["rows"], http["ceiling"]
+    pitch, h = 36, 22
+    chart = Chart("HTTP requests per second", "each endpoint against the GET /livez ceiling measured in the "
+                  "same run; the percentage is its share of the ceiling", [r["endpoint"] for r in rows],
+                  top_extra=24)
+    scale = scale_for([r["rps"] for r in rows] + [ceiling["rps"] if ceiling else None])
+
+    def labels(r, plot):
+        """(text after the bar, the percentage inside the bar or None) for a bar on a plot this wide."""
+        after = f"{fmt_rate(r['rps'])} req/s"
+        if r["paid_orders_per_second"] is not None:
+            after += f" = {fmt_rate(r['paid_orders_per_second'])} paid orders/s"
+        pct = fmt_pct(r["ratio"])
+        if r["ratio"] is not None and scale(r["rps"]) * plot >= text_width(pct, 12) + 14:
+            return after, pct
+        return (after + f" · {pct} of ceiling" if r["ratio"] is not None else after), None
+
+    for _ in range(4):  # a narrower plot may move a percentage out of its bar, which needs more room
+        before = chart.plot
+        chart.fit([(scale(r["rps"]), text_width(labels(r, chart.plot)[0], 12)) for r in rows])
+        if chart.plot == before:
+            break
+    y = chart.top
+    for r in rows:
+        mid = y + h / 2
+        is_ceiling = r is ceiling
+        chart.label(mid, r["endpoint"], INK, "600" if is_ceiling else None)
+        if r["rps"] is None:
+            chart.parts.append(text(chart.left + 8, mid, "no rps in the results", 12, MUTED,
+                                    dominant_baseline="central", font_style="italic"))
+        else:
+            end = bar(chart, y, h, scale(r["rps"]), GREY if is_ceiling else BLUE,
+                      "bar ceiling" if is_ceiling else "bar", r["endpoint"],
+                      f"{r['endpoint']}: {fmt_rate(r['rps'])} requests/s")
+            label, pct = labels(r, chart.plot)
+            if pct:
+                chart.parts.append(text(end - 6, mid, pct, 12, "#ffffff", class_="ratio", text_anchor="end",
+                                        dominant_baseline="central", font_weight="700"))
+            chart.parts.append(text(end + 6, mid, label, 12, INK, class_="value", dominant_baseline="central",
+                                    **HALO))
+        y += pitch
+    bottom = y - (pitch - h)
+    if ceiling and ceiling["rps"]:
+        x = chart.x(scale(ceiling["rps"]))
+        chart.parts.append(f'<line class="ceiling" x1="{x:.1f}" y1="{chart.top - 15}" x2="{x:.1f}" '
+                           f'y2="{bottom + 4:.1f}" stroke="{INK}" stroke-width="1.5" stroke-dasharray="5 4"/>')
+        chart.parts.append(text(x, chart.top - 20, f"ceiling: GET /livez {fmt_rate(ceiling['rps'])} req/s", 11,
+                                INK, text_anchor="end" if x > WIDTH / 2 else "start"))
+    return chart.svg(bottom, scale, "requests per second", "HTTP requests per second per endpoint")
+
+
+# ---- HTML ----
+
+CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f5f7fa; color: #1f2933; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI',
+       'DejaVu Sans', Arial, sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+h1 { font-size: 28px; margin: 0 0 4px; letter-spacing: -0.01em; }
+h2 { font-size: 19px; margin: 32px 0 10px; }
+.meta { color: #616e7c; margin: 0 0 18px; }
+.meta b { color: #1f2933; font-weight: 600; }
+.card { background: #fff; border: 1px solid #e4e7eb; border-radius: 8px; padding: 16px 18px; margin: 12px 0; }
+.card.chart { padding: 8px; overflow-x: auto; }
+.card svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.howto p { margin: 6px 0; }
+.notes { background: #fff8e6; border-color: #f0d68a; }
+.notes h2 { margin: 0 0 6px; font-size: 16px; }
+.notes ul { margin: 0; padding-left: 20px; }
+.missing { color: #616e7c; font-style: italic; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: 14px; }
+th, td { padding: 6px 8px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
+th { font-weight: 600; color: #616e7c; font-size: 12.5px; background: #fafbfc; vertical-align: bottom; }
+th:first-child, td:first-child { text-align: left; white-space: normal; }
+tbody tr:last-child td { border-bottom: 0; }
+tr.ceiling td { background: #f3f5f8; }
+tr.broke td:first-child { font-weight: 600; color: #b8400c; }
+td.bad { background: #fde6dc; color: #b8400c; font-weight: 700; }
+td.ok { color: #2f7d32; }
+td.na { color: #9aa5b1; }
+.tablewrap { overflow-x: auto; }
+code { font-size: 13px; background: #eef1f5; padding: 1px 4px; border-radius: 3px; }
+footer { color: #9aa5b1; font-size: 12px; margin-top: 28px; }
+"""
+
+
+def cell(value, cls=None):
+    cls = cls or ("na" if value == "—" else None)
+    return f"<td{attrs(class_=cls)}>{esc(value)}</td>"
+
+
+def http_table(http):
+    has_paid = any(r["paid_orders_per_second"] is not None for r in http["rows"])
+    head = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "% of ceiling"] + (["paid orders/s"] if has_paid else [])
+    out = ['<div class="tablewrap"><table id="http-table"><thead><tr>'
+           + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for r in http["rows"]:
+        cells = [cell(r["endpoint"]), cell(fmt_rate(r["rps"])), cell(fmt_ms(r["p50_ms"])),
+                 cell(fmt_ms(r["p99_ms"])),
+                 cell(fmt_count(r["errors"]), "bad" if r["errors"] else None), cell(fmt_pct(r["ratio"]))]
+        if has_paid:
+            cells.append(cell(fmt_rate(r["paid_orders_per_second"])))
+        out.append(f'<tr{attrs(class_="ceiling" if r is http["ceiling"] else None)}>' + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+STRATEGY_HEADS = {"strategy": "strategy", "requests": "requests", "seconds": "seconds",
+                  "throughput": "req/s", "p50_ms": "p50 ms", "p95_ms": "p95 ms", "p99_ms": "p99 ms",
+                  "issued": "issued", "quantity": "quantity", "oversold": "oversold",
+                  "duplicates": "duplicates", "fairness": "fairness"}
+
+
+def strategies_table(st):
+    keys = STRATEGY_KEYS + st["extra"]
+    out = ['<div class="tablewrap"><table id="strategies-table"><thead><tr>'
+           + "".join(f"<th>{esc(STRATEGY_HEADS.get(k, k))}</th>" for k in keys) + "</tr></thead><tbody>"]
+    for r in st["rows"]:
+        cells = [cell(r["strategy"])]
+        for k in keys[1:]:
+            if k in STRATEGY_KEYS:
+                v = r[k]
+                s = fmt(k, v)
+                cls = None
+                if k in ("oversold", "duplicates") and v is not None:
+                    cls = "bad" if v > 0 else "ok" if v == 0 else None
+                cells.append(cell(s, cls))
+            else:
+                raw = r["_raw"].get(k)
+                cells.append(cell(fmt_rate(number(raw)) if number(raw) is not None else
+                                  ("—" if raw is None else json.dumps(raw) if not isinstance(raw, str) else raw)))
+        out.append(f'<tr{attrs(class_="broke" if broke_rules(r) else None)}>' + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+HOWTO = """<p><b>HTTP.</b> The ceiling is <code>GET /livez</code>: a FastCGI round trip that touches no
+store (no MySQL, Redis or Kafka), so it is the most the HTTP path can serve on this machine; it is
+measured twice in the same run and the better run is kept. Every other endpoint is shown as a share
+of it, so the percentage shows what the endpoint's own work (its queries, Redis scripts and Kafka
+messages) costs on top of the HTTP path. Latencies are per request, as wrk sees them.</p>
+<p><b>Strategies.</b> The lab (<code>firstcome bench strategies</code>) runs K concurrent clients, each
+with its own real MySQL and Redis connections, claiming from the same limited stock with each strategy
+in turn. <i>Throughput</i> is claims per second, <i>p50/p95/p99</i> the latency of one claim,
+<i>oversold</i> the coupons issued beyond the quantity, <i>duplicates</i> the users holding two, and
+<i>fairness</i> is 1 when the winners are exactly the first to arrive. <code>naive</code> (read, then
+write, no lock) is expected to oversell: it is the baseline that shows why the other strategies exist.
+A strategy that oversold or duplicated (in orange) is wrong however fast it is.</p>"""
+
+
+def machine_html(http, st):
+    m = (http or {}).get("machine") or (st or {}).get("machine")
+    if not m:
+        return (f'machine: <span class="missing">not recorded</span> (this report was made on '
+                f"<b>{os.cpu_count()}</b> CPUs, kernel <b>{esc(platform.release())}</b>)")
+    show = lambda v: esc(json.dumps(v) if isinstance(v, (dict, list)) else v)
+    parts = [f"<b>{show(m['cpus'])}</b> CPUs" if "cpus" in m else '<span class="missing">CPUs not recorded</span>',
+             f"kernel <b>{show(m['kernel'])}</b>" if "kernel" in m else
+             '<span class="missing">kernel not recorded</span>']
+    parts += [f"{esc(k)} <b>{show(v)}</b>" for k, v in m.items() if k not in ("cpus", "kernel")]
+    return "machine: " + ", ".join(parts)
+
+
+def when(ts):
+    return dt.datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def report_html(dirpath, http, st, svgs, notes, now):
+    dates = [f"generated <b>{esc(now.strftime('%Y-%m-%d %H:%M %Z').strip())}</b>"]
+    for name, d in (("http.json", http), ("strategies.json", st)):
+        if d:
+            dates.append(f"{name} written <b>{esc(when(d['mtime']))}</b>")
+    body = ["<h1>firstcome benchmarks</h1>",
+            f'<p class="meta">{machine_html(http, st)}<br>{" · ".join(dates)}</p>']
+    if notes:
+        body.append('<div class="card notes"><h2>Data notes</h2><ul>'
+                    + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul></div>")
+    body.append('<div class="card howto"><h2 style="margin-top:0">How to read this</h2>' + HOWTO + "</div>")
+    body.append("<h2>HTTP throughput</h2>")
+    if http and http["rows"]:
+        body.append('<div class="card">' + http_table(http) + "</div>")
+        body.append('<div class="card chart">' + svgs["http.svg"] + "</div>")
+    else:
+        body.append(f'<p class="missing">No HTTP results: {esc(why(notes, "http.json"))}.</p>')
+    body.append("<h2>Concurrency strategies</h2>")
+    if st and st["rows"]:
+        broken = [r["strategy"] for r in st["rows"] if broke_rules(r)]
+        if broken:
+            body.append(f'<p>Broke the rules (oversold or duplicated): <b style="color:#b8400c">'
+                        f'{esc(", ".join(broken))}</b>.</p>')
+        body.append('<div class="card">' + strategies_table(st) + "</div>")
+        body.append('<div class="card chart">' + svgs["strategies.svg"] + "</div>")
+        body.append('<div class="card chart">' + svgs["latency.svg"] + "</div>")
+    else:
+        body.append(f'<p class="missing">No strategy results: {esc(why(notes, "strategies.json"))}.</p>')
+    body.append(f"<footer>bench/report.py {esc(os.path.abspath(dirpath))}</footer>")
+    return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>firstcome benchmarks</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def why(notes, name):
+    return next((n[len(name) + 2:] for n in notes if n.startswith(name + ":")), "no results")
+
+
+# ---- plain text ----
+
+def summary(dirpath, http, st, written, notes):
+    lines = []
+    if http and http["rows"]:
+        lines.append(f"{'endpoint':<32}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ceiling':>9}")
+        for r in http["rows"]:
+            lines.append(f"{r['endpoint'][:31]:<32}{fmt_rate(r['rps']):>10}{fmt_ms(r['p50_ms']):>9}"
+                         f"{fmt_ms(r['p99_ms']):>9}{fmt_count(r['errors']):>8}{fmt_pct(r['ratio']):>9}")
+        lines.append("")
+    if st and st["rows"]:
+        lines.append(f"{'strategy':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'fairness':>10}  verdict")
+        for r in st["rows"]:
+            marks = broke_rules(r)
+            verdict = "BROKEN: " + ", ".join(marks) if marks else (
+                "ok" if r["oversold"] is not None and r["duplicates"] is not None else "unknown")
+            lines.append(f"{r['strategy'][:27]:<28}{fmt_rate(r['throughput']):>10}{fmt_ms(r['p50_ms']):>9}"
+                         f"{fmt_ms(r['p99_ms']):>9}{fmt_fraction(r['fairness']):>10}  {verdict}")
+        lines.append("")
+    for n in notes:
+        lines.append(f"note: {n}")
+    lines.append("wrote: " + ", ".join(os.path.join(dirpath, w) for w in written))
+    return "\n".join(lines).replace("—", "-")
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip().split("\n\n")[0].replace("`", ""), file=sys.stderr)
+        print("usage: report.py DIR", file=sys.stderr)
+        return 2
+    dirpath = argv[1]
+    if not os.path.isdir(dirpath):
+        print(f"report.py: {dirpath}: not a directory", file=sys.stderr)
+        return 2
+    notes = []
+    http = read_http(os.path.join(dirpath, "http.json"), notes)
+    st = read_strategies(os.path.join(dirpath, "strategies.json"), notes)
+    svgs = {}
+    if http and http["rows"]:
+        svgs["http.svg"] = http_svg(http)
+    if st and st["rows"]:
+        svgs["strategies.svg"] = strategies_svg(st["rows"])
+        svgs["latency.svg"] = latency_svg(st["rows"])
+    page = report_html(dirpath, http, st, svgs, notes, dt.datetime.now().astimezone())
+    written = []
+    try:
+        for name, content in list(svgs.items()) + [("report.html", page)]:
+            with open(os.path.join(dirpath, name), "w", encoding="utf-8") as f:
+                f.write(content)
+            written.append(name)
+    except OSError as e:
+        print(f"report.py: could not write {e.filename}: {e.strerror}", file=sys.stderr)
+        return 1
+    print(summary(dirpath, http, st, written, notes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,286 @@
+"""bench/report.py: the benchmark report built from http.json and strategies.json. Needs no stack:
+sample results are written to a temporary directory and the report is checked as files."""
+import html.parser
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPORT = os.path.join(ROOT, "bench", "report.py")
+SVG = "{http://www.w3.org/2000/svg}"
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+HTTP = {
+    "machine": {"cpus": 16, "kernel": "6.8.0-45-generic"},
+    "results": [
+        {"endpoint": "GET /livez (ceiling)", "rps": 48211, "p50_ms": 0.61, "p99_ms": 1.92, "errors": 0,
+         "ratio": 1.0},
+        {"endpoint": "GET /api/v1/products", "rps": 31877, "p50_ms": 0.93, "p99_ms": 3.1, "errors": 0,
+         "ratio": 0.661},
+        {"endpoint": "POST claim (sync mode)", "rps": 12034, "p50_ms": 2.55, "p99_ms": 7.8, "errors": 0,
+         "ratio": 0.25},
+        {"endpoint": "POST claim (kafka mode)", "rps": 15410, "p50_ms": 1.98, "p99_ms": 6.02, "errors": 3,
+         "ratio": 0.32},
+        {"endpoint": "checkout + payment (requests)", "rps": 2210, "p50_ms": 13.9, "p99_ms": 48.2, "errors": 0,
+         "ratio": 0.046, "paid_orders_per_second": 1105},
+    ],
+}
+
+
+def strategy(name, throughput, p50, p95, p99, issued=1000, oversold=0, duplicates=0, fairness=1.0):
+    return {"strategy": name, "requests": 20000, "seconds": round(20000 / throughput, 3),
+            "throughput": throughput, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "issued": issued,
+            "quantity": 1000, "oversold": oversold, "duplicates": duplicates, "fairness": fairness}
+
+
+STRATEGIES = [
+    strategy("naive", 8298.7, 0.81, 2.2, 4.6, issued=1137, oversold=137, duplicates=4, fairness=0.62),
+    strategy("mysql_for_update", 1694.9, 8.9, 31.0, 88.4, fairness=0.97),
+    strategy("mysql_conditional_update", 3846.1, 3.7, 9.9, 21.5, fairness=0.99),
+    strategy("redis_lock", 1015.2, 12.1, 140.2, 402.7, fairness=0.71),
+    strategy("redis_lua_sync", 10526.3, 0.55, 1.4, 2.9),
+    strategy("redis_lua_kafka", 12500.0, 0.42, 1.1, 2.2),
+]
+NAMES = [s["strategy"] for s in STRATEGIES]
+ENDPOINTS = [r["endpoint"] for r in HTTP["results"]]
+
+
+def write(d, name, doc):
+    with open(os.path.join(d, name), "w") as f:
+        f.write(doc if isinstance(doc, str) else json.dumps(doc))
+
+
+def run(d):
+    p = subprocess.run([PYTHON, REPORT, str(d)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr
+    return p.stdout
+
+
+def read(d, name):
+    with open(os.path.join(d, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def svg(d, name):
+    root = ET.fromstring(read(d, name))
+    assert root.tag == SVG + "svg"
+    return root
+
+
+def bars(root, cls="bar"):
+    return [e for e in root.iter(SVG + "rect") if cls in (e.get("class") or "").split()]
+
+
+def texts(root):
+    return ["".join(e.itertext()) for e in root.iter(SVG + "text")]
+
+
+class Tables(html.parser.HTMLParser):
+    """Every <table> of a page: {id: [[(cell text, cell class), ...], ...]}."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.table, self.row, self.cell = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.table = self.tables.setdefault(a.get("id", str(len(self.tables))), [])
+        elif tag == "tr" and self.table is not None:
+            self.row = []
+            self.table.append(self.row)
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ["", a.get("class") or ""]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append((self.cell[0].strip(), self.cell[1]))
+            self.cell = None
+        elif tag == "table":
+            self.table = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[0] += data
+
+
+def tables(page):
+    t = Tables()
+    t.feed(page)
+    return t.tables
+
+
+@pytest.fixture
+def both(tmp_path):
+    write(tmp_path, "http.json", HTTP)
+    write(tmp_path, "strategies.json", STRATEGIES)
+    return tmp_path
+
+
+def test_writes_every_file_and_a_summary(both):
+    out = run(both)
+    for name in ("http.svg", "strategies.svg", "latency.svg", "report.html"):
+        assert os.path.getsize(both / name) > 0, name
+    for name in NAMES + ENDPOINTS:
+        assert name in out
+    naive = next(line for line in out.splitlines() if line.startswith("naive"))
+    assert "oversold 137" in naive and "duplicates 4" in naive
+    assert "report.html" in out
+
+
+def test_strategies_svg_has_one_bar_per_strategy_and_flags_the_oversold(both):
+    run(both)
+    root = svg(both, "strategies.svg")
+    found = bars(root)
+    assert [b.get("data-name") for b in found] == NAMES
+    widths = {b.get("data-name"): float(b.get("width")) for b in found}
+    assert widths["redis_lua_kafka"] == max(widths.values())  # the fastest bar is the longest
+    assert widths["redis_lock"] == min(widths.values())
+    warned = [b.get("data-name") for b in found if "warn" in b.get("class").split()]
+    assert warned == ["naive"]
+    words = texts(root)
+    for name in NAMES:
+        assert name in words
+    for label in ("8,299 req/s", "1,695 req/s", "3,846 req/s", "1,015 req/s", "10,526 req/s", "12,500 req/s"):
+        assert any(label in w for w in words), label
+    assert any("oversold 137" in w and "duplicates 4" in w for w in words)
+    assert sum("oversold" in w for w in words if not w.startswith("claims per second")) == 1
+
+
+def test_latency_svg_has_p50_p95_p99_per_strategy(both):
+    run(both)
+    root = svg(both, "latency.svg")
+    for p in ("p50", "p95", "p99"):
+        assert [b.get("data-name") for b in bars(root, p)] == NAMES, p
+    words = texts(root)
+    assert "p99 403 ms" in words and "p50 0.42 ms" in words and "p95 31.0 ms" in words
+    for name in NAMES:
+        assert name in words
+
+
+def test_http_svg_has_one_bar_per_endpoint_the_ceiling_and_ratios(both):
+    run(both)
+    root = svg(both, "http.svg")
+    found = bars(root)
+    assert [b.get("data-name") for b in found] == ENDPOINTS
+    assert [b.get("data-name") for b in bars(root, "ceiling")] == ["GET /livez (ceiling)"]
+    lines = [e for e in root.iter(SVG + "line") if e.get("class") == "ceiling"]
+    assert len(lines) == 1
+    ceiling_bar = found[0]
+    assert float(lines[0].get("x1")) == pytest.approx(float(ceiling_bar.get("x")) + float(ceiling_bar.get("width")),
+                                                      abs=0.2)
+    words = " | ".join(texts(root))
+    for ratio in ("100%", "66%", "25%", "32%", "4.6%"):
+        assert ratio in words, ratio
+    assert "48,211 req/s" in words and "1,105 paid orders/s" in words
+    for name in ENDPOINTS:
+        assert name in words
+
+
+def test_html_has_the_tables_the_values_and_the_inlined_charts(both):
+    run(both)
+    page = read(both, "report.html")
+    assert "<title>firstcome benchmarks</title>" in page
+    assert "16</b> CPUs" in page and "6.8.0-45-generic" in page
+    t = tables(page)
+    http_rows = t["http-table"]
+    assert [c for c, _ in http_rows[0]][:6] == ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "% of ceiling"]
+    assert [c for c, _ in http_rows[1]][:6] == ["GET /livez (ceiling)", "48,211", "0.61", "1.92", "0", "100%"]
+    assert [c for c, _ in http_rows[5]] == ["checkout + payment (requests)", "2,210", "13.9", "48.2", "0", "4.6%",
+                                            "1,105"]
+    assert http_rows[4][4] == ("3", "bad")  # errors are highlighted
+    st = t["strategies-table"]
+    assert len(st) == 1 + len(STRATEGIES)
+    head = [c for c, _ in st[0]]
+    assert head[0] == "strategy" and head[-3:] == ["oversold", "duplicates", "fairness"] and len(head) == 12
+    naive = st[1]
+    assert [c for c, _ in naive] == ["naive", "20,000", "2.41", "8,299", "0.81", "2.20", "4.60", "1,137", "1,000",
+                                     "137", "4", "0.620"]
+    assert naive[9][1] == "bad" and naive[10][1] == "bad"
+    for row in st[2:]:
+        assert row[9] == ("0", "ok") and row[10] == ("0", "ok")
+    assert [row[0][0] for row in st[1:]] == NAMES
+    # The charts are inlined, nothing is fetched.
+    assert page.count("<svg ") == 3
+    for name in ("http.svg", "strategies.svg", "latency.svg"):
+        assert read(both, name).strip() in page
+    assert "<img" not in page and "<script" not in page and "<link" not in page
+    assert "How to read this" in page and "GET /livez" in page and "expected to oversell" in page
+    assert "Data notes" not in page  # complete data: nothing to note
+
+
+def test_a_script_looking_strategy_name_is_escaped(both):
+    evil = '<script>alert("x")</script>'
+    write(both, "strategies.json", STRATEGIES + [strategy(evil, 5000, 1, 2, 3, issued=1001, oversold=1)])
+    run(both)
+    page = read(both, "report.html")
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    for name in ("strategies.svg", "latency.svg"):
+        assert "<script" not in read(both, name)
+        root = svg(both, name)  # still well-formed XML, and the name reads back as it was
+        assert evil in [b.get("data-name") for b in bars(root)]
+        assert any(evil in w for w in texts(root))
+    assert tables(page)["strategies-table"][-1][0][0] == evil
+
+
+@pytest.mark.parametrize("present", ["http.json", "strategies.json"])
+def test_one_file_alone_still_makes_a_report(tmp_path, present):
+    write(tmp_path, present, HTTP if present == "http.json" else STRATEGIES)
+    missing = "strategies.json" if present == "http.json" else "http.json"
+    out = run(tmp_path)
+    page = read(tmp_path, "report.html")
+    assert "firstcome benchmarks" in page
+    assert f"{missing}: not found" in page and f"{missing}: not found" in out
+    if present == "http.json":
+        assert os.path.exists(tmp_path / "http.svg") and "http-table" in page
+        assert not os.path.exists(tmp_path / "strategies.svg") and "strategies-table" not in page
+        assert page.count("<svg ") == 1
+    else:
+        assert os.path.exists(tmp_path / "strategies.svg") and os.path.exists(tmp_path / "latency.svg")
+        assert "strategies-table" in page and "http-table" not in page
+        assert page.count("<svg ") == 2
+        assert "machine: " in page and "not recorded" in page
+
+
+def test_missing_keys_bad_values_and_bad_files_are_reported_not_fatal(tmp_path):
+    rows = [dict(s) for s in STRATEGIES]
+    del rows[1]["p95_ms"], rows[1]["throughput"]
+    rows[2]["fairness"] = "n/a"
+    del rows[0]["oversold"]  # derived from issued - quantity
+    rows.append("not an object")
+    write(tmp_path, "strategies.json", rows)
+    write(tmp_path, "http.json", '{"machine": {"cpus": 4}, "results": [')
+    out = run(tmp_path)
+    page = read(tmp_path, "report.html")
+    assert "Data notes" in page
+    assert "http.json: not valid JSON" in page
+    assert "mysql_for_update: missing throughput, p95_ms" in page
+    assert "mysql_conditional_update: not a number: fairness=&quot;n/a&quot;" in page
+    assert "result 7 is not an object" in page
+    assert "note: http.json: not valid JSON" in out
+    st = tables(page)["strategies-table"]
+    assert st[1][9] == ("137", "bad")  # oversold computed
+    assert st[2][3][0] == "—" and st[2][5][0] == "—"
+    root = svg(tmp_path, "strategies.svg")
+    assert [b.get("data-name") for b in bars(root)] == [n for n in NAMES if n != "mysql_for_update"]
+    assert any("no throughput" in w for w in texts(root))
+    assert len(bars(svg(tmp_path, "latency.svg"), "p95")) == len(NAMES) - 1
+
+
+def test_an_empty_directory_still_makes_a_page(tmp_path):
+    out = run(tmp_path)
+    page = read(tmp_path, "report.html")
+    assert "http.json: not found" in page and "strategies.json: not found" in page
+    assert "<svg" not in page
+    assert "report.html" in out
+
+
+def test_not_a_directory_is_a_usage_error(tmp_path):
+    p = subprocess.run([PYTHON, REPORT, str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "not a directory" in p.stderr

@@ -1,0 +1,343 @@
+"""Faults in the order pipeline: a frozen Kafka broker, a killed or frozen order worker, a lost
+Redis. Payments stay fast, no paid order is lost, no event is applied twice, and what Redis
+forgot is rebuilt from MySQL. Every stopped process is resumed in a finally block."""
+import concurrent.futures as cf
+import os
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+import requests
+
+from conftest import assert_error
+
+PW = "correct horse battery"
+CARD_OK = "4242424242424242"
+SHIPPED = ("preparing", "shipping", "delivered")
+
+
+# ---- helpers ----
+
+def auth(token):
+    return {"Authorization": "Bearer " + token}
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    return stack.user("admin")
+
+
+def new_product(stack, admin, stock, price=5000, **kw):
+    body = {"name": "Fault " + uuid.uuid4().hex[:8], "description": "under fire", "category": "fault",
+            "price": price, "stock": stock, **kw}
+    r = stack.post("/api/v1/admin/products", body, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["product"]["id"]
+
+
+def pool(stack, n):
+    """n verified users (one hash for all), logged in concurrently: [(user_id, token)]."""
+    prefix = "ft" + uuid.uuid4().hex[:8]
+    stack.cli("user", "bulk", "--prefix", prefix, "--count", str(n), "--password", PW, "--verified")
+
+    def login(i):
+        r = requests.post(stack.url("/api/v1/auth/login"), timeout=30,
+                          json={"email": f"{prefix}-{i}@example.com", "password": PW})
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    with cf.ThreadPoolExecutor(16) as ex:
+        tokens = list(ex.map(login, range(1, n + 1)))
+    ids = {r["email"]: r["id"] for r in stack.sql("SELECT id, email FROM users WHERE email LIKE %s", prefix + "-%")}
+    return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
+
+
+def rush(stack, jobs, call, threads=24):
+    """call(session, job) for every job from many threads released at once by a barrier.
+    Returns [(job, status, body, seconds)] in the order of jobs."""
+    threads = max(1, min(threads, len(jobs)))
+    local = threading.local()
+    start = threading.Barrier(threads)
+
+    def one(job):
+        s = getattr(local, "s", None) or requests.Session()
+        local.s = s
+        t = time.monotonic()
+        r = call(s, job)
+        took = time.monotonic() - t
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"raw": r.text[:300]}
+        return job, r.status_code, body, took
+
+    def worker(idx):
+        start.wait()
+        return [(k, one(jobs[k])) for k in range(idx, len(jobs), threads)]
+
+    with cf.ThreadPoolExecutor(threads) as ex:
+        done = [x for part in ex.map(worker, range(threads)) for x in part]
+    return [res for _, res in sorted(done, key=lambda x: x[0])]
+
+
+def checkout(stack, users, pid):
+    """Every user orders one unit: [(user, order_id)]."""
+    def call(s, user):
+        return s.post(stack.url("/api/v1/orders"), timeout=30, headers=auth(user[1]),
+                      json={"items": [{"product_id": pid, "quantity": 1}]})
+    res = rush(stack, users, call)
+    assert Counter(st for _, st, _, _ in res) == {201: len(users)}, [b for _, st, b, _ in res if st != 201][:3]
+    return [(u, b["order"]["id"]) for u, _, b, _ in res]
+
+
+def pay_all(stack, orders, threads=20):
+    def call(s, job):
+        (_, token), oid = job
+        return s.post(stack.url(f"/api/v1/orders/{oid}/payment"), timeout=30, headers=auth(token),
+                      json={"card_number": CARD_OK})
+    return rush(stack, orders, call, threads=threads)
+
+
+def redis_stock(stack, pid):
+    v = stack.redis().get(f"{{p:{pid}}}:stock")
+    return None if v is None else int(v)
+
+
+def product_row(stack, pid):
+    return stack.sql("SELECT stock, sold FROM products WHERE id = %s", pid)[0]
+
+
+def in_list(ids):
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def wait_until(what, pred, timeout=60, every=0.25):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last is True:
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}: {last}")
+
+
+def wait_pipeline(stack, order_ids, timeout=90):
+    """Until every paid order was applied by the order worker and shipped by the shipment worker."""
+    ids = in_list(order_ids)
+
+    def done():
+        r = stack.sql(f"SELECT SUM(status IN ('preparing','shipping','delivered') AND stock_applied = 1) AS ok,"
+                      f" (SELECT COUNT(DISTINCT order_id) FROM shipments WHERE order_id IN ({ids})) AS shipped"
+                      f" FROM orders WHERE id IN ({ids})")[0]
+        return True if int(r["ok"] or 0) == len(order_ids) and int(r["shipped"]) == len(order_ids) else r
+    wait_until("the order and shipment workers", done, timeout)
+
+
+def wait_notified(stack, order_ids, per_order=2, timeout=60):
+    ids = in_list(order_ids)
+
+    def done():
+        n = stack.sql(f"SELECT COUNT(*) AS n FROM notifications WHERE order_id IN ({ids})"
+                      f" AND kind IN ('payment.succeeded', 'order.preparing')")[0]["n"]
+        return True if n >= per_order * len(order_ids) else n
+    wait_until("the notify worker", done, timeout)
+
+
+def assert_once(stack, pid, order_ids, initial):
+    """No paid order lost, nothing applied twice: the totals in MySQL and Redis."""
+    ids = in_list(order_ids)
+    rows = stack.sql(f"SELECT status, stock_applied FROM orders WHERE id IN ({ids})")
+    assert len(rows) == len(order_ids)
+    assert all(r["status"] in SHIPPED and r["stock_applied"] == 1 for r in rows), Counter(r["status"] for r in rows)
+    row = product_row(stack, pid)
+    assert (row["stock"], row["sold"]) == (initial - len(order_ids), len(order_ids))
+    assert redis_stock(stack, pid) == initial - len(order_ids)
+    ships = stack.sql(f"SELECT order_id, COUNT(*) AS n FROM shipments WHERE order_id IN ({ids}) GROUP BY order_id")
+    assert len(ships) == len(order_ids) and {r["n"] for r in ships} == {1}
+    keys = [str(i) for i in order_ids]
+    marks = ", ".join(["%s"] * len(keys))
+    events = stack.sql(f"SELECT ob.msg_key, (SELECT COUNT(*) FROM processed_events pe WHERE pe.consumer = 'order'"
+                       f" AND pe.event_id = ob.event_id) AS applied FROM outbox ob"
+                       f" WHERE ob.topic = 'payment.succeeded' AND ob.msg_key IN ({marks})", *keys)
+    assert sorted(e["msg_key"] for e in events) == sorted(keys), "one payment event per paid order"
+    assert {e["applied"] for e in events} == {1}
+    twice = stack.sql(f"SELECT order_id, status, COUNT(*) AS n FROM order_history WHERE order_id IN ({ids})"
+                      f" GROUP BY order_id, status HAVING n > 1")
+    assert not twice, twice
+    notes = stack.sql(f"SELECT order_id, kind, COUNT(*) AS n FROM notifications WHERE order_id IN ({ids})"
+                      f" AND kind IN ('payment.succeeded', 'order.preparing') GROUP BY order_id, kind")
+    assert len(notes) == 2 * len(order_ids) and {r["n"] for r in notes} == {1}, "one notification per event"
+    owners = stack.sql(f"SELECT COUNT(*) AS n FROM notifications n JOIN orders o ON o.id = n.order_id"
+                       f" WHERE n.order_id IN ({ids}) AND n.user_id <> o.user_id")
+    assert owners[0]["n"] == 0, "notifications go to the order's owner"
+
+
+def read_pid(stack, name, not_pid=None, timeout=30):
+    """The pid in pids/NAME.pid once it names a live process (other than not_pid)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            pid = stack.pid(name)
+            if pid != not_pid and os.path.exists(f"/proc/{pid}"):
+                return pid
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"no live {name} process")
+
+
+@contextmanager
+def frozen(pid):
+    """The process stopped (SIGSTOP) for the block, and always resumed afterwards."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+
+# ---- a frozen broker ----
+
+def test_payments_stay_fast_and_nothing_is_lost_while_the_broker_is_frozen(stack, admin):
+    pid = new_product(stack, admin, stock=20)
+    users = pool(stack, 20)
+    orders = checkout(stack, users, pid)
+    order_ids = [oid for _, oid in orders]
+    keys = [str(i) for i in order_ids]
+    marks = ", ".join(["%s"] * len(keys))
+    broker = stack.pid("devbroker")
+    try:
+        with frozen(broker):
+            t0 = time.time()
+            paid = pay_all(stack, orders)
+            # The payment and its event are durable together, whatever Kafka does.
+            rows = stack.sql(f"SELECT status FROM orders WHERE id IN ({in_list(order_ids)})")
+            outbox = stack.sql(f"SELECT msg_key FROM outbox WHERE topic = 'payment.succeeded'"
+                               f" AND msg_key IN ({marks})", *keys)
+            time.sleep(max(0.0, t0 + 4.0 - time.time()))  # long enough for the relay to try again
+        assert Counter(st for _, st, _, _ in paid) == {200: 20}, [b for _, st, b, _ in paid if st != 200][:3]
+        slowest = max(took for _, _, _, took in paid)
+        assert slowest < 2.0, f"a payment took {slowest:.2f}s while the broker was frozen"
+        assert {r["status"] for r in rows} == {"paid"}
+        assert sorted(r["msg_key"] for r in outbox) == sorted(keys)
+        wait_pipeline(stack, order_ids)
+        wait_notified(stack, order_ids)
+        time.sleep(1.0)  # the relay's second copies arrive too; they must change nothing
+        assert_once(stack, pid, order_ids, initial=20)
+        wait_until("the outbox to be acknowledged", lambda: True if stack.sql(
+            f"SELECT COUNT(*) AS n FROM outbox WHERE msg_key IN ({marks}) AND topic = 'payment.succeeded'"
+            f" AND published_at IS NULL", *keys)[0]["n"] == 0 else None, timeout=30)
+    finally:
+        stack.wait_healthy()
+
+
+# ---- a killed order worker ----
+
+def test_a_killed_order_worker_loses_nothing_and_repeats_nothing(stack, admin):
+    pid = new_product(stack, admin, stock=30)
+    users = pool(stack, 30)
+    orders = checkout(stack, users, pid)
+    first, second, third = orders[:10], orders[10:20], orders[20:]
+
+    # 1. Killed right after it applied a batch: its offsets may not be committed yet, so the
+    #    next worker may see the batch again and must recognise it.
+    assert Counter(st for _, st, _, _ in pay_all(stack, first)) == {200: 10}
+    wait_pipeline(stack, [oid for _, oid in first], timeout=60)
+    worker = read_pid(stack, "worker-order-0")
+    os.kill(worker, signal.SIGKILL)
+    # 2. Payments while no order worker runs.
+    assert Counter(st for _, st, _, _ in pay_all(stack, second)) == {200: 10}
+    # 3. The replacement is frozen, given events, and killed before it could handle them.
+    replacement = read_pid(stack, "worker-order-0", not_pid=worker)
+    with frozen(replacement):
+        assert Counter(st for _, st, _, _ in pay_all(stack, third)) == {200: 10}
+        time.sleep(0.5)
+        os.kill(replacement, signal.SIGKILL)
+    read_pid(stack, "worker-order-0", not_pid=replacement)
+    everyone = [oid for _, oid in orders]
+    wait_pipeline(stack, everyone, timeout=120)
+    wait_notified(stack, everyone)
+    time.sleep(1.0)
+    assert_once(stack, pid, everyone, initial=30)
+    stack.wait_healthy()
+
+
+# ---- a cancel that overtakes the order worker ----
+
+def test_a_cancel_while_the_order_worker_is_frozen_is_not_undone_by_it(stack, admin):
+    pid = new_product(stack, admin, stock=3)
+    (uid, token), = pool(stack, 1)
+    r = stack.post("/api/v1/orders", {"items": [{"product_id": pid, "quantity": 2}]}, token=token)
+    assert r.status_code == 201, r.text
+    oid = r.json()["order"]["id"]
+    worker = read_pid(stack, "worker-order-0")
+    with frozen(worker):
+        r = stack.post(f"/api/v1/orders/{oid}/payment", {"card_number": CARD_OK}, token=token)
+        assert r.status_code == 200 and r.json()["order"]["status"] == "paid", r.text
+        r = stack.post(f"/api/v1/orders/{oid}/cancel", token=token)
+        assert r.status_code == 200 and r.json()["order"]["status"] == "cancelled", r.text
+        assert redis_stock(stack, pid) == 3
+    event = stack.sql("SELECT event_id FROM outbox WHERE topic = 'payment.succeeded' AND msg_key = %s", str(oid))
+    assert len(event) == 1
+    wait_until("the order worker to see the payment", lambda: True if stack.sql(
+        "SELECT * FROM processed_events WHERE consumer = 'order' AND event_id = %s", event[0]["event_id"]) else None)
+    time.sleep(0.5)
+    row = stack.sql("SELECT status, stock_applied FROM orders WHERE id = %s", oid)[0]
+    assert (row["status"], row["stock_applied"]) == ("cancelled", 0)
+    assert (product_row(stack, pid)["stock"], product_row(stack, pid)["sold"]) == (3, 0)
+    assert redis_stock(stack, pid) == 3
+    assert "preparing" not in [h["status"] for h in stack.sql(
+        "SELECT status FROM order_history WHERE order_id = %s", oid)]
+    assert not stack.sql("SELECT * FROM shipments WHERE order_id = %s", oid)
+
+
+# ---- Redis lost in the middle of a sale ----
+
+def test_redis_lost_mid_sale_is_rebuilt_from_mysql(stack, admin):
+    initial = 10
+    pid = new_product(stack, admin, stock=initial, per_user_limit=3)
+    users = pool(stack, 12)
+    (a_id, a), (b_id, b), (d_id, d) = users[:3]
+    crowd = users[3:]
+
+    def buy(token, qty, expect=201):
+        r = stack.post("/api/v1/orders", {"items": [{"product_id": pid, "quantity": qty}]}, token=token)
+        assert r.status_code == expect, r.text
+        return r
+
+    oa = buy(a, 3).json()["order"]["id"]
+    assert stack.post(f"/api/v1/orders/{oa}/payment", {"card_number": CARD_OK}, token=a).status_code == 200
+    wait_pipeline(stack, [oa], timeout=60)  # paid and applied: products.stock is 7
+    buy(b, 2)  # pending
+    od = buy(d, 1).json()["order"]["id"]
+    worker = read_pid(stack, "worker-order-0")
+    with frozen(worker):  # d is paid but not yet applied to products.stock
+        assert stack.post(f"/api/v1/orders/{od}/payment", {"card_number": CARD_OK}, token=d).status_code == 200
+        assert stack.sql("SELECT stock_applied FROM orders WHERE id = %s", od)[0]["stock_applied"] == 0
+        stack.redis().flushall()
+        # 10 - 3 paid - 2 pending - 1 paid but not applied
+        assert stack.get(f"/api/v1/products/{pid}").json()["product"]["stock_remaining"] == 4
+    assert redis_stock(stack, pid) == 4
+    # The per-user counts came back too.
+    assert_error(buy(a, 1, 409), 409, "limit_exceeded")
+    assert_error(buy(b, 2, 409), 409, "limit_exceeded")
+    buy(b, 1)
+    res = rush(stack, crowd, lambda s, u: s.post(stack.url("/api/v1/orders"), timeout=30, headers=auth(u[1]),
+                                                 json={"items": [{"product_id": pid, "quantity": 1}]}))
+    assert Counter(st for _, st, _, _ in res) == {201: 3, 409: 6}
+    assert redis_stock(stack, pid) == 0
+    wait_pipeline(stack, [oa, od], timeout=60)
+    held = stack.sql("SELECT COALESCE(SUM(oi.quantity), 0) AS n FROM order_items oi JOIN orders o ON o.id = oi.order_id"
+                     " WHERE oi.product_id = %s AND o.status IN ('pending_payment', 'paid', 'preparing', 'shipping',"
+                     " 'delivered')", pid)[0]["n"]
+    assert int(held) == initial, "never oversold"
+    row = product_row(stack, pid)
+    assert (row["stock"], row["sold"]) == (initial - 4, 4)
