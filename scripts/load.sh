@@ -7,7 +7,10 @@
 #   LOAD_USERS=50 LOAD_SPAWN_RATE=10 LOAD_DURATION=30s   Locust's -u, -r and -t
 #   LOAD_POOL_USERS=1000                                  accounts in the pool (user bulk)
 #   LOAD_TARGET=http://127.0.0.1:8080 STATE_DIR=./.run    an existing stack instead (e.g. `make run`'s):
-#                                                         the pool is prepared there, nothing is stopped
+#                                                         the pool is prepared there, nothing is stopped.
+#                                                         `make run` keeps RATE_LIMITS=on: 429s then count
+#                                                         as expected, and its login limit (300 per 15 min
+#                                                         per address) caps how often this can run there
 #   LOAD_UI=1 [LOAD_UI_PORT=8089]                         Locust's web UI instead of headless (the URL is
 #                                                         printed; ^C ends it and stops the stack)
 #   LOAD_WORKERS=N                                        distributed: a master and N worker processes
@@ -122,6 +125,11 @@ if os.path.exists(oc):
     if exp:
         print("expected refusals and abandons (counted as successes): " +
               ", ".join(f"{k} {v}" for k, v in exp.items()))
+    limited = o.get("POST /api/v1/auth/login rate_limited", 0)
+    if limited:
+        print(f"warning: {limited} logins were refused by the login rate limit (the stack runs with "
+              "RATE_LIMITS=on: LOGIN_LIMIT_PER_CLIENT logins per 15 minutes from one address); "
+              "those Locust users waited instead of shopping")
 print(f"report: {os.path.join(out, 'locust.html')}, CSV: {os.path.join(out, 'locust_stats.csv')}")
 if n == 0 or pct > 1.0:
     sys.exit(f"load: FAILED: {pct:.2f}% of requests failed (limit 1%)")

@@ -43,11 +43,15 @@ int cart_set(long long user_id, long long product_id, long long quantity, struct
 int like_set(long long user_id, long long product_id, int on, struct err *e)
 {
     json_t *row;
-    int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ?", "i", product_id);
-    if (rc <= 0)
-        return rc < 0 ? err_store(e) : err_set(e, 404, "not_found", "no product has id %lld", product_id);
     if (db_begin() < 0)
         return err_store(e);
+    /* The product row first, exclusively: the like's foreign-key check would otherwise share-
+     * lock it and two likes would deadlock upgrading to the count update. */
+    int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ? FOR UPDATE", "i", product_id);
+    if (rc <= 0) {
+        db_rollback();
+        return rc < 0 ? err_store(e) : err_set(e, 404, "not_found", "no product has id %lld", product_id);
+    }
     /* The count moves only when the like itself changed: PUT and DELETE are idempotent. */
     long long n = on ? db_exec("INSERT IGNORE INTO likes (user_id, product_id) VALUES (?, ?)", "ii",
                                user_id, product_id)

@@ -184,7 +184,7 @@ int catalog_load_product(struct arena *a, long long id)
 {
     json_t *p;
     int rc = db_query_row(&p, "SELECT p.stock - (" HELD_UNITS ") AS available,"
-                              " COALESCE(UNIX_TIMESTAMP(p.sale_starts_at), 0) AS starts,"
+                              " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
                               " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
                           "i", id);
     if (rc != 1)
@@ -429,15 +429,17 @@ static int check_product(json_t *b, bool partial, struct err *e)
     static const char *const nums[] = {"price", "stock"};
     for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(b, nums[i]);
+        long long max = i == 0 ? 1000000000000LL : 2147483647LL; /* the columns' ranges */
         if ((!v && partial) || (json_is_integer(v) && json_integer_value(v) >= 0 &&
-                                json_integer_value(v) <= 1000000000000LL))
+                                json_integer_value(v) <= max))
             continue;
         return err_set(e, 422, "invalid_field", "%s must be a whole number of at least 0", nums[i]);
     }
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
     time_t t;
-    if (lim && !json_is_null(lim) && (!json_is_integer(lim) || json_integer_value(lim) < 1))
-        return err_set(e, 422, "invalid_field", "per_user_limit must be at least 1, or null");
+    if (lim && !json_is_null(lim) &&
+        (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > 1000000))
+        return err_set(e, 422, "invalid_field", "per_user_limit must be from 1 to 1000000, or null");
     if (at && !json_is_null(at) && !parse_iso_time(json_string_value(at), &t))
         return err_set(e, 422, "invalid_field", "sale_starts_at must be an ISO 8601 UTC time, or null");
     return 0;
@@ -453,7 +455,7 @@ static const char *opt_time(struct arena *a, json_t *v)
 static void gate_meta(long long id)
 {
     json_t *p;
-    if (db_query_row(&p, "SELECT COALESCE(UNIX_TIMESTAMP(sale_starts_at), 0) AS starts,"
+    if (db_query_row(&p, "SELECT COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at), 0) AS starts,"
                          " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?", "i", id) != 1)
         return;
     redisReply *r = redis_cmd("HSET {p:%lld}:meta starts %lld limit %lld", id,
@@ -531,13 +533,19 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at), id) < 0) ||
         db_commit() < 0)
         goto out_store;
-    if (delta) { /* units added or removed by the admin move the live counter as well */
-        redisReply *r = redis_cmd("INCRBY {p:%lld}:stock %lld", id, delta);
-        if (r)
+    /* A live gate moves with the change; a gate Redis lost is loaded from MySQL, now updated. */
+    redisReply *r = redis_cmd("EXISTS {p:%lld}:stock {p:%lld}:meta", id, id);
+    bool live = r && r->type == REDIS_REPLY_INTEGER && r->integer == 2;
+    if (r)
+        freeReplyObject(r);
+    if (!live) {
+        catalog_load_product(a, id);
+    } else {
+        if (delta && (r = redis_cmd("INCRBY {p:%lld}:stock %lld", id, delta)))
             freeReplyObject(r);
+        if (lim || at)
+            gate_meta(id);
     }
-    if (lim || at)
-        gate_meta(id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
     return p ? json_copy(p) : (err_store(e), NULL);

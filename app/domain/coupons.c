@@ -84,8 +84,8 @@ static json_t *campaign_row(long long id, struct err *e)
 static int load(struct arena *a, long long id, struct err *e)
 {
     json_t *c;
-    int rc = db_query_row(&c, "SELECT total_quantity, UNIX_TIMESTAMP(starts_at) AS starts,"
-                              " UNIX_TIMESTAMP(ends_at) AS ends FROM coupons WHERE id = ?",
+    int rc = db_query_row(&c, "SELECT total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', starts_at) AS starts,"
+                              " TIMESTAMPDIFF(SECOND, '1970-01-01', ends_at) AS ends FROM coupons WHERE id = ?",
                           "i", id);
     if (rc < 0)
         return err_store(e);
@@ -482,8 +482,8 @@ static bool agrees(long long id, json_t *c, long long issued_rows)
 
 int coupon_reconcile(struct arena *a, long long only)
 {
-    json_t *rows = db_query("SELECT c.id, c.total_quantity, UNIX_TIMESTAMP(c.starts_at) AS starts,"
-                            " UNIX_TIMESTAMP(c.ends_at) AS ends, (SELECT COUNT(*) FROM user_coupons"
+    json_t *rows = db_query("SELECT c.id, c.total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', c.starts_at) AS starts,"
+                            " TIMESTAMPDIFF(SECOND, '1970-01-01', c.ends_at) AS ends, (SELECT COUNT(*) FROM user_coupons"
                             " uc WHERE uc.coupon_id = c.id) AS issued_rows FROM coupons c"
                             " WHERE ? = 0 OR c.id = ?",
                             "ii", only, only);

@@ -51,8 +51,8 @@ static void release(struct arena *a, long long pid, long long uid, long long qty
                            arena_sprintf(a, "%lld", qty)};
     redisReply *r = redis_script("stock_release", 2, 4, argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
-        log_error("release of %lld unit(s) of product %lld failed: Redis is short until the next "
-                  "reconcile", qty, pid);
+        log_error("release of %lld unit(s) of product %lld failed: Redis counts them as sold until its "
+                  "gate is rebuilt (FLUSH the product's keys, or restart the stack cold)", qty, pid);
     if (r)
         freeReplyObject(r);
 }
@@ -401,8 +401,9 @@ out_rollback:
 static int coupon_back(long long order_id)
 {
     json_t *uc;
-    int rc = db_query_row(&uc, "SELECT uc.id, uc.status, c.value, c.vendor_id FROM user_coupons uc"
-                               " JOIN coupons c ON c.id = uc.coupon_id WHERE uc.order_id = ? FOR UPDATE",
+    int rc = db_query_row(&uc, "SELECT uc.id, uc.status, o.discount AS value, c.vendor_id FROM"
+                               " user_coupons uc JOIN coupons c ON c.id = uc.coupon_id JOIN orders o"
+                               " ON o.id = uc.order_id WHERE uc.order_id = ? FOR UPDATE",
                           "i", order_id);
     if (rc <= 0)
         return rc;
@@ -527,8 +528,14 @@ static int advance(struct arena *a, json_t *s, const char *to, const char *order
     long long order = json_integer_value(json_object_get(s, "order_id"));
     long long oid = 0;
     bool delivered = !strcmp(to, "delivered");
+    json_t *locked;
     if (db_begin() < 0)
         return -1;
+    /* The order row first, as cancel takes it: the two never deadlock on opposite orders. */
+    if (db_query_row(&locked, "SELECT status FROM orders WHERE id = ? FOR UPDATE", "i", order) < 0) {
+        db_rollback();
+        return -1;
+    }
     long long won = db_exec(delivered ? "UPDATE shipments SET status = ?, delivered_at = UTC_TIMESTAMP()"
                                         " WHERE id = ? AND status = 'shipping'"
                                       : "UPDATE shipments SET status = ?, shipped_at = UTC_TIMESTAMP(),"
@@ -649,15 +656,17 @@ int order_on_payment(struct arena *a, json_t *ev)
     {
         long long q = json_integer_value(json_object_get(it, "quantity"));
         long long pid = json_integer_value(json_object_get(it, "product_id"));
-        if (db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
-                    "iiii", q, q, pid, q) != 1) {
-            log_error("order %lld: durable stock of product %lld is short of %lld: not applied", id, pid, q);
+        long long n = db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
+                              "iiii", q, q, pid, q);
+        if (n == 0) /* cannot happen through the gate; never taken below zero all the same */
+            log_error("order %lld: durable stock of product %lld is short of %lld: retrying", id, pid, q);
+        if (n != 1)
             goto out_rollback;
-        }
     }
     json_t *uc;
-    int has = db_query_row(&uc, "SELECT uc.id, c.value, c.vendor_id FROM user_coupons uc JOIN coupons c"
-                                " ON c.id = uc.coupon_id WHERE uc.order_id = ? AND uc.status = 'available'",
+    int has = db_query_row(&uc, "SELECT uc.id, o.discount AS value, c.vendor_id FROM user_coupons uc"
+                                " JOIN coupons c ON c.id = uc.coupon_id JOIN orders o ON o.id = uc.order_id"
+                                " WHERE uc.order_id = ? AND uc.status = 'available'",
                            "i", id);
     if (has < 0 ||
         (has == 1 && (db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"

@@ -126,11 +126,15 @@ static int every(const char *role, int period_ms, int (*step)(struct arena *a))
     return 0;
 }
 
-/* Events Kafka has not acknowledged within 2 s (broker down, a process killed between commit
- * and publish) are published again; consumers drop what they have seen. */
+/* Events still unacknowledged 10 s after they were written (broker down, a process killed
+ * between commit and publish, or a publisher that has not read its delivery reports yet) are
+ * published again; consumers drop what they have seen. */
 static int relay_step(struct arena *a)
 {
-    return outbox_relay(a, 2, 500);
+    int n = outbox_relay(a, 10, 500);
+    if (n > 0)
+        kafka_flush(5000); /* read our own reports before looking again */
+    return n;
 }
 
 static int schedule_step(struct arena *a)

@@ -113,7 +113,10 @@ class Shopper(FastHttpUser):
                     self.token = body(resp)["access_token"]
                     self.signed_in_at = time.time()
                     return
-            time.sleep(1 if outcome == "rate_limited" else 2)
+                retry_after = resp.headers.get("Retry-After") if outcome == "rate_limited" else None
+            # As a person would: wait as long as the limit says (the login limit's window can be
+            # minutes: LOGIN_LIMIT_PER_CLIENT per 15 min from one address), or a moment on an error.
+            time.sleep(max(1.0, float(retry_after or 2)))
         raise RuntimeError(f"{self.account['email']} could not sign in")
 
     def product(self):
