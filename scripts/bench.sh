@@ -69,8 +69,7 @@ ok=$(grep '^claim_kafka' "$OUT/raw.txt" | sed 's/.*requests=\([0-9]*\) .*non2xx=
 "$PY" bench/setup.py wait "$STATE_DIR" "$OUT/claim_kafka.claims" $((${ok% *} - ${ok#* })) | tee "$OUT/catchup.txt"
 restart_web sync
 echo "== the concurrency lab: every strategy on its own campaign, in this run"
-./bin/firstcome bench strategies | sed 's/^/  /'
-cp "$STATE_DIR/bench/strategies.json" "$OUT/strategies.json"
+./bin/firstcome bench strategies | sed 's/^/  /' # writes $OUT/strategies.json
 echo "== HTTP, continued"
 echo "  (preparing checkout: products, buyers, logins)"
 "$PY" bench/setup.py checkout "$STATE_DIR" "$BASE" "$OUT/checkout.claims" | sed 's/^/  /'

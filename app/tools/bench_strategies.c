@@ -208,6 +208,7 @@ static int client(const struct run *rn, int k, int (*claim)(long long, long long
 
 /* ---- measuring ---- */
 
+/* A bar redrawn in place (on a terminal; a log gets only the finished line). */
 static void progress(const char *name, long long done, long long total)
 {
     int width = 30, fill = total ? (int)(done * width / total) : width;
@@ -274,7 +275,8 @@ static json_t *measure(struct run *rn, int s)
     __atomic_store_n(&rn->sh->go, 1, __ATOMIC_RELEASE);
     for (;;) {
         long long done = __atomic_load_n(&rn->sh->done, __ATOMIC_RELAXED);
-        progress(rn->strategy, done, n);
+        if (isatty(STDERR_FILENO))
+            progress(rn->strategy, done, n);
         int status, alive = 0;
         for (int k = 0; k < rn->clients; k++)
             if (pids[k] > 0 && waitpid(pids[k], &status, WNOHANG) == 0)

@@ -410,6 +410,42 @@ def test_a_payment_the_durable_stock_cannot_cover_does_not_block_other_orders(st
                 "SELECT stock_applied FROM orders WHERE id = %s", ox)[0]["stock_applied"] == 1 else None, 30)
 
 
+def test_closing_a_sale_during_a_rush_never_leaves_more_reserved_than_stock(stack, admin):
+    """Buyers rush a product while the admin closes the sale by setting its stock to what orders
+    already hold (the lowest value allowed), again and again. Whichever wins each race, the
+    units orders hold never exceed products.stock, the live counter never goes below zero and
+    the catalog keeps answering."""
+    pid = new_product(stack, admin, stock=400)["id"]
+    users = pool(stack, 300)
+    patches = []
+
+    def call(s, user):
+        if user is not None:
+            return buy(stack, pid)(s, user)
+        for k in range(20):  # what orders hold, and a little more for those on their way
+            held = units(stack, pid, ("pending_payment",)) + 8 * (k % 8)
+            r = s.patch(stack.url(f"/api/v1/admin/products/{pid}"), json={"stock": held}, timeout=60,
+                        headers=auth(admin["access"]))
+            patches.append((held, r.status_code))
+            if r.status_code != 409:  # the sale is closed (or the answer is wrong: checked below)
+                break
+        return r
+
+    rush(stack, [None] + users, call, threads=40)
+    print("PATCHES", patches, product_row(stack, pid), units(stack, pid, ("pending_payment",)), redis_stock(stack, pid))
+    assert {st for _, st in patches} <= {200, 409}, patches
+    stock = product_row(stack, pid)["stock"]
+    held = units(stack, pid, ("pending_payment",))
+    live = redis_stock(stack, pid)
+    assert live >= 0 and held <= stock, (patches, stock, held, live)
+    assert live == stock - held, (patches, stock, held, live)
+    page = stack.get(f"/api/v1/products/{pid}")
+    assert page.status_code == 200, page.text[:200]
+    assert page.json()["product"]["stock_remaining"] == live
+    listing = stack.get("/api/v1/products?category=flash&per_page=100")
+    assert listing.status_code == 200, listing.text[:200]
+
+
 # ---- Rocket Mart: declines, abandoned carts and a second wave ----
 
 TTL = 8
