@@ -1,6 +1,7 @@
 /* catalog.c - products: search, filters, sorting and paging; live stock from Redis. */
 #include "domain/catalog.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,8 @@ int catalog_load_product(struct arena *a, long long id)
 
 /* A product's live counter, rebuilt from MySQL when Redis lost it (SET NX: a concurrent
  * reservation is never overwritten). */
+#define STOCK_FAILED LLONG_MIN
+
 static long long stock_value(struct arena *a, json_t *product, const char *val)
 {
     if (val)
@@ -228,7 +231,7 @@ static long long stock_value(struct arena *a, json_t *product, const char *val)
     const char *key = stock_key(a, product);
     char *now = NULL;
     if (catalog_load_product(a, id) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
-        return -1;
+        return STOCK_FAILED;
     log_info("rebuilt stock counter of product %lld from MySQL", id);
     return strtoll(now, NULL, 10);
 }
@@ -243,7 +246,7 @@ static int set_stock(struct arena *a, json_t *products, char **vals)
     json_array_foreach(products, i, p)
     {
         long long stock = stock_value(a, p, vals[i]);
-        if (stock < 0)
+        if (stock == STOCK_FAILED)
             return -1;
         json_integer_set(json_object_get(p, "stock_remaining"), stock < 0 ? 0 : stock);
     }
@@ -523,6 +526,25 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
                            "%lld unit(s) are held by orders; the stock cannot be set below that", held), NULL;
         }
     }
+    /* The live counter moves first, atomically with reservations: a cut that units already
+     * reserved (committed or not) leave no room for is refused. MySQL follows; if it cannot,
+     * the counter is put back. */
+    int gate = 0; /* 1: moved, 0: nothing to move, -2: no live counter (loaded after commit) */
+    if (delta) {
+        const char *argv[2] = {arena_sprintf(a, "{p:%lld}:stock", id), arena_sprintf(a, "%lld", delta)};
+        redisReply *g = redis_script("stock_adjust", 1, 2, argv);
+        long long moved = g && g->type == REDIS_REPLY_INTEGER ? g->integer : -3;
+        if (g)
+            freeReplyObject(g);
+        if (moved == -1) {
+            db_rollback();
+            return err_set(e, 409, "stock_below_reserved",
+                           "orders hold more units than that stock would leave room for"), NULL;
+        }
+        if (moved == -3)
+            goto out_store;
+        gate = moved == -2 ? -2 : 1;
+    }
     if ((price && db_exec("UPDATE products SET price = ? WHERE id = ?", "ii",
                           (long long)json_integer_value(price), id) < 0) ||
         (stock && db_exec("UPDATE products SET stock = ? WHERE id = ?", "ii",
@@ -531,21 +553,23 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
                         json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL,
                         id) < 0) ||
         (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at), id) < 0) ||
-        db_commit() < 0)
+        db_commit() < 0) {
+        if (gate == 1) { /* MySQL kept the old stock: so does the gate */
+            redisReply *back = redis_cmd("INCRBY {p:%lld}:stock %lld", id, -delta);
+            if (back)
+                freeReplyObject(back);
+        }
         goto out_store;
-    /* A live gate moves with the change; a gate Redis lost is loaded from MySQL, now updated. */
+    }
+    /* A gate Redis lost is loaded from MySQL, now updated; a live one gets its new meta. */
     redisReply *r = redis_cmd("EXISTS {p:%lld}:stock {p:%lld}:meta", id, id);
     bool live = r && r->type == REDIS_REPLY_INTEGER && r->integer == 2;
     if (r)
         freeReplyObject(r);
-    if (!live) {
+    if (!live || gate == -2)
         catalog_load_product(a, id);
-    } else {
-        if (delta && (r = redis_cmd("INCRBY {p:%lld}:stock %lld", id, delta)))
-            freeReplyObject(r);
-        if (lim || at)
-            gate_meta(id);
-    }
+    else if (lim || at)
+        gate_meta(id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
     return p ? json_copy(p) : (err_store(e), NULL);

@@ -29,6 +29,10 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
                                  {"auto.offset.reset", "earliest"},
                                  {"session.timeout.ms", "6000"},
                                  {"heartbeat.interval.ms", "1000"},
+                                 /* bounds a JoinGroup the broker never answered (it stalled):
+                                  * librdkafka's default would leave us idle for 5 minutes; a
+                                  * longer store outage costs a harmless rebalance) */
+                                 {"max.poll.interval.ms", "10000"},
                                  /* an event waits at most this long for company in a fetch */
                                  {"fetch.wait.max.ms", "20"}};
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)

@@ -458,6 +458,11 @@ def test_percent_coupons_round_down_and_a_declined_payment_frees_the_coupon(stac
     free = order(stack, u, [(pid, 1)], coupon_id=big)
     assert (free["amount"], free["discount"], free["total"]) == (9999, 9999, 0)
     assert balance(stack, vendor) == 0
+    # Paid: the vendor is credited the discount its coupon granted (15% is 1499 won here).
+    assert pay(stack, u, again["id"]).status_code == 200
+    wait_status(stack, again["id"], ("preparing", "shipping", "delivered"), applied=1)
+    assert coupon_row(stack, uc)["status"] == "used"
+    assert balance(stack, vendor) == 1499
 
 
 # ---- cancel ----
