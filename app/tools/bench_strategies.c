@@ -477,5 +477,16 @@ int bench_main(int argc, char **argv)
         return 1;
     }
     printf("\nresults: %s\n", path);
+    fflush(stdout);
+    /* The SVG charts and the HTML report beside it (bench/report.py, Python's standard library). */
+    char script[4200];
+    snprintf(script, sizeof(script), "%s/bench/report.py", cfg.app_root);
+    pid_t pid = access(script, R_OK) == 0 ? fork() : -1;
+    if (pid == 0) {
+        execl("/usr/bin/python3", "python3", script, dir, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
     return 0;
 }
