@@ -196,6 +196,25 @@ def unique_email(prefix="user"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
 
 
+def pool(stack, n, password="correct horse battery"):
+    """n verified users (one hash for all, `firstcome user bulk`), logged in concurrently:
+    [(user_id, access_token)]."""
+    import concurrent.futures as cf
+    prefix = "pool" + uuid.uuid4().hex[:8]
+    stack.cli("user", "bulk", "--prefix", prefix, "--count", str(n), "--password", password, "--verified")
+
+    def login(i):
+        r = requests.post(stack.url("/api/v1/auth/login"), timeout=30,
+                          json={"email": f"{prefix}-{i}@example.com", "password": password})
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    with cf.ThreadPoolExecutor(16) as ex:
+        tokens = list(ex.map(login, range(1, n + 1)))
+    ids = {r["email"]: r["id"] for r in stack.sql("SELECT id, email FROM users WHERE email LIKE %s", prefix + "-%")}
+    return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

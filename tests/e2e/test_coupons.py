@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error
+from conftest import assert_error, pool
 
 PW = "correct horse battery"
 
@@ -41,21 +41,6 @@ def campaign(stack, admin, vendor_id, quantity=100, starts=-5, ends=3600, **kw):
     return r.json()["coupon"]
 
 
-def pool(stack, n):
-    """n verified users (one hash for all), logged in concurrently: [(user_id, token)]."""
-    prefix = "pool" + uuid.uuid4().hex[:8]
-    stack.cli("user", "bulk", "--prefix", prefix, "--count", str(n), "--password", PW, "--verified")
-
-    def login(i):
-        r = requests.post(stack.url("/api/v1/auth/login"), timeout=30,
-                          json={"email": f"{prefix}-{i}@example.com", "password": PW})
-        assert r.status_code == 200, r.text
-        return r.json()["access_token"]
-
-    with cf.ThreadPoolExecutor(16) as ex:
-        tokens = list(ex.map(login, range(1, n + 1)))
-    ids = {r["email"]: r["id"] for r in stack.sql("SELECT id, email FROM users WHERE email LIKE %s", prefix + "-%")}
-    return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
 
 
 def storm(stack, coupon_id, users, per_user, threads=48):

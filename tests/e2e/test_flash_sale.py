@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error
+from conftest import assert_error, pool
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
@@ -53,21 +53,6 @@ def patch_product(stack, admin, pid, **fields):
     return r.json()["product"]
 
 
-def pool(stack, n):
-    """n verified users (one hash for all), logged in concurrently: [(user_id, token)]."""
-    prefix = "fs" + uuid.uuid4().hex[:8]
-    stack.cli("user", "bulk", "--prefix", prefix, "--count", str(n), "--password", PW, "--verified")
-
-    def login(i):
-        r = requests.post(stack.url("/api/v1/auth/login"), timeout=30,
-                          json={"email": f"{prefix}-{i}@example.com", "password": PW})
-        assert r.status_code == 200, r.text
-        return r.json()["access_token"]
-
-    with cf.ThreadPoolExecutor(16) as ex:
-        tokens = list(ex.map(login, range(1, n + 1)))
-    ids = {r["email"]: r["id"] for r in stack.sql("SELECT id, email FROM users WHERE email LIKE %s", prefix + "-%")}
-    return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
 
 
 def rush(stack, jobs, call, threads=48):
