@@ -215,6 +215,40 @@ def pool(stack, n, password="correct horse battery"):
     return [(ids[f"{prefix}-{i}@example.com"], tokens[i - 1]) for i in range(1, n + 1)]
 
 
+def iso(delta_seconds):
+    """An ISO 8601 UTC time delta_seconds from now, as the API takes them."""
+    import datetime as dt
+    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delta_seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def auth(user_or_token):
+    """The Authorization header for a token, or for a user from stack.user()."""
+    token = user_or_token["access"] if isinstance(user_or_token, dict) else user_or_token
+    return {"Authorization": "Bearer " + token}
+
+
+def restart_app(stack, env=None):
+    """The web server and the workers restarted (MySQL, Redis, Kafka keep running), with env."""
+    import signal
+    pids = [stack.pid("web"), stack.pid("workers")]
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 40
+    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.05)
+    assert not any(os.path.exists(f"/proc/{p}") for p in pids), "web or workers did not stop"
+    out = stack.stack_cmd("start", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    stack.wait_healthy()
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    """A signed-in admin, one per test module."""
+    return stack.user("admin")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

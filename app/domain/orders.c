@@ -79,6 +79,21 @@ static int history_add(long long order_id, const char *status)
                    status) < 0 ? -1 : 0;
 }
 
+/* The approved payment of an order, refunded (a cancel after payment, a completed return). */
+static int refund(long long order_id)
+{
+    return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
+                   " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
+                   " WHERE order_id = ? AND outcome = 'approved'", "i", order_id) < 0 ? -1 : 0;
+}
+
+/* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */
+static int coupon_hold_free(long long order_id)
+{
+    return db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
+                   "i", order_id) < 0 ? -1 : 0;
+}
+
 json_t *order_get(struct arena *a, long long user_id, long long id, struct err *e)
 {
     (void)a;
@@ -370,8 +385,7 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
                                        "items", items) : NULL;
         if (!ev || (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
             goto out_store;
-    } else if (db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
-                       "i", id) < 0) {
+    } else if (coupon_hold_free(id) < 0) {
         goto out_store;
     }
     if (db_commit() < 0)
@@ -444,9 +458,7 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     if (db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i", id) != 1 ||
         history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
         (applied && durable_stock_back(id) < 0) ||
-        (paid && db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
-                         " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
-                         " WHERE order_id = ? AND outcome = 'approved'", "i", id) < 0) ||
+        (paid && refund(id) < 0) ||
         db_exec("UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
                 "i", id) < 0 ||
         (outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.cancelled", ev)) < 0 ||
@@ -489,11 +501,11 @@ out_rollback:
 
 /* ---- the scheduler: time-based transitions, due times in MySQL ---- */
 
-int orders_expire_due(struct arena *a, int limit)
+/* Moves each due order (rows {id, user_id}) by a guarded status update; when this process won
+ * it, `then` runs in the same transaction and, after the commit, the order's units go back to
+ * the gate. Returns how many moved, -1 on a store error. */
+static int move_due(struct arena *a, json_t *due, const char *guarded, int (*then)(long long id))
 {
-    json_t *due = db_query("SELECT id, user_id FROM orders WHERE status = 'pending_payment'"
-                           " AND expires_at <= UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?",
-                           "i", (long long)limit);
     if (!due)
         return -1;
     int moved = 0;
@@ -504,21 +516,31 @@ int orders_expire_due(struct arena *a, int limit)
         long long id = json_integer_value(json_object_get(o, "id"));
         if (db_begin() < 0)
             return -1;
-        long long won = db_exec("UPDATE orders SET status = 'expired' WHERE id = ?"
-                                " AND status = 'pending_payment'", "i", id);
-        if (won < 0 || (won == 1 && (history_add(id, "expired") < 0 ||
-                                     db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ?"
-                                             " AND status = 'available'", "i", id) < 0)) ||
-            db_commit() < 0) {
+        long long won = db_exec(guarded, "i", id);
+        if (won < 0 || (won == 1 && then(id) < 0) || db_commit() < 0) {
             db_rollback();
             return -1;
         }
-        if (won == 1) { /* a payment may have won the race: then there is nothing to give back */
+        if (won == 1) { /* otherwise another change (a payment, say) won: nothing to give back */
             release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
             moved++;
         }
     }
     return moved;
+}
+
+static int expired(long long id)
+{
+    return history_add(id, "expired") < 0 || coupon_hold_free(id) < 0 ? -1 : 0;
+}
+
+int orders_expire_due(struct arena *a, int limit)
+{
+    return move_due(a, db_query("SELECT id, user_id FROM orders WHERE status = 'pending_payment'"
+                                " AND expires_at <= UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?",
+                                "i", (long long)limit),
+                    "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'pending_payment'",
+                    expired);
 }
 
 /* One shipment step: from `from` (due) to `to`, the order following, announced on Kafka. */
@@ -586,39 +608,21 @@ int shipments_advance_due(struct arena *a, int limit)
     return moved;
 }
 
+static int returned(long long id)
+{
+    return history_add(id, "returned") < 0 || durable_stock_back(id) < 0 || refund(id) < 0 ? -1 : 0;
+}
+
 int returns_complete_due(struct arena *a, int limit)
 {
     /* A requested return is received SHIP_AFTER seconds later (the way back). */
-    json_t *due = db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
-                           " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
-                           " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
-                           "ii", (long long)cfg.ship_after, (long long)limit);
-    if (!due)
-        return -1;
-    int moved = 0;
-    size_t i;
-    json_t *o;
-    json_array_foreach(due, i, o)
-    {
-        long long id = json_integer_value(json_object_get(o, "id"));
-        if (db_begin() < 0)
-            return -1;
-        long long won = db_exec("UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
-                                " AND status = 'return_requested'", "i", id);
-        if (won < 0 || (won == 1 && (history_add(id, "returned") < 0 || durable_stock_back(id) < 0 ||
-                                     db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
-                                             " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
-                                             " WHERE order_id = ? AND outcome = 'approved'", "i", id) < 0)) ||
-            db_commit() < 0) {
-            db_rollback();
-            return -1;
-        }
-        if (won == 1) {
-            release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
-            moved++;
-        }
-    }
-    return moved;
+    return move_due(a, db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
+                                " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
+                                " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
+                                "ii", (long long)cfg.ship_after, (long long)limit),
+                    "UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
+                    " AND status = 'return_requested'",
+                    returned);
 }
 
 /* ---- consumers, each idempotent by event id ---- */

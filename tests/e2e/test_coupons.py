@@ -12,19 +12,9 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error, pool
+from conftest import assert_error, pool, iso
 
 PW = "correct horse battery"
-
-
-def iso(delta_seconds):
-    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delta_seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return stack.user("admin")
 
 
 @pytest.fixture(scope="module")

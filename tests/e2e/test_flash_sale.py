@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error, pool
+from conftest import assert_error, pool, iso, auth, restart_app
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
@@ -24,20 +24,6 @@ PAID = ("paid",) + SHIPPED
 
 
 # ---- helpers ----
-
-def iso(delta_seconds):
-    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delta_seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def auth(token):
-    return {"Authorization": "Bearer " + token}
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return stack.user("admin")
-
 
 def new_product(stack, admin, stock, price=10000, **kw):
     body = {"name": "Flash " + uuid.uuid4().hex[:8], "description": "limited", "category": "flash",
@@ -173,20 +159,6 @@ def assert_pipeline_once(stack, order_ids):
     hist = stack.sql(f"SELECT order_id, COUNT(*) AS n FROM order_history WHERE order_id IN ({ids})"
                      f" AND status IN ('paid', 'preparing') GROUP BY order_id")
     assert len(hist) == len(order_ids) and {r["n"] for r in hist} == {2}
-
-
-def restart_app(stack, env=None):
-    """The web server and the workers restarted (MySQL, Redis, Kafka keep running)."""
-    pids = [stack.pid("web"), stack.pid("workers")]
-    for pid in pids:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 40
-    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
-        time.sleep(0.05)
-    assert not any(os.path.exists(f"/proc/{p}") for p in pids), "web or workers did not stop"
-    out = stack.stack_cmd("start", env=env)
-    assert out.returncode == 0, out.stdout + out.stderr
-    stack.wait_healthy()
 
 
 # ---- first come, first served ----

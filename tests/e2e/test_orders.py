@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import assert_error
+from conftest import assert_error, iso, auth, restart_app
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
@@ -24,21 +24,6 @@ ORDER_KEYS = {"id", "status", "items", "amount", "discount", "total", "expires_a
 
 
 # ---- helpers ----
-
-def iso(delta_seconds):
-    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delta_seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def auth(user_or_token):
-    token = user_or_token["access"] if isinstance(user_or_token, dict) else user_or_token
-    return {"Authorization": "Bearer " + token}
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return stack.user("admin")
-
 
 @pytest.fixture(scope="module")
 def buyer(stack):
@@ -149,20 +134,6 @@ def wait_notified(stack, user, order_id, kinds, timeout=30):
         return True if set(got) >= set(kinds) else got
     wait_until(f"notifications {kinds} of order {order_id}", ok, timeout)
     return notifications(stack, user, order_id)
-
-
-def restart_app(stack, env=None):
-    """The web server and the workers restarted (MySQL, Redis, Kafka keep running)."""
-    pids = [stack.pid("web"), stack.pid("workers")]
-    for pid in pids:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 40
-    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
-        time.sleep(0.05)
-    assert not any(os.path.exists(f"/proc/{p}") for p in pids), "web or workers did not stop"
-    out = stack.stack_cmd("start", env=env)
-    assert out.returncode == 0, out.stdout + out.stderr
-    stack.wait_healthy()
 
 
 # ---- likes ----

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from conftest import assert_error, pool
+from conftest import assert_error, pool, auth
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
@@ -21,15 +21,6 @@ SHIPPED = ("preparing", "shipping", "delivered")
 
 
 # ---- helpers ----
-
-def auth(token):
-    return {"Authorization": "Bearer " + token}
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return stack.user("admin")
-
 
 def new_product(stack, admin, stock, price=5000, **kw):
     body = {"name": "Fault " + uuid.uuid4().hex[:8], "description": "under fire", "category": "fault",
