@@ -37,6 +37,8 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
+redis_ready() { [ "$(redis-cli -s "$S/redis.sock" ping 2>/dev/null)" = PONG ]; }
+
 start_bg() { # start_bg NAME LOGFILE COMMAND...: a new session, so a terminal's ^C does not reach it
   local name=$1 log=$2; shift 2
   setsid "$@" >>"$log" 2>&1 < /dev/null &
@@ -94,7 +96,8 @@ maxclients 4000
 CONF
   rm -f "$S/redis.sock"
   redis-server "$S/redis/redis.conf"
-  wait_for 20 redis redis-cli -s "$S/redis.sock" ping
+  # PONG, not just an answer: while it replays a big AOF, Redis answers LOADING to everything.
+  wait_for 120 redis redis_ready
   say "redis: started (socket $S/redis.sock, AOF on)"
 }
 
