@@ -13,17 +13,16 @@ function init(args)
   campaigns = {}
   for id in f:read("*l"):gmatch("%d+") do table.insert(campaigns, id) end
   tokens = {}
-  for line in f:lines() do table.insert(tokens, line) end
+  for line in f:lines() do table.insert(tokens, "Bearer " .. line) end
   f:close()
   nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
   i = tid
 end
 
 function request()
-  -- campaign-major: consecutive requests spread over campaigns, each user once per campaign
-  local c = campaigns[(i % #campaigns) + 1]
-  local u = tokens[(math.floor(i / #campaigns) % #tokens) + 1]
+  -- one campaign at a time, as in a real coupon event: every user claims it, then the next
+  local u = tokens[(i % #tokens) + 1]
+  local c = campaigns[(math.floor(i / #tokens) % #campaigns) + 1]
   i = i + nthreads
-  return wrk.format("POST", "/api/v1/coupons/" .. c .. "/claim",
-                    {["Authorization"] = "Bearer " .. u})
+  return wrk.format("POST", "/api/v1/coupons/" .. c .. "/claim", {["Authorization"] = u})
 end

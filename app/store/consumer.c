@@ -84,11 +84,13 @@ static int handle(const struct consumer_msg *msgs, size_t n, consume_fn fn, void
     }
 }
 
-/* Waits for one message, then takes whatever else has already arrived, up to max. */
-static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t max)
+/* Waits for one message, then gathers more for up to gather_ms (0: only what has already
+ * arrived), up to max. */
+static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t max, int gather_ms)
 {
     size_t n = 0;
     int wait_ms = 200;
+    double until = 0;
     while (n < max) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, wait_ms);
         if (!m)
@@ -99,14 +101,17 @@ static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t max)
             rd_kafka_message_destroy(m);
             continue;
         }
+        if (n == 0)
+            until = now_seconds() + gather_ms / 1000.0;
         batch[n++] = m;
-        wait_ms = 0;
+        double left_ms = (until - now_seconds()) * 1000;
+        wait_ms = left_ms > 0 ? (int)left_ms + 1 : 0;
     }
     return n;
 }
 
-int consumer_run(const char *group, const char *const *topics, size_t max_batch, consume_fn fn,
-                 void *arg)
+int consumer_run(const char *group, const char *const *topics, size_t max_batch, int gather_ms,
+                 consume_fn fn, void *arg)
 {
     rd_kafka_t *rk = open_consumer(group, topics);
     if (!rk)
@@ -116,7 +121,7 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
     rd_kafka_message_t **batch = calloc(max_batch, sizeof(*batch));
     log_info("consuming %s as group %s", topics[0], group);
     while (!sv_stopping) {
-        size_t n = poll_batch(rk, batch, max_batch);
+        size_t n = poll_batch(rk, batch, max_batch, gather_ms);
         if (n == 0)
             continue;
         struct consumer_msg *msgs = arena_alloc(&a, n * sizeof(*msgs));

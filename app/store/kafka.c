@@ -61,9 +61,13 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
         return -1;
     /* acks=all + idempotence: a retried send is never written twice by the broker. A message
      * not acknowledged in 30 s is reported failed to the delivery callback, which decides
-     * (the outbox leaves it to the relay; a coupon claim is given back). */
+     * (the outbox leaves it to the relay; a coupon claim is given back). linger.ms=100: under a
+     * flash crowd every web worker sends one batch per partition ten times a second instead of
+     * a few messages at a time; each batch is a produce request, a log entry the broker walks
+     * and a fetch for the consumer. Nobody waits for it: claims answer before the send, and
+     * payments have written their outbox row. */
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "linger.ms", "20", err, errlen) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "linger.ms", "100", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err, errlen) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return -1;

@@ -75,7 +75,7 @@ static int consume(const char *role, const char *group, const char *const *topic
 {
     if (open_stores(role) < 0)
         return 1;
-    int rc = consumer_run(group, topics, 100, each_event, (void *)fn);
+    int rc = consumer_run(group, topics, 100, 0, each_event, (void *)fn);
     close_stores();
     return rc;
 }
