@@ -26,6 +26,7 @@
         <li><a href="/coupons">Coupons</a></li>
         <li><a href="/cart">Cart</a></li>
         <li><a href="/orders">Orders</a></li>
+        {{#user}}{{#admin}}<li><a href="/admin">Admin</a></li>{{/admin}}{{/user}}
       </ul>
     </nav>
     <div class="account">

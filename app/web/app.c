@@ -82,6 +82,10 @@ static const struct route routes[] = {
     {"GET", "/coupons/{id}", page_coupon, PAGE, OPEN},
     {"POST", "/coupons/{id}/claim", page_coupon_claim, PAGE, SIGNED_IN},
     {"GET", "/me/coupons", page_my_coupons, PAGE, SIGNED_IN},
+    {"GET", "/admin", page_admin, PAGE, ADMIN},
+    {"GET", "/admin/products", page_admin_products, PAGE, ADMIN},
+    {"POST", "/admin/products", page_admin_products, PAGE, ADMIN},
+    {"POST", "/admin/products/{id}", page_admin_products, PAGE, ADMIN},
     {"GET", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"POST", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"GET", "/signup", page_signup, PAGE, OPEN},
@@ -105,6 +109,30 @@ static const char *route_names[NROUTES];
 void web_store_failed(struct request *r)
 {
     resp_error(r, 503, "unavailable", "a data store is not answering; try again shortly");
+}
+
+json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums)
+{
+    json_t *b = json_object();
+    for (int i = 0; text[i]; i++) {
+        const char *v = req_form(r, text[i]);
+        if (!v || !*v)
+            continue;
+        /* a datetime-local input sends 2026-11-22T09:00: these forms are in UTC */
+        if (strlen(v) == 16 && v[10] == 'T')
+            v = arena_sprintf(r->a, "%s:00Z", v);
+        json_object_set_new(b, text[i], json_string(v));
+    }
+    for (int i = 0; nums[i]; i++) {
+        const char *v = req_form(r, nums[i]);
+        long long n;
+        if (!v || !*v)
+            continue;
+        json_object_set_new(b, nums[i],
+                            parse_int64(v, -1000000000000LL, 1000000000000LL, &n) ? json_integer(n)
+                                                                                  : json_string(v));
+    }
+    return b;
 }
 
 json_t *web_layout_data(struct request *r, const char *title)

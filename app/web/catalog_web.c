@@ -5,6 +5,7 @@
 #include "core/text.h"
 #include "domain/catalog.h"
 #include "web/handlers.h"
+#include "web/session.h"
 
 /* Shared by the API and the page: parse, query, or answer the error. NULL when answered. */
 static json_t *list_products(struct request *r, struct catalog_query *q)
@@ -96,8 +97,9 @@ void page_home(struct request *r)
               json_pack("{s:o, s:o}", "flash", flash, "products", rest));
 }
 
-/* Page links keep the current filters. */
-static json_t *pager(struct request *r, const struct catalog_query *q, long long total)
+/* Page links (to `path`) keep the current filters. */
+static json_t *pager(struct request *r, const char *path, const struct catalog_query *q,
+                     long long total)
 {
     long long pages = (total + q->per_page - 1) / q->per_page;
     struct strbuf base;
@@ -110,9 +112,9 @@ static json_t *pager(struct request *r, const struct catalog_query *q, long long
     }
     json_t *pg = json_pack("{s:I, s:I}", "page", (json_int_t)q->page, "pages", (json_int_t)pages);
     if (q->page > 1)
-        json_object_set_new(pg, "prev", json_sprintf("/products?%spage=%lld", base.s, q->page - 1));
+        json_object_set_new(pg, "prev", json_sprintf("%s?%spage=%lld", path, base.s, q->page - 1));
     if (q->page < pages)
-        json_object_set_new(pg, "next", json_sprintf("/products?%spage=%lld", base.s, q->page + 1));
+        json_object_set_new(pg, "next", json_sprintf("%s?%spage=%lld", path, base.s, q->page + 1));
     return pg;
 }
 
@@ -147,7 +149,7 @@ void page_products(struct request *r)
     if (q.max_price >= 0)
         json_object_set_new(list, "max_price", json_integer(q.max_price));
     json_object_set_new(list, "pager",
-                        pager(r, &q, json_integer_value(json_object_get(list, "total"))));
+                        pager(r, "/products", &q, json_integer_value(json_object_get(list, "total"))));
     resp_page(r, 200, "products.tpl", "Products", list);
 }
 
@@ -159,4 +161,42 @@ void page_product(struct request *r)
     p = decorate(p, time(NULL));
     resp_page(r, 200, "product.tpl", json_string_value(json_object_get(p, "name")),
               json_pack("{s:o}", "product", p));
+}
+
+/* /admin/products: the catalog with live stock, a form for a new product (POST
+ * /admin/products) and one per row to change price, stock or per-user limit (POST
+ * /admin/products/{id}); the outcome is shown above the list. */
+void page_admin_products(struct request *r)
+{
+    json_t *outcome = NULL;
+    int status = 200;
+    if (!strcmp(r->method, "POST")) {
+        if (session_check_csrf(r) < 0)
+            return;
+        static const char *const text[] = {"name", "description", "category", "sale_starts_at", NULL};
+        static const char *const nums[] = {"price", "stock", "per_user_limit", NULL};
+        json_t *b = web_form_body(r, text, nums);
+        struct err e;
+        long long id = r->nparams ? req_param_id(r, 0) : 0;
+        if (r->nparams && id <= 0)
+            return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+        json_t *p = id ? catalog_update(r->a, id, b, &e) : catalog_create(r->a, b, &e);
+        if (!p && e.status >= 500)
+            return resp_err(r, &e);
+        status = p ? (id ? 200 : 201) : e.status;
+        const char *done = id ? arena_sprintf(r->a, "Product %lld is updated.", id)
+                              : "The product is created.";
+        outcome = json_pack("{s:s, s:s}", "tone", p ? "success" : "error", "message",
+                            p ? done : e.msg);
+    }
+    struct catalog_query q;
+    json_t *list = list_products(r, &q);
+    if (!list)
+        return;
+    json_object_set_new(list, "items", decorate_all(json_object_get(list, "items")));
+    json_object_set_new(list, "pager",
+                        pager(r, "/admin/products", &q, json_integer_value(json_object_get(list, "total"))));
+    if (outcome)
+        json_object_set_new(list, "outcome", outcome);
+    resp_page(r, status, "admin_products.tpl", "Products · admin", list);
 }

@@ -169,23 +169,9 @@ void page_admin_coupons(struct request *r)
     if (!strcmp(r->method, "POST")) {
         if (session_check_csrf(r) < 0)
             return;
-        json_t *b = json_object();
-        const char *text[] = {"name", "type", "starts_at", "ends_at"};
-        const char *nums[] = {"vendor_id", "value", "total_quantity"};
-        for (int i = 0; i < 4; i++) {
-            const char *v = req_form(r, text[i]);
-            /* datetime-local inputs send 2026-11-22T09:00 (UTC on this form): add seconds */
-            if (v && i >= 2 && strlen(v) == 16)
-                v = arena_sprintf(r->a, "%s:00Z", v);
-            if (v)
-                json_object_set_new(b, text[i], json_string(v));
-        }
-        for (int i = 0; i < 3; i++) {
-            long long n;
-            const char *v = req_form(r, nums[i]);
-            if (v && parse_int64(v, -1000000000000LL, 1000000000000LL, &n))
-                json_object_set_new(b, nums[i], json_integer(n));
-        }
+        static const char *const text[] = {"name", "type", "starts_at", "ends_at", NULL};
+        static const char *const nums[] = {"vendor_id", "value", "total_quantity", NULL};
+        json_t *b = web_form_body(r, text, nums);
         json_t *c = coupon_create(r->a, b, &e);
         if (!c && e.status >= 500)
             return resp_err(r, &e);

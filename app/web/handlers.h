@@ -14,6 +14,7 @@ void api_product_get(struct request *r);
 void page_home(struct request *r);
 void page_products(struct request *r);
 void page_product(struct request *r);
+void page_admin_products(struct request *r);
 
 /* accounts_web.c */
 void api_signup(struct request *r);
@@ -41,6 +42,7 @@ void page_me_password(struct request *r);
 void api_admin_vendor_create(struct request *r);
 void api_admin_vendors(struct request *r);
 void api_admin_stats(struct request *r);
+void page_admin(struct request *r);
 
 /* coupons_web.c */
 void api_coupons(struct request *r);
@@ -80,6 +82,11 @@ void page_like(struct request *r);
 void page_my_likes(struct request *r);
 void page_my_notifications(struct request *r);
 
+/* A form as an API body: the named text fields (NULL-terminated) as strings, a datetime-local
+ * value with seconds and a Z added (admin forms are in UTC); the named number fields as
+ * integers, or as the text typed when it is not one, so that the domain refuses it by name.
+ * Empty fields are left out. */
+json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums);
 /* Answers 503 in the request's own shape when a store failed. */
 void web_store_failed(struct request *r);
 
