@@ -37,35 +37,52 @@ def wait(state, claims_file, expected):
           f"{time.time() - t0:.1f} s after the kafka run ended")
 
 
-def checkout(state, base, out, products=50, users=1000):
-    """Products with plenty of stock and no per-user limit, and logged-in users."""
-    env = dict(os.environ, STATE_DIR=state)
-    fc = os.path.join(ROOT, "bin", "firstcome")
-    tag = uuid.uuid4().hex[:6]
-    pw = "bench password 1"
-    subprocess.run([fc, "user", "add", "--email", f"bench-admin-{tag}@example.com", "--password", pw,
-                    "--role", "admin", "--verified"], env=env, check=True, capture_output=True)
-    subprocess.run([fc, "user", "bulk", "--prefix", f"buyer{tag}", "--count", str(users),
-                    "--password", pw, "--verified"], env=env, check=True, capture_output=True)
+class Accounts:
+    """An admin and `users` verified users made with the CLI (cheap Argon2id on the bench stack).
+    The admin is logged in at once; users() logs every user in, 8 at a time."""
 
-    def login(email):
-        r = requests.post(base + "/api/v1/auth/login", json={"email": email, "password": pw}, timeout=60)
+    def __init__(self, state, base, prefix, users):
+        env = dict(os.environ, STATE_DIR=state)
+        fc = os.path.join(ROOT, "bin", "firstcome")
+        self.base, self.tag, self.pw, self.n = base, uuid.uuid4().hex[:6], "bench password 1", users
+        self.prefix = prefix + self.tag
+        subprocess.run([fc, "user", "add", "--email", f"bench-admin-{self.tag}@example.com", "--password",
+                        self.pw, "--role", "admin", "--verified"], env=env, check=True, capture_output=True)
+        subprocess.run([fc, "user", "bulk", "--prefix", self.prefix, "--count", str(users),
+                        "--password", self.pw, "--verified"], env=env, check=True, capture_output=True)
+        self.admin = self.login(f"bench-admin-{self.tag}@example.com")
+
+    def login(self, email):
+        r = requests.post(self.base + "/api/v1/auth/login", json={"email": email, "password": self.pw},
+                          timeout=60)
         r.raise_for_status()
         return r.json()["access_token"]
 
-    admin = login(f"bench-admin-{tag}@example.com")
-    ids = []
-    for i in range(products):
-        r = requests.post(base + "/api/v1/admin/products", headers={"Authorization": "Bearer " + admin},
-                          json={"name": f"Bench product {tag} {i}", "description": "", "category": "bench",
-                                "price": 1000 + i, "stock": 1000000}, timeout=30)
+    def admin_post(self, path, body):
+        r = requests.post(self.base + path, json=body, headers={"Authorization": "Bearer " + self.admin},
+                          timeout=30)
         r.raise_for_status()
-        ids.append(r.json()["product"]["id"])
-    with cf.ThreadPoolExecutor(8) as ex:
-        tokens = list(ex.map(login, [f"buyer{tag}-{i}@example.com" for i in range(1, users + 1)]))
+        return r.json()
+
+    def users(self):
+        with cf.ThreadPoolExecutor(8) as ex:
+            return list(ex.map(self.login, [f"{self.prefix}-{i}@example.com" for i in range(1, self.n + 1)]))
+
+
+def write_claims(out, ids, tokens):
+    """The file the wrk scripts read: the ids on the first line, then one token per line."""
     with open(out, "w") as f:
         f.write(" ".join(map(str, ids)) + "\n")
         f.write("\n".join(tokens) + "\n")
+
+
+def checkout(state, base, out, products=50, users=1000):
+    """Products with plenty of stock and no per-user limit, and logged-in users."""
+    acc = Accounts(state, base, "buyer", users)
+    ids = [acc.admin_post("/api/v1/admin/products", {
+        "name": f"Bench product {acc.tag} {i}", "description": "", "category": "bench",
+        "price": 1000 + i, "stock": 1000000})["product"]["id"] for i in range(products)]
+    write_claims(out, ids, acc.users())
     print(f"{products} products, {users} buyers ready")
 
 
@@ -76,39 +93,16 @@ def main():
         return checkout(*sys.argv[2:5])
     state, base, out = sys.argv[1:4]
     campaigns, users, quantity = (int(x) for x in (sys.argv[4:7] or (100, 2000, 100000)))
-    env = dict(os.environ, STATE_DIR=state)
-    fc = os.path.join(ROOT, "bin", "firstcome")
-    tag = uuid.uuid4().hex[:6]
-    pw = "bench password 1"
-    subprocess.run([fc, "user", "add", "--email", f"bench-admin-{tag}@example.com", "--password", pw,
-                    "--role", "admin", "--verified"], env=env, check=True, capture_output=True)
-    subprocess.run([fc, "user", "bulk", "--prefix", f"bench{tag}", "--count", str(users),
-                    "--password", pw, "--verified"], env=env, check=True, capture_output=True)
-
-    def login(email):
-        r = requests.post(base + "/api/v1/auth/login", json={"email": email, "password": pw}, timeout=60)
-        r.raise_for_status()
-        return r.json()["access_token"]
-
-    admin = login(f"bench-admin-{tag}@example.com")
-    vendor = requests.post(base + "/api/v1/admin/vendors", json={"name": f"Bench vendor {tag}"},
-                           headers={"Authorization": "Bearer " + admin}, timeout=30).json()["vendor"]["id"]
+    acc = Accounts(state, base, "bench", users)
+    vendor = acc.admin_post("/api/v1/admin/vendors", {"name": f"Bench vendor {acc.tag}"})["vendor"]["id"]
     now = dt.datetime.now(dt.timezone.utc)
-    ids = []
-    for i in range(campaigns):
-        r = requests.post(base + "/api/v1/admin/coupons", timeout=30,
-                          headers={"Authorization": "Bearer " + admin},
-                          json={"vendor_id": vendor, "name": f"Bench {tag} {i}", "type": "fixed",
-                                "value": 100, "total_quantity": quantity,
-                                "starts_at": (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                "ends_at": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")})
-        r.raise_for_status()
-        ids.append(r.json()["coupon"]["id"])
-    with cf.ThreadPoolExecutor(8) as ex:
-        tokens = list(ex.map(login, [f"bench{tag}-{i}@example.com" for i in range(1, users + 1)]))
-    with open(out, "w") as f:
-        f.write(" ".join(map(str, ids)) + "\n")
-        f.write("\n".join(tokens) + "\n")
+    ids = [acc.admin_post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": f"Bench {acc.tag} {i}", "type": "fixed", "value": 100,
+        "total_quantity": quantity,
+        "starts_at": (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")})["coupon"]["id"]
+           for i in range(campaigns)]
+    write_claims(out, ids, acc.users())
     print(f"{campaigns} campaigns x {quantity} coupons, {users} users ready")
 
 

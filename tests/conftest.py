@@ -249,6 +249,45 @@ def admin(stack):
     return stack.user("admin")
 
 
+def wait_until(what, pred, timeout=60, every=0.25):
+    """Polls pred() until it returns True; whatever else it returns is shown when time runs out."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last is True:
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}: {last}")
+
+
+def in_list(ids):
+    """Integer ids for an SQL IN (...) list."""
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def wait_pipeline(stack, order_ids, timeout=90):
+    """Until the order worker applied every paid order and the shipment worker shipped it."""
+    ids = in_list(order_ids)
+
+    def done():
+        r = stack.sql(f"SELECT SUM(status IN ('preparing','shipping','delivered') AND stock_applied = 1) AS ok,"
+                      f" (SELECT COUNT(DISTINCT order_id) FROM shipments WHERE order_id IN ({ids})) AS shipped"
+                      f" FROM orders WHERE id IN ({ids})")[0]
+        return True if int(r["ok"] or 0) == len(order_ids) and int(r["shipped"]) == len(order_ids) else r
+    wait_until("the order and shipment workers", done, timeout)
+
+
+def redis_stock(stack, pid):
+    """The product's live stock counter in Redis, or None when it is not loaded."""
+    v = stack.redis().get(f"{{p:{pid}}}:stock")
+    return None if v is None else int(v)
+
+
+def product_row(stack, pid):
+    return stack.sql("SELECT stock, sold, likes FROM products WHERE id = %s", pid)[0]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -144,15 +144,19 @@ static void resp_reset_body(struct request *r)
     r->out.s[0] = '\0';
 }
 
+static int add_to_body(const char *s, size_t n, void *out)
+{
+    sb_add(out, s, n);
+    return 0;
+}
+
 void resp_json(struct request *r, int status, json_t *body)
 {
     r->status = status;
     r->out_type = "application/json";
     resp_reset_body(r);
-    size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
-    char *s = arena_alloc(r->a, n + 1);
-    json_dumpb(body, s, n, JSON_COMPACT);
-    sb_add(&r->out, s, n);
+    /* straight into the body: one pass, no copy */
+    json_dump_callback(body, add_to_body, &r->out, JSON_COMPACT);
 }
 
 void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)

@@ -65,13 +65,6 @@ json_t *cache_lookup(const char *key, const char **token)
     return e->value;
 }
 
-json_t *cache_get(const char *token, const char *key)
-{
-    const char *stored;
-    json_t *v = cache_lookup(key, &stored);
-    return v && token && strcmp(stored, token) == 0 ? v : NULL;
-}
-
 json_t *cache_put(const char *token, const char *key, json_t *value)
 {
     if (!token || strlen(token) >= sizeof(slots[0].token))

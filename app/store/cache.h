@@ -11,11 +11,9 @@ const char *cache_token_key(const char *ns);
 int cache_invalidate(const char *ns);
 
 /* The cached value under key whatever its token (NULL when absent or older than the TTL), with
- * the token it was stored under in *token: the caller compares it with the live token. */
+ * the token it was stored under in *token: the caller compares it with the live token. The
+ * value belongs to the cache and must not be modified: copy what you change (json_copy). */
 json_t *cache_lookup(const char *key, const char **token);
-/* The cached value, or NULL. It belongs to the cache and must not be modified: copy what you
- * change (json_copy). A NULL token (Redis lost it) never hits. */
-json_t *cache_get(const char *token, const char *key);
 /* Stores a deep copy of value, owned by the cache, and returns that copy (or value itself when
  * it could not be cached). */
 json_t *cache_put(const char *token, const char *key, json_t *value);

@@ -67,12 +67,10 @@ int migrate_main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    char err[512], dir[4096];
-    log_set_role("migrate");
-    if (db_connect(err, sizeof(err)) < 0) {
-        log_error("%s", err);
+    char dir[4096];
+    struct arena a;
+    if (tool_begin("migrate", &a, TOOL_DB) < 0)
         return 1;
-    }
     json_t *row;
     /* Two migrators at once (two stacks starting) must not interleave. */
     if (db_query_row(&row, "SELECT GET_LOCK('firstcome_migrate', 60) AS got", "") != 1 ||
@@ -132,5 +130,7 @@ int migrate_main(int argc, char **argv)
     if (rc == 0)
         log_info("%d migration(s) applied, schema up to date", applied);
     db_close();
+    json_use_arena(NULL);
+    arena_free(&a);
     return rc;
 }

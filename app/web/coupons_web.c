@@ -18,16 +18,24 @@ void api_coupons(struct request *r)
     resp_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
-void api_coupon(struct request *r)
+/* The campaign the path names, or NULL once the error is answered (404, or a store failure). */
+static json_t *get_coupon(struct request *r)
 {
     struct err e;
     long long id = req_param_id(r, 0);
     json_t *c = id > 0 ? coupon_get(r->a, id, &e) : NULL;
     if (id <= 0)
-        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    if (!c)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "coupon", c));
+        resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    else if (!c)
+        resp_err(r, &e);
+    return c;
+}
+
+void api_coupon(struct request *r)
+{
+    json_t *c = get_coupon(r);
+    if (c)
+        resp_json(r, 200, json_pack("{s:o}", "coupon", c));
 }
 
 void api_coupon_claim(struct request *r)
@@ -110,13 +118,9 @@ void page_coupons(struct request *r)
 
 static void coupon_page(struct request *r, int status, json_t *outcome)
 {
-    struct err e;
-    long long id = req_param_id(r, 0);
-    json_t *c = id > 0 ? coupon_get(r->a, id, &e) : NULL;
-    if (id <= 0)
-        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    json_t *c = get_coupon(r);
     if (!c)
-        return resp_err(r, &e);
+        return;
     json_t *d = json_pack("{s:o}", "coupon", decorate(c, time(NULL)));
     if (outcome)
         json_object_set_new(d, "outcome", outcome);

@@ -100,9 +100,14 @@ int session_check_csrf(struct request *r)
     return -1;
 }
 
-void resp_err(struct request *r, const struct err *e)
+void resp_retry_after(struct request *r, const struct err *e)
 {
     if (e->status == 429 && e->retry_after > 0)
         resp_header(r, "Retry-After", arena_sprintf(r->a, "%d", e->retry_after));
+}
+
+void resp_err(struct request *r, const struct err *e)
+{
+    resp_retry_after(r, e);
     resp_error(r, e->status, e->code, "%s", e->msg);
 }

@@ -63,12 +63,9 @@ int coupon_worker_run(int slot, void *arg)
 {
     (void)slot;
     (void)arg;
-    char err[512];
     log_set_role("coupon-worker");
-    while (!sv_stopping && (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0)) {
-        log_warn("%s; retrying", err);
-        sleep(1);
-    }
+    if (workers_connect_stores() < 0)
+        return 0;
     static const char *const topics[] = {TOPIC_COUPON_CLAIMED, NULL};
     /* Claims are already decided (Redis) and answered; their durable write gains from big
      * batches (one transaction, one multi-row insert) more than it loses by waiting 100 ms. */

@@ -13,18 +13,6 @@
 
 #define BATCH 50
 
-/* A worker may start before MariaDB or Redis is up (or outlive a restart of either). */
-static void connect_stores(void)
-{
-    char err[512];
-    while (!sv_stopping) {
-        if (db_connect(err, sizeof(err)) == 0 && redis_connect(err, sizeof(err)) == 0)
-            return;
-        log_warn("%s; trying again in 1 s", err);
-        sleep(1);
-    }
-}
-
 /* Blocks until a mail is queued or a second has passed: new mail leaves at once, while retry
  * times and SIGTERM are still noticed. The BLPOP timeout stays under hiredis's 5 s I/O timeout.
  * A burst of nudges is coalesced into one wakeup; a nudge sent before its mail committed is
@@ -47,7 +35,8 @@ int mailer_run(int slot, void *arg)
     (void)slot;
     (void)arg;
     log_set_role("mailer");
-    connect_stores();
+    if (workers_connect_stores() < 0)
+        return 0;
     struct arena a;
     arena_init(&a, 64 * 1024);
     while (!sv_stopping) {

@@ -20,10 +20,8 @@ static int open_stores(const char *role)
 {
     char err[512];
     log_set_role(role);
-    while (!sv_stopping && (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0)) {
-        log_warn("%s; retrying", err);
-        sleep(1);
-    }
+    if (workers_connect_stores() < 0)
+        return -1;
     if (kafka_producer_open(outbox_on_delivery, err, sizeof(err)) < 0) {
         log_error("%s", err);
         return -1;

@@ -4,11 +4,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "store/db.h"
+#include "store/redis.h"
 #include "tools/tools.h"
+
+int workers_connect_stores(void)
+{
+    char err[512];
+    while (!sv_stopping) {
+        if (db_connect(err, sizeof(err)) == 0 && redis_connect(err, sizeof(err)) == 0)
+            return 0;
+        log_warn("%s; trying again in 1 s", err);
+        sleep(1);
+    }
+    return -1;
+}
 
 struct kind {
     const char *name;

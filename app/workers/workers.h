@@ -8,6 +8,10 @@ int workers_main(int argc, char **argv);
 /* `firstcome worker KIND`: one worker of one kind in the foreground (tests, debugging). */
 int worker_main(int argc, char **argv);
 
+/* Connects MariaDB and Redis, retrying every second until both answer (a worker may start
+ * before them, or outlive a restart of either). Returns 0, or -1 when asked to stop first. */
+int workers_connect_stores(void);
+
 /* A kind's whole life in one process: returns when sv_stopping is set (SIGTERM). Each opens
  * its own store handles after fork. */
 int mailer_run(int slot, void *arg);

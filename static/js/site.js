@@ -73,38 +73,49 @@
     if (!el || !window.fetch) return;
     var id = el.getAttribute('data-product-id');
     var url = '/api/v1/products/' + encodeURIComponent(id);
-    var timer = null, busy = false;
 
     function show(n) {
       if (String(n) !== el.textContent) el.textContent = String(n);
       el.classList.toggle('is-zero', n <= 0);
       el.classList.toggle('is-low', n > 0 && n <= 10);
-      document.querySelectorAll('[data-needs-stock]').forEach(function (b) {
-        if (n <= 0) {
-          if (!b.disabled) { b.disabled = true; b.setAttribute('data-label', b.textContent); b.textContent = 'Sold out'; }
-        } else if (b.disabled && b.hasAttribute('data-label')) {
-          b.disabled = false; b.textContent = b.getAttribute('data-label'); b.removeAttribute('data-label');
-        }
-      });
+      soldOutButtons('data-needs-stock', n);
     }
 
+    var initial = parseInt(el.textContent, 10);
+    if (!isNaN(initial)) show(initial);
+    livePoll(url, 5000, function (body) { return body && body.product && body.product.stock_remaining; }, show);
+  }
+
+  /* ---- Buttons carrying `attr` say "Sold out" (disabled) while n <= 0, and get their label back after. */
+  function soldOutButtons(attr, n) {
+    document.querySelectorAll('[' + attr + ']').forEach(function (b) {
+      if (n <= 0) {
+        if (!b.disabled) { b.disabled = true; b.setAttribute('data-label', b.textContent); b.textContent = 'Sold out'; }
+      } else if (b.disabled && b.hasAttribute('data-label')) {
+        b.disabled = false; b.textContent = b.getAttribute('data-label'); b.removeAttribute('data-label');
+      }
+    });
+  }
+
+  /* ---- A live number: GETs url every `every` ms while the tab is visible (and at once when it
+     shows again); pick(body) finds the number, show(n) puts it on the page. A failed poll keeps
+     the last value. */
+  function livePoll(url, every, pick, show) {
+    var timer = null, busy = false;
     function poll() {
       if (busy || document.hidden) return;
       busy = true;
       fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
-          var n = body && body.product && body.product.stock_remaining;
+          var n = pick(body);
           if (typeof n === 'number') show(n);
         })
         .catch(function () { /* keep the last value; try again next tick */ })
         .then(function () { busy = false; });
     }
-    function start() { if (!timer) timer = setInterval(poll, 5000); }
+    function start() { if (!timer) timer = setInterval(poll, every); }
     function stop() { if (timer) { clearInterval(timer); timer = null; } }
-
-    var initial = parseInt(el.textContent, 10);
-    if (!isNaN(initial)) show(initial);
     document.addEventListener('visibilitychange', function () {
       if (document.hidden) stop(); else { poll(); start(); }
     });
@@ -152,14 +163,12 @@
     startCountdowns();
     liveStock();
     stripEmpty();
+    countdownWords();
+    openOnTime();
+    liveCoupon();
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-  else init();
-})();
 
-/* firstcome — coupon events: live remaining count, a claim button that opens on time, countdown wording. */
-(function () {
-  'use strict';
+  /* ==== Coupon events: live remaining count, a claim button that opens on time, countdown wording. */
 
   /* ---- Countdowns with [data-live-text] say that word at zero ("Open now") instead of "On sale now". */
   function countdownWords() {
@@ -202,7 +211,6 @@
     if (!el || !window.fetch || el.hasAttribute('data-final')) return;
     var url = '/api/v1/coupons/' + encodeURIComponent(el.getAttribute('data-coupon-id'));
     var meter = document.getElementById('coupon-meter');
-    var timer = null, busy = false;
 
     function show(n) {
       if (String(n) !== el.textContent) el.textContent = String(n);
@@ -210,41 +218,12 @@
       if (meter && meter.value !== n) { meter.value = n; meter.textContent = n + ' of ' + total; }
       el.classList.toggle('is-zero', n <= 0);
       el.classList.toggle('is-low', n > 0 && total > 0 && n <= Math.max(1, Math.ceil(total / 10)));
-      document.querySelectorAll('[data-needs-coupon]').forEach(function (b) {
-        if (n <= 0) {
-          if (!b.disabled) { b.disabled = true; b.setAttribute('data-label', b.textContent); b.textContent = 'Sold out'; }
-        } else if (b.disabled && b.hasAttribute('data-label')) {
-          b.disabled = false; b.textContent = b.getAttribute('data-label'); b.removeAttribute('data-label');
-        }
-      });
+      soldOutButtons('data-needs-coupon', n);
     }
 
-    function poll() {
-      if (busy || document.hidden) return;
-      busy = true;
-      fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (body) {
-          var n = body && body.coupon && body.coupon.remaining;
-          if (typeof n === 'number') show(n);
-        })
-        .catch(function () { /* keep the last value; try again next tick */ })
-        .then(function () { busy = false; });
-    }
-    function start() { if (!timer) timer = setInterval(poll, 3000); }
-    function stop() { if (timer) { clearInterval(timer); timer = null; } }
-
-    document.addEventListener('visibilitychange', function () {
-      if (document.hidden) stop(); else { poll(); start(); }
-    });
-    if (!document.hidden) start();
+    livePoll(url, 3000, function (body) { return body && body.coupon && body.coupon.remaining; }, show);
   }
 
-  function init() {
-    countdownWords();
-    openOnTime();
-    liveCoupon();
-  }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
 })();

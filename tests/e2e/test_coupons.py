@@ -1,7 +1,6 @@
 """First-come coupon events: exact issuance under real concurrency, checked in MySQL and Redis,
 in both issue modes, through a Redis loss, and at every edge of the contract."""
 import concurrent.futures as cf
-import datetime as dt
 import os
 import signal
 import threading

@@ -3,9 +3,6 @@ oversold, every unit not paid for comes back exactly once, and the paid ones flo
 pipeline (order worker, shipment worker) exactly once. Checked in MySQL (the truth) and in Redis
 (the gate), not only in the answers."""
 import concurrent.futures as cf
-import datetime as dt
-import os
-import signal
 import threading
 import time
 import uuid
@@ -14,7 +11,8 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error, pool, iso, auth, restart_app
+from conftest import (assert_error, pool, iso, auth, restart_app, wait_until, in_list, wait_pipeline,
+                      redis_stock, product_row)
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
@@ -87,11 +85,6 @@ def order_as(stack, token, items):
     return stack.post("/api/v1/orders", {"items": items}, token=token)
 
 
-def redis_stock(stack, pid):
-    v = stack.redis().get(f"{{p:{pid}}}:stock")
-    return None if v is None else int(v)
-
-
 def units(stack, pid, statuses, expired=None):
     """Units of product pid in orders of these statuses (expired: only those whose reservation
     time has / has not passed)."""
@@ -103,40 +96,9 @@ def units(stack, pid, statuses, expired=None):
                          pid, *statuses)[0]["n"])
 
 
-def product_row(stack, pid):
-    return stack.sql("SELECT stock, sold FROM products WHERE id = %s", pid)[0]
-
-
 def orders_of(stack, pid):
     return stack.sql("SELECT o.id, o.user_id, o.status, o.stock_applied, oi.quantity FROM orders o"
                      " JOIN order_items oi ON oi.order_id = o.id WHERE oi.product_id = %s ORDER BY o.id", pid)
-
-
-def wait_until(what, pred, timeout=60, every=0.25):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = pred()
-        if last is True:
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}: {last}")
-
-
-def in_list(ids):
-    return ", ".join(str(int(i)) for i in ids)
-
-
-def wait_pipeline(stack, order_ids, timeout=60):
-    """Until the order worker applied every paid order and the shipment worker shipped it."""
-    ids = in_list(order_ids)
-
-    def done():
-        r = stack.sql(f"SELECT SUM(status IN ('preparing','shipping','delivered') AND stock_applied = 1) AS ok,"
-                      f" (SELECT COUNT(DISTINCT order_id) FROM shipments WHERE order_id IN ({ids})) AS shipped"
-                      f" FROM orders WHERE id IN ({ids})")[0]
-        return True if int(r["ok"] or 0) == len(order_ids) and int(r["shipped"]) == len(order_ids) else r
-    wait_until("the order and shipment workers", done, timeout)
 
 
 def assert_pipeline_once(stack, order_ids):

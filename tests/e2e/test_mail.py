@@ -6,7 +6,6 @@ import email.policy
 import email.utils
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time

@@ -5,9 +5,6 @@ The tests at the end need short timings (reservations of seconds, shipping in a 
 `fast` fixture restarts the web server and the workers with them once, and restores the
 defaults after the module."""
 import concurrent.futures as cf
-import datetime as dt
-import os
-import signal
 import threading
 import time
 import uuid
@@ -15,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import assert_error, iso, auth, restart_app
+from conftest import assert_error, iso, auth, restart_app, wait_until, redis_stock, product_row
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
@@ -79,15 +76,6 @@ def get_order(stack, user, order_id):
     return r.json()["order"]
 
 
-def redis_stock(stack, pid):
-    v = stack.redis().get(f"{{p:{pid}}}:stock")
-    return None if v is None else int(v)
-
-
-def product_row(stack, pid):
-    return stack.sql("SELECT stock, sold, likes FROM products WHERE id = %s", pid)[0]
-
-
 def order_row(stack, oid):
     return stack.sql("SELECT status, stock_applied, amount, discount, total, user_coupon_id FROM orders"
                      " WHERE id = %s", oid)[0]
@@ -99,17 +87,6 @@ def coupon_row(stack, uc_id):
 
 def balance(stack, vendor_id):
     return stack.sql("SELECT balance FROM vendors WHERE id = %s", vendor_id)[0]["balance"]
-
-
-def wait_until(what, pred, timeout=30, every=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = pred()
-        if last is True:
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}: {last}")
 
 
 def wait_status(stack, oid, statuses, timeout=30, applied=None):

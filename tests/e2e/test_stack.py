@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import free_port, ROOT, Stack
+from conftest import free_port, Stack
 
 
 def port_open(port):

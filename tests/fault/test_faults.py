@@ -10,10 +10,10 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 
-import pytest
 import requests
 
-from conftest import assert_error, pool, auth
+from conftest import (assert_error, pool, auth, wait_until, in_list, wait_pipeline, redis_stock,
+                      product_row)
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
@@ -76,42 +76,6 @@ def pay_all(stack, orders, threads=20):
         return s.post(stack.url(f"/api/v1/orders/{oid}/payment"), timeout=30, headers=auth(token),
                       json={"card_number": CARD_OK})
     return rush(stack, orders, call, threads=threads)
-
-
-def redis_stock(stack, pid):
-    v = stack.redis().get(f"{{p:{pid}}}:stock")
-    return None if v is None else int(v)
-
-
-def product_row(stack, pid):
-    return stack.sql("SELECT stock, sold FROM products WHERE id = %s", pid)[0]
-
-
-def in_list(ids):
-    return ", ".join(str(int(i)) for i in ids)
-
-
-def wait_until(what, pred, timeout=60, every=0.25):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = pred()
-        if last is True:
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}: {last}")
-
-
-def wait_pipeline(stack, order_ids, timeout=90):
-    """Until every paid order was applied by the order worker and shipped by the shipment worker."""
-    ids = in_list(order_ids)
-
-    def done():
-        r = stack.sql(f"SELECT SUM(status IN ('preparing','shipping','delivered') AND stock_applied = 1) AS ok,"
-                      f" (SELECT COUNT(DISTINCT order_id) FROM shipments WHERE order_id IN ({ids})) AS shipped"
-                      f" FROM orders WHERE id IN ({ids})")[0]
-        return True if int(r["ok"] or 0) == len(order_ids) and int(r["shipped"]) == len(order_ids) else r
-    wait_until("the order and shipment workers", done, timeout)
 
 
 def wait_notified(stack, order_ids, per_order=2, timeout=60):
