@@ -283,8 +283,15 @@ int config_write_env(const char *path, char *err, size_t errlen)
     }
     for (size_t i = 0; i < NSETTINGS; i++) {
         char buf[64];
-        /* Single quotes make the file safe to `source` from a shell. */
-        fprintf(f, "%s='%s'\n", settings[i].name, value_string(&settings[i], buf, sizeof(buf)));
+        /* Single quotes make the file safe to `source` from a shell; a quote inside the value
+         * closes them, adds an escaped one and opens them again. */
+        fprintf(f, "%s='", settings[i].name);
+        for (const char *v = value_string(&settings[i], buf, sizeof(buf)); *v; v++)
+            if (*v == '\'')
+                fputs("'\\''", f);
+            else
+                fputc(*v, f);
+        fputs("'\n", f);
     }
     fclose(f);
     if (rename(tmp, path) < 0) {

@@ -48,7 +48,8 @@ char *email_normalize(struct arena *a, const char *email)
         *p = (char)tolower((unsigned char)*p);
     char *at = strchr(e, '@');
     if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' ||
-        e[n - 1] == '.' || strpbrk(e, " \t\r\n<>()[],;:\"\\") || !utf8_valid(e, n))
+        e[n - 1] == '.' || strpbrk(e, " \t\r\n<>()[],;:\"\\") || !utf8_valid(e, n) ||
+        !mail_header_safe(e))
         return NULL;
     return e;
 }

@@ -20,16 +20,25 @@ json_t *cart_get(struct arena *a, long long user_id, struct err *e)
     return json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);
 }
 
-int cart_set(long long user_id, long long product_id, long long quantity, struct err *e)
+/* Writes a line of the cart in one statement: the quantity as given, or (add) added to what
+ * the line holds, capped; two adds at once both count. */
+static int put_line(long long user_id, long long product_id, long long quantity, bool add,
+                    struct err *e)
 {
     if (quantity < 0 || quantity > CART_MAX_QUANTITY)
         return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
+    if (quantity == 0 && add)
+        return 0;
     if (quantity == 0)
         return db_exec("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?", "ii", user_id,
                        product_id) < 0 ? err_store(e) : 0;
-    long long n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
-                          " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
-                          "iii", user_id, quantity, product_id);
+    long long n = add ? db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+                                " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity ="
+                                " LEAST(quantity + VALUES(quantity), ?)",
+                                "iiii", user_id, quantity, product_id, (long long)CART_MAX_QUANTITY)
+                      : db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+                                " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
+                                "iii", user_id, quantity, product_id);
     if (n < 0)
         return err_store(e);
     if (n == 0) {
@@ -38,6 +47,16 @@ int cart_set(long long user_id, long long product_id, long long quantity, struct
             return err_set(e, 404, "not_found", "no product has id %lld", product_id);
     }
     return 0;
+}
+
+int cart_set(long long user_id, long long product_id, long long quantity, struct err *e)
+{
+    return put_line(user_id, product_id, quantity, false, e);
+}
+
+int cart_add(long long user_id, long long product_id, long long quantity, struct err *e)
+{
+    return put_line(user_id, product_id, quantity, true, e);
 }
 
 int like_set(long long user_id, long long product_id, int on, struct err *e)

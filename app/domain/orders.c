@@ -68,7 +68,6 @@ static void release_order(struct arena *a, long long order_id, long long uid)
     json_array_foreach(items, i, it)
         release(a, json_integer_value(json_object_get(it, "product_id")), uid,
                 json_integer_value(json_object_get(it, "quantity")));
-    catalog_changed();
 }
 
 /* ---- reading orders ---- */
@@ -299,7 +298,6 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body, s
     }
     if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))
         db_exec("DELETE FROM cart_items WHERE user_id = ?", "i", u->id);
-    catalog_changed();
     return order_get(a, u->id, id, e);
 }
 
@@ -465,6 +463,8 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
         db_commit() < 0)
         goto out_store;
     release_order(a, id, u->id);
+    if (applied)
+        catalog_changed(); /* durable stock came back: the in_stock filter may change */
     outbox_publish(a, &outbox_id, 1);
     return order_get(a, u->id, id, e);
 out_store:
@@ -616,13 +616,16 @@ static int returned(long long id)
 int returns_complete_due(struct arena *a, int limit)
 {
     /* A requested return is received SHIP_AFTER seconds later (the way back). */
-    return move_due(a, db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
-                                " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
-                                " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
-                                "ii", (long long)cfg.ship_after, (long long)limit),
-                    "UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
-                    " AND status = 'return_requested'",
-                    returned);
+    int n = move_due(a, db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
+                                    " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
+                                    " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
+                                    "ii", (long long)cfg.ship_after, (long long)limit),
+                        "UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
+                        " AND status = 'return_requested'",
+                        returned);
+    if (n > 0)
+        catalog_changed(); /* durable stock came back */
+    return n;
 }
 
 /* ---- consumers, each idempotent by event id ---- */
@@ -686,6 +689,7 @@ int order_on_payment(struct arena *a, json_t *ev)
                                     json_object_get(o, "user_id")))) < 0 ||
         db_commit() < 0)
         goto out_rollback;
+    catalog_changed(); /* durable stock went down: the in_stock filter may change */
     outbox_publish(a, &oid, 1);
     return 0;
 out_rollback:

@@ -134,10 +134,23 @@ static MYSQL_STMT *stmt_get(const char *sql)
     }
     bool update_max = true;
     mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
-    if (free_slot >= 0) {
-        cache[free_slot].sql = strdup(sql);
-        cache[free_slot].stmt = st;
+    /* A full probe window gives up its first slot: every prepared statement stays owned by the
+     * cache (one that was not would leak on the server on every call, up to
+     * max_prepared_stmt_count, after which every prepare fails). No statement outlives the db_*
+     * call that ran it, so the one closed here is not in use. */
+    char *text = strdup(sql);
+    if (!text) {
+        mysql_stmt_close(st);
+        set_error(0, "out of memory");
+        return NULL;
     }
+    if (free_slot < 0) {
+        free_slot = (int)(h % STMT_CACHE);
+        mysql_stmt_close(cache[free_slot].stmt);
+        free(cache[free_slot].sql);
+    }
+    cache[free_slot].sql = text;
+    cache[free_slot].stmt = st;
     return st;
 }
 

@@ -159,14 +159,6 @@ static void message_page(struct request *r, int status, const char *tone, const 
     resp_page(r, status, "message.tpl", heading, d);
 }
 
-/* Only a local path may be a redirect target: never another site. */
-static const char *local_path(const char *next)
-{
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
-        return "/";
-    return next;
-}
-
 void page_signup(struct request *r)
 {
     if (strcmp(r->method, "POST") != 0)
@@ -190,7 +182,8 @@ void page_signup(struct request *r)
 
 void page_login(struct request *r)
 {
-    const char *next = local_path(strcmp(r->method, "POST") ? req_query(r, "next") : req_form(r, "next"));
+    const char *next =
+        web_local_path(strcmp(r->method, "POST") ? req_query(r, "next") : req_form(r, "next"), "/");
     if (strcmp(r->method, "POST") != 0) {
         json_t *d = json_pack("{s:s}", "next", next);
         if (req_query(r, "reset"))
@@ -206,8 +199,7 @@ void page_login(struct request *r)
     if (account_login(r->a, email, req_form(r, "password"), r->remote_addr, &t, &e) < 0) {
         if (e.status >= 500)
             return resp_err(r, &e);
-        if (e.status == 429 && e.retry_after > 0)
-            resp_header(r, "Retry-After", arena_sprintf(r->a, "%d", e.retry_after));
+        resp_retry_after(r, &e);
         return resp_page(r, e.status, "login.tpl", "Log in",
                          json_pack("{s:o, s:s, s:s}", "error", problem(&e), "email",
                                    email ? email : "", "next", next));

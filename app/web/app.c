@@ -111,6 +111,13 @@ void web_store_failed(struct request *r)
     resp_error(r, 503, "unavailable", "a data store is not answering; try again shortly");
 }
 
+const char *web_local_path(const char *next, const char *fallback)
+{
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
+        return fallback;
+    return next;
+}
+
 json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums)
 {
     json_t *b = json_object();

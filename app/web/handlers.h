@@ -82,6 +82,9 @@ void page_like(struct request *r);
 void page_my_likes(struct request *r);
 void page_my_notifications(struct request *r);
 
+/* next when it is a path on this site (a redirect target never leaves it, and never carries a
+ * line break into the Location header), else fallback. */
+const char *web_local_path(const char *next, const char *fallback);
 /* A form as an API body: the named text fields (NULL-terminated) as strings, a datetime-local
  * value with seconds and a Z added (admin forms are in UTC); the named number fields as
  * integers, or as the text typed when it is not one, so that the domain refuses it by name.

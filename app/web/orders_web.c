@@ -185,8 +185,7 @@ void api_admin_product_update(struct request *r)
 
 static void back_to(struct request *r, const char *fallback)
 {
-    const char *next = req_form(r, "next");
-    resp_redirect(r, next && next[0] == '/' && next[1] != '/' ? next : fallback);
+    resp_redirect(r, web_local_path(req_form(r, "next"), fallback));
 }
 
 void page_cart(struct request *r)
@@ -216,15 +215,8 @@ void page_cart_add(struct request *r)
         return resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
                                               (long long)json_integer_value(json_object_get(o, "id"))));
     }
-    if (!req_form(r, "set")) { /* from a product page: add to what the cart holds */
-        json_t *row;
-        if (db_query_row(&row, "SELECT quantity FROM cart_items WHERE user_id = ? AND product_id = ?",
-                         "ii", ME->id, pid) == 1)
-            q += json_integer_value(json_object_get(row, "quantity"));
-        if (q > CART_MAX_QUANTITY)
-            q = CART_MAX_QUANTITY;
-    }
-    if (cart_set(ME->id, pid, q, &e) < 0)
+    /* from a product page: add to what the cart holds; from the cart ("set"): replace it */
+    if ((req_form(r, "set") ? cart_set(ME->id, pid, q, &e) : cart_add(ME->id, pid, q, &e)) < 0)
         return resp_err(r, &e);
     back_to(r, "/cart");
 }

@@ -1,5 +1,6 @@
 """The account pages: forms carry a CSRF token, login sets HttpOnly SameSite cookies, an expired
 access cookie is renewed from the refresh cookie, and pages that need a user send you to log in."""
+import concurrent.futures as cf
 import html
 import re
 
@@ -114,3 +115,40 @@ def test_the_login_page_never_redirects_to_another_site(stack):
         s = browser(stack)
         r = form_post(s, "/login", {"email": u["email"], "password": u["password"], "next": evil})
         assert r.status_code == 303 and r.headers["Location"] == "/"
+
+
+def signed_in_browser(stack):
+    u = stack.user()
+    s = browser(stack)
+    assert form_post(s, "/login", {"email": u["email"], "password": u["password"]}).status_code == 303
+    return s, u
+
+
+def any_product(stack, admin):
+    r = stack.post("/api/v1/admin/products", {"name": "Cart page product", "description": "",
+                                               "category": "test", "price": 1000, "stock": 100},
+                   token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["product"]["id"]
+
+
+def test_the_cart_form_never_redirects_to_another_site(stack, admin):
+    (s, _), pid = signed_in_browser(stack), any_product(stack, admin)
+    for evil in ["//evil.example", "https://evil.example", "/\\evil.example", "/ok\r\nSet-Cookie: x=1"]:
+        r = form_post(s, f"/cart/items/{pid}", {"quantity": "1", "next": evil}, page="/cart")
+        assert r.status_code == 303 and r.headers["Location"] == "/cart"
+        assert "x=1" not in r.headers.get("Set-Cookie", "")
+
+
+def test_adds_to_the_cart_at_the_same_moment_all_count(stack, admin):
+    (s, u), pid = signed_in_browser(stack), any_product(stack, admin)
+    token = csrf_of(s.get(s.base + "/cart").text)
+    cookies = s.cookies.get_dict()
+
+    def add(_):
+        return requests.post(s.base + f"/cart/items/{pid}", data={"quantity": "1", "csrf": token},
+                             cookies=cookies, allow_redirects=False).status_code
+    with cf.ThreadPoolExecutor(10) as ex:
+        assert set(ex.map(add, range(10))) == {303}
+    row = stack.sql("SELECT quantity FROM cart_items WHERE product_id = %s AND user_id = %s", pid, u["id"])
+    assert row and row[0]["quantity"] == 10

@@ -45,7 +45,8 @@ def test_an_email_is_taken_whatever_its_case(stack):
     assert stack.sql("SELECT COUNT(*) AS n FROM users WHERE email = %s", addr)[0]["n"] == 1
 
 
-@pytest.mark.parametrize("addr", ["", "no-at-sign", "a@b", "two@@example.com", "sp ace@example.com", "x@.com"])
+@pytest.mark.parametrize("addr", ["", "no-at-sign", "a@b", "two@@example.com", "sp ace@example.com", "x@.com",
+                                  "ctl\x01char@example.com"])
 def test_an_invalid_email_is_422(stack, addr):
     assert_error(signup(stack, addr), 422, "invalid_email")
 
