@@ -2,6 +2,8 @@
 #include "store/redis.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "core/log.h"
 
 #define MAX_SCRIPTS 32
+#define REDIS_IO_TIMEOUT_MS 5000
 
 struct script {
     char name[64];
@@ -104,7 +107,7 @@ int redis_connect(char *err, size_t errlen)
         redis_close();
         return -1;
     }
-    struct timeval io = {5, 0};
+    struct timeval io = {REDIS_IO_TIMEOUT_MS / 1000, 0};
     redisSetTimeout(ctx, io);
     if (db) {
         redisReply *r = redisCommand(ctx, "SELECT %d", db);
@@ -139,16 +142,50 @@ static int ensure(void)
     return 0;
 }
 
+/* Sends the command queued on the connection and reads its reply. The wait is a poll for input
+ * rather than a blocking read: a task asleep in read() on a Unix socket is also woken when Redis
+ * takes the request off the socket (the kernel's "write space" wakeup does not ask what the
+ * sleeper waits for), and on a VM every wakeup costs several microseconds. */
+static redisReply *exchange(void)
+{
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(ctx, &done) == REDIS_ERR)
+            return NULL;
+    void *reply = NULL;
+    if (redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
+        return NULL;
+    while (!reply) {
+        struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+        int n = poll(&p, 1, REDIS_IO_TIMEOUT_MS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(ctx->errstr, sizeof(ctx->errstr), "%s", n == 0 ? "timed out" : strerror(errno));
+            ctx->err = REDIS_ERR_IO;
+            return NULL;
+        }
+        if (redisBufferRead(ctx) == REDIS_ERR || redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
+            return NULL;
+    }
+    return reply;
+}
+
+static void drop_connection(void)
+{
+    log_warn("redis: %s; reconnecting", ctx->errstr);
+    redis_close();
+}
+
 static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (ensure() < 0)
             return NULL;
-        redisReply *r = redisCommandArgv(ctx, argc, argv, lens);
+        redisReply *r = redisAppendCommandArgv(ctx, argc, argv, lens) == REDIS_OK ? exchange() : NULL;
         if (r)
             return r;
-        log_warn("redis: %s; reconnecting", ctx->errstr);
-        redis_close();
+        drop_connection();
     }
     return NULL;
 }
@@ -165,12 +202,12 @@ redisReply *redis_cmd(const char *fmt, ...)
             return NULL;
         va_list ap;
         va_start(ap, fmt);
-        redisReply *r = redisvCommand(ctx, fmt, ap);
+        int queued = redisvAppendCommand(ctx, fmt, ap);
         va_end(ap);
+        redisReply *r = queued == REDIS_OK ? exchange() : NULL;
         if (r)
             return r;
-        log_warn("redis: %s; reconnecting", ctx->errstr);
-        redis_close();
+        drop_connection();
     }
     return NULL;
 }

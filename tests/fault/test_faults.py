@@ -334,3 +334,21 @@ def test_a_broker_stall_while_the_workers_start_does_not_leave_them_stuck(stack,
             restart_workers(stack)
             wait_pipeline(stack, ids, timeout=60)
         stack.wait_healthy()
+
+
+# ---- a frozen Redis ----
+
+def test_a_frozen_redis_gets_an_answer_not_a_hang(stack, admin):
+    """Redis stops answering (SIGSTOP) while a request waits on it: the web worker gives up
+    after its timeout and answers 503 in the API's error shape, then serves normally once
+    Redis is back."""
+    pid = new_product(stack, admin, stock=5)
+    assert stack.get(f"/api/v1/products/{pid}").status_code == 200
+    stack.redis().set("catalog:version", "frozen-" + uuid.uuid4().hex)  # the next read goes to Redis
+    with frozen(stack.pid("redis")):
+        t = time.monotonic()
+        r = requests.get(stack.url(f"/api/v1/products/{pid}"), timeout=40)
+        took = time.monotonic() - t
+    assert_error(r, 503, "unavailable")
+    assert 4 < took < 30, f"answered after {took:.1f}s"  # the 5 s wait, not nginx's 60 s
+    assert stack.get(f"/api/v1/products/{pid}").json()["product"]["stock_remaining"] == 5
