@@ -374,7 +374,8 @@ static int publish_claim(struct arena *a, long long id, long long user_id, struc
     size_t n = json_dumpb(ev, NULL, 0, JSON_COMPACT);
     char *buf = arena_alloc(a, n + 1);
     json_dumpb(ev, buf, n, JSON_COMPACT);
-    /* Keyed by user: a user's claims stay in order; campaigns spread over partitions. */
+    /* Keyed by user: on a cluster whose topic has several partitions, a user's claims stay in
+     * order (the devbroker and compose give coupon.claimed one partition; see kafka.h). */
     if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf, n,
                       coupon_claim_opaque(id, user_id)) < 0)
         return err_set(e, 503, "unavailable", "the claim could not be queued; try again");

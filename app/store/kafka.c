@@ -12,6 +12,11 @@
 const char *const kafka_topics[] = {TOPIC_COUPON_CLAIMED, TOPIC_PAYMENT_SUCCEEDED,
                                     TOPIC_ORDER_EVENTS, TOPIC_SHIPMENT_EVENTS, NULL};
 
+int kafka_topic_partitions(const char *topic)
+{
+    return strcmp(topic, TOPIC_COUPON_CLAIMED) == 0 ? 1 : KAFKA_PARTITIONS;
+}
+
 static rd_kafka_t *producer;
 static kafka_delivery_fn delivery_fn;
 

@@ -8,8 +8,13 @@
 #define TOPIC_PAYMENT_SUCCEEDED "payment.succeeded"
 #define TOPIC_ORDER_EVENTS "order.events"
 #define TOPIC_SHIPMENT_EVENTS "shipment.events"
-#define KAFKA_PARTITIONS 4
 extern const char *const kafka_topics[];
+/* Partitions the devbroker (and the compose file) gives a topic: 4, so a consumer group can
+ * spread over 4 processes; coupon.claimed 1, because its one consumer is the coupon worker
+ * (one writer, in batches) and more partitions would only cut its batches into more, smaller
+ * produce requests and fetches. */
+#define KAFKA_PARTITIONS 4
+int kafka_topic_partitions(const char *topic);
 
 /* Delivery outcome for a message published with an opaque value: err 0 means acknowledged. */
 typedef void (*kafka_delivery_fn)(long long opaque, int err);

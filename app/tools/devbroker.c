@@ -36,7 +36,7 @@ int devbroker_main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; kafka_topics[i]; i++)
-        rd_kafka_mock_topic_create(mc, kafka_topics[i], KAFKA_PARTITIONS, 1);
+        rd_kafka_mock_topic_create(mc, kafka_topics[i], kafka_topic_partitions(kafka_topics[i]), 1);
 
     const char *addr = rd_kafka_mock_cluster_bootstraps(mc);
     char path[4096], tmp[4200];
@@ -49,8 +49,8 @@ int devbroker_main(int argc, char **argv)
         rd_kafka_destroy(rk);
         return 1;
     }
-    log_info("kafka mock cluster on %s, topics created with %d partitions", addr,
-             KAFKA_PARTITIONS);
+    log_info("kafka mock cluster on %s, topics created (%d partitions each, coupon.claimed %d)",
+             addr, KAFKA_PARTITIONS, kafka_topic_partitions(TOPIC_COUPON_CLAIMED));
     while (!sv_stopping)
         pause();
     unlink(path);

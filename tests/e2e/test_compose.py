@@ -293,8 +293,10 @@ def test_kafka_init_creates_the_apps_topics(config):
     app_topics = set(re.findall(r'#define TOPIC_\w+ "([^"]+)"', KAFKA_H.read_text()))
     assert app_topics, "no TOPIC_ defines found in app/store/kafka.h"
     env = env_of(init)
-    assert set(env["TOPICS"].split()) == app_topics
-    assert env["TOPIC_PARTITIONS"] == "4"
+    partitions = dict(t.split(":") for t in env["TOPICS"].split())
+    assert set(partitions) == app_topics
+    # as the devbroker makes them (kafka_topic_partitions): one for the one coupon worker
+    assert partitions == {t: "1" if t == "coupon.claimed" else "4" for t in app_topics}
     script = " ".join(init["command"])
     assert "/opt/kafka/bin/kafka-topics.sh" in script
     assert "--create --if-not-exists" in script
