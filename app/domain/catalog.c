@@ -533,17 +533,16 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     if (delta) {
         const char *argv[2] = {arena_sprintf(a, "{p:%lld}:stock", id), arena_sprintf(a, "%lld", delta)};
         redisReply *g = redis_script("stock_adjust", 1, 2, argv);
-        long long moved = g && g->type == REDIS_REPLY_INTEGER ? g->integer : -3;
+        gate = g && g->type == REDIS_REPLY_INTEGER ? (int)g->integer : -3;
         if (g)
             freeReplyObject(g);
-        if (moved == -1) {
+        if (gate == -1) {
             db_rollback();
             return err_set(e, 409, "stock_below_reserved",
                            "orders hold more units than that stock would leave room for"), NULL;
         }
-        if (moved == -3)
+        if (gate == -3)
             goto out_store;
-        gate = moved == -2 ? -2 : 1;
     }
     if ((price && db_exec("UPDATE products SET price = ? WHERE id = ?", "ii",
                           (long long)json_integer_value(price), id) < 0) ||

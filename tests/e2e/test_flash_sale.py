@@ -453,3 +453,16 @@ def test_rocket_mart_every_unit_not_paid_for_is_sold_again(stack, admin, short_r
     assert (row["stock"], row["sold"]) == (0, initial)
     assert redis_stock(stack, pid) == 0
     assert_error(order_as(stack, losers[-1][1], [{"product_id": pid, "quantity": 1}]), 409, "sold_out")
+
+
+def test_raising_stock_on_a_counter_below_zero_is_applied(stack, admin):
+    """A gate rebuilt while orders held more than MySQL's stock can sit below zero. Raising the
+    stock moves it up by the difference and MySQL takes the new stock: the counter's new value
+    (here -1) is never mistaken for the script's "refused"."""
+    pid = new_product(stack, admin, stock=5)["id"]
+    assert stack.get(f"/api/v1/products/{pid}").status_code == 200  # the gate is loaded
+    stack.redis().set(f"{{p:{pid}}}:stock", -2)
+    product = patch_product(stack, admin, pid, stock=6)
+    assert product_row(stack, pid)["stock"] == 6
+    assert redis_stock(stack, pid) == -1
+    assert product["stock_remaining"] == 0  # shown as none left, never negative
