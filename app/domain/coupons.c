@@ -403,9 +403,13 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     if (!u->verified)
         return err_set(e, 403, "email_not_verified",
                        "confirm your email address first: open the link we mailed you");
-    if (limited(a, u, client, e) < 0)
+    /* The limits and the gate hold nothing but this request's own state across their Redis
+     * calls, so a crowd's claims in one worker wait for Redis together (see redis_overlap). */
+    redis_overlap(true);
+    int outcome = limited(a, u, client, e) < 0 ? -200 : run_claim(a, id, u->id, &out->remaining);
+    redis_overlap(false);
+    if (outcome == -200)
         return -1;
-    int outcome = run_claim(a, id, u->id, &out->remaining);
     if (outcome == NOT_LOADED) {
         if (load(a, id, e) < 0)
             return -1;

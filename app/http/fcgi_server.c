@@ -2,19 +2,23 @@
 #include "http/fcgi_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/coro.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/supervisor.h"
 #include "core/text.h"
+#include "store/redis.h"
 
 static int listen_fd = -1;
 static long body_cap;
@@ -169,6 +173,142 @@ static void on_term(void)
     FCGX_ShutdownPending();
 }
 
+/* One request in flight: a coroutine that serves the connections the loop hands it. */
+#define SLOTS 8
+#define SLOT_STACK (1024 * 1024)
+struct slot {
+    struct coro *co;
+    int fd; /* a connection to serve next, or -1 */
+    FCGX_Request fr;
+    struct arena a;
+};
+
+static void slot_main(void *arg)
+{
+    struct slot *s = arg;
+    for (;;) {
+        while (s->fd < 0)
+            coro_yield();
+        /* The connection is ours already: libfcgi reads the request from it. The listening
+         * socket is hidden from it (-1), so it never accepts on its own; keepConnection stops
+         * it from closing the new connection as the end of the last one. */
+        FCGX_InitRequest(&s->fr, -1, 0);
+        s->fr.ipcFd = s->fd;
+        s->fr.keepConnection = 1;
+        s->fd = -1;
+        if (FCGX_Accept_r(&s->fr) < 0)
+            continue; /* not a request: libfcgi has closed it */
+        serve(&s->fr, &s->a);
+        redis_overlap(false);
+        if (s->fr.ipcFd >= 0) /* nginx asked to keep it (we never configure that) */
+            FCGX_Free(&s->fr, 1);
+        arena_reset(&s->a);
+        if (the_app->after_request)
+            the_app->after_request();
+    }
+}
+
+static void listening(int ep, bool *on, bool want)
+{
+    if (*on == want)
+        return;
+    /* Exclusive: a new connection wakes one idle worker, not all of them. */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+    if (epoll_ctl(ep, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd, &ev) == 0)
+        *on = want;
+}
+
+/* The worker's loop: accept while a slot is free, run the slots that can run, and send and
+ * read Redis for all the slots waiting on it at once. */
+static void serve_loop(struct slot *slots)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        log_error("epoll: %s", strerror(errno));
+        return;
+    }
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    bool on = false, acceptable = true;
+    int watched = -1;
+    unsigned watched_gen = 0;
+    for (;;) {
+        for (int i = 0; i < SLOTS; i++) {
+            struct slot *s = &slots[i];
+            if (coro_runnable(s->co)) {
+                json_use_arena(&s->a);
+                coro_resume(s->co);
+                json_use_arena(NULL);
+            }
+        }
+        redis_send_waiting();
+        bool ran = false;
+        int idle = 0, busy = 0;
+        for (int i = 0; i < SLOTS; i++) {
+            struct slot *s = &slots[i];
+            bool free_slot = s->fd < 0 && s->fr.ipcFd < 0;
+            if (free_slot && acceptable && !sv_stopping) {
+                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd >= 0) {
+                    s->fd = fd;
+                    coro_wake(s->co);
+                    ran = true;
+                    free_slot = false;
+                } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    acceptable = false;
+                } else if (errno != EINTR && errno != ECONNABORTED) {
+                    log_error("accept failed: %s", strerror(errno));
+                    acceptable = false;
+                }
+            }
+            if (free_slot)
+                idle++;
+            else
+                busy++;
+            if (coro_runnable(s->co))
+                ran = true;
+        }
+        if (ran)
+            continue;
+        if (sv_stopping && busy == 0)
+            break;
+        listening(ep, &on, idle > 0 && !sv_stopping);
+        unsigned gen = 0;
+        double deadline = 0;
+        int rfd = redis_waiting_fd(&gen, &deadline);
+        if (rfd >= 0 && (rfd != watched || gen != watched_gen)) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.fd = rfd};
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev) < 0 && errno == EEXIST)
+                epoll_ctl(ep, EPOLL_CTL_MOD, rfd, &ev);
+            watched = rfd;
+            watched_gen = gen;
+        }
+        int timeout = 1000;
+        if (rfd >= 0) {
+            double left = deadline - now_seconds();
+            timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
+        }
+        struct epoll_event evs[4];
+        int n = epoll_wait(ep, evs, 4, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        if (n == 0 && rfd >= 0 && now_seconds() >= deadline)
+            redis_give_up_waiting();
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.fd == listen_fd) {
+                acceptable = true;
+            } else if (evs[i].data.fd == rfd) {
+                redis_read_waiting();
+            } else if (evs[i].data.fd == watched) { /* nobody waits: Redis hung up, say */
+                epoll_ctl(ep, EPOLL_CTL_DEL, watched, NULL);
+                watched = -1;
+            }
+        }
+    }
+    close(ep);
+}
+
 static int worker_main(int slot, void *arg)
 {
     (void)arg;
@@ -180,28 +320,33 @@ static int worker_main(int slot, void *arg)
         sleep(1); /* the supervisor's backoff grows while the stores are down */
         return 1;
     }
-    FCGX_Request fr;
-    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-    struct arena a;
-    arena_init(&a, 64 * 1024);
-    while (!sv_stopping) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (sv_stopping || errno == EINTR)
-                continue;
-            log_error("accept failed: %s", strerror(errno));
+    struct slot slots[SLOTS];
+    int made = 0;
+    for (; made < SLOTS; made++) {
+        struct slot *s = &slots[made];
+        s->fd = -1;
+        FCGX_InitRequest(&s->fr, -1, 0);
+        arena_init(&s->a, 64 * 1024);
+        s->co = coro_new(SLOT_STACK, slot_main, s);
+        if (!s->co) {
+            arena_free(&s->a);
             break;
         }
-        json_use_arena(&a);
-        serve(&fr, &a);
-        json_use_arena(NULL);
-        arena_reset(&a);
-        if (the_app->after_request)
-            the_app->after_request();
+    }
+    int rc = 0;
+    if (made < SLOTS) {
+        log_error("worker %d: out of memory for its request slots", slot);
+        rc = 1;
+    } else {
+        serve_loop(slots);
     }
     if (the_app->worker_exit)
         the_app->worker_exit();
-    arena_free(&a);
-    return 0;
+    for (int i = 0; i < made; i++) {
+        coro_free(slots[i].co);
+        arena_free(&slots[i].a);
+    }
+    return rc;
 }
 
 static void on_crash(const char *name)

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/coro.h"
 #include "core/log.h"
+#include "core/supervisor.h"
 
 #define MAX_SCRIPTS 32
 #define REDIS_IO_TIMEOUT_MS 5000
@@ -24,6 +26,24 @@ struct script {
 static redisContext *ctx;
 static struct script scripts[MAX_SCRIPTS];
 static int nscripts;
+
+/* Requests of this worker waiting for a reply, oldest first: Redis answers a connection's
+ * commands in the order they were sent, so the next reply read is always the oldest waiter's. */
+struct waiter {
+    struct coro *co;
+    redisReply *reply;
+    bool done;
+    struct waiter *next;
+};
+static struct waiter *waiting, **waiting_tail = &waiting;
+static double waiting_since; /* when the waiters last heard anything */
+static unsigned generation;  /* counts connections, so the web loop can tell a new one */
+/* After a timeout, calls fail at once for a moment instead of each waiting out the timeout
+ * again: a claim makes up to three calls, and each would also retry on a new connection, so a
+ * frozen Redis held a claim for half a minute. The moment is short, so that once Redis is back
+ * requests find it again at once. */
+#define REDIS_REST_SECONDS 0.25
+static double resting_until;
 
 static int read_scripts(char *err, size_t errlen)
 {
@@ -61,9 +81,13 @@ static int read_scripts(char *err, size_t errlen)
     return 0;
 }
 
+static redisReply *exchange(void);
+
 static int load_script(struct script *s)
 {
-    redisReply *r = redisCommand(ctx, "SCRIPT LOAD %s", s->body);
+    redisReply *r = redisAppendCommand(ctx, "SCRIPT LOAD %s", s->body) == REDIS_OK ? exchange() : NULL;
+    if (!ctx)
+        return -1; /* the connection failed and is gone */
     int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
     if (ok)
         memcpy(s->sha, r->str, 41);
@@ -74,7 +98,21 @@ static int load_script(struct script *s)
     return ok ? 0 : -1;
 }
 
+static int connect_now(char *err, size_t errlen);
+
+/* Connecting never yields: the scripts load before any request can queue behind them. */
 int redis_connect(char *err, size_t errlen)
+{
+    bool overlap = coro_overlap();
+    coro_set_overlap(false);
+    int rc = connect_now(err, errlen);
+    coro_set_overlap(overlap);
+    if (rc == 0)
+        generation++;
+    return rc;
+}
+
+static int connect_now(char *err, size_t errlen)
 {
     redis_close();
     if (read_scripts(err, errlen) < 0)
@@ -123,8 +161,12 @@ int redis_connect(char *err, size_t errlen)
     return 0;
 }
 
+static void deliver(redisReply *reply);
+
 void redis_close(void)
 {
+    while (waiting)
+        deliver(NULL);
     if (ctx)
         redisFree(ctx);
     ctx = NULL;
@@ -135,6 +177,8 @@ static int ensure(void)
     char err[256];
     if (ctx && !ctx->err)
         return 0;
+    if (now_seconds() < resting_until)
+        return -1; /* it just let a request wait out the timeout: not again at once */
     if (redis_connect(err, sizeof(err)) < 0) {
         log_warn("%s", err);
         return -1;
@@ -142,39 +186,127 @@ static int ensure(void)
     return 0;
 }
 
-/* Sends the command queued on the connection and reads its reply. The wait is a poll for input
- * rather than a blocking read: a task asleep in read() on a Unix socket is also woken when Redis
- * takes the request off the socket (the kernel's "write space" wakeup does not ask what the
- * sleeper waits for), and on a VM every wakeup costs several microseconds. */
-static redisReply *exchange(void)
+static void deliver(redisReply *reply)
+{
+    struct waiter *w = waiting;
+    waiting = w->next;
+    if (!waiting)
+        waiting_tail = &waiting;
+    w->reply = reply;
+    w->done = true;
+    coro_wake(w->co);
+}
+
+/* The connection is broken: every waiter gets NULL (and tries again on a new one). */
+static void connection_failed(void)
+{
+    log_warn("redis: %s; reconnecting", ctx->errstr);
+    redis_close();
+}
+
+static void timed_out(const char *why)
+{
+    resting_until = now_seconds() + REDIS_REST_SECONDS;
+    snprintf(ctx->errstr, sizeof(ctx->errstr), "%s", why);
+    ctx->err = REDIS_ERR_IO;
+    connection_failed();
+}
+
+static int send_queued(void)
 {
     int done = 0;
     while (!done)
         if (redisBufferWrite(ctx, &done) == REDIS_ERR)
-            return NULL;
-    void *reply = NULL;
-    if (redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
-        return NULL;
-    while (!reply) {
+            return -1;
+    return 0;
+}
+
+/* Sends the command queued on the connection and returns its reply, NULL when the connection
+ * failed (it is dropped then). Inside redis_overlap the request yields and the web loop sends
+ * and reads for all of its waiting requests at once; otherwise it waits in place, handing the
+ * replies to requests queued before it to them. The wait is a poll for input rather than a
+ * blocking read: a task asleep in read() on a Unix socket is also woken when Redis takes the
+ * request off the socket (the kernel's "write space" wakeup does not ask what the sleeper waits
+ * for), and on a VM every wakeup costs several microseconds. */
+static redisReply *exchange(void)
+{
+    struct waiter *w;
+    if (coro_overlap() && (w = calloc(1, sizeof(*w)))) {
+        w->co = coro_running();
+        if (!waiting)
+            waiting_since = now_seconds();
+        *waiting_tail = w;
+        waiting_tail = &w->next;
+        while (!w->done)
+            coro_yield();
+        redisReply *reply = w->reply;
+        free(w);
+        return reply;
+    }
+    if (send_queued() < 0)
+        return connection_failed(), NULL;
+    for (;;) {
+        void *reply = NULL;
+        if (redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
+            return connection_failed(), NULL;
+        if (reply && waiting) {
+            deliver(reply);
+            continue;
+        }
+        if (reply)
+            return reply;
         struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
         int n = poll(&p, 1, REDIS_IO_TIMEOUT_MS);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            snprintf(ctx->errstr, sizeof(ctx->errstr), "%s", n == 0 ? "timed out" : strerror(errno));
-            ctx->err = REDIS_ERR_IO;
-            return NULL;
-        }
-        if (redisBufferRead(ctx) == REDIS_ERR || redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
-            return NULL;
+        if (n <= 0)
+            return timed_out(n == 0 ? "timed out" : strerror(errno)), NULL;
+        if (redisBufferRead(ctx) == REDIS_ERR)
+            return connection_failed(), NULL;
     }
-    return reply;
 }
 
-static void drop_connection(void)
+void redis_overlap(bool on)
 {
-    log_warn("redis: %s; reconnecting", ctx->errstr);
-    redis_close();
+    coro_set_overlap(on);
+}
+
+int redis_waiting_fd(unsigned *gen, double *deadline)
+{
+    if (!waiting || !ctx)
+        return -1;
+    *gen = generation;
+    *deadline = waiting_since + REDIS_IO_TIMEOUT_MS / 1000.0;
+    return ctx->fd;
+}
+
+void redis_send_waiting(void)
+{
+    if (waiting && ctx && send_queued() < 0)
+        connection_failed();
+}
+
+void redis_read_waiting(void)
+{
+    if (!waiting || !ctx)
+        return;
+    if (redisBufferRead(ctx) == REDIS_ERR)
+        return connection_failed();
+    void *reply = NULL;
+    while (waiting) {
+        if (redisGetReplyFromReader(ctx, &reply) == REDIS_ERR)
+            return connection_failed();
+        if (!reply)
+            break;
+        deliver(reply);
+    }
+    waiting_since = now_seconds();
+}
+
+void redis_give_up_waiting(void)
+{
+    if (waiting && ctx)
+        timed_out("timed out");
 }
 
 static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
@@ -182,10 +314,13 @@ static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
     for (int attempt = 0; attempt < 2; attempt++) {
         if (ensure() < 0)
             return NULL;
-        redisReply *r = redisAppendCommandArgv(ctx, argc, argv, lens) == REDIS_OK ? exchange() : NULL;
+        redisReply *r = NULL;
+        if (redisAppendCommandArgv(ctx, argc, argv, lens) == REDIS_OK)
+            r = exchange();
+        else
+            connection_failed();
         if (r)
             return r;
-        drop_connection();
     }
     return NULL;
 }
@@ -204,10 +339,13 @@ redisReply *redis_cmd(const char *fmt, ...)
         va_start(ap, fmt);
         int queued = redisvAppendCommand(ctx, fmt, ap);
         va_end(ap);
-        redisReply *r = queued == REDIS_OK ? exchange() : NULL;
+        redisReply *r = NULL;
+        if (queued == REDIS_OK)
+            r = exchange();
+        else
+            connection_failed();
         if (r)
             return r;
-        drop_connection();
     }
     return NULL;
 }

@@ -2,6 +2,7 @@
 #ifndef FC_REDIS_H
 #define FC_REDIS_H
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/arena.h"
@@ -23,6 +24,20 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
  * NULL when the key is missing. Returns 0, or -1 when Redis failed. The keys may lie in
  * different hash slots; on Redis Cluster this read must be split by slot (a cluster client does
  * that for MGET), which is why only plain reads, never Lua scripts, span products. */
+/* Between redis_overlap(true) and (false), a request in the web loop that waits for Redis yields
+ * to the worker's other requests, and the commands of all of them go out in one write and come
+ * back in one read. Only for code that holds nothing another request could change across the
+ * call (no transaction, no shared buffer): the first-come gate, which a flash crowd calls all at
+ * once. Everywhere else a call waits in place, as it always did. */
+void redis_overlap(bool on);
+
+/* For the web loop. The connection's fd while requests wait for replies (else -1), with the
+ * connection's generation (new on every connect) and the time after which they are failed. */
+int redis_waiting_fd(unsigned *generation, double *deadline);
+void redis_send_waiting(void); /* writes what the waiting requests queued */
+void redis_read_waiting(void); /* reads what has arrived and wakes whose reply it is */
+void redis_give_up_waiting(void); /* a timeout: the waiters get NULL and the connection goes */
+
 int redis_get_many(struct arena *a, int n, const char **keys, char **vals);
 
 #endif

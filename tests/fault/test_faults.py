@@ -12,12 +12,14 @@ from contextlib import contextmanager
 
 import requests
 
-from conftest import (assert_error, pool, auth, wait_until, in_list, wait_pipeline, redis_stock,
-                      product_row)
+from conftest import (assert_error, pool, auth, iso, wait_until, in_list, wait_pipeline,
+                      redis_stock, product_row)
 
 PW = "correct horse battery"
 CARD_OK = "4242424242424242"
 SHIPPED = ("preparing", "shipping", "delivered")
+# After a Redis timeout a web worker does not ask Redis again for 0.25 s (REDIS_REST_SECONDS).
+REDIS_REST = 0.5
 
 
 # ---- helpers ----
@@ -351,4 +353,40 @@ def test_a_frozen_redis_gets_an_answer_not_a_hang(stack, admin):
         took = time.monotonic() - t
     assert_error(r, 503, "unavailable")
     assert 4 < took < 30, f"answered after {took:.1f}s"  # the 5 s wait, not nginx's 60 s
+    time.sleep(REDIS_REST)
     assert stack.get(f"/api/v1/products/{pid}").json()["product"]["stock_remaining"] == 5
+
+
+def test_claims_waiting_together_on_a_frozen_redis_all_get_an_answer(stack, admin):
+    """Claims in one web worker wait for Redis together (the worker takes other requests
+    meanwhile). Redis stops answering while a crowd claims: /livez is still served while they
+    wait, every claim gets a 503 after the Redis timeout, and claims work again once Redis is
+    back."""
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    body = {"vendor_id": vendor, "name": "Frozen " + uuid.uuid4().hex[:8], "type": "fixed",
+            "value": 500, "total_quantity": 100, "starts_at": iso(-5), "ends_at": iso(3600)}
+    r = stack.post("/api/v1/admin/coupons", body, token=admin["access"])
+    assert r.status_code == 201, r.text
+    cid = r.json()["coupon"]["id"]
+    users = pool(stack, 18)
+    first = stack.request("POST", f"/api/v1/coupons/{cid}/claim", headers=auth(users[0][1]))
+    assert first.status_code in (201, 202), first.text  # the campaign is in Redis
+
+    def claim(s, user):
+        return s.post(stack.url(f"/api/v1/coupons/{cid}/claim"), headers=auth(user[1]), timeout=40)
+
+    with frozen(stack.pid("redis")):
+        with cf.ThreadPoolExecutor(1) as ex:
+            crowd = ex.submit(rush, stack, users[1:17], claim, 16)
+            time.sleep(1.5)  # the crowd is waiting on Redis now
+            live = requests.get(stack.url("/livez"), timeout=10)
+            waiting = not crowd.done()
+            results = crowd.result(timeout=60)
+    assert live.status_code == 200
+    assert waiting, "the claims were answered before Redis came back or timed out"
+    for _, status, body, took in results:
+        assert status == 503 and body["error"]["code"] == "unavailable", body
+        assert 4 < took < 30, f"answered after {took:.1f}s"  # the 5 s wait, not nginx's 60 s
+    time.sleep(REDIS_REST)
+    last = stack.request("POST", f"/api/v1/coupons/{cid}/claim", headers=auth(users[17][1]))
+    assert last.status_code in (201, 202), last.text
