@@ -240,38 +240,40 @@ static void serve_loop(struct slot *slots)
                 json_use_arena(NULL);
             }
         }
-        redis_send_waiting();
-        bool ran = false;
-        int idle = 0, busy = 0;
+        struct slot *free_slot = NULL;
+        bool runnable = false, busy = false;
         for (int i = 0; i < SLOTS; i++) {
             struct slot *s = &slots[i];
-            bool free_slot = s->fd < 0 && s->fr.ipcFd < 0;
-            if (free_slot && acceptable && !sv_stopping) {
-                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                if (fd >= 0) {
-                    s->fd = fd;
-                    coro_wake(s->co);
-                    ran = true;
-                    free_slot = false;
-                } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    acceptable = false;
-                } else if (errno != EINTR && errno != ECONNABORTED) {
-                    log_error("accept failed: %s", strerror(errno));
-                    acceptable = false;
-                }
-            }
-            if (free_slot)
-                idle++;
+            runnable |= coro_runnable(s->co);
+            if (s->fd < 0 && s->fr.ipcFd < 0)
+                free_slot = s;
             else
-                busy++;
-            if (coro_runnable(s->co))
-                ran = true;
+                busy = true;
         }
-        if (ran)
+        if (runnable)
             continue;
-        if (sv_stopping && busy == 0)
+        /* One connection at a time, and only when every request in flight waits for Redis:
+         * a worker that took all queued connections at once would serve them one after the
+         * other while its siblings idle. */
+        if (free_slot && acceptable && !sv_stopping) {
+            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                free_slot->fd = fd;
+                coro_wake(free_slot->co);
+                continue;
+            }
+            if (errno != EINTR && errno != ECONNABORTED) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    log_error("accept failed: %s", strerror(errno));
+                acceptable = false;
+            }
+        }
+        if (sv_stopping && !busy)
             break;
-        listening(ep, &on, idle > 0 && !sv_stopping);
+        /* Only now, with no request left to run or accept, do the waiting requests' commands
+         * go out: all of them in one write. */
+        redis_send_waiting();
+        listening(ep, &on, free_slot && !sv_stopping);
         unsigned gen = 0;
         double deadline = 0;
         int rfd = redis_waiting_fd(&gen, &deadline);

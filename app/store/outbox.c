@@ -2,7 +2,9 @@
  * published to Kafka; the relay publishes whatever Kafka has not acknowledged. */
 #include "store/outbox.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,10 +14,32 @@
 #include "store/db.h"
 #include "store/kafka.h"
 
+/* Event ids are ChaCha20 output under a key drawn once per process (again in a forked child),
+ * with a counter as the nonce: as unpredictable as drawing each from the kernel, without a
+ * getrandom system call on every claim. */
+static unsigned char id_key[crypto_stream_chacha20_ietf_KEYBYTES];
+static unsigned long long id_counter;
+static bool id_keyed;
+
+static void forget_id_key(void)
+{
+    id_keyed = false;
+}
+
 void event_id_new(char out[37])
 {
-    unsigned char b[16];
-    randombytes_buf(b, sizeof(b));
+    unsigned char b[16], nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
+    if (!id_keyed) {
+        static bool hooked;
+        if (!hooked && pthread_atfork(NULL, NULL, forget_id_key) == 0)
+            hooked = true;
+        randombytes_buf(id_key, sizeof(id_key));
+        id_counter = 0;
+        id_keyed = true;
+    }
+    id_counter++;
+    memcpy(nonce, &id_counter, sizeof(id_counter));
+    crypto_stream_chacha20_ietf(b, sizeof(b), nonce, id_key);
     b[6] = (b[6] & 0x0F) | 0x40; /* UUID version 4 */
     b[8] = (b[8] & 0x3F) | 0x80;
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
