@@ -406,9 +406,10 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     /* The limits and the gate hold nothing but this request's own state across their Redis
      * calls, so a crowd's claims in one worker wait for Redis together (see redis_overlap). */
     redis_overlap(true);
-    int outcome = limited(a, u, client, e) < 0 ? -200 : run_claim(a, id, u->id, &out->remaining);
+    bool refused = limited(a, u, client, e) < 0;
+    int outcome = refused ? 0 : run_claim(a, id, u->id, &out->remaining);
     redis_overlap(false);
-    if (outcome == -200)
+    if (refused)
         return -1;
     if (outcome == NOT_LOADED) {
         if (load(a, id, e) < 0)

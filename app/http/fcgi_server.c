@@ -168,11 +168,6 @@ static void serve(FCGX_Request *fr, struct arena *a)
     metrics_record(r.route_id, r.status, now_seconds() - t0);
 }
 
-static void on_term(void)
-{
-    FCGX_ShutdownPending();
-}
-
 /* One request in flight: a coroutine that serves the connections the loop hands it. */
 #define SLOTS 8
 #define SLOT_STACK (1024 * 1024)
@@ -218,8 +213,8 @@ static void listening(int ep, bool *on, bool want)
         *on = want;
 }
 
-/* The worker's loop: accept while a slot is free, run the slots that can run, and send and
- * read Redis for all the slots waiting on it at once. */
+/* The worker's loop: run the slots that can run, accept a connection when every busy slot
+ * waits for Redis and one is free, and send and read Redis for all the waiting slots at once. */
 static void serve_loop(struct slot *slots)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -316,7 +311,7 @@ static int worker_main(int slot, void *arg)
     (void)arg;
     char err[512] = "";
     log_set_role("web");
-    sv_child_signals(on_term);
+    sv_child_signals(NULL);
     if (the_app->worker_init && the_app->worker_init(err, sizeof(err)) != 0) {
         log_error("worker %d: init failed: %s", slot, err);
         sleep(1); /* the supervisor's backoff grows while the stores are down */

@@ -81,11 +81,11 @@ static int read_scripts(char *err, size_t errlen)
     return 0;
 }
 
-static redisReply *exchange(void);
+static redisReply *await_queued(int queued);
 
 static int load_script(struct script *s)
 {
-    redisReply *r = redisAppendCommand(ctx, "SCRIPT LOAD %s", s->body) == REDIS_OK ? exchange() : NULL;
+    redisReply *r = await_queued(redisAppendCommand(ctx, "SCRIPT LOAD %s", s->body));
     if (!ctx)
         return -1; /* the connection failed and is gone */
     int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
@@ -266,6 +266,15 @@ static redisReply *exchange(void)
     }
 }
 
+/* The reply to a command just queued (`queued` is what hiredis's append returned), or NULL
+ * with the connection dropped. */
+static redisReply *await_queued(int queued)
+{
+    if (queued != REDIS_OK)
+        return connection_failed(), NULL;
+    return exchange();
+}
+
 void redis_overlap(bool on)
 {
     coro_set_overlap(on);
@@ -314,11 +323,7 @@ static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
     for (int attempt = 0; attempt < 2; attempt++) {
         if (ensure() < 0)
             return NULL;
-        redisReply *r = NULL;
-        if (redisAppendCommandArgv(ctx, argc, argv, lens) == REDIS_OK)
-            r = exchange();
-        else
-            connection_failed();
+        redisReply *r = await_queued(redisAppendCommandArgv(ctx, argc, argv, lens));
         if (r)
             return r;
     }
@@ -339,11 +344,7 @@ redisReply *redis_cmd(const char *fmt, ...)
         va_start(ap, fmt);
         int queued = redisvAppendCommand(ctx, fmt, ap);
         va_end(ap);
-        redisReply *r = NULL;
-        if (queued == REDIS_OK)
-            r = exchange();
-        else
-            connection_failed();
+        redisReply *r = await_queued(queued);
         if (r)
             return r;
     }

@@ -24,6 +24,8 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
  * NULL when the key is missing. Returns 0, or -1 when Redis failed. The keys may lie in
  * different hash slots; on Redis Cluster this read must be split by slot (a cluster client does
  * that for MGET), which is why only plain reads, never Lua scripts, span products. */
+int redis_get_many(struct arena *a, int n, const char **keys, char **vals);
+
 /* Between redis_overlap(true) and (false), a request in the web loop that waits for Redis yields
  * to the worker's other requests, and the commands of all of them go out in one write and come
  * back in one read. Only for code that holds nothing another request could change across the
@@ -37,7 +39,5 @@ int redis_waiting_fd(unsigned *generation, double *deadline);
 void redis_send_waiting(void); /* writes what the waiting requests queued */
 void redis_read_waiting(void); /* reads what has arrived and wakes whose reply it is */
 void redis_give_up_waiting(void); /* a timeout: the waiters get NULL and the connection goes */
-
-int redis_get_many(struct arena *a, int n, const char **keys, char **vals);
 
 #endif

@@ -142,6 +142,11 @@ json_t *web_form_body(struct request *r, const char *const *text, const char *co
     return b;
 }
 
+json_t *web_outcome(const char *done, const struct err *e)
+{
+    return json_pack("{s:s, s:s}", "tone", done ? "success" : "error", "message", done ? done : e->msg);
+}
+
 json_t *web_layout_data(struct request *r, const char *title)
 {
     time_t now = time(NULL);

@@ -186,8 +186,7 @@ void page_admin_products(struct request *r)
         status = p ? (id ? 200 : 201) : e.status;
         const char *done = id ? arena_sprintf(r->a, "Product %lld is updated.", id)
                               : "The product is created.";
-        outcome = json_pack("{s:s, s:s}", "tone", p ? "success" : "error", "message",
-                            p ? done : e.msg);
+        outcome = web_outcome(p ? done : NULL, &e);
     }
     struct catalog_query q;
     json_t *list = list_products(r, &q);

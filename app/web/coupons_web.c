@@ -180,8 +180,7 @@ void page_admin_coupons(struct request *r)
         if (!c && e.status >= 500)
             return resp_err(r, &e);
         status = c ? 201 : e.status;
-        outcome = c ? json_pack("{s:s, s:s}", "tone", "success", "message", "The coupon event is created.")
-                    : json_pack("{s:s, s:s}", "tone", "error", "message", e.msg);
+        outcome = web_outcome(c ? "The coupon event is created." : NULL, &e);
     }
     json_t *items = coupon_list(r->a, &e), *vendors = items ? vendor_list(&e) : NULL;
     if (!vendors)

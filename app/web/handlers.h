@@ -1,6 +1,7 @@
 /* handlers.h - every route's handler, grouped by feature; the table lives in web/app.c. */
 #ifndef FC_HANDLERS_H
 #define FC_HANDLERS_H
+#include "core/err.h"
 #include "http/request.h"
 
 /* ops.c */
@@ -90,6 +91,9 @@ const char *web_local_path(const char *next, const char *fallback);
  * integers, or as the text typed when it is not one, so that the domain refuses it by name.
  * Empty fields are left out. */
 json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums);
+/* The outcome line a form's page shows: {tone: success, message: done}, or when done is NULL
+ * {tone: error, message: the error's}. */
+json_t *web_outcome(const char *done, const struct err *e);
 /* Answers 503 in the request's own shape when a store failed. */
 void web_store_failed(struct request *r);
 

@@ -292,8 +292,7 @@ void page_order_pay(struct request *r)
     if (!o && !declined && e.status >= 500)
         return resp_err(r, &e);
     if (!o)
-        return order_page(r, e.status, declined ? "order.tpl" : "pay.tpl",
-                          json_pack("{s:s, s:s}", "tone", "error", "message", e.msg));
+        return order_page(r, e.status, declined ? "order.tpl" : "pay.tpl", web_outcome(NULL, &e));
     resp_redirect(r, arena_sprintf(r->a, "/orders/%lld", id));
 }
 
@@ -310,11 +309,9 @@ void page_order_action(struct request *r)
     json_t *o = cancel ? order_cancel(r->a, ME, id, &e) : order_return(r->a, ME, id, &e);
     if (!o && e.status >= 500)
         return resp_err(r, &e);
-    order_page(r, o ? 200 : e.status, "order.tpl",
-               json_pack("{s:s, s:s}", "tone", o ? "success" : "error", "message",
-                         o ? (cancel ? "The order is cancelled; payment, stock and coupon are back."
-                                     : "Your return is registered; we will refund it on arrival.")
-                           : e.msg));
+    const char *done = cancel ? "The order is cancelled; payment, stock and coupon are back."
+                              : "Your return is registered; we will refund it on arrival.";
+    order_page(r, o ? 200 : e.status, "order.tpl", web_outcome(o ? done : NULL, &e));
 }
 
 void page_like(struct request *r)
