@@ -29,16 +29,21 @@ static int put_line(long long user_id, long long product_id, long long quantity,
         return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
     if (quantity == 0 && add)
         return 0;
+    /* Setting 0 removes the line: a product that is not in the cart is fine, one that does not
+     * exist is a 404, as it is for any other quantity. */
+    long long n;
     if (quantity == 0)
-        return db_exec("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?", "ii", user_id,
-                       product_id) < 0 ? err_store(e) : 0;
-    long long n = add ? db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
-                                " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity ="
-                                " LEAST(quantity + VALUES(quantity), ?)",
-                                "iiii", user_id, quantity, product_id, (long long)CART_MAX_QUANTITY)
-                      : db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
-                                " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
-                                "iii", user_id, quantity, product_id);
+        n = db_exec("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?", "ii", user_id,
+                    product_id);
+    else if (add)
+        n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+                    " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity ="
+                    " LEAST(quantity + VALUES(quantity), ?)",
+                    "iiii", user_id, quantity, product_id, (long long)CART_MAX_QUANTITY);
+    else
+        n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+                    " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
+                    "iii", user_id, quantity, product_id);
     if (n < 0)
         return err_store(e);
     if (n == 0) {

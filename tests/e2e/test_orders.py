@@ -173,6 +173,9 @@ def test_cart_quantities_totals_and_refusals(stack, admin):
     assert put(p2, {"quantity": 0}).json()["items"][0]["id"] == p1
     assert stack.request("DELETE", f"/api/v1/cart/items/{p1}", headers=auth(u)).status_code == 204
     assert stack.request("DELETE", f"/api/v1/cart/items/{p1}", headers=auth(u)).status_code == 204
+    # Removing a product that does not exist is a 404, like setting any other quantity of it.
+    assert_error(put(999999999, {"quantity": 0}), 404, "not_found")
+    assert_error(stack.request("DELETE", "/api/v1/cart/items/999999999", headers=auth(u)), 404, "not_found")
     assert stack.get("/api/v1/cart", headers=auth(u)).json() == {"items": [], "total": 0}
     assert_error(stack.get("/api/v1/cart"), 401, "unauthorized")
 
