@@ -27,20 +27,18 @@ static int put_line(long long user_id, long long product_id, long long quantity,
 {
     if (quantity < 0 || quantity > CART_MAX_QUANTITY)
         return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
-    if (quantity == 0 && add)
-        return 0;
-    /* Setting 0 removes the line: a product that is not in the cart is fine, one that does not
-     * exist is a 404, as it is for any other quantity. */
-    long long n;
-    if (quantity == 0)
+    /* Setting 0 removes the line and adding 0 changes nothing: a product that is not in the
+     * cart is fine, one that does not exist is a 404, as it is for any other quantity. */
+    long long n = 0; /* adding 0 writes nothing: only the check below runs */
+    if (quantity == 0 && !add)
         n = db_exec("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?", "ii", user_id,
                     product_id);
-    else if (add)
+    else if (quantity > 0 && add)
         n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
                     " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity ="
                     " LEAST(quantity + VALUES(quantity), ?)",
                     "iiii", user_id, quantity, product_id, (long long)CART_MAX_QUANTITY);
-    else
+    else if (quantity > 0)
         n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
                     " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
                     "iii", user_id, quantity, product_id);
@@ -48,7 +46,10 @@ static int put_line(long long user_id, long long product_id, long long quantity,
         return err_store(e);
     if (n == 0) {
         json_t *row;
-        if (db_query_row(&row, "SELECT id FROM products WHERE id = ?", "i", product_id) != 1)
+        int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ?", "i", product_id);
+        if (rc < 0)
+            return err_store(e);
+        if (rc == 0)
             return err_set(e, 404, "not_found", "no product has id %lld", product_id);
     }
     return 0;

@@ -140,6 +140,15 @@ def test_the_cart_form_never_redirects_to_another_site(stack, admin):
         assert "x=1" not in r.headers.get("Set-Cookie", "")
 
 
+def test_adding_nothing_to_the_cart_changes_nothing_and_needs_a_real_product(stack, admin):
+    (s, u), pid = signed_in_browser(stack), any_product(stack, admin)
+    r = form_post(s, f"/cart/items/{pid}", {"quantity": "0"}, page="/cart")
+    assert r.status_code == 303, r.text
+    assert not stack.sql("SELECT 1 FROM cart_items WHERE user_id = %s", u["id"])
+    r = form_post(s, "/cart/items/999999999", {"quantity": "0"}, page="/cart")
+    assert r.status_code == 404 and "text/html" in r.headers["Content-Type"]
+
+
 def test_adds_to_the_cart_at_the_same_moment_all_count(stack, admin):
     (s, u), pid = signed_in_browser(stack), any_product(stack, admin)
     token = csrf_of(s.get(s.base + "/cart").text)
