@@ -13,10 +13,12 @@ struct coro {
     void (*fn)(void *);
     void *arg;
     bool ended, runnable, overlap;
+    struct coro *idle_next; /* in the idle queue (coro_yield_idle) */
 };
 
 static ucontext_t scheduler;
 static struct coro *running;
+static struct coro *idle, **idle_tail = &idle;
 
 static void entry(void)
 {
@@ -81,6 +83,28 @@ void coro_yield(void)
     struct coro *c = running;
     if (c)
         swapcontext(&c->uc, &scheduler);
+}
+
+void coro_yield_idle(void)
+{
+    struct coro *c = running;
+    if (!c)
+        return;
+    c->idle_next = NULL;
+    *idle_tail = c;
+    idle_tail = &c->idle_next;
+    coro_yield();
+}
+
+bool coro_wake_idle(void)
+{
+    if (!idle)
+        return false;
+    for (struct coro *c = idle; c; c = c->idle_next)
+        c->runnable = true;
+    idle = NULL;
+    idle_tail = &idle;
+    return true;
 }
 
 struct coro *coro_running(void)

@@ -25,6 +25,13 @@ struct coro *coro_running(void);
 void coro_wake(struct coro *c);
 bool coro_runnable(const struct coro *c);
 
+/* From a coroutine: sleep until the scheduler has nothing else to run or to take up, so that
+ * others can join what this one is about to send (see the claim gate in coupons.c). */
+void coro_yield_idle(void);
+/* From the scheduler with nothing else to run: wakes the coroutines in coro_yield_idle, in the
+ * order they went to sleep; false when there were none. */
+bool coro_wake_idle(void);
+
 /* Whether the running coroutine may yield inside a store call (see redis_overlap). */
 void coro_set_overlap(bool on);
 bool coro_overlap(void);

@@ -1,6 +1,7 @@
 /* strbuf.c - growable byte buffer that lives in an arena. */
 #include "core/strbuf.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,4 +58,15 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
     vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     sb->len += (size_t)n;
+}
+
+static int add_dumped(const char *s, size_t n, void *sb)
+{
+    sb_add(sb, s, n);
+    return 0;
+}
+
+void sb_add_json(struct strbuf *sb, const json_t *v)
+{
+    json_dump_callback(v, add_dumped, sb, JSON_COMPACT);
 }

@@ -22,6 +22,9 @@ void sb_add(struct strbuf *sb, const char *s, size_t n);
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addc(struct strbuf *sb, char c);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON value, compact, in one pass (json_dumpb would need a second one to size it). */
+struct json_t;
+void sb_add_json(struct strbuf *sb, const struct json_t *v);
 
 #ifdef __cplusplus
 }

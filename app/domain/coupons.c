@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/coro.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/text.h"
 #include "domain/ratelimit.h"
 #include "store/db.h"
@@ -214,19 +216,86 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
     return -1;
 }
 
+/* ---- the gate: a worker's claims on one campaign that wait together take one script run ---- */
+
+#define GATE_BATCH_MAX 64
+#define GATE_PENDING (-1000)
+
+struct gate_call {
+    long long user_id;
+    int outcome; /* GATE_PENDING until the batch's reply came (-100: Redis failed) */
+    long long remaining;
+    struct coro *co;
+};
+
+struct gate_batch {
+    long long campaign;
+    int n;
+    struct gate_call *calls[GATE_BATCH_MAX];
+    struct gate_batch *next; /* the worker's batches still open to joiners */
+};
+
+static struct gate_batch *open_batches;
+
+/* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
+ * coupons left for each. */
+static void gate_run(struct arena *a, struct gate_batch *b)
+{
+    const char **argv = arena_alloc(a, (size_t)(2 + b->n) * sizeof(char *));
+    argv[0] = meta_key(a, b->campaign);
+    argv[1] = claimed_key(a, b->campaign);
+    for (int i = 0; i < b->n; i++)
+        argv[2 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
+    redisReply *r = redis_script("coupon_claim", 2, 2 + b->n, argv);
+    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * b->n);
+    for (size_t i = 0; ok && i < r->elements; i++)
+        ok = r->element[i]->type == REDIS_REPLY_INTEGER;
+    for (int i = 0; i < b->n; i++) {
+        struct gate_call *c = b->calls[i];
+        c->outcome = ok ? (int)r->element[2 * i]->integer : -100;
+        c->remaining = ok ? r->element[2 * i + 1]->integer : 0;
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
+/* The first-come decision for one claim. Inside redis_overlap, the first claim on a campaign
+ * opens a batch and waits until the worker has nothing else to run or take up; the claims on
+ * that campaign that arrive meanwhile join it, and the first sends them all in one script run.
+ * A flash crowd's claims on one worker then cost Redis one script call, not one each. */
 static int run_claim(struct arena *a, long long id, long long user_id, long long *remaining)
 {
-    const char *argv[3] = {meta_key(a, id), claimed_key(a, id), arena_sprintf(a, "%lld", user_id)};
-    redisReply *r = redis_script("coupon_claim", 2, 3, argv);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        if (r)
-            freeReplyObject(r);
-        return -100;
+    struct gate_call *me = arena_calloc(a, sizeof(*me));
+    me->user_id = user_id;
+    me->outcome = GATE_PENDING;
+    me->co = coro_running();
+    struct gate_batch *b = NULL;
+    if (coro_overlap())
+        for (b = open_batches; b && (b->campaign != id || b->n == GATE_BATCH_MAX); b = b->next)
+            ;
+    if (b) { /* joins: the batch's first claim runs the script and wakes it */
+        b->calls[b->n++] = me;
+        while (me->outcome == GATE_PENDING)
+            coro_yield();
+    } else {
+        b = arena_calloc(a, sizeof(*b));
+        b->campaign = id;
+        b->calls[b->n++] = me;
+        if (coro_overlap()) {
+            b->next = open_batches;
+            open_batches = b;
+            coro_yield_idle();
+            struct gate_batch **p = &open_batches; /* closed: later claims open another */
+            while (*p != b)
+                p = &(*p)->next;
+            *p = b->next;
+        }
+        gate_run(a, b);
+        for (int i = 1; i < b->n; i++)
+            coro_wake(b->calls[i]->co);
     }
-    int outcome = (int)r->element[0]->integer;
-    *remaining = r->element[1]->integer;
-    freeReplyObject(r);
-    return outcome;
+    *remaining = me->remaining;
+    return me->outcome;
 }
 
 void coupon_unclaim(long long coupon_id, long long user_id)
@@ -371,12 +440,12 @@ static int publish_claim(struct arena *a, long long id, long long user_id, struc
     json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:s}", "event_id", event_id, "type",
                            "coupon.claimed", "coupon_id", (json_int_t)id, "user_id",
                            (json_int_t)user_id, "claimed_at", at);
-    size_t n = json_dumpb(ev, NULL, 0, JSON_COMPACT);
-    char *buf = arena_alloc(a, n + 1);
-    json_dumpb(ev, buf, n, JSON_COMPACT);
+    struct strbuf buf;
+    sb_init(&buf, a, 256);
+    sb_add_json(&buf, ev);
     /* Keyed by user: on a cluster whose topic has several partitions, a user's claims stay in
      * order (the devbroker and compose give coupon.claimed one partition; see kafka.h). */
-    if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf, n,
+    if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf.s, buf.len,
                       coupon_claim_opaque(id, user_id)) < 0)
         return err_set(e, 503, "unavailable", "the claim could not be queued; try again");
     return 0;

@@ -263,6 +263,9 @@ static void serve_loop(struct slot *slots)
                 acceptable = false;
             }
         }
+        /* Requests that wait for others to join them (the claim gate) go on now. */
+        if (coro_wake_idle())
+            continue;
         if (sv_stopping && !busy)
             break;
         /* Only now, with no request left to run or accept, do the waiting requests' commands

@@ -144,19 +144,12 @@ static void resp_reset_body(struct request *r)
     r->out.s[0] = '\0';
 }
 
-static int add_to_body(const char *s, size_t n, void *out)
-{
-    sb_add(out, s, n);
-    return 0;
-}
-
 void resp_json(struct request *r, int status, json_t *body)
 {
     r->status = status;
     r->out_type = "application/json";
     resp_reset_body(r);
-    /* straight into the body: one pass, no copy */
-    json_dump_callback(body, add_to_body, &r->out, JSON_COMPACT);
+    sb_add_json(&r->out, body); /* straight into the body: no copy */
 }
 
 void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)

@@ -1,18 +1,37 @@
--- coupon_claim.lua: the whole first-come decision for one claim, atomic in one hash slot.
+-- coupon_claim.lua: the whole first-come decision for a batch of claims on one campaign, atomic
+-- in one hash slot. A web worker sends the claims on a campaign that arrive together in one run.
 -- KEYS[1] {c:ID}:meta   hash: total, starts, ends (epoch seconds); or missing=1 for no campaign
 -- KEYS[2] {c:ID}:claimed set of user ids holding (or being issued) a coupon of the campaign
--- ARGV[1] user id
--- Returns {outcome, remaining}: 0 claimed, 1 not started, 2 ended, 3 already claimed,
--- 4 sold out, -1 not loaded (the caller loads it from MySQL), -2 no such campaign.
+-- ARGV    user ids, in the order their claims arrived (a user may appear twice)
+-- Returns {outcome, remaining} for each user in turn: 0 claimed, 1 not started, 2 ended,
+-- 3 already claimed, 4 sold out, -1 not loaded (the caller loads it from MySQL), -2 no such
+-- campaign. remaining is the count of coupons left after that user's claim.
+local out = {}
+local function all(outcome, remaining)
+  for i = 1, #ARGV do
+    out[2 * i - 1], out[2 * i] = outcome, remaining
+  end
+  return out
+end
 local m = redis.call('HMGET', KEYS[1], 'total', 'starts', 'ends', 'missing')
-if m[4] then return {-2, 0} end
-if not m[1] then return {-1, 0} end
+if m[4] then return all(-2, 0) end
+if not m[1] then return all(-1, 0) end
 local total, starts, ends = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local taken = redis.call('SCARD', KEYS[2])
 local now = tonumber(redis.call('TIME')[1])
-if now < starts then return {1, total - taken} end
-if now >= ends then return {2, total - taken} end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {3, total - taken} end
-if taken >= total then return {4, 0} end
-redis.call('SADD', KEYS[2], ARGV[1])
-return {0, total - taken - 1}
+local left = math.max(total - taken, 0)
+if now < starts then return all(1, left) end
+if now >= ends then return all(2, left) end
+for i, user in ipairs(ARGV) do
+  local outcome = 0
+  if taken < total then
+    -- SADD answers 0 for a member already there: this user holds one
+    if redis.call('SADD', KEYS[2], user) == 1 then taken = taken + 1 else outcome = 3 end
+  elseif redis.call('SISMEMBER', KEYS[2], user) == 1 then
+    outcome = 3
+  else
+    outcome = 4
+  end
+  out[2 * i - 1], out[2 * i] = outcome, math.max(total - taken, 0)
+end
+return out

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/text.h"
 #include "store/db.h"
 #include "store/kafka.h"
@@ -56,12 +57,11 @@ long long outbox_add(struct arena *a, const char *topic, long long key, const ch
     json_object_set_new(event, "event_id", json_string(id));
     json_object_set_new(event, "type", json_string(type));
     json_object_set_new(event, "at", json_string(at));
-    size_t n = json_dumpb(event, NULL, 0, JSON_COMPACT);
-    char *payload = arena_alloc(a, n + 1);
-    json_dumpb(event, payload, n, JSON_COMPACT);
-    payload[n] = '\0';
+    struct strbuf payload;
+    sb_init(&payload, a, 512);
+    sb_add_json(&payload, event);
     if (db_exec("INSERT INTO outbox (event_id, topic, msg_key, payload) VALUES (?, ?, ?, ?)", "ssss",
-                id, topic, arena_sprintf(a, "%lld", key), payload) < 0)
+                id, topic, arena_sprintf(a, "%lld", key), payload.s) < 0)
         return -1;
     return db_insert_id();
 }

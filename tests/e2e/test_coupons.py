@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import assert_error, pool, iso
+from conftest import ROOT, assert_error, pool, iso
 
 PW = "correct horse battery"
 
@@ -78,6 +78,32 @@ def test_a_storm_of_claims_issues_exactly_the_quantity(stack, admin, vendor_id):
     assert_exactly(stack, c["id"], 100)
     mine = {r["user_id"] for r in stack.sql("SELECT user_id FROM user_coupons WHERE coupon_id = %s", c["id"])}
     assert mine == set(winners)
+
+
+def test_one_gate_run_decides_a_batch_of_claims_in_arrival_order(stack):
+    """A web worker sends the claims on one campaign that wait together in one run of the gate
+    script. Each claim is decided in the order it arrived, as if it ran alone."""
+    r = stack.redis()
+    with open(os.path.join(ROOT, "app", "lua", "coupon_claim.lua")) as f:
+        gate = r.register_script(f.read())
+    cid = 2_000_000_000 + int(uuid.uuid4().int % 1_000_000)
+    meta, claimed = f"{{c:{cid}}}:meta", f"{{c:{cid}}}:claimed"
+    now = int(time.time())
+    r.hset(meta, mapping={"total": 2, "starts": now - 5, "ends": now + 60})
+    # 7 and 8 take the two coupons; 7 again already holds one; 9 finds none left; 8 again still
+    # holds one (already claimed wins over sold out, as for a claim alone)
+    assert gate(keys=[meta, claimed], args=[7, 8, 7, 9, 8]) == [0, 1, 0, 0, 3, 0, 4, 0, 3, 0]
+    assert r.smembers(claimed) == {"7", "8"}
+    assert gate(keys=[meta, claimed], args=[10]) == [4, 0], "a batch of one is a claim alone"
+    # a whole batch is refused alike, and nothing is written, before the start and for a
+    # campaign Redis does not know yet
+    early, early_claimed = f"{{c:{cid + 1}}}:meta", f"{{c:{cid + 1}}}:claimed"
+    r.hset(early, mapping={"total": 5, "starts": now + 60, "ends": now + 120})
+    assert gate(keys=[early, early_claimed], args=[1, 2]) == [1, 5, 1, 5]
+    unknown = [f"{{c:{cid + 2}}}:meta", f"{{c:{cid + 2}}}:claimed"]
+    assert gate(keys=unknown, args=[1, 2, 3]) == [-1, 0, -1, 0, -1, 0]
+    assert r.scard(early_claimed) == 0 and r.scard(unknown[1]) == 0
+    r.delete(meta, claimed, early)
 
 
 @pytest.fixture

@@ -127,3 +127,31 @@ Test(coro, has_the_stack_it_asked_for)
     cr_assert_eq(out, 7);
     coro_free(c);
 }
+
+static void idle_then_note(void *arg)
+{
+    const char *name = arg;
+    note(name[0]);
+    coro_yield_idle();
+    note(name[1]);
+}
+
+Test(coro, idle_sleepers_wake_together_in_the_order_they_slept)
+{
+    trace[0] = '\0';
+    cr_assert_not(coro_wake_idle(), "nobody sleeps yet");
+    struct coro *x = coro_new(64 * 1024, idle_then_note, "ab");
+    struct coro *y = coro_new(64 * 1024, idle_then_note, "cd");
+    coro_resume(y);
+    coro_resume(x);
+    cr_assert_not(coro_runnable(x));
+    cr_assert_not(coro_runnable(y));
+    cr_assert(coro_wake_idle());
+    cr_assert(coro_runnable(x) && coro_runnable(y));
+    cr_assert_not(coro_wake_idle(), "the queue was emptied");
+    coro_resume(y);
+    coro_resume(x);
+    cr_assert_str_eq(trace, "cadb");
+    coro_free(x);
+    coro_free(y);
+}
