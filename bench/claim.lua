@@ -24,7 +24,7 @@ function init(args)
   end
   f:close()
   nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
-  i = tid
+  i = tid + tonumber(os.getenv("BENCH_START") or "0") -- turns before this one used the first pairs
 end
 
 function request()
@@ -33,4 +33,12 @@ function request()
   local l = lines[(math.floor(i / #heads) % #lines) + 1]
   i = i + nthreads
   return l .. h
+end
+
+-- For the next turn (bench.sh runs claims in turns): the first pair index no thread has used.
+-- Threads run at different speeds, so this is the furthest any got, not the requests counted.
+function next_start()
+  local furthest = 0
+  for _, t in ipairs(threads) do furthest = math.max(furthest, t:get("i")) end
+  return furthest
 end

@@ -108,7 +108,7 @@ FORMATS = {"requests": fmt_count, "seconds": fmt_seconds, "throughput": fmt_rate
            "p95_ms": fmt_ms, "p99_ms": fmt_ms, "issued": fmt_count, "quantity": fmt_count,
            "oversold": fmt_count, "duplicates": fmt_count, "fairness": fmt_fraction,
            "rps": fmt_rate, "errors": fmt_count, "ratio": fmt_pct,
-           "paid_orders_per_second": fmt_rate}
+           "paid_orders_per_second": fmt_rate, "livez_beside": fmt_rate}
 
 
 def fmt(key, x):
@@ -192,6 +192,7 @@ def read_http(path, notes):
             for i, r in enumerate(rows_of(doc, name, ["results"], notes), 1)]
     for r in rows:
         r["paid_orders_per_second"] = number(r["_raw"].get("paid_orders_per_second"))
+        r["livez_beside"] = number(r["_raw"].get("livez_beside"))
     # The ceiling: the GET /livez row (or else the one whose ratio is 1).
     ceiling = next((r for r in rows if "livez" in r["endpoint"].lower()), None) or \
         next((r for r in rows if r["ratio"] == 1.0), None)
@@ -530,13 +531,18 @@ def cell(value, cls=None):
 
 def http_table(http):
     has_paid = any(r["paid_orders_per_second"] is not None for r in http["rows"])
-    head = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "% of ceiling"] + (["paid orders/s"] if has_paid else [])
+    has_beside = any(r["livez_beside"] is not None for r in http["rows"])
+    head = (["endpoint", "req/s", "p50 ms", "p99 ms", "errors"] + (["/livez beside it"] if has_beside else [])
+            + ["% of ceiling"] + (["paid orders/s"] if has_paid else []))
     out = ['<div class="tablewrap"><table id="http-table"><thead><tr>'
            + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     for r in http["rows"]:
         cells = [cell(r["endpoint"]), cell(fmt_rate(r["rps"])), cell(fmt_ms(r["p50_ms"])),
                  cell(fmt_ms(r["p99_ms"])),
-                 cell(fmt_count(r["errors"]), "bad" if r["errors"] else None), cell(fmt_pct(r["ratio"]))]
+                 cell(fmt_count(r["errors"]), "bad" if r["errors"] else None)]
+        if has_beside:
+            cells.append(cell(fmt_rate(r["livez_beside"]) if r["livez_beside"] is not None else ""))
+        cells.append(cell(fmt_pct(r["ratio"])))
         if has_paid:
             cells.append(cell(fmt_rate(r["paid_orders_per_second"])))
         out.append(f'<tr{attrs(class_="ceiling" if r is http["ceiling"] else None)}>' + "".join(cells) + "</tr>")
@@ -574,10 +580,14 @@ def strategies_table(st):
 
 
 HOWTO = """<p><b>HTTP.</b> The ceiling is <code>GET /livez</code>: a FastCGI round trip that touches no
-store (no MySQL, Redis or Kafka), so it is the most the HTTP path can serve on this machine; it is
-measured twice in the same run and the better run is kept. Every other endpoint is shown as a share
-of it, so the percentage shows what the endpoint's own work (its queries, Redis scripts and Kafka
-messages) costs on top of the HTTP path. Latencies are per request, as wrk sees them.</p>
+store (no MySQL, Redis or Kafka), so it is the most the HTTP path can serve on this machine. An
+endpoint with a "/livez beside it" figure was measured in turns with <code>/livez</code> (a few
+seconds of each, several times), and its percentage is of those <code>/livez</code> turns: both saw
+the machine at the same moments, whose speed drifts between runs. The ceiling row is every
+<code>/livez</code> turn of the run; an endpoint without turns is shown as a share of it. The
+percentage shows what the endpoint's own work (its queries, Redis scripts and Kafka messages) costs
+on top of the HTTP path. Latencies are per request, as wrk sees them (with turns: p50 their mean,
+p99 the worst turn's).</p>
 <p><b>Strategies.</b> The lab (<code>firstcome bench strategies</code>) runs K concurrent clients, each
 with its own real MySQL and Redis connections, claiming from the same limited stock with each strategy
 in turn. <i>Throughput</i> is claims per second, <i>p50/p95/p99</i> the latency of one claim,

@@ -214,6 +214,20 @@ def test_html_has_the_tables_the_values_and_the_inlined_charts(both):
     assert "Data notes" not in page  # complete data: nothing to note
 
 
+def test_endpoints_measured_in_turns_show_the_livez_beside_them(tmp_path):
+    doc = json.loads(json.dumps(HTTP))
+    doc["results"][1]["livez_beside"] = 47000  # the product list, in turns with /livez
+    doc["results"][3]["livez_beside"] = 50500
+    write(tmp_path, "http.json", doc)
+    run(tmp_path)
+    rows = tables(read(tmp_path, "report.html"))["http-table"]
+    assert [c for c, _ in rows[0]][:7] == ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "/livez beside it",
+                                           "% of ceiling"]
+    assert [c for c, _ in rows[2]][5:7] == ["47,000", "66%"], "the ratio is the file's, to the /livez beside it"
+    assert [c for c, _ in rows[4]][5:7] == ["50,500", "32%"]
+    assert [c for c, _ in rows[1]][5] == "", "the ceiling itself has no /livez beside it"
+
+
 def test_a_script_looking_strategy_name_is_escaped(both):
     evil = '<script>alert("x")</script>'
     write(both, "strategies.json", STRATEGIES + [strategy(evil, 5000, 1, 2, 3, issued=1001, oversold=1)])
