@@ -439,8 +439,10 @@ def http_svg(http):
     """Requests per second per endpoint, the /livez ceiling as a dashed reference line."""
     rows, ceiling = http["rows"], http["ceiling"]
     pitch, h = 36, 22
+    beside = any(r["livez_beside"] is not None for r in rows)
     chart = Chart("HTTP requests per second", "each endpoint against the GET /livez ceiling measured in the "
-                  "same run; the percentage is its share of the ceiling", [r["endpoint"] for r in rows],
+                  "same run; the percentage is its share of " + ("the /livez turns beside it, or else of "
+                  "the ceiling" if beside else "the ceiling"), [r["endpoint"] for r in rows],
                   top_extra=24)
     scale = scale_for([r["rps"] for r in rows] + [ceiling["rps"] if ceiling else None])
 
