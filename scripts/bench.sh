@@ -48,6 +48,12 @@ run() { # run NAME PATH [LUA] [SECONDS]: one wrk run, its BENCH line saved as NA
   grep '^BENCH' "$OUT/$name.txt" | sed "s/^BENCH/$name/" | tee -a "$OUT/raw.txt" | sed 's/^[^ ]* //'
 }
 
+tally() { # tally NAME: "OK NEXT" for NAME's turns so far: 2xx answers summed, the last next=
+  awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+                           ok += f["requests"] - f["non2xx"]; last = f["next"] }
+                 END { print ok + 0, last + 0 }' "$OUT/raw.txt"
+}
+
 # beside NAME PATH [LUA] [AFTER]: NAME and /livez in turns, ROUNDS of each, so that the ratio
 # compares the two at the same moments (this machine's speed drifts by a third within minutes).
 # AFTER runs after every turn of NAME: whatever it leaves behind is done before /livez runs.
@@ -57,7 +63,7 @@ beside() {
   for k in $(seq "$ROUNDS"); do
     run "livez@$name" /livez "" "$SLICE"
     BENCH_START=$sent run "$name" "$path" "$lua" "$SLICE"
-    sent=$(awk -v n="$name" '$1 == n { s = substr($8, 6) } END { print s + 0 }' "$OUT/raw.txt")
+    sent=$(tally "$name" | cut -d' ' -f2)
     $after
   done
 }
@@ -74,8 +80,7 @@ restart_web() { # restart_web MODE: the web server again, in that coupon issue m
 
 written() { # written: waits until the coupon worker has written every claim accepted so far
   local ok
-  ok=$(awk '$1 == "claim_kafka" { split($2, r, "="); split($5, x, "="); s += r[2] - x[2] }
-            END { print s + 0 }' "$OUT/raw.txt")
+  ok=$(tally claim_kafka | cut -d' ' -f1)
   "$PY" bench/setup.py wait "$STATE_DIR" "$OUT/claim_kafka.claims" "$ok" > "$OUT/catchup.txt"
 }
 
