@@ -43,9 +43,17 @@ void event_id_new(char out[37])
     crypto_stream_chacha20_ietf(b, sizeof(b), nonce, id_key);
     b[6] = (b[6] & 0x0F) | 0x40; /* UUID version 4 */
     b[8] = (b[8] & 0x3F) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    /* 8-4-4-4-12 hex digits: each group written with its terminator, which the dash replaces */
+    static const int group[] = {4, 2, 2, 2, 6};
+    char *o = out;
+    const unsigned char *in = b;
+    for (int g = 0; g < 5; g++) {
+        sodium_bin2hex(o, (size_t)group[g] * 2 + 1, in, (size_t)group[g]);
+        o += group[g] * 2;
+        in += group[g];
+        if (g < 4)
+            *o++ = '-';
+    }
 }
 
 long long outbox_add(struct arena *a, const char *topic, long long key, const char *type,
