@@ -14,6 +14,8 @@
 
 struct config cfg;
 
+#define JWT_SECRET_MIN 32 /* bytes: HS256 with a shorter key can be brute-forced offline */
+
 enum kind { K_STR, K_INT, K_DOUBLE, K_BOOL };
 
 /* One row per setting: the table is the documentation (see `firstcome config`). A default of
@@ -55,6 +57,9 @@ static struct setting settings[] = {
     {"PAYMENT_FAILURE_RATE", K_DOUBLE, &cfg.payment_failure_rate, "0", 0, 1, 0, "0..1 extra random declines"},
     {"RATE_LIMITS", K_BOOL, &cfg.rate_limits, "on", 0, 0, 0, "on | off (off for load tests)"},
     {"LOGIN_LIMIT_PER_CLIENT", K_INT, &cfg.login_limit_per_client, "300", 1, 100000000, 0, "login attempts per client address per 15 min"},
+    {"SIGNUP_LIMIT_PER_CLIENT", K_INT, &cfg.signup_limit_per_client, "30", 1, 100000000, 0, "signups per client address per 15 min"},
+    {"RESET_LIMIT_PER_CLIENT", K_INT, &cfg.reset_limit_per_client, "30", 1, 100000000, 0, "password reset requests, and apart from them reset confirmations, per client address per 15 min"},
+    {"REFRESH_GRACE", K_INT, &cfg.refresh_grace, "5", 0, 60, 0, "seconds a just-rotated refresh token still yields a pair of its session instead of ending it"},
     {"CLAIM_LIMIT_PER_USER", K_INT, &cfg.claim_limit_per_user, "20", 1, 100000000, 0, "coupon claims per user per minute"},
     {"CLAIM_LIMIT_PER_CLIENT", K_INT, &cfg.claim_limit_per_client, "1200", 1, 100000000, 0, "coupon claims per client address per minute"},
     {"API_RATE", K_STR, &cfg.api_rate, "200r/s", 0, 0, 0, "nginx limit_req rate per address on /api/ (RATE_LIMITS=on)"},
@@ -246,6 +251,11 @@ int config_load(char *err, size_t errlen)
             }
             cfg.state_dir = abs;
         }
+    }
+    if (strlen(cfg.jwt_secret) < JWT_SECRET_MIN) {
+        snprintf(err, errlen, "JWT_SECRET must be at least %d bytes (it has %zu); e.g. openssl rand -hex 32",
+                 JWT_SECRET_MIN, strlen(cfg.jwt_secret));
+        return -1;
     }
     if (strcmp(cfg.coupon_issue_mode, "sync") && strcmp(cfg.coupon_issue_mode, "kafka")) {
         snprintf(err, errlen, "COUPON_ISSUE_MODE=%s: expected sync or kafka", cfg.coupon_issue_mode);

@@ -14,6 +14,13 @@
 
 #define LOGIN_FAILURES_PER_EMAIL 10 /* per LOGIN_WINDOW; a success clears them */
 #define LOGIN_WINDOW 900
+/* Strangers may make the server hash a password only this often: every limit is counted
+ * before the hashing, and a refused attempt costs a Redis call. */
+#define SIGNUPS_PER_EMAIL 5 /* per SIGNUP_WINDOW */
+#define SIGNUP_WINDOW 900
+#define RESETS_PER_EMAIL 5 /* reset requests per RESET_EMAIL_WINDOW: a mailbox is not flooded */
+#define RESET_EMAIL_WINDOW 3600
+#define RESET_WINDOW 900 /* the per-client windows of reset requests and confirmations */
 
 static const char user_columns[] =
     "SELECT id, email, name, phone, address, role, verified, created_at FROM users WHERE id = ?";
@@ -65,6 +72,18 @@ static int check_password(const char *password, struct err *e)
     return 0;
 }
 
+/* Counts one attempt of `actor` (a client address, an email) on `key`; -1 with a 429 rate_limited (and its Retry-After) beyond limit. */
+static int limit_hit(struct arena *a, struct err *e, const char *what, int limit, int window,
+                     const char *key, const char *actor)
+{
+    int wait;
+    if (ratelimit_hit(arena_sprintf(a, "%s:%s", key, actor), limit, window, &wait))
+        return 0;
+    err_set(e, 429, "rate_limited", "too many %s; try again in %d seconds", what, wait);
+    e->retry_after = wait;
+    return -1;
+}
+
 static int check_name(const char *name, struct err *e)
 {
     if (!name || !*name || utf8_length(name) > 100 || !utf8_valid(name, strlen(name)))
@@ -87,6 +106,13 @@ int account_create(struct arena *a, const char *email, const char *password, con
         return -1;
     if (strcmp(role, "user") && strcmp(role, "vendor") && strcmp(role, "admin"))
         return err_set(e, 422, "invalid_role", "the role must be user, vendor or admin");
+    /* The cheap refusal before the expensive hash; the unique key still decides a race. */
+    json_t *taken;
+    int rc = db_query_row(&taken, "SELECT id FROM users WHERE email = ?", "s", addr);
+    if (rc < 0)
+        return err_store(e);
+    if (rc == 1)
+        return err_set(e, 409, "email_taken", "an account with that email already exists");
     if (password_hash(password, hash) != 0)
         return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
     if (db_exec("INSERT INTO users (email, password_hash, name, role, verified)"
@@ -120,9 +146,15 @@ static int queue_link_mail(struct arena *a, const char *to, const char *subject,
 }
 
 json_t *account_signup(struct arena *a, const char *email, const char *password,
-                       const char *name, struct err *e)
+                       const char *name, const char *client, struct err *e)
 {
     long long id;
+    char *norm = email_normalize(a, email);
+    if (limit_hit(a, e, "signups from this address", cfg.signup_limit_per_client, SIGNUP_WINDOW,
+                  "signup:client", client) < 0 ||
+        (norm && limit_hit(a, e, "signups for this email", SIGNUPS_PER_EMAIL, SIGNUP_WINDOW,
+                           "signup:email", norm) < 0))
+        return NULL;
     if (db_begin() < 0)
         return err_store(e), NULL;
     if (account_create(a, email, password, name, "user", false, &id, e) < 0)
@@ -184,15 +216,11 @@ int account_login(struct arena *a, const char *email, const char *password, cons
                   struct token_pair *out, struct err *e)
 {
     char *addr = email_normalize(a, email);
-    int wait;
-    if (!ratelimit_hit(arena_sprintf(a, "login:client:%s", client), cfg.login_limit_per_client,
-                       LOGIN_WINDOW, &wait) ||
-        (addr && !ratelimit_hit(arena_sprintf(a, "login:email:%s", addr),
-                                LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW, &wait))) {
-        err_set(e, 429, "rate_limited", "too many login attempts; try again in %d seconds", wait);
-        e->retry_after = wait;
+    if (limit_hit(a, e, "login attempts", cfg.login_limit_per_client, LOGIN_WINDOW,
+                  "login:client", client) < 0 ||
+        (addr && limit_hit(a, e, "login attempts", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW,
+                           "login:email", addr) < 0))
         return -1;
-    }
     json_t *u = NULL;
     int rc = addr ? db_query_row(&u, "SELECT id, password_hash FROM users WHERE email = ?", "s", addr)
                   : 0;
@@ -228,55 +256,108 @@ int account_refresh(struct arena *a, const char *refresh, struct token_pair *out
     }
 }
 
-int account_reset_request(struct arena *a, const char *email, struct err *e)
+int account_reset_request(struct arena *a, const char *email, const char *client, struct err *e)
 {
     char *addr = email_normalize(a, email);
-    json_t *u;
-    int rc = addr ? db_query_row(&u, "SELECT id FROM users WHERE email = ?", "s", addr) : 0;
-    if (rc < 0)
+    if (limit_hit(a, e, "reset requests from this address", cfg.reset_limit_per_client,
+                  RESET_WINDOW, "reset:client", client) < 0 ||
+        (addr && limit_hit(a, e, "reset requests for this email", RESETS_PER_EMAIL,
+                           RESET_EMAIL_WINDOW, "reset:email", addr) < 0))
+        return -1;
+    if (!addr)
+        return 0; /* no address at all: nothing to look up, for anyone */
+    /* The same work whether or not the address has an account: one row queued, one nudge.
+     * The mailer looks the address up later (account_reset_send_due), so neither the answer
+     * nor its timing tells which emails exist. */
+    if (db_exec("INSERT INTO password_reset_requests (email) VALUES (?)", "s", addr) < 0)
         return err_store(e);
-    if (rc == 0)
-        return 0; /* same answer as for an account: nobody learns which emails exist */
-    long long id = json_integer_value(json_object_get(u, "id"));
-    if (db_begin() < 0)
-        return err_store(e);
-    char *token = onetime_issue(a, id, "reset", RESET_TTL);
-    if (!token ||
-        queue_link_mail(a, addr, "Reset your firstcome password",
-                        "Someone asked to reset the password of this firstcome account. To choose "
-                        "a new password, open this link:",
-                        "/reset-password", token,
-                        "The link works once and expires in one hour. If it was not you, ignore "
-                        "this mail: your password stays as it is.") < 0 ||
-        db_commit() < 0) {
-        db_rollback();
-        return err_store(e);
-    }
+    mail_wake();
     return 0;
 }
 
-int account_reset_confirm(struct arena *a, const char *token, const char *password,
-                          struct err *e)
+/* Mails a reset link to the account of one queued request, if the address has one. */
+static int reset_send(struct arena *a, const char *addr)
 {
-    (void)a;
-    char hash[crypto_pwhash_STRBYTES];
-    if (check_password(password, e) < 0)
+    json_t *u;
+    int rc = db_query_row(&u, "SELECT id FROM users WHERE email = ?", "s", addr);
+    if (rc <= 0)
+        return rc;
+    char *token = onetime_issue(a, json_integer_value(json_object_get(u, "id")), "reset", RESET_TTL);
+    if (!token)
         return -1;
+    return queue_link_mail(a, addr, "Reset your firstcome password",
+                           "Someone asked to reset the password of this firstcome account. To "
+                           "choose a new password, open this link:",
+                           "/reset-password", token,
+                           "The link works once and expires in one hour. If it was not you, "
+                           "ignore this mail: your password stays as it is.");
+}
+
+int account_reset_send_due(struct arena *a, int limit)
+{
+    int done = 0;
+    for (; done < limit; done++) {
+        json_t *row;
+        if (db_begin() < 0)
+            return -1;
+        int rc = db_query_row(&row,
+                              "SELECT id, email FROM password_reset_requests"
+                              " WHERE handled_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                              "");
+        if (rc <= 0) {
+            db_rollback();
+            return rc < 0 ? -1 : done;
+        }
+        if (reset_send(a, json_string_value(json_object_get(row, "email"))) < 0 ||
+            db_exec("UPDATE password_reset_requests SET handled_at = UTC_TIMESTAMP() WHERE id = ?", "i",
+                    (long long)json_integer_value(json_object_get(row, "id"))) < 0 ||
+            db_commit() < 0) {
+            db_rollback();
+            return -1;
+        }
+    }
+    return done;
+}
+
+/* A new password ends every reset link the user still holds: an older mail must not undo it. */
+static int reset_links_end(long long id)
+{
+    return db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP()"
+                   " WHERE user_id = ? AND kind = 'reset' AND used_at IS NULL",
+                   "i", id) < 0
+               ? -1
+               : 0;
+}
+
+int account_reset_confirm(struct arena *a, const char *token, const char *password,
+                          const char *client, struct err *e)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    if (limit_hit(a, e, "reset attempts from this address", cfg.reset_limit_per_client,
+                  RESET_WINDOW, "reset-confirm:client", client) < 0 ||
+        check_password(password, e) < 0)
+        return -1;
+    /* The token is looked at before the password is hashed: a made-up link costs no hash. */
+    long long id = onetime_peek(token, "reset");
+    if (id == -1)
+        return err_set(e, 400, "invalid_token", "this reset link is unknown, already used or expired");
+    if (id < 0)
+        return err_store(e);
     if (password_hash(password, hash) != 0)
         return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
     if (db_begin() < 0)
         return err_store(e);
-    long long id = onetime_consume(token, "reset");
+    id = onetime_consume(token, "reset"); /* again, locked: a concurrent use may have won */
     if (id == -1) {
         db_rollback();
         return err_set(e, 400, "invalid_token", "this reset link is unknown, already used or expired");
     }
     if (id < 0 || db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
-        session_revoke_all(id) < 0 || db_commit() < 0) {
+        reset_links_end(id) < 0 || session_revoke_all(id) < 0 || db_commit() < 0) {
         db_rollback();
         return err_store(e);
     }
-    log_info("user %lld reset their password; every session ended", id);
+    log_info("user %lld reset their password; every session and reset link ended", id);
     return 0;
 }
 
@@ -332,8 +413,12 @@ int account_change_password(long long id, const char *family, const char *curren
         return -1;
     if (password_hash(next, hash) != 0)
         return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
-    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
-        session_revoke_others(id, family) < 0)
+    if (db_begin() < 0)
         return err_store(e);
+    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
+        reset_links_end(id) < 0 || session_revoke_others(id, family) < 0 || db_commit() < 0) {
+        db_rollback();
+        return err_store(e);
+    }
     return 0;
 }

@@ -28,9 +28,10 @@ int account_create(struct arena *a, const char *email, const char *password, con
 /* Every function below returns 0 (or the JSON it names) on success and fills e otherwise. */
 
 /* Signup: creates an unverified user and queues the verification mail in one transaction.
+ * Limited per client address and per email; a taken email is refused before any hashing.
  * Returns the public user. */
 json_t *account_signup(struct arena *a, const char *email, const char *password,
-                       const char *name, struct err *e);
+                       const char *name, const char *client, struct err *e);
 /* Consumes a verification token; returns the now verified user. */
 json_t *account_verify(struct arena *a, const char *token, struct err *e);
 /* Checks the password (the same work for unknown emails), limits attempts per email and per
@@ -38,18 +39,23 @@ json_t *account_verify(struct arena *a, const char *token, struct err *e);
 int account_login(struct arena *a, const char *email, const char *password, const char *client,
                   struct token_pair *out, struct err *e);
 int account_refresh(struct arena *a, const char *refresh, struct token_pair *out, struct err *e);
-/* Always succeeds for the caller (no enumeration): mails a reset link only when the email
- * has an account. -1 only when the store failed. */
-int account_reset_request(struct arena *a, const char *email, struct err *e);
-/* Sets a new password from a mailed token and ends every session of the user. */
+/* Succeeds alike for every address (no enumeration): queues the request, and the mailer mails
+ * a reset link later only when the email has an account (account_reset_send_due). -1 when a
+ * limit (per client address, per email) is reached or the store failed. */
+int account_reset_request(struct arena *a, const char *email, const char *client, struct err *e);
+/* The mailer's step: turns up to `limit` queued reset requests into reset mails (none for an
+ * address without an account). How many were handled, or -1 on a store error. */
+int account_reset_send_due(struct arena *a, int limit);
+/* Sets a new password from a mailed token (checked before the password is hashed), and ends
+ * every session and every other reset link of the user. */
 int account_reset_confirm(struct arena *a, const char *token, const char *password,
-                          struct err *e);
+                          const char *client, struct err *e);
 /* The public user (id, email, name, phone, address, role, verified, created_at). */
 json_t *account_get(long long id, struct err *e);
 /* Updates name, phone and/or address (keys absent in patch stay as they are). */
 json_t *account_update(long long id, json_t *patch, struct err *e);
-/* Checks the current password, sets the new one, and ends every other session of the user
- * (`family` is the session making the change). */
+/* Checks the current password, sets the new one, and ends every other session and every
+ * outstanding reset link of the user (`family` is the session making the change). */
 int account_change_password(long long id, const char *family, const char *current,
                             const char *next, struct err *e);
 

@@ -212,23 +212,42 @@ static int principal_of(long long user_id, const char *family, struct principal 
     return 0;
 }
 
+/* A session is live while its family holds a refresh token that is neither revoked (logout,
+ * logout-all, password reset, reuse) nor expired. */
+static int family_live(long long user_id, const char *family)
+{
+    json_t *row;
+    return db_query_row(&row,
+                        "SELECT id FROM refresh_tokens WHERE user_id = ? AND family = ?"
+                        " AND revoked_at IS NULL AND expires_at > UTC_TIMESTAMP() LIMIT 1",
+                        "is", user_id, family);
+}
+
+int session_access(struct arena *a, long long user_id, const char *family, char **access)
+{
+    struct principal p;
+    *access = NULL;
+    int live = family_live(user_id, family);
+    if (live <= 0)
+        return live;
+    if (principal_of(user_id, family, &p, a) < 0)
+        return -1;
+    *access = access_token_issue(a, &p, time(NULL));
+    return *access ? 1 : -1;
+}
+
 /* Stores a new refresh token of `family` and signs the matching access token. */
 static int issue_pair(struct arena *a, long long user_id, const char *family,
                       struct token_pair *out)
 {
-    struct principal p;
-    time_t now = time(NULL);
     char hash[65];
-    if (principal_of(user_id, family, &p, a) < 0)
-        return -1;
     out->refresh = token_random(a);
     token_hash(out->refresh, hash);
     if (db_exec("INSERT INTO refresh_tokens (user_id, family, token_hash, expires_at)"
                 " VALUES (?, ?, ?, ?)",
-                "isss", user_id, family, hash, db_time(a, now + REFRESH_TTL)) < 0)
+                "isss", user_id, family, hash, db_time(a, time(NULL) + REFRESH_TTL)) < 0)
         return -1;
-    out->access = access_token_issue(a, &p, now);
-    return out->access ? 0 : -1;
+    return session_access(a, user_id, family, &out->access) == 1 ? 0 : -1;
 }
 
 int session_start(struct arena *a, long long user_id, struct token_pair *out)
@@ -251,9 +270,10 @@ enum refresh_result session_refresh(struct arena *a, const char *refresh, struct
         return REFRESH_FAILED;
     int rc = db_query_row(&row,
                           "SELECT id, user_id, family, used_at, revoked_at,"
-                          " expires_at < UTC_TIMESTAMP() AS expired"
+                          " expires_at < UTC_TIMESTAMP() AS expired,"
+                          " used_at >= UTC_TIMESTAMP() - INTERVAL ? SECOND AS in_grace"
                           " FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
-                          "s", hash);
+                          "is", (long long)cfg.refresh_grace, hash);
     if (rc < 0)
         goto out_failed;
     if (rc == 0) {
@@ -261,16 +281,27 @@ enum refresh_result session_refresh(struct arena *a, const char *refresh, struct
         return REFRESH_INVALID;
     }
     const char *family = json_string_value(json_object_get(row, "family"));
+    bool revoked = !json_is_null(json_object_get(row, "revoked_at"));
+    if (!json_is_null(json_object_get(row, "used_at")) && !revoked &&
+        db_truthy(json_object_get(row, "in_grace"))) {
+        /* Two page loads of one browser refreshed at once and this one lost the race: the
+         * token was rotated moments ago, so it yields another pair of the same session. */
+        if (issue_pair(a, json_integer_value(json_object_get(row, "user_id")),
+                       arena_strdup(a, family), out) < 0 ||
+            db_commit() < 0)
+            goto out_failed;
+        return REFRESH_OK;
+    }
     if (!json_is_null(json_object_get(row, "used_at"))) {
-        /* A used token again: it was stolen or replayed. The whole session dies. */
+        /* A used token again, after the grace window: it was stolen or replayed. The whole
+         * session dies. */
         if (session_revoke_family(family) < 0 || db_commit() < 0)
             goto out_failed;
         log_warn("refresh token reuse for user %lld: family revoked",
                  (long long)json_integer_value(json_object_get(row, "user_id")));
         return REFRESH_REUSED;
     }
-    if (!json_is_null(json_object_get(row, "revoked_at")) ||
-        db_truthy(json_object_get(row, "expired"))) {
+    if (revoked || db_truthy(json_object_get(row, "expired"))) {
         db_rollback();
         return REFRESH_INVALID;
     }
@@ -336,23 +367,36 @@ char *onetime_issue(struct arena *a, long long user_id, const char *kind, int tt
     return token;
 }
 
-long long onetime_consume(const char *token, const char *kind)
+/* The unused, unexpired token of that kind: its user id (and row id), -1 or -2 as below. */
+static long long onetime_find(const char *token, const char *kind, bool lock, long long *row_id)
 {
     char hash[65];
     json_t *row;
     if (!token || !*token || strlen(token) > 200)
         return -1;
     token_hash(token, hash);
-    int rc = db_query_row(&row,
-                          "SELECT id, user_id FROM account_tokens WHERE token_hash = ? AND kind = ?"
-                          " AND used_at IS NULL AND expires_at > UTC_TIMESTAMP() FOR UPDATE",
-                          "ss", hash, kind);
-    if (rc < 0)
-        return -2;
-    if (rc == 0)
-        return -1;
-    if (db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i",
-                (long long)json_integer_value(json_object_get(row, "id"))) < 0)
-        return -2;
+#define ONETIME_FIND                                                                     \
+    "SELECT id, user_id FROM account_tokens WHERE token_hash = ? AND kind = ?"             \
+    " AND used_at IS NULL AND expires_at > UTC_TIMESTAMP()"
+    int rc = db_query_row(&row, lock ? ONETIME_FIND " FOR UPDATE" : ONETIME_FIND, "ss", hash, kind);
+    if (rc <= 0)
+        return rc < 0 ? -2 : -1;
+    *row_id = json_integer_value(json_object_get(row, "id"));
     return json_integer_value(json_object_get(row, "user_id"));
+}
+
+long long onetime_peek(const char *token, const char *kind)
+{
+    long long row_id;
+    return onetime_find(token, kind, false, &row_id);
+}
+
+long long onetime_consume(const char *token, const char *kind)
+{
+    long long row_id, user_id = onetime_find(token, kind, true, &row_id);
+    if (user_id < 0)
+        return user_id;
+    if (db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i", row_id) < 0)
+        return -2;
+    return user_id;
 }

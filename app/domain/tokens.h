@@ -24,7 +24,8 @@ char *token_random(struct arena *a);
 /* SHA-256 of a token as 64 hex characters, what the database stores. */
 void token_hash(const char *token, char out[65]);
 
-/* Signs an access token for p (HS256 with JWT_SECRET); NULL on failure. */
+/* Signs an access token for p (HS256 with JWT_SECRET); NULL on failure. It trusts p as given:
+ * the product signs only through session_access, which reads p from the database. */
 char *access_token_issue(struct arena *a, const struct principal *p, time_t now);
 /* Verifies signature, algorithm (HS256 only: "none" and others refused), type and expiry.
  * Returns 0 and fills p, or -1. */
@@ -35,11 +36,18 @@ struct token_pair {
     char *access, *refresh;
 };
 
+/* The one way a new access token is made: from the database's current view of the user
+ * (role, verified, email, name), and only while `family` is a live session (not logged out,
+ * not ended by logout-all, a password reset or reuse, not expired). 1 with *access set (in the
+ * arena), 0 when the session has ended (*access NULL), -1 on store failure. */
+int session_access(struct arena *a, long long user_id, const char *family, char **access);
 /* Starts a session (a new refresh family) for a user row {id, role, verified, email, name}.
  * 0 or -1 (store failure). */
 int session_start(struct arena *a, long long user_id, struct token_pair *out);
 enum refresh_result { REFRESH_OK, REFRESH_INVALID, REFRESH_REUSED, REFRESH_FAILED };
-/* Single-use rotation: a used token presented again revokes its whole family. */
+/* Single-use rotation: a used token presented again revokes its whole family, except within
+ * REFRESH_GRACE seconds of its rotation, when it yields another pair of the same family (two
+ * page loads that refreshed at once). */
 enum refresh_result session_refresh(struct arena *a, const char *refresh, struct token_pair *out);
 /* Revokes one family (logout) or every family of a user (logout-all, password reset). */
 int session_revoke_family(const char *family);
@@ -53,5 +61,8 @@ char *onetime_issue(struct arena *a, long long user_id, const char *kind, int tt
 /* Consumes a token of that kind: its user id, or -1 when unknown, used or expired (one answer
  * for all three), -2 on store failure. Call inside a transaction: the row is locked. */
 long long onetime_consume(const char *token, const char *kind);
+/* The same answer as onetime_consume without using the token or locking it: a cheap check
+ * before expensive work. */
+long long onetime_peek(const char *token, const char *kind);
 
 #endif

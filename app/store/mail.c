@@ -372,10 +372,15 @@ long long mail_enqueue(const char *to, const char *subject, const char *body)
         return -1;
     long long id = db_insert_id();
     log_info("mail %lld queued for %s: %s", id, to, subject);
+    mail_wake();
+    return id;
+}
+
+void mail_wake(void)
+{
     redisReply *r = redis_cmd("LPUSH %s 1", MAIL_WAKEUP_KEY);
     if (r)
         freeReplyObject(r);
-    return id;
 }
 
 /* 1 s after the first failure, doubling, at most MAX_BACKOFF. */

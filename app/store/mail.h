@@ -16,6 +16,8 @@
  * when `to` is not one plain address, the subject is not a safe header value (see
  * mail_header_safe), or the insert failed. The body is stored as given and never logged. */
 long long mail_enqueue(const char *to, const char *subject, const char *body);
+/* Nudges the mailer to look at its queues now (best effort). */
+void mail_wake(void);
 
 /* True when s may be put into a header as is: no CR, LF or other control character (a CR or LF
  * would let a caller add headers of its own, e.g. a Bcc). NULL is not safe. */

@@ -26,7 +26,8 @@ void api_signup(struct request *r)
     json_t *b = req_json(r), *u;
     if (!b)
         return;
-    if (!(u = account_signup(r->a, jstr(b, "email"), jstr(b, "password"), jstr(b, "name"), &e)))
+    if (!(u = account_signup(r->a, jstr(b, "email"), jstr(b, "password"), jstr(b, "name"),
+                            r->remote_addr, &e)))
         return resp_err(r, &e);
     resp_json(r, 201, json_pack("{s:o}", "user", u));
 }
@@ -94,7 +95,7 @@ void api_password_reset(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    if (account_reset_request(r->a, jstr(b, "email"), &e) < 0)
+    if (account_reset_request(r->a, jstr(b, "email"), r->remote_addr, &e) < 0)
         return resp_err(r, &e);
     resp_json(r, 202, json_pack("{s:s}", "message",
                                 "if that address has an account, a reset link is on its way"));
@@ -106,7 +107,7 @@ void api_password_reset_confirm(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    if (account_reset_confirm(r->a, jstr(b, "token"), jstr(b, "password"), &e) < 0)
+    if (account_reset_confirm(r->a, jstr(b, "token"), jstr(b, "password"), r->remote_addr, &e) < 0)
         return resp_err(r, &e);
     resp_no_content(r);
 }
@@ -167,9 +168,10 @@ void page_signup(struct request *r)
         return;
     struct err e;
     const char *email = req_form(r, "email"), *name = req_form(r, "name");
-    if (!account_signup(r->a, email, req_form(r, "password"), name, &e)) {
+    if (!account_signup(r->a, email, req_form(r, "password"), name, r->remote_addr, &e)) {
         if (e.status >= 500)
             return resp_err(r, &e);
+        resp_retry_after(r, &e);
         return resp_page(r, e.status, "signup.tpl", "Sign up",
                          json_pack("{s:o, s:s, s:s}", "error", problem(&e), "email",
                                    email ? email : "", "name", name ? name : ""));
@@ -254,7 +256,7 @@ void page_forgot(struct request *r)
     if (session_check_csrf(r) < 0)
         return;
     struct err e;
-    if (account_reset_request(r->a, req_form(r, "email"), &e) < 0)
+    if (account_reset_request(r->a, req_form(r, "email"), r->remote_addr, &e) < 0)
         return resp_err(r, &e);
     message_page(r, 202, "info", "Check your mail",
                  "If that address has an account, a link to choose a new password is on its way. "
@@ -275,12 +277,13 @@ void page_reset(struct request *r)
     const char *pw = req_form(r, "password"), *again = req_form(r, "password_confirm");
     if (again && pw && strcmp(pw, again) != 0)
         err_set(&e, 422, "password_mismatch", "the two passwords are not the same");
-    else if (account_reset_confirm(r->a, token, pw, &e) == 0) {
+    else if (account_reset_confirm(r->a, token, pw, r->remote_addr, &e) == 0) {
         session_clear_cookies(r);
         return resp_redirect(r, "/login?reset=1");
     }
     if (e.status >= 500)
         return resp_err(r, &e);
+    resp_retry_after(r, &e);
     resp_page(r, e.status, "reset.tpl", "Choose a new password",
               json_pack("{s:s, s:o}", "token", token ? token : "", "error", problem(&e)));
 }
@@ -313,13 +316,19 @@ void page_me(struct request *r)
     if (!u)
         return e.status >= 500 ? resp_err(r, &e)
                                : me_page(r, e.status, json_pack("{s:o}", "error", problem(&e)));
-    /* The layout shows the name from the access token: sign a fresh one. */
-    struct principal p = *session_user(r);
-    p.name = json_string_value(json_object_get(u, "name"));
-    char *access = access_token_issue(r->a, &p, time(NULL));
-    if (access)
+    /* The layout shows the name from the access token: a fresh one, made like every other from
+     * the database and only while the session lives. An ended session gets none, and its
+     * cookies go. */
+    char *access;
+    int live = session_access(r->a, session_user(r)->id, session_user(r)->family, &access);
+    if (live == 1) {
+        struct principal *p = arena_calloc(r->a, sizeof(*p));
         session_set_access_cookie(r, access);
-    r->user = &p;
+        if (access_token_verify(r->a, access, time(NULL), p) == 0)
+            r->user = p;
+    } else if (live == 0) {
+        session_clear_cookies(r);
+    }
     me_page(r, 200, json_pack("{s:{s:s}}", "notice", "message", "Your profile is saved."));
 }
 

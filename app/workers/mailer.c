@@ -6,6 +6,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "domain/accounts.h"
 #include "store/db.h"
 #include "store/mail.h"
 #include "store/redis.h"
@@ -42,11 +43,12 @@ int mailer_run(int slot, void *arg)
     while (!sv_stopping) {
         arena_reset(&a);
         json_use_arena(&a);
-        int sent = mail_send_due(BATCH);
+        int asked = account_reset_send_due(&a, BATCH);
+        int sent = asked < 0 ? -1 : mail_send_due(BATCH);
         json_use_arena(NULL);
         if (sent < 0)
             sleep(1); /* the database is down; db.c reconnects on the next statement */
-        else if (sent < BATCH)
+        else if (sent < BATCH && asked < BATCH)
             wait_for_nudge();
     }
     arena_free(&a);

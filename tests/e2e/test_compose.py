@@ -30,7 +30,7 @@ KAFKA_H = REPO / "app" / "store" / "kafka.h"
 BINARY = REPO / "bin" / "firstcome"
 NGINX = "/usr/sbin/nginx"
 
-SECRET = "compose-test-secret-5f1c0a9e"
+SECRET = "compose-test-secret-5f1c0a9e4b7d2c81"
 SERVICES = {"mysql", "redis", "kafka", "kafka-init", "migrate", "web", "workers", "nginx"}
 APP_SERVICES = ("migrate", "web", "workers")
 STATE_DIR = "/var/lib/firstcome"
