@@ -4,6 +4,7 @@ replay, reset links die with a new password, and strangers meet limits before an
 hashed. Several client addresses are played by binding the client socket to other loopback
 addresses (nginx sees them as REMOTE_ADDR)."""
 import concurrent.futures as cf
+import hashlib
 import http.client
 import json
 import random
@@ -87,17 +88,26 @@ def claims(token):
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def reset_token(stack, user, nth=1):
-    """Asks for a reset and returns the link token of the user's nth reset mail."""
-    assert stack.post("/api/v1/auth/password-reset", {"email": user["email"]}).status_code == 202
+def reset_tokens(stack, user, n=1):
+    """Asks for n resets, one after the other; the link tokens of the mails, oldest first."""
+    for _ in range(n):
+        assert stack.post("/api/v1/auth/password-reset", {"email": user["email"]}).status_code == 202
 
-    def mails():
-        return [m for m in stack.mailbox().messages() if m["To"] == user["email"] and "Reset" in m["Subject"]]
+    def tokens():
+        return {link_token(m, "/reset-password")[0] for m in stack.mailbox().messages()
+                if m["To"] == user["email"] and "Reset" in m["Subject"]}
     deadline = time.time() + 20
-    while len(mails()) < nth and time.time() < deadline:
+    while len(tokens()) < n and time.time() < deadline:
         time.sleep(0.1)
-    assert len(mails()) >= nth
-    return link_token(mails()[nth - 1], "/reset-password")[0]
+    found = tokens()
+    assert len(found) == n
+    issued = {r["token_hash"]: r["id"] for r in stack.sql(
+        "SELECT id, token_hash FROM account_tokens WHERE user_id = %s AND kind = 'reset'", user["id"])}
+    return sorted(found, key=lambda t: issued[hashlib.sha256(t.encode()).hexdigest()])
+
+
+def reset_token(stack, user):
+    return reset_tokens(stack, user)[0]
 
 
 def refresh(stack, token):
@@ -105,7 +115,6 @@ def refresh(stack, token):
 
 
 def family_of(stack, refresh_token):
-    import hashlib
     h = hashlib.sha256(refresh_token.encode()).hexdigest()
     return stack.sql("SELECT family FROM refresh_tokens WHERE token_hash = %s", h)[0]["family"]
 
@@ -210,8 +219,7 @@ def test_a_replay_after_the_grace_window_ends_the_session(stack):
 
 def test_a_reset_ends_every_older_reset_link(stack):
     u = stack.user()
-    older = reset_token(stack, u, 1)
-    newer = reset_token(stack, u, 2)
+    older, newer = reset_tokens(stack, u, 2)
     assert stack.post("/api/v1/auth/password-reset/confirm",
                       {"token": newer, "password": "the newest one"}).status_code == 204
     r = stack.post("/api/v1/auth/password-reset/confirm", {"token": older, "password": "an older one!"})
