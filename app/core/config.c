@@ -59,6 +59,7 @@ static struct setting settings[] = {
     {"LOGIN_LIMIT_PER_CLIENT", K_INT, &cfg.login_limit_per_client, "300", 1, 100000000, 0, "login attempts per client address per 15 min"},
     {"SIGNUP_LIMIT_PER_CLIENT", K_INT, &cfg.signup_limit_per_client, "30", 1, 100000000, 0, "signups per client address per 15 min"},
     {"RESET_LIMIT_PER_CLIENT", K_INT, &cfg.reset_limit_per_client, "30", 1, 100000000, 0, "password reset requests, and apart from them reset confirmations, per client address per 15 min"},
+    {"ACCESS_TOKEN_TTL", K_INT, &cfg.access_token_ttl, "900", 1, 86400, 0, "seconds an access token is valid: the longest a revoked session's access token still works"},
     {"REFRESH_GRACE", K_INT, &cfg.refresh_grace, "5", 0, 60, 0, "seconds a just-rotated refresh token still yields a pair of its session instead of ending it"},
     {"CLAIM_LIMIT_PER_USER", K_INT, &cfg.claim_limit_per_user, "20", 1, 100000000, 0, "coupon claims per user per minute"},
     {"CLAIM_LIMIT_PER_CLIENT", K_INT, &cfg.claim_limit_per_client, "1200", 1, 100000000, 0, "coupon claims per client address per minute"},

@@ -26,6 +26,7 @@ struct config {
     int login_limit_per_client, claim_limit_per_user, claim_limit_per_client;
     int signup_limit_per_client, reset_limit_per_client;
     int refresh_grace;         /* seconds a just-rotated refresh token still yields a pair */
+    int access_token_ttl;      /* seconds an access token is valid */
     const char *api_rate;
     int password_hash_ops, password_hash_mem_kb;
     long max_body;

@@ -6,8 +6,11 @@
 #include <time.h>
 
 #include "core/arena.h"
+#include "core/config.h"
 
-#define ACCESS_TTL 900              /* seconds an access token is valid */
+/* Seconds an access token is valid (ACCESS_TOKEN_TTL). A revoked session's access token is
+ * refused at its expiry at the latest: the lifetime bounds how long a revocation takes. */
+#define ACCESS_TTL (cfg.access_token_ttl)
 #define REFRESH_TTL (30 * 86400)    /* seconds a refresh token is valid */
 
 /* Who a request acts for: read from a verified access token, no store touched. */

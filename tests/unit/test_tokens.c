@@ -16,6 +16,7 @@ static void setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
     cfg.jwt_secret = "unit-test-secret-0123456789abcdef0123456789abcdef";
+    cfg.access_token_ttl = 900;
     arena_init(&arena, 4096);
 }
 
