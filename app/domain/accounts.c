@@ -72,7 +72,8 @@ static int check_password(const char *password, struct err *e)
     return 0;
 }
 
-/* Counts one attempt of `actor` (a client address, an email) on `key`; -1 with a 429 rate_limited (and its Retry-After) beyond limit. */
+/* Counts one attempt of `actor` (a client address, an email) on `key`; beyond `limit`, -1 with
+ * a 429 rate_limited and its Retry-After. */
 static int limit_hit(struct arena *a, struct err *e, const char *what, int limit, int window,
                      const char *key, const char *actor)
 {
@@ -308,9 +309,17 @@ int account_reset_send_due(struct arena *a, int limit)
             db_rollback();
             return rc < 0 ? -1 : done;
         }
-        if (reset_send(a, json_string_value(json_object_get(row, "email"))) < 0 ||
-            db_exec("UPDATE password_reset_requests SET handled_at = UTC_TIMESTAMP() WHERE id = ?", "i",
-                    (long long)json_integer_value(json_object_get(row, "id"))) < 0 ||
+        long long id = json_integer_value(json_object_get(row, "id"));
+        if (reset_send(a, json_string_value(json_object_get(row, "email"))) < 0) {
+            /* Handled without a mail rather than retried forever: one request the outbox
+             * refuses must not stop every mail behind it. The person may ask again. */
+            db_rollback();
+            log_warn("reset request %lld could not be mailed; dropped", id);
+            if (db_begin() < 0)
+                return -1;
+        }
+        if (db_exec("UPDATE password_reset_requests SET handled_at = UTC_TIMESTAMP() WHERE id = ?",
+                    "i", id) < 0 ||
             db_commit() < 0) {
             db_rollback();
             return -1;
