@@ -282,7 +282,8 @@ enum refresh_result session_refresh(struct arena *a, const char *refresh, struct
     }
     const char *family = json_string_value(json_object_get(row, "family"));
     bool revoked = !json_is_null(json_object_get(row, "revoked_at"));
-    if (!json_is_null(json_object_get(row, "used_at")) && !revoked &&
+    /* used_at has whole seconds: REFRESH_GRACE=0 must not leave the rest of a second. */
+    if (!json_is_null(json_object_get(row, "used_at")) && !revoked && cfg.refresh_grace > 0 &&
         db_truthy(json_object_get(row, "in_grace"))) {
         /* Two page loads of one browser refreshed at once and this one lost the race: the
          * token was rotated moments ago, so it yields another pair of the same session. */
