@@ -200,7 +200,8 @@ static int gate_take(long long id)
     if (db_exec("INSERT IGNORE INTO stock_gates (product_id) SELECT id FROM products WHERE id = ?",
                 "i", id) < 0 || db_begin() < 0)
         return -1;
-    int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ? FOR UPDATE", "i", id);
+    int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ? FOR UPDATE",
+                          "i", id);
     if (rc != 1)
         db_rollback();
     return rc;
@@ -234,10 +235,12 @@ int catalog_load_product(struct arena *a, long long id)
     argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "starts")));
     argv[6] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "lim")));
     static const char *const cols[] = {"order_id", "user_id", "quantity"};
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_array_get(held, i);
         for (int c = 0; c < 3; c++)
-            argv[7 + 3 * i + (size_t)c] = arena_sprintf(
-                a, "%lld", (long long)json_integer_value(json_object_get(json_array_get(held, i), cols[c])));
+            argv[7 + 3 * i + (size_t)c] =
+                arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
+    }
     redisReply *r = redis_script("stock_load", 4, 7 + 3 * (int)n, argv);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
     if (r)

@@ -34,10 +34,16 @@ struct item {
  * that a checkout in flight reserved, and a release after it gives back exactly what it
  * loaded. */
 
+/* One of the product's gate keys, {p:ID}:name (one hash slot per product). */
+static const char *gate_key(struct arena *a, long long pid, const char *name)
+{
+    return arena_sprintf(a, "{p:%lld}:%s", pid, name);
+}
+
 static int reserve(struct arena *a, long long pid, long long uid, long long qty, long long order_id)
 {
-    const char *argv[7] = {arena_sprintf(a, "{p:%lld}:stock", pid), arena_sprintf(a, "{p:%lld}:meta", pid),
-                           arena_sprintf(a, "{p:%lld}:bought", pid), arena_sprintf(a, "{p:%lld}:held", pid),
+    const char *argv[7] = {gate_key(a, pid, "stock"), gate_key(a, pid, "meta"),
+                           gate_key(a, pid, "bought"), gate_key(a, pid, "held"),
                            arena_sprintf(a, "%lld", uid), arena_sprintf(a, "%lld", qty),
                            arena_sprintf(a, "%lld", order_id)};
     redisReply *r = redis_script("stock_reserve", 4, 7, argv);
@@ -50,8 +56,8 @@ static int reserve(struct arena *a, long long pid, long long uid, long long qty,
 /* Gives back what the order holds of product pid; a repeat gives nothing. */
 static void release(struct arena *a, long long pid, long long uid, long long order_id)
 {
-    const char *argv[5] = {arena_sprintf(a, "{p:%lld}:stock", pid), arena_sprintf(a, "{p:%lld}:bought", pid),
-                           arena_sprintf(a, "{p:%lld}:held", pid), arena_sprintf(a, "%lld", order_id),
+    const char *argv[5] = {gate_key(a, pid, "stock"), gate_key(a, pid, "bought"),
+                           gate_key(a, pid, "held"), arena_sprintf(a, "%lld", order_id),
                            arena_sprintf(a, "%lld", uid)};
     redisReply *r = redis_script("stock_release", 3, 5, argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
@@ -292,7 +298,9 @@ static int settle_commit(struct arena *a, const struct principal *u, const struc
     bool lost = no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == 1927 ||
                 no == CR_SERVER_LOST_EXTENDED || no == 4031;
     json_t *o;
-    int rc = lost ? db_query_row(&o, "SELECT id FROM orders WHERE id = ? LOCK IN SHARE MODE", "i", order_id) : 0;
+    int rc = lost ? db_query_row(&o, "SELECT id FROM orders WHERE id = ? LOCK IN SHARE MODE", "i",
+                                 order_id)
+                  : 0;
     if (rc == 1) {
         log_warn("order %lld: COMMIT lost its answer; the order is there", order_id);
         return 0;
