@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
@@ -181,46 +182,77 @@ static const char *stock_key(struct arena *a, json_t *product)
     " WHERE oi.product_id = p.id AND (o.status = 'pending_payment' OR (o.stock_applied = 0"     \
     " AND o.status IN ('paid', 'preparing', 'shipping', 'delivered', 'return_requested')))"
 
+/* Orders that hold units of the product: each one's units count toward its user's limit, and
+ * come back to the counter when it is expired, declined, cancelled or returned (order_id 0: a
+ * delivered order past its return window, whose units never come back). */
+#define HOLDING_ORDERS                                                                          \
+    "SELECT IF(o.status <> 'delivered' OR o.delivered_at > UTC_TIMESTAMP() - INTERVAL ? SECOND," \
+    " o.id, 0) AS order_id, o.user_id, oi.quantity FROM order_items oi JOIN orders o"          \
+    " ON o.id = oi.order_id WHERE oi.product_id = ? AND o.status IN ('pending_payment', 'paid',"   \
+    " 'preparing', 'shipping', 'delivered', 'return_requested')"
+
+/* Takes the product's gate row exclusively (made first if the product has none), in a
+ * transaction of its own: it waits for every checkout and release of the product in flight, and
+ * holds new ones off until the commit. Returns 1 locked, 0 no such product, -1 store failure. */
+static int gate_take(long long id)
+{
+    json_t *g;
+    if (db_exec("INSERT IGNORE INTO stock_gates (product_id) SELECT id FROM products WHERE id = ?",
+                "i", id) < 0 || db_begin() < 0)
+        return -1;
+    int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ? FOR UPDATE",
+                          "i", id);
+    if (rc != 1)
+        db_rollback();
+    return rc;
+}
+
 int catalog_load_product(struct arena *a, long long id)
 {
     json_t *p;
-    int rc = db_query_row(&p, "SELECT p.stock - (" HELD_UNITS ") AS available,"
-                              " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
-                              " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
-                          "i", id);
+    int rc = gate_take(id);
     if (rc != 1)
+        return rc;
+    /* The first plain read of the transaction, after the lock: it sees every change that
+     * committed before, and none can commit until this one does. */
+    rc = db_query_row(&p, "SELECT p.stock - (" HELD_UNITS ") AS available,"
+                          " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
+                          " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
+                      "i", id);
+    json_t *held = rc == 1 ? db_query(HOLDING_ORDERS, "ii", (long long)cfg.return_window, id) : NULL;
+    if (!held) {
+        db_rollback();
         return rc == 0 ? 0 : -1;
-    json_t *held = db_query("SELECT o.user_id, SUM(oi.quantity) AS units FROM order_items oi"
-                            " JOIN orders o ON o.id = oi.order_id WHERE oi.product_id = ? AND o.status"
-                            " IN ('pending_payment', 'paid', 'preparing', 'shipping', 'delivered',"
-                            " 'return_requested') GROUP BY o.user_id",
-                            "i", id);
-    if (!held)
-        return -1;
+    }
     size_t n = json_array_size(held);
-    const char **argv = arena_alloc(a, (6 + 2 * n) * sizeof(char *));
+    const char **argv = arena_alloc(a, (7 + 3 * n) * sizeof(char *));
     argv[0] = arena_sprintf(a, "{p:%lld}:stock", id);
     argv[1] = arena_sprintf(a, "{p:%lld}:meta", id);
     argv[2] = arena_sprintf(a, "{p:%lld}:bought", id);
+    argv[3] = arena_sprintf(a, "{p:%lld}:held", id);
     long long avail = json_integer_value(json_object_get(p, "available"));
-    argv[3] = arena_sprintf(a, "%lld", avail < 0 ? 0 : avail);
-    argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "starts")));
-    argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "lim")));
+    argv[4] = arena_sprintf(a, "%lld", avail < 0 ? 0 : avail);
+    argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "starts")));
+    argv[6] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "lim")));
+    static const char *const cols[] = {"order_id", "user_id", "quantity"};
     for (size_t i = 0; i < n; i++) {
         json_t *h = json_array_get(held, i);
-        argv[6 + 2 * i] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, "user_id")));
-        argv[7 + 2 * i] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, "units")));
+        for (int c = 0; c < 3; c++)
+            argv[7 + 3 * i + (size_t)c] =
+                arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
     }
-    redisReply *r = redis_script("stock_load", 3, 6 + 2 * (int)n, argv);
+    redisReply *r = redis_script("stock_load", 4, 7 + 3 * (int)n, argv);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
-    int loaded = ok && r->integer == 1;
     if (r)
         freeReplyObject(r);
-    return ok ? loaded : -1;
+    /* Only a read was made: the commit just lets the waiting changes go on. */
+    if (db_commit() < 0 || !ok)
+        return -1;
+    return 1;
 }
 
-/* A product's live counter, rebuilt from MySQL when Redis lost it (SET NX: a concurrent
- * reservation is never overwritten). */
+/* A product's live counter, rebuilt from MySQL when Redis lost it (under the gate row: no
+ * reservation in flight is overwritten). */
 #define STOCK_FAILED LLONG_MIN
 
 static long long stock_value(struct arena *a, json_t *product, const char *val)
@@ -498,9 +530,12 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     json_t *cur;
     if (check_product(b, true, e) < 0)
         return NULL;
-    if (db_begin() < 0)
-        return err_store(e), NULL;
-    int rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
+    /* A stock change takes the gate row exclusively, before the product row (checkouts take
+     * the gate, then the product row through order_items' key): no reservation is in flight
+     * while the counter moves, and no rebuild reads MySQL half-way. */
+    int rc = json_object_get(b, "stock") ? gate_take(id) : db_begin() < 0 ? -1 : 1;
+    if (rc == 1)
+        rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
     if (rc <= 0) {
         db_rollback();
         return rc < 0 ? (err_store(e), NULL) : (err_set(e, 404, "not_found", "no product has id %lld", id), NULL);

@@ -3,6 +3,7 @@
 #include "domain/orders.h"
 
 #include <ctype.h>
+#include <errmsg.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/catalog.h"
+#include "http/fcgi_server.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
@@ -23,51 +25,66 @@ struct item {
     long long product_id, quantity, price;
 };
 
-/* ---- the Redis gate, one product (one hash slot) at a time ---- */
+/* ---- the Redis gate, one product (one hash slot) at a time ----
+ * Every unit a reservation takes is recorded under its order's id ({p:N}:held), in the same
+ * script run; a release gives units back only when it removes that record. A rebuild from
+ * MySQL (catalog_load_product) writes the records of exactly the orders MySQL holds, under the
+ * product's gate row taken exclusively, while every transaction that changes whether an order
+ * holds units takes the row shared until it commits: so the rebuild never counts a unit free
+ * that a checkout in flight reserved, and a release after it gives back exactly what it
+ * loaded. */
 
-static int reserve(struct arena *a, long long pid, long long uid, long long qty)
+/* One of the product's gate keys, {p:ID}:name (one hash slot per product). */
+static const char *gate_key(struct arena *a, long long pid, const char *name)
 {
-    const char *argv[5] = {arena_sprintf(a, "{p:%lld}:stock", pid),
-                           arena_sprintf(a, "{p:%lld}:meta", pid),
-                           arena_sprintf(a, "{p:%lld}:bought", pid), arena_sprintf(a, "%lld", uid),
-                           arena_sprintf(a, "%lld", qty)};
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *r = redis_script("stock_reserve", 3, 5, argv);
-        int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : -100;
-        if (r)
-            freeReplyObject(r);
-        if (outcome != UNLOADED || attempt == 1)
-            return outcome;
-        if (catalog_load_product(a, pid) < 0)
-            return -100;
-    }
-    return -100;
+    return arena_sprintf(a, "{p:%lld}:%s", pid, name);
 }
 
-static void release(struct arena *a, long long pid, long long uid, long long qty)
+static int reserve(struct arena *a, long long pid, long long uid, long long qty, long long order_id)
 {
-    const char *argv[4] = {arena_sprintf(a, "{p:%lld}:stock", pid),
-                           arena_sprintf(a, "{p:%lld}:bought", pid), arena_sprintf(a, "%lld", uid),
-                           arena_sprintf(a, "%lld", qty)};
-    redisReply *r = redis_script("stock_release", 2, 4, argv);
+    const char *argv[7] = {gate_key(a, pid, "stock"), gate_key(a, pid, "meta"),
+                           gate_key(a, pid, "bought"), gate_key(a, pid, "held"),
+                           arena_sprintf(a, "%lld", uid), arena_sprintf(a, "%lld", qty),
+                           arena_sprintf(a, "%lld", order_id)};
+    redisReply *r = redis_script("stock_reserve", 4, 7, argv);
+    int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : -100;
+    if (r)
+        freeReplyObject(r);
+    return outcome;
+}
+
+/* Gives back what the order holds of product pid; a repeat gives nothing. */
+static void release(struct arena *a, long long pid, long long uid, long long order_id)
+{
+    const char *argv[5] = {gate_key(a, pid, "stock"), gate_key(a, pid, "bought"),
+                           gate_key(a, pid, "held"), arena_sprintf(a, "%lld", order_id),
+                           arena_sprintf(a, "%lld", uid)};
+    redisReply *r = redis_script("stock_release", 3, 5, argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
-        log_error("release of %lld unit(s) of product %lld failed: Redis counts them as sold until its "
-                  "gate is rebuilt (FLUSH the product's keys, or restart the stack cold)", qty, pid);
+        log_error("release of order %lld's units of product %lld failed: Redis counts them as held"
+                  " until its gate is rebuilt (`firstcome reconcile`)", order_id, pid);
     if (r)
         freeReplyObject(r);
 }
 
-/* Gives back every unit of an order. Callers have won the guarded status change that makes
- * them the one caller allowed to do this. */
+/* Gives back every unit of an order. Callers have committed the guarded status change that
+ * makes the order hold no units any more. */
 static void release_order(struct arena *a, long long order_id, long long uid)
 {
-    json_t *items = db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i",
-                             order_id);
+    json_t *items = db_query("SELECT product_id FROM order_items WHERE order_id = ?", "i", order_id);
     size_t i;
     json_t *it;
     json_array_foreach(items, i, it)
-        release(a, json_integer_value(json_object_get(it, "product_id")), uid,
-                json_integer_value(json_object_get(it, "quantity")));
+        release(a, json_integer_value(json_object_get(it, "product_id")), uid, order_id);
+}
+
+/* The gate rows of the order's products, shared until the transaction ends (no rebuild of their
+ * counters reads MySQL meanwhile). Taken after the order row, as every release takes them. */
+static int gate_share_order(long long order_id)
+{
+    return db_query("SELECT g.product_id FROM stock_gates g JOIN order_items oi ON oi.product_id ="
+                    " g.product_id WHERE oi.order_id = ? ORDER BY g.product_id LOCK IN SHARE MODE",
+                    "i", order_id) ? 0 : -1;
 }
 
 /* ---- reading orders ---- */
@@ -194,17 +211,28 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
     return items;
 }
 
-/* Reserves every item or none: a refusal gives back what was taken before it. */
+/* Gives back what the order reserved of its first n items. */
+static void release_items(struct arena *a, long long uid, const struct item *items, size_t n,
+                          long long order_id)
+{
+    for (size_t i = 0; i < n; i++)
+        release(a, items[i].product_id, uid, order_id);
+}
+
+/* Reserves every item for the order or none: a refusal gives back what was taken before it.
+ * A counter Redis does not have (or built in another Redis run) sets *unloaded instead. */
 static int reserve_all(struct arena *a, const struct principal *u, struct item *items, size_t n,
-                       struct err *e)
+                       long long order_id, long long *unloaded, struct err *e)
 {
     for (size_t i = 0; i < n; i++) {
-        int r = reserve(a, items[i].product_id, u->id, items[i].quantity);
+        int r = reserve(a, items[i].product_id, u->id, items[i].quantity, order_id);
         if (r == RESERVED)
             continue;
-        for (size_t k = 0; k < i; k++)
-            release(a, items[k].product_id, u->id, items[k].quantity);
+        release_items(a, u->id, items, i, order_id);
         switch (r) {
+        case UNLOADED:
+            *unloaded = items[i].product_id;
+            return -1;
         case NO_STOCK:
             return err_set(e, 409, "sold_out", "product %lld does not have %lld left",
                            items[i].product_id, items[i].quantity);
@@ -217,6 +245,20 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
         default:
             return err_store(e);
         }
+    }
+    return 0;
+}
+
+/* The items' gate rows, shared until the transaction ends, in product order. 0 taken, -1 store
+ * failure, or the id of a product that has no gate row yet (its counter was never built). */
+static long long gate_share_items(const struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *g;
+        int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ?"
+                                  " LOCK IN SHARE MODE", "i", items[i].product_id);
+        if (rc <= 0)
+            return rc < 0 ? -1 : items[i].product_id;
     }
     return 0;
 }
@@ -244,36 +286,92 @@ static long long hold_coupon(long long uid, long long coupon_id, long long order
     return d > amount ? amount : d;
 }
 
-static int write_order(struct arena *a, const struct principal *u, struct item *items, size_t n,
-                       json_t *coupon, long long *order_id, struct err *e)
+/* COMMIT failed. When the connection was lost on the way, the order may have committed: it is
+ * looked up on a new connection, by a locking read that waits while the server still finishes
+ * the old transaction. Returns 0 when the order exists (the buyer has it), -1 when it does not
+ * (its units are given back), -2 when that cannot be told (the units stay reserved, never
+ * counted twice: the order expires, or the next rebuild frees what MySQL does not hold). */
+static int settle_commit(struct arena *a, const struct principal *u, const struct item *items,
+                         size_t n, long long order_id)
 {
-    long long amount = 0, discount = 0, uc = 0;
+    unsigned no = db_errno();
+    bool lost = no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == 1927 ||
+                no == CR_SERVER_LOST_EXTENDED || no == 4031;
+    json_t *o;
+    int rc = lost ? db_query_row(&o, "SELECT id FROM orders WHERE id = ? LOCK IN SHARE MODE", "i",
+                                 order_id)
+                  : 0;
+    if (rc == 1) {
+        log_warn("order %lld: COMMIT lost its answer; the order is there", order_id);
+        return 0;
+    }
+    if (rc < 0) {
+        log_error("order %lld: COMMIT lost its answer and MySQL cannot tell; its units stay reserved",
+                  order_id);
+        return -2;
+    }
+    release_items(a, u->id, items, n, order_id);
+    return -1;
+}
+
+/* One try of a checkout, in one transaction: the gate rows shared, the order row (its id names
+ * the reservation), the reservation, the rest of the order, COMMIT. Returns 0 placed (*order_id),
+ * -1 refused or failed (e set, nothing held), or the id of a product whose counter must be
+ * built before the next try (that build waits for this transaction, so it has ended here). */
+static long long checkout_once(struct arena *a, const struct principal *u, struct item *items,
+                               size_t n, json_t *coupon, long long *order_id, struct err *e)
+{
+    long long amount = 0, discount = 0, uc = 0, unloaded = 0, gate;
     for (size_t i = 0; i < n; i++)
         amount += items[i].price * items[i].quantity;
+    *order_id = 0;
     if (db_begin() < 0)
         return err_store(e);
+    if ((gate = gate_share_items(items, n)) != 0)
+        goto out_gate;
     if (db_exec("INSERT INTO orders (user_id, amount, total, expires_at) VALUES (?, ?, ?, ?)",
                 "iiis", u->id, amount, amount, db_time(a, time(NULL) + cfg.reservation_ttl)) < 0)
         goto out_store;
     *order_id = db_insert_id();
+    if (reserve_all(a, u, items, n, *order_id, &unloaded, e) < 0) {
+        db_rollback();
+        return unloaded ? unloaded : -1;
+    }
     for (size_t i = 0; i < n; i++)
         if (db_exec("INSERT INTO order_items (order_id, product_id, quantity, unit_price)"
                     " VALUES (?, ?, ?, ?)", "iiii", *order_id, items[i].product_id,
                     items[i].quantity, items[i].price) < 0)
-            goto out_store;
+            goto out_release_store;
     if (coupon && (discount = hold_coupon(u->id, json_integer_value(coupon), *order_id, amount, &uc, e)) < 0)
-        goto out_rollback;
+        goto out_release;
     if ((uc && db_exec("UPDATE orders SET discount = ?, total = ?, user_coupon_id = ? WHERE id = ?",
                        "iiii", discount, amount - discount, uc, *order_id) < 0) ||
-        history_add(*order_id, "pending_payment") < 0 ||
-        db_commit() < 0)
-        goto out_store;
-    return 0;
-out_store:
+        history_add(*order_id, "pending_payment") < 0)
+        goto out_release_store;
+    /* A client that gave up (nginx's timeout) would be told nothing: it gets nothing. */
+    if (fcgi_client_gone()) {
+        log_warn("order %lld: the client went away before the commit; not placed", *order_id);
+        goto out_release_store;
+    }
+    if (db_commit() == 0)
+        return 0;
+    int settled = settle_commit(a, u, items, n, *order_id);
+    if (settled == 0)
+        return 0;
     err_store(e);
-out_rollback:
+    return -1;
+out_gate:
+    db_rollback();
+    return gate < 0 ? err_store(e) : gate;
+out_release_store:
+    err_store(e);
+out_release:
+    release_items(a, u->id, items, n, *order_id);
     db_rollback();
     return -1;
+out_store:
+    db_rollback();
+    return err_store(e);
 }
 
 json_t *order_create(struct arena *a, const struct principal *u, json_t *body, struct err *e)
@@ -289,13 +387,24 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body, s
     if (json_is_null(coupon))
         coupon = NULL;
     struct item *items = items_of(a, u, body, &n, e);
-    if (!items || reserve_all(a, u, items, n, e) < 0)
+    if (!items)
         return NULL;
-    if (write_order(a, u, items, n, coupon, &id, e) < 0) {
-        for (size_t i = 0; i < n; i++) /* nothing was written: every unit goes back */
-            release(a, items[i].product_id, u->id, items[i].quantity);
-        return NULL;
+    /* A counter to build (lost by Redis, or never built) is built between tries, outside this
+     * checkout's transaction: the build waits for every transaction holding the gate shared. */
+    long long rc = -1;
+    for (size_t attempt = 0; attempt <= n; attempt++) {
+        rc = checkout_once(a, u, items, n, coupon, &id, e);
+        if (rc <= 0)
+            break;
+        if (catalog_load_product(a, rc) < 0) {
+            rc = err_store(e);
+            break;
+        }
     }
+    if (rc > 0)
+        rc = err_store(e);
+    if (rc < 0)
+        return NULL;
     if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))
         db_exec("DELETE FROM cart_items WHERE user_id = ?", "i", u->id);
     return order_get(a, u->id, id, e);
@@ -369,7 +478,8 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
     bool approved = gateway_approves(digits);
     const char *status = approved ? "paid" : "payment_failed";
     long long outbox_id = 0;
-    if (db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
+    if ((!approved && gate_share_order(id) < 0) || /* a declined order's units come back */
+        db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
                 " WHERE id = ? AND status = 'pending_payment'", "ssi", status, status, id) != 1 ||
         db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
                 "isis", id, approved ? "approved" : "declined", total, digits + strlen(digits) - 4) < 0 ||
@@ -453,7 +563,8 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     bool applied = db_truthy(json_object_get(o, "stock_applied"));
     long long outbox_id = 0;
     json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id", (json_int_t)u->id);
-    if (db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i", id) != 1 ||
+    if (gate_share_order(id) < 0 ||
+        db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i", id) != 1 ||
         history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
         (applied && durable_stock_back(id) < 0) ||
         (paid && refund(id) < 0) ||
@@ -517,7 +628,7 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
         if (db_begin() < 0)
             return -1;
         long long won = db_exec(guarded, "i", id);
-        if (won < 0 || (won == 1 && then(id) < 0) || db_commit() < 0) {
+        if (won < 0 || (won == 1 && (gate_share_order(id) < 0 || then(id) < 0)) || db_commit() < 0) {
             db_rollback();
             return -1;
         }

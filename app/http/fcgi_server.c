@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,17 @@ static bool drained(FCGX_Request *fr)
     return FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0;
 }
 
+/* The connection of the request running now (requests run one at a time in a worker). */
+static FCGX_Request *current;
+
+bool fcgi_client_gone(void)
+{
+    if (!current || current->ipcFd < 0)
+        return false;
+    struct pollfd p = {.fd = current->ipcFd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void serve(FCGX_Request *fr, struct arena *a)
 {
     double t0 = now_seconds();
@@ -154,8 +166,12 @@ static void serve(FCGX_Request *fr, struct arena *a)
         resp_error(&r, 400, "bad_path", "the path is not valid UTF-8");
     else if (kv_parse_urlencoded(a, r.query_string, strlen(r.query_string), &r.query) < 0)
         resp_error(&r, 400, "bad_query", "the query string has a malformed escape or is not UTF-8");
-    else
+    else if (fcgi_client_gone()) { /* nginx gave up while it waited for a worker: no effects */
+        log_warn("%s %s: the client went away before a worker took it; not run", r.method, r.path);
+        resp_error(&r, 503, "unavailable", "the request waited too long for a worker");
+    } else {
         the_app->handle(&r);
+    }
 
     write_response(fr, &r, strcmp(r.method, "HEAD") == 0);
     /* libfcgi closes by shutting down its side and waiting for nginx to hang up, so that unread
@@ -231,7 +247,9 @@ static void serve_loop(struct slot *slots)
             struct slot *s = &slots[i];
             if (coro_runnable(s->co)) {
                 json_use_arena(&s->a);
+                current = &s->fr;
                 coro_resume(s->co);
+                current = NULL;
                 json_use_arena(NULL);
             }
         }

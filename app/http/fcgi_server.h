@@ -1,6 +1,7 @@
 /* fcgi_server.h - prefork FastCGI server on libfcgi's fcgiapp: socket, workers, request loop. */
 #ifndef FC_FCGI_SERVER_H
 #define FC_FCGI_SERVER_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "http/request.h"
@@ -19,6 +20,10 @@ struct fcgi_app {
 
 /* Opens `listen` (a unix socket path, replacing a stale one, or host:port), forks `workers`
  * workers and supervises them until SIGTERM. Returns the process exit code. */
+/* Whether the client (nginx) of the request running now has hung up, e.g. after its read
+ * timeout: whatever the request would still do, nobody would be told. */
+bool fcgi_client_gone(void);
+
 int fcgi_server_run(const char *listen, int workers, long max_body, const struct fcgi_app *app);
 
 #endif

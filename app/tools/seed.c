@@ -123,7 +123,7 @@ int reconcile_main(int argc, char **argv)
         return 1;
     }
     catalog_changed();
-    log_info("stock counters: %d rebuilt from MySQL, the rest were present", n);
+    log_info("stock counters: %d rebuilt from MySQL", n);
     int c = coupon_reconcile(&a, 0);
     if (c < 0) {
         log_error("coupon campaigns could not be reconciled");
