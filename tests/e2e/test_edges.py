@@ -1,6 +1,7 @@
 """The process edges: who may talk FastCGI to the web server, how long a silent connection may
 hold it, and that /livez keeps answering meanwhile."""
 import os
+import signal
 import socket
 import stat
 import struct
@@ -131,3 +132,35 @@ def test_fastcgi_peer_not_on_the_allow_list_is_refused_without_an_answer(tcp_web
                                   source_address=("127.0.0.2", 0)) as s:
         s.sendall(fastcgi_get("/livez"))
         assert b"Status: 200" in read_all(s, 5)
+
+
+def test_healthz_flood_while_kafka_is_frozen_does_not_hold_livez(stack):
+    pid = stack.pid("devbroker")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_until("/healthz to name kafka down",
+                   lambda: stack.get("/healthz").json().get("kafka") == "down" or False, 15)
+        stop = threading.Event()
+        answers = []
+
+        def flood():
+            with requests.Session() as s:
+                while not stop.is_set():
+                    answers.append(s.get(stack.url("/healthz"), timeout=30).status_code)
+        threads = [threading.Thread(target=flood) for _ in range(32)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.5)
+            slowest = max(livez_seconds(stack) for _ in range(10))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        assert slowest < 1.0, f"/livez took {slowest:.2f}s beside a /healthz flood"
+        assert len(answers) > 100 and set(answers) == {503}, (len(answers), set(answers))
+        body = stack.get("/healthz").json()
+        assert body == {"status": "degraded", "mysql": "ok", "redis": "ok", "kafka": "down"}
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    stack.wait_healthy()
