@@ -3,6 +3,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -136,7 +137,12 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
     if (!producer)
         return -1;
     stop_watching = false;
+    /* The thread takes no signal: they are for the main thread, whose loop they interrupt. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     watching = pthread_create(&watcher, NULL, watch_brokers, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
