@@ -10,7 +10,7 @@
 struct peer_rule {
     int family; /* AF_INET or AF_INET6 */
     unsigned char addr[16];
-    int bits;   /* prefix length */
+    int bits; /* prefix length */
 };
 
 struct peers {

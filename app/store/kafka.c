@@ -26,8 +26,8 @@ int kafka_topic_partitions(const char *topic)
  * watcher borrows it under `lock`, which the main thread takes to destroy it. */
 static rd_kafka_t *producer;
 static kafka_delivery_fn delivery_fn;
-static atomic_bool fatal;      /* the producer raised a fatal error: replace it */
-static atomic_int broker_up;   /* the watcher's last answer: 1 up, 0 down or not known yet */
+static atomic_bool fatal;    /* the producer raised a fatal error: replace it */
+static atomic_int broker_up; /* the watcher's last answer: 1 up, 0 down or not known yet */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_t watcher;
@@ -115,8 +115,8 @@ static void *watch_brokers(void *arg)
     pthread_mutex_lock(&lock);
     while (!stop_watching) {
         const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t e = producer ? rd_kafka_metadata(producer, 0, NULL, &md, 1000)
-                                         : RD_KAFKA_RESP_ERR__STATE;
+        rd_kafka_resp_err_t e =
+            producer ? rd_kafka_metadata(producer, 0, NULL, &md, 1000) : RD_KAFKA_RESP_ERR__STATE;
         if (md)
             rd_kafka_metadata_destroy(md);
         atomic_store(&broker_up, e == RD_KAFKA_RESP_ERR_NO_ERROR);

@@ -88,7 +88,8 @@ Test(kafka_producer, every_message_held_by_a_fatal_producer_gets_its_delivery_re
     /* Queued, not yet sent: linger.ms holds them for 100 ms. */
     for (long long i = 10; i < 15; i++)
         cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, i), 0);
-    rd_kafka_test_fatal_error(kafka_producer_handle(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+    rd_kafka_test_fatal_error(kafka_producer_handle(),
+                              RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                               "raised by test_kafka.c");
     kafka_poll();
     for (long long i = 10; i < 15; i++) {
