@@ -243,23 +243,26 @@ static int request_arrived(int fd)
 
 static void stop_waiting(int ep, struct slot *s)
 {
-    epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+    if (s->deadline > 0)
+        epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
     s->deadline = 0;
 }
 
-/* Hands the connection to its slot's coroutine once the request's head is there. */
-static void check_waiting(int ep, struct slot *s)
+/* Hands the connection to its slot's coroutine once the request's head is there, or closes
+ * it when the peer hung up. Returns false while it is still to come. */
+static bool check_waiting(int ep, struct slot *s)
 {
     int arrived = request_arrived(s->fd);
     if (arrived == 0)
-        return;
+        return false;
     stop_waiting(ep, s);
     if (arrived < 0) {
         close(s->fd);
         s->fd = -1;
-        return;
+    } else {
+        coro_wake(s->co);
     }
-    coro_wake(s->co);
+    return true;
 }
 
 /* A new connection: refused at once when its peer is not allowed, else kept by the slot
@@ -277,9 +280,13 @@ static void take_connection(int ep, struct slot *s, int fd, const struct sockadd
     struct timeval tv = {.tv_sec = read_timeout};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     s->fd = fd;
+    s->deadline = 0;
+    /* nginx writes the head right after connecting: most often it is here already. */
+    if (check_waiting(ep, s))
+        return;
     s->deadline = now_seconds() + read_timeout;
     /* Edge-triggered: data that has arrived but is not a whole head yet must not wake the
-     * loop again until more comes. */
+     * loop again until more comes. Looked at again once watched, for what came in between. */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     check_waiting(ep, s);
