@@ -39,9 +39,13 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 
 redis_ready() { [ "$(redis-cli -s "$S/redis.sock" ping 2>/dev/null)" = PONG ]; }
 
-start_bg() { # start_bg NAME LOGFILE COMMAND...: a new session, so a terminal's ^C does not reach it
+# start_bg NAME LOGFILE COMMAND...: a new session, so a terminal's ^C does not reach it. The pid
+# file is written at once (setsid execs the command in place: the pid is the server's own), so
+# a start or stop that follows sees it running. The lock's descriptor is closed for it: a server
+# that kept it would hold the state dir's lock for as long as it lives.
+start_bg() {
   local name=$1 log=$2; shift 2
-  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  setsid "$@" >>"$log" 2>&1 < /dev/null 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 
@@ -60,13 +64,12 @@ start_mysql() {
   fi
   rm -f "$S/mysql.sock"
   # No TCP port: the socket in the state dir is the only way in, so stacks never clash.
-  start_bg mysql-launcher "$LOGS/mysql.log" mariadbd --no-defaults --user="$(id -un)" \
+  start_bg mysql "$LOGS/mysql.log" mariadbd --no-defaults --user="$(id -un)" \
     --datadir="$data" --socket="$S/mysql.sock" --pid-file="$PIDS/mysql.pid" --skip-networking \
     --log-error="$LOGS/mysql.log" --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_unicode_ci --default-time-zone=+00:00 \
     --innodb-buffer-pool-size=256M --max-connections=600 --skip-name-resolve \
     --tmpdir="$S/tmp"
-  rm -f "$PIDS/mysql-launcher.pid"
   wait_for 60 mysql mariadb-admin --no-defaults --socket="$S/mysql.sock" -uroot ping
   local pw; pw=$(cat "$S/secrets/mysql_password")
   mysql_root <<SQL
@@ -88,14 +91,14 @@ unixsocketperm 700
 dir $S/redis
 pidfile $PIDS/redis.pid
 logfile $LOGS/redis.log
-daemonize yes
+daemonize no
 appendonly yes
 appendfsync everysec
 save ""
 maxclients 4000
 CONF
   rm -f "$S/redis.sock"
-  redis-server "$S/redis/redis.conf"
+  start_bg redis "$LOGS/redis.log" redis-server "$S/redis/redis.conf"
   # PONG, not just an answer: while it replays a big AOF, Redis answers LOADING to everything.
   wait_for 120 redis redis_ready
   say "redis: started (socket $S/redis.sock, AOF on)"
@@ -143,7 +146,7 @@ render_nginx() {
 start_nginx() {
   if alive nginx; then say "nginx: running"; return; fi
   render_nginx
-  nginx -e "$LOGS/nginx-error.log" -p "$S/nginx" -c "$S/nginx/nginx.conf" \
+  nginx -e "$LOGS/nginx-error.log" -p "$S/nginx" -c "$S/nginx/nginx.conf" 9>&- \
     || die "nginx failed to start (see $LOGS/nginx-error.log); is port $HTTP_PORT free?"
   wait_for 10 nginx test -s "$PIDS/nginx.pid"
   say "nginx: listening on 127.0.0.1:$HTTP_PORT"
@@ -218,9 +221,16 @@ cmd_status() {
   return $rc
 }
 
+# One start or stop at a time per state dir: two starts at once would each remove the other's
+# MariaDB socket and judge "running" before the other's pid file exists.
+lock_state_dir() {
+  exec 9>"$S/stack.lock"
+  flock -w 600 9 || die "another stack.sh holds $S/stack.lock"
+}
+
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) lock_state_dir; cmd_start ;;
+  stop) lock_state_dir; cmd_stop ;;
   status) cmd_status ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

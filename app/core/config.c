@@ -36,6 +36,8 @@ static struct setting settings[] = {
     {"HTTP_PORT", K_INT, &cfg.http_port, "8080", 1, 65535, 0, "port nginx listens on"},
     {"BASE_URL", K_STR, &cfg.base_url, "@base_url", 0, 0, 0, "public URL used in mailed links"},
     {"FCGI_LISTEN", K_STR, &cfg.fcgi_listen, "@fcgi_listen", 0, 0, 0, "FastCGI socket: a path, or host:port"},
+    {"FCGI_ALLOWED_CLIENTS", K_STR, &cfg.fcgi_allowed_clients, "127.0.0.1,::1", 0, 0, 0, "with FCGI_LISTEN=host:port, the peers that may connect (addresses or address/prefix, comma-separated)"},
+    {"FCGI_READ_TIMEOUT", K_INT, &cfg.fcgi_read_timeout, "5", 1, 300, 0, "seconds a FastCGI connection has to send its request before it is closed"},
     {"WEB_WORKERS", K_INT, &cfg.web_workers, "4", 1, 256, 0, "FastCGI worker processes"},
     {"MYSQL_HOST", K_STR, &cfg.mysql_host, "", 0, 0, 0, "MySQL host for TCP connections"},
     {"MYSQL_SOCKET", K_STR, &cfg.mysql_socket, "@mysql_socket", 0, 0, 0, "MariaDB/MySQL unix socket (empty when MYSQL_HOST is set)"},

@@ -10,6 +10,8 @@ struct config {
     int http_port;
     const char *base_url;
     const char *fcgi_listen;   /* unix socket path, or ":port" / "host:port" */
+    const char *fcgi_allowed_clients;
+    int fcgi_read_timeout;
     int web_workers;
     const char *mysql_socket, *mysql_host;
     int mysql_port;

@@ -19,10 +19,14 @@
 #include "core/metrics.h"
 #include "core/supervisor.h"
 #include "core/text.h"
+#include "http/peers.h"
 #include "store/redis.h"
 
 static int listen_fd = -1;
+static bool listen_tcp;
 static long body_cap;
+static int read_timeout; /* seconds a new connection has to send its request */
+static struct peers allowed;
 static const struct fcgi_app *the_app;
 
 /* A socket file left by a dead server is removed; a live one means another server owns it. */
@@ -46,15 +50,19 @@ static int open_unix_socket(const char *path, char *err, size_t errlen)
     if (probe >= 0)
         close(probe);
     unlink(path);
+    /* Only the server's user (and its group: nginx's workers run as the same user here, or
+     * in its group) may connect: a peer on the socket is trusted with REMOTE_ADDR. The umask
+     * makes the file so from its creation, with no moment of a wider mode. */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+    mode_t old = umask(0117);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc < 0 || listen(fd, 1024) < 0 || chmod(path, 0660) < 0) {
         snprintf(err, errlen, "listen on %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    /* nginx's workers may run as another user. */
-    chmod(path, 0666);
     return fd;
 }
 
@@ -65,6 +73,7 @@ static int open_listener(const char *listen, char *err, size_t errlen)
     int fd = FCGX_OpenSocket(listen, 1024);
     if (fd < 0)
         snprintf(err, errlen, "listen on %s failed", listen);
+    listen_tcp = true;
     return fd;
 }
 
@@ -189,7 +198,8 @@ static void serve(FCGX_Request *fr, struct arena *a)
 #define SLOT_STACK (1024 * 1024)
 struct slot {
     struct coro *co;
-    int fd; /* a connection to serve next, or -1 */
+    int fd;          /* a connection to serve next, or -1 */
+    double deadline; /* while fd waits for its request to arrive: when to give up; else 0 */
     FCGX_Request fr;
     struct arena a;
 };
@@ -198,9 +208,10 @@ static void slot_main(void *arg)
 {
     struct slot *s = arg;
     for (;;) {
-        while (s->fd < 0)
+        while (s->fd < 0 || s->deadline > 0)
             coro_yield();
-        /* The connection is ours already: libfcgi reads the request from it. The listening
+        /* The connection is ours already, and its request's head has arrived (see
+         * request_arrived): libfcgi reads the request from it. The listening
          * socket is hidden from it (-1), so it never accepts on its own; keepConnection stops
          * it from closing the new connection as the end of the last one. */
         FCGX_InitRequest(&s->fr, -1, 0);
@@ -217,6 +228,113 @@ static void slot_main(void *arg)
         if (the_app->after_request)
             the_app->after_request();
     }
+}
+
+/* Whether the head of a request (its begin record and its parameters, up to the empty record
+ * that closes them) has arrived, looked at without reading it: libfcgi reads with blocking
+ * calls, and a connection handed to it early would hold the whole worker. 1: arrived (or a
+ * record libfcgi answers or refuses by itself), 0: not yet, -1: the peer hung up. */
+static int request_arrived(int fd)
+{
+    enum { BEGIN_REQUEST = 1, PARAMS = 4 };
+    static unsigned char buf[64 * 1024];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return -1;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if ((size_t)n == sizeof(buf)) /* more than nginx ever sends first: SO_RCVTIMEO bounds it */
+        return 1;
+    for (size_t off = 0; off + 8 <= (size_t)n;) {
+        int type = buf[off + 1];
+        size_t content = (size_t)buf[off + 4] << 8 | buf[off + 5];
+        if (type != BEGIN_REQUEST && type != PARAMS)
+            return 1;
+        if (type == PARAMS && content == 0)
+            return 1;
+        off += 8 + content + buf[off + 6];
+    }
+    return 0;
+}
+
+static void stop_waiting(int ep, struct slot *s)
+{
+    if (s->deadline > 0)
+        epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+    s->deadline = 0;
+}
+
+/* Hands the connection to its slot's coroutine once the request's head is there, or closes
+ * it when the peer hung up. Returns false while it is still to come. */
+static bool check_waiting(int ep, struct slot *s)
+{
+    int arrived = request_arrived(s->fd);
+    if (arrived == 0)
+        return false;
+    stop_waiting(ep, s);
+    if (arrived < 0) {
+        close(s->fd);
+        s->fd = -1;
+    } else {
+        coro_wake(s->co);
+    }
+    return true;
+}
+
+/* A new connection: refused at once when its peer is not allowed, else kept by the slot
+ * until its request arrives or the read timeout passes. */
+static void take_connection(int ep, struct slot *s, int fd, const struct sockaddr *peer)
+{
+    if (listen_tcp && !peers_allow(&allowed, peer)) {
+        char addr[64];
+        peers_format(peer, addr, sizeof(addr));
+        log_warn("refused a FastCGI connection from %s: not in FCGI_ALLOWED_CLIENTS", addr);
+        close(fd);
+        return;
+    }
+    /* The backstop for what request_arrived does not see: a body that stops halfway. */
+    struct timeval tv = {.tv_sec = read_timeout};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    s->fd = fd;
+    s->deadline = 0;
+    /* nginx writes the head right after connecting: most often it is here already. */
+    if (check_waiting(ep, s))
+        return;
+    s->deadline = now_seconds() + read_timeout;
+    /* Edge-triggered: data that has arrived but is not a whole head yet must not wake the
+     * loop again until more comes. Looked at again once watched, for what came in between. */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    check_waiting(ep, s);
+}
+
+static struct slot *waiting_on(struct slot *slots, int fd)
+{
+    for (int i = 0; i < SLOTS; i++)
+        if (slots[i].deadline > 0 && slots[i].fd == fd)
+            return &slots[i];
+    return NULL;
+}
+
+/* Closes the connections that sent no whole request in time; returns the next deadline of
+ * the others (0: none). */
+static double give_up_idle(int ep, struct slot *slots)
+{
+    double now = now_seconds(), next = 0;
+    for (int i = 0; i < SLOTS; i++) {
+        struct slot *s = &slots[i];
+        if (s->deadline <= 0)
+            continue;
+        if (now >= s->deadline) {
+            stop_waiting(ep, s);
+            close(s->fd);
+            s->fd = -1;
+            log_warn("closed a FastCGI connection that sent no request within %d s", read_timeout);
+        } else if (next == 0 || s->deadline < next) {
+            next = s->deadline;
+        }
+    }
+    return next;
 }
 
 static void listening(int ep, bool *on, bool want)
@@ -253,6 +371,7 @@ static void serve_loop(struct slot *slots)
                 json_use_arena(NULL);
             }
         }
+        double idle_deadline = give_up_idle(ep, slots);
         struct slot *free_slot = NULL;
         bool runnable = false, busy = false;
         for (int i = 0; i < SLOTS; i++) {
@@ -269,10 +388,11 @@ static void serve_loop(struct slot *slots)
          * a worker that took all queued connections at once would serve them one after the
          * other while its siblings idle. */
         if (free_slot && acceptable && !sv_stopping) {
-            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            struct sockaddr_storage peer;
+            socklen_t peer_len = sizeof(peer);
+            int fd = accept4(listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
             if (fd >= 0) {
-                free_slot->fd = fd;
-                coro_wake(free_slot->co);
+                take_connection(ep, free_slot, fd, (struct sockaddr *)&peer);
                 continue;
             }
             if (errno != EINTR && errno != ECONNABORTED) {
@@ -300,13 +420,13 @@ static void serve_loop(struct slot *slots)
             watched = rfd;
             watched_gen = gen;
         }
-        int timeout = 1000;
-        if (rfd >= 0) {
-            double left = deadline - now_seconds();
-            timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
-        }
-        struct epoll_event evs[4];
-        int n = epoll_wait(ep, evs, 4, timeout);
+        double wake_at = rfd >= 0 ? deadline : now_seconds() + 1;
+        if (idle_deadline > 0 && idle_deadline < wake_at)
+            wake_at = idle_deadline;
+        double left = wake_at - now_seconds();
+        int timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
+        struct epoll_event evs[16];
+        int n = epoll_wait(ep, evs, 16, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
@@ -314,7 +434,10 @@ static void serve_loop(struct slot *slots)
         if (n == 0 && rfd >= 0 && now_seconds() >= deadline)
             redis_give_up_waiting();
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.fd == listen_fd) {
+            struct slot *w = waiting_on(slots, evs[i].data.fd);
+            if (w) {
+                check_waiting(ep, w);
+            } else if (evs[i].data.fd == listen_fd) {
                 acceptable = true;
             } else if (evs[i].data.fd == rfd) {
                 redis_read_waiting();
@@ -343,6 +466,7 @@ static int worker_main(int slot, void *arg)
     for (; made < SLOTS; made++) {
         struct slot *s = &slots[made];
         s->fd = -1;
+        s->deadline = 0;
         FCGX_InitRequest(&s->fr, -1, 0);
         arena_init(&s->a, 64 * 1024);
         s->co = coro_new(SLOT_STACK, slot_main, s);
@@ -373,12 +497,19 @@ static void on_crash(const char *name)
     metrics_worker_restarted();
 }
 
-int fcgi_server_run(const char *listen, int workers, long max_body, const struct fcgi_app *app)
+int fcgi_server_run(const struct fcgi_options *o, const struct fcgi_app *app)
 {
     char err[512];
+    const char *listen = o->listen;
+    int workers = o->workers;
     the_app = app;
-    body_cap = max_body;
+    body_cap = o->max_body;
+    read_timeout = o->read_timeout;
     FCGX_Init();
+    if (peers_parse(&allowed, o->allowed_clients, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
     listen_fd = open_listener(listen, err, sizeof(err));
     if (listen_fd < 0) {
         log_error("%s", err);

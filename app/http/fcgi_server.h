@@ -18,12 +18,20 @@ struct fcgi_app {
     void (*reload)(void);
 };
 
-/* Opens `listen` (a unix socket path, replacing a stale one, or host:port), forks `workers`
- * workers and supervises them until SIGTERM. Returns the process exit code. */
 /* Whether the client (nginx) of the request running now has hung up, e.g. after its read
  * timeout: whatever the request would still do, nobody would be told. */
 bool fcgi_client_gone(void);
 
-int fcgi_server_run(const char *listen, int workers, long max_body, const struct fcgi_app *app);
+struct fcgi_options {
+    const char *listen;          /* a unix socket path (mode 0660), or host:port */
+    int workers;
+    long max_body;               /* larger bodies are answered 413 */
+    const char *allowed_clients; /* on host:port, the peers that may connect (see peers.h) */
+    int read_timeout;            /* seconds a connection has to send its request */
+};
+
+/* Opens the listener (replacing a stale unix socket), forks the workers and supervises them
+ * until SIGTERM. Returns the process exit code. */
+int fcgi_server_run(const struct fcgi_options *o, const struct fcgi_app *app);
 
 #endif

@@ -81,6 +81,26 @@ const char *req_form(struct request *r, const char *key)
     return kv_get(r->form, key);
 }
 
+long req_json_values(const char *s, size_t len, long limit)
+{
+    long n = 1;
+    bool in_string = false;
+    for (size_t i = 0; i < len && n <= limit; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[' || c == ',') {
+            n++;
+        }
+    }
+    return n;
+}
+
 json_t *req_json(struct request *r)
 {
     if (r->json)
@@ -91,6 +111,11 @@ json_t *req_json(struct request *r)
     }
     if (r->content_type && !content_type_is(r, "application/json")) {
         resp_error(r, 415, "unsupported_media_type", "send the body as application/json");
+        return NULL;
+    }
+    if (req_json_values(r->body, r->body_len, REQ_JSON_MAX_VALUES) > REQ_JSON_MAX_VALUES) {
+        resp_error(r, 413, "json_too_large", "the JSON body holds more than %d values",
+                   REQ_JSON_MAX_VALUES);
         return NULL;
     }
     json_error_t e;

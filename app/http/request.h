@@ -51,8 +51,14 @@ const char *kv_get(const struct kvlist *l, const char *key);
 const char *req_query(struct request *r, const char *key);
 /* Form field from an urlencoded body; NULL when absent or the body is not a form. */
 const char *req_form(struct request *r, const char *key);
-/* The JSON body as an object; on failure the 400/415 response is already set and NULL returned. */
+/* The JSON body as an object; on failure the 400/413/415 response is already set and NULL returned. */
 json_t *req_json(struct request *r);
+/* The most values (objects, arrays, members, elements) a JSON body may hold: a request's parse
+ * lives in its arena until the answer is sent, and a 1 MiB body of "{}," would otherwise cost
+ * some 90 MiB per worker. Larger bodies are answered 413 `json_too_large` before parsing. */
+#define REQ_JSON_MAX_VALUES 10000
+/* How many values the JSON text holds, counted without parsing it (at most limit + 1). */
+long req_json_values(const char *s, size_t len, long limit);
 const char *req_cookie(struct request *r, const char *name);
 /* Path parameter idx as a positive id; -1 when not one (callers answer 404). */
 long long req_param_id(struct request *r, int idx);

@@ -2,9 +2,14 @@
 #include "store/kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -17,8 +22,16 @@ int kafka_topic_partitions(const char *topic)
     return strcmp(topic, TOPIC_COUPON_CLAIMED) == 0 ? 1 : KAFKA_PARTITIONS;
 }
 
+/* The producer is used by the process's main thread only, and replaced only by it; the health
+ * watcher borrows it under `lock`, which the main thread takes to destroy it. */
 static rd_kafka_t *producer;
 static kafka_delivery_fn delivery_fn;
+static atomic_bool fatal;    /* the producer raised a fatal error: replace it */
+static atomic_int broker_up; /* the watcher's last answer: 1 up, 0 down or not known yet */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t watcher;
+static bool watching, stop_watching;
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -59,11 +72,23 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         delivery_fn((long long)(intptr_t)m->_private, (int)m->err);
 }
 
-int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
+/* Served by rd_kafka_poll on the main thread. Any other error is librdkafka's to recover from. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)opaque;
+    if (err != RD_KAFKA_RESP_ERR__FATAL)
+        return;
+    char why[512] = "";
+    rd_kafka_fatal_error(rk, why, sizeof(why));
+    log_error("kafka producer failed fatally: %s (%s); it will be replaced", why, reason);
+    atomic_store(&fatal, true);
+}
+
+static rd_kafka_t *producer_new(char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = kafka_conf_new(err, errlen);
     if (!conf)
-        return -1;
+        return NULL;
     /* acks=all + idempotence: a retried send is never written twice by the broker. A message
      * not acknowledged in 30 s is reported failed to the delivery callback, which decides
      * (the outbox leaves it to the relay; a coupon claim is given back). linger.ms=100: under a
@@ -75,18 +100,84 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
         rd_kafka_conf_set(conf, "linger.ms", "100", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err, errlen) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
-        return -1;
+        return NULL;
     }
-    delivery_fn = fn;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
-    return producer ? 0 : -1;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    return rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+}
+
+/* A metadata request every second, off the request path: /healthz reads the last answer
+ * instead of waiting up to a second for the broker itself. */
+static void *watch_brokers(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    while (!stop_watching) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e =
+            producer ? rd_kafka_metadata(producer, 0, NULL, &md, 1000) : RD_KAFKA_RESP_ERR__STATE;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        atomic_store(&broker_up, e == RD_KAFKA_RESP_ERR_NO_ERROR);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        while (!stop_watching && pthread_cond_timedwait(&wake, &lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
+{
+    delivery_fn = fn;
+    producer = producer_new(err, errlen);
+    if (!producer)
+        return -1;
+    stop_watching = false;
+    /* The thread takes no signal: they are for the main thread, whose loop they interrupt. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    watching = pthread_create(&watcher, NULL, watch_brokers, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
+
+/* Every message of the failed producer gets its delivery report (failed: the fatal error, or
+ * purged) before it goes, so that no caller waits forever for one; then a new producer. */
+static void producer_replace(void)
+{
+    char err[512];
+    rd_kafka_t *old = producer;
+    if (old) {
+        rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        for (int i = 0; i < 200 && rd_kafka_outq_len(old) > 0; i++)
+            rd_kafka_poll(old, 10);
+        if (rd_kafka_outq_len(old) > 0)
+            log_error("kafka: %d delivery reports of the failed producer never came",
+                      rd_kafka_outq_len(old));
+    }
+    rd_kafka_t *fresh = producer_new(err, sizeof(err));
+    pthread_mutex_lock(&lock);
+    producer = fresh;
+    pthread_mutex_unlock(&lock);
+    if (old)
+        rd_kafka_destroy(old);
+    if (!fresh) { /* fatal stays set: the next kafka_poll tries again */
+        log_error("kafka producer could not be replaced: %s", err);
+        return;
+    }
+    atomic_store(&fatal, false);
+    log_info("kafka producer replaced after a fatal error");
 }
 
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
                   long long opaque)
 {
-    if (!producer)
+    if (!producer || atomic_load(&fatal))
         return -1;
     rd_kafka_resp_err_t e = rd_kafka_producev(
         producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
@@ -94,6 +185,8 @@ int kafka_publish(const char *topic, const char *key, const char *payload, size_
         RD_KAFKA_V_OPAQUE((void *)(intptr_t)opaque), RD_KAFKA_V_END);
     if (e) {
         log_warn("kafka publish to %s refused: %s", topic, rd_kafka_err2str(e));
+        if (e == RD_KAFKA_RESP_ERR__FATAL) /* replaced by the next kafka_poll */
+            atomic_store(&fatal, true);
         return -1;
     }
     /* Delivery reports are served by kafka_poll() between requests, never in the middle of a
@@ -105,6 +198,8 @@ void kafka_poll(void)
 {
     if (producer)
         rd_kafka_poll(producer, 0);
+    if (atomic_load(&fatal) || (producer && rd_kafka_fatal_error(producer, NULL, 0)))
+        producer_replace();
 }
 
 int kafka_flush(int timeout_ms)
@@ -115,19 +210,27 @@ int kafka_flush(int timeout_ms)
     return rd_kafka_outq_len(producer);
 }
 
-int kafka_health(int timeout_ms)
+int kafka_health(void)
 {
-    if (!producer)
-        return -1;
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(producer, 0, NULL, &md, timeout_ms);
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    return e ? -1 : 0;
+    return producer && !atomic_load(&fatal) && atomic_load(&broker_up) ? 0 : -1;
+}
+
+void *kafka_producer_handle(void)
+{
+    return producer;
 }
 
 void kafka_producer_close(void)
 {
+    if (watching) {
+        pthread_mutex_lock(&lock);
+        stop_watching = true;
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&lock);
+        pthread_join(watcher, NULL);
+        watching = false;
+    }
+    atomic_store(&broker_up, 0);
     if (!producer)
         return;
     rd_kafka_flush(producer, 5000);

@@ -24,13 +24,18 @@ int kafka_producer_open(kafka_delivery_fn on_delivery, char *err, size_t errlen)
 /* Queues a message; never blocks on the broker. Returns 0, or -1 when the local queue refuses. */
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
                   long long opaque);
-/* Serves delivery reports without waiting. */
+/* Serves delivery reports without waiting. A producer that went fatal (librdkafka's idempotent
+ * producer can) is replaced here: its messages' delivery reports fail first, then a new
+ * producer takes its place; kafka_publish refuses in between. */
 void kafka_poll(void);
 /* Waits up to timeout_ms for queued messages to be acknowledged; returns how many remain. */
 int kafka_flush(int timeout_ms);
-/* 0 when the cluster answers a metadata request within timeout_ms. */
-int kafka_health(int timeout_ms);
+/* 0 when the cluster answered the last metadata request: a thread of the producer's asks every
+ * second (waiting at most 1 s), so this never waits for the broker. */
+int kafka_health(void);
 void kafka_producer_close(void);
+/* The producer's librdkafka handle (rd_kafka_t *), for tests that raise faults in it. */
+void *kafka_producer_handle(void);
 
 /* Common settings for any client (bootstrap servers, timeouts); used by consumers too. */
 void *kafka_conf_new(char *err, size_t errlen);

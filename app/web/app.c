@@ -264,5 +264,10 @@ int web_main(int argc, char **argv)
         .worker_exit = worker_exit,
         .reload = view_reload,
     };
-    return fcgi_server_run(cfg.fcgi_listen, cfg.web_workers, cfg.max_body, &app);
+    struct fcgi_options o = {.listen = cfg.fcgi_listen,
+                             .workers = cfg.web_workers,
+                             .max_body = cfg.max_body,
+                             .allowed_clients = cfg.fcgi_allowed_clients,
+                             .read_timeout = cfg.fcgi_read_timeout};
+    return fcgi_server_run(&o, &app);
 }

@@ -81,3 +81,55 @@ def test_stop_leaves_no_process_and_no_open_port(second):
     assert processes_using(second.state_dir) == []
     assert not port_open(second.port)
     assert not os.listdir(os.path.join(second.state_dir, "pids"))
+
+
+def processes_with_state_dir(state_dir):
+    """Every process whose environment or command line names this state dir (Redis rewrites
+    both into its title), as {pid: (parent pid, "comm: command line")}."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = comm + ": " + f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"STATE_DIR={state_dir}".encode() in env or state_dir + "/" in cmd:
+            found[int(pid)] = (ppid, cmd)
+    return found
+
+
+def test_two_starts_at_once_make_one_stack_that_stop_stops_entirely():
+    state = tempfile.mkdtemp(prefix="firstcome-race.")
+    st = Stack.__new__(Stack)
+    st.state_dir, st.port = state, free_port()
+    e = dict(os.environ, STATE_DIR=state, HTTP_PORT=str(st.port), WEB_WORKERS="1")
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "stack.sh")
+    try:
+        starts = [subprocess.Popen([script, "start"], env=e, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        outs = [p.communicate(timeout=240)[0] for p in starts]
+        assert [p.returncode for p in starts] == [0, 0], "\n---\n".join(outs)
+        procs = processes_with_state_dir(state)
+        cmds = [cmd for _, cmd in procs.values()]
+        assert sum(c.startswith("mariadbd: ") for c in cmds) == 1, cmds
+        assert sum(c.startswith("redis-server: ") for c in cmds) == 1, cmds
+        assert sum(c.endswith(" devbroker ") for c in cmds) == 1, cmds
+        nginx_masters = [p for p, (pp, c) in procs.items()
+                         if c.startswith("nginx: ") and not procs.get(pp, (0, ""))[1].startswith("nginx: ")]
+        assert len(nginx_masters) == 1, cmds
+        # Every process is one the pid files name, or a child of one: nothing stop would miss.
+        named = {int(open(os.path.join(state, "pids", f)).read()) for f in os.listdir(os.path.join(state, "pids"))}
+        for pid, (ppid, cmd) in procs.items():
+            assert pid in named or ppid in named or procs.get(ppid, (0,))[0] in named, (cmd, named)
+    finally:
+        out = subprocess.run([script, "stop"], env=e, capture_output=True, text=True, timeout=180)
+        left = processes_with_state_dir(state)
+        subprocess.run(["rm", "-rf", state])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert left == {}, left

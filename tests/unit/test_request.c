@@ -344,3 +344,11 @@ Test(resp, error_with_a_long_multibyte_message_still_has_a_json_body)
     cr_assert_not_null(message);
     cr_assert_eq(strncmp(message, "there is nothing at /\xEA\xB0\x80", 24), 0);
 }
+
+Test(resp, json_values_are_counted_outside_strings_only)
+{
+    const char *s = "{\"a\":[1,2,{}],\"b\":\"x,{[\\\",\"}";
+    cr_assert_eq(req_json_values(s, strlen(s), 100), 7);
+    cr_assert_eq(req_json_values("{}", 2, 100), 2);
+    cr_assert_eq(req_json_values("[1,1,1,1,1,1]", 13, 3), 4, "counting stops past the limit");
+}

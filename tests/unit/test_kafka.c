@@ -1,0 +1,101 @@
+/* test_kafka.c - the producer (store/kafka.c) against librdkafka's in-process mock cluster (the
+ * broker `firstcome devbroker` runs): a producer that went fatal is replaced, and the messages
+ * it held get failed delivery reports, not silence. */
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "store/kafka.h"
+
+#define MAX_REPORTS 64
+static long long report_opaque[MAX_REPORTS];
+static int report_err[MAX_REPORTS];
+static int reports;
+
+static void on_delivery(long long opaque, int err)
+{
+    if (reports < MAX_REPORTS) {
+        report_opaque[reports] = opaque;
+        report_err[reports] = err;
+    }
+    reports++;
+}
+
+static rd_kafka_t *host;
+static rd_kafka_mock_cluster_t *mock;
+
+static void broker_up(void)
+{
+    char err[256];
+    host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof(err));
+    cr_assert(host, "%s", err);
+    mock = rd_kafka_mock_cluster_new(host, 1);
+    cr_assert(mock);
+    rd_kafka_mock_topic_create(mock, TOPIC_ORDER_EVENTS, 1, 1);
+    cfg.kafka_brokers = rd_kafka_mock_cluster_bootstraps(mock);
+    reports = 0;
+}
+
+static void broker_down(void)
+{
+    kafka_producer_close();
+    rd_kafka_mock_cluster_destroy(mock);
+    rd_kafka_destroy(host);
+}
+
+/* The report for a message, waiting up to 10 s: its error, or -1 when none came. */
+static int report_for(long long opaque)
+{
+    for (int t = 0; t < 1000; t++) {
+        for (int i = 0; i < reports && i < MAX_REPORTS; i++)
+            if (report_opaque[i] == opaque)
+                return report_err[i];
+        kafka_poll();
+        usleep(10000);
+    }
+    return -1;
+}
+
+TestSuite(kafka_producer, .init = broker_up, .fini = broker_down, .timeout = 60);
+
+Test(kafka_producer, is_replaced_after_a_fatal_error_and_the_next_message_is_delivered)
+{
+    char err[256];
+    cr_assert_eq(kafka_producer_open(on_delivery, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "before", 6, 1), 0);
+    cr_assert_eq(report_for(1), 0, "the first message was not delivered");
+
+    rd_kafka_t *first = kafka_producer_handle();
+    cr_assert_eq(rd_kafka_test_fatal_error(first, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                           "raised by test_kafka.c"),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+    kafka_poll(); /* serves the fatal error: the producer is replaced here */
+
+    cr_assert_neq(kafka_producer_handle(), NULL);
+    cr_assert_neq(kafka_producer_handle(), (void *)first, "the fatal producer was kept");
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, 2), 0,
+                 "a message after the fatal error was refused");
+    cr_assert_eq(report_for(2), 0, "the message after the fatal error was not delivered");
+}
+
+Test(kafka_producer, every_message_held_by_a_fatal_producer_gets_its_delivery_report)
+{
+    char err[256];
+    cr_assert_eq(kafka_producer_open(on_delivery, err, sizeof(err)), 0, "%s", err);
+    /* Queued, not yet sent: linger.ms holds them for 100 ms. */
+    for (long long i = 10; i < 15; i++)
+        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, i), 0);
+    rd_kafka_test_fatal_error(kafka_producer_handle(),
+                              RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "raised by test_kafka.c");
+    kafka_poll();
+    for (long long i = 10; i < 15; i++) {
+        int e = report_for(i);
+        cr_assert(e != -1, "message %lld got no delivery report", i);
+    }
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, 20), 0);
+    cr_assert_eq(report_for(20), 0);
+}
