@@ -220,6 +220,9 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
 
 #define GATE_BATCH_MAX 64
 #define GATE_PENDING (-1000)
+/* Re-sends of a batch whose reply was lost: each is harmless, and the last one that fails
+ * leaves its users' places taken without a coupon (503; `coupons reconcile` frees them). */
+#define GATE_RESENDS 3
 
 struct gate_call {
     long long user_id;
@@ -237,16 +240,34 @@ struct gate_batch {
 
 static struct gate_batch *open_batches;
 
+/* The batch's own key: the users it admitted, under a random id, so that a re-send of the same
+ * run answers them as admitted again (see coupon_claim.lua). */
+static char *batch_key(struct arena *a, long long id)
+{
+    unsigned char raw[12];
+    char hex[2 * sizeof(raw) + 1];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+    return arena_sprintf(a, "{c:%lld}:batch:%s", id, hex);
+}
+
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
- * coupons left for each. */
+ * coupons left for each. A run whose connection dropped may have admitted its users; it is sent
+ * once more under the same batch id, which is harmless (redis.c never re-sends it blindly). */
 static void gate_run(struct arena *a, struct gate_batch *b)
 {
-    const char **argv = arena_alloc(a, (size_t)(2 + b->n) * sizeof(char *));
+    const char **argv = arena_alloc(a, (size_t)(3 + b->n) * sizeof(char *));
     argv[0] = meta_key(a, b->campaign);
     argv[1] = claimed_key(a, b->campaign);
+    argv[2] = batch_key(a, b->campaign);
     for (int i = 0; i < b->n; i++)
-        argv[2 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
-    redisReply *r = redis_script("coupon_claim", 2, 2 + b->n, argv);
+        argv[3 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
+    redisReply *r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+    for (int again = 0; !r && again < GATE_RESENDS; again++) {
+        log_warn("claim batch of %d on campaign %lld: no reply from Redis; sent again", b->n,
+                 b->campaign);
+        r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+    }
     bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * b->n);
     for (size_t i = 0; ok && i < r->elements; i++)
         ok = r->element[i]->type == REDIS_REPLY_INTEGER;
@@ -300,7 +321,10 @@ static int run_claim(struct arena *a, long long id, long long user_id, long long
 
 void coupon_unclaim(long long coupon_id, long long user_id)
 {
+    /* Taking one user out twice is taking them out once: sent again if the connection dropped. */
     redisReply *r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
+    if (!r)
+        r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         log_error("compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
                   user_id, coupon_id);
@@ -461,8 +485,20 @@ void coupon_claim_delivery(long long opaque, int err)
     if (opaque >= 0 || !err)
         return;
     long long v = -opaque, coupon = v >> 32, user = v & 0xFFFFFFFFLL;
-    log_warn("claim of user %lld on campaign %lld was not taken by Kafka; given back", user, coupon);
-    coupon_unclaim(coupon, user);
+    /* A failed delivery (a timeout above all) does not say the message was not written: giving
+     * the place back could let one more user in than there are coupons, while this user, told
+     * 202, is issued one anyway. The place stays taken and the claim is published again; the
+     * coupon worker's unique key makes a second copy harmless, and its outcome decides. */
+    struct arena a;
+    struct err e;
+    arena_init(&a, 1024);
+    if (publish_claim(&a, coupon, user, &e) == 0)
+        log_warn("claim of user %lld on campaign %lld: delivery failed; published again", user,
+                 coupon);
+    else
+        log_error("claim of user %lld on campaign %lld: delivery failed and Kafka refuses it again;"
+                  " it stays pending in Redis until `firstcome coupons reconcile`", user, coupon);
+    arena_free(&a);
 }
 
 int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,

@@ -44,8 +44,8 @@ int coupon_issue_batch(const struct claim_event *evs, size_t n);
 /* The opaque value a claim is published with, and its inverse: negative, so that the delivery
  * report can tell it from an outbox row id. Ids up to 2^31 (campaign) and 2^32 (user). */
 long long coupon_claim_opaque(long long coupon_id, long long user_id);
-/* A delivery report of a claim: a claim Kafka did not take is given back (the user may claim
- * again; 202 had promised only "pending"). */
+/* A delivery report of a claim: a claim whose delivery failed is published again, its place
+ * kept (the failed copy may have been written; see coupons.c). */
 void coupon_claim_delivery(long long opaque, int err);
 /* Takes a user out of a campaign's claimed set: the compensation of a claim whose durable
  * write was refused or failed. */
