@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/coro.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/supervisor.h"
 #include "core/text.h"
 #include "domain/ratelimit.h"
+#include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
@@ -122,6 +125,70 @@ static int load(struct arena *a, long long id, struct err *e)
     return ok ? 0 : err_store(e);
 }
 
+static bool kafka_mode(void)
+{
+    return !strcmp(cfg.coupon_issue_mode, "kafka");
+}
+
+/* In kafka mode MySQL does not hold every claim Redis admitted: those the coupon worker has not
+ * applied yet are still in Kafka, and a campaign rebuilt from MySQL alone would admit their
+ * places a second time (and the worker then refuse users told 202). So a rebuild waits until
+ * the worker's group has committed everything coupon.claimed holds, with the campaign closed
+ * (claims on it 503) meanwhile. It first waits REBUILD_SETTLE_MS, so that claims admitted just
+ * before the loss, still in a web worker's producer queue (linger.ms is 100), are in the topic. */
+#define REBUILD_LOCK_SECONDS 30
+#define REBUILD_SETTLE_MS 1000
+#define REBUILD_WAIT_MS 15000
+
+static int claims_applied(long long id, struct err *e)
+{
+    usleep(REBUILD_SETTLE_MS * 1000);
+    double deadline = now_seconds() + REBUILD_WAIT_MS / 1000.0;
+    for (;;) {
+        long long lag = consumer_group_lag("coupon", TOPIC_COUPON_CLAIMED, 2000);
+        if (lag == 0)
+            return 0;
+        if (lag < 0 || now_seconds() > deadline) {
+            log_warn("campaign %lld: the coupon worker has not applied every claim (%lld left);"
+                     " not rebuilt yet", id, lag);
+            err_set(e, 503, "unavailable", "this coupon event is being restored; try again shortly");
+            e->retry_after = 1;
+            return -1;
+        }
+        usleep(100 * 1000);
+    }
+}
+
+/* Rebuilds a campaign's Redis state from MySQL: the missing state after a loss, or (reset) all
+ * of it when it disagrees with MySQL. One rebuilder at a time; other claims meanwhile find the
+ * campaign not loaded and are answered 503. */
+static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
+{
+    if (!kafka_mode()) {
+        redisReply *r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
+        if (r)
+            freeReplyObject(r);
+        return load(a, id, e);
+    }
+    redisReply *r = redis_cmd("SET {c:%lld}:rebuild 1 NX EX %d", id, REBUILD_LOCK_SECONDS);
+    bool mine = r && r->type == REDIS_REPLY_STATUS;
+    if (r)
+        freeReplyObject(r);
+    if (!mine) {
+        err_set(e, 503, "unavailable", "this coupon event is being restored; try again shortly");
+        e->retry_after = 1;
+        return -1;
+    }
+    r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
+    if (r)
+        freeReplyObject(r);
+    int rc = claims_applied(id, e) < 0 ? -1 : load(a, id, e);
+    r = redis_cmd("DEL {c:%lld}:rebuild", id);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
 json_t *coupon_create(struct arena *a, json_t *b, struct err *e)
 {
     time_t starts, ends;
@@ -158,17 +225,23 @@ static int present(struct arena *a, json_t *rows, struct err *e)
         bool loaded = r && r->type == REDIS_REPLY_STRING;
         if (r)
             freeReplyObject(r);
-        if (!loaded && load(a, id, e) < 0)
-            return -1;
-        r = redis_cmd("SCARD {c:%lld}:claimed", id);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            if (r)
-                freeReplyObject(r);
-            return err_store(e);
-        }
         long long total = json_integer_value(json_object_get(c, "total_quantity"));
-        long long remaining = total - r->integer;
-        freeReplyObject(r);
+        long long taken = json_integer_value(json_object_get(c, "issued"));
+        /* In kafka mode a rebuild waits for the coupon worker (see rebuild): a listing shows
+         * MySQL's count meanwhile rather than wait for it; the next claim rebuilds. */
+        if (!loaded && !kafka_mode() && load(a, id, e) < 0)
+            return -1;
+        if (loaded || !kafka_mode()) {
+            r = redis_cmd("SCARD {c:%lld}:claimed", id);
+            if (!r || r->type != REDIS_REPLY_INTEGER) {
+                if (r)
+                    freeReplyObject(r);
+                return err_store(e);
+            }
+            taken = r->integer;
+            freeReplyObject(r);
+        }
+        long long remaining = total - taken;
         json_object_set_new(c, "remaining", json_integer(remaining < 0 ? 0 : remaining));
         json_object_set_new(c, "vendor",
                             json_pack("{s:O, s:O}", "id", json_object_get(c, "vendor_id"), "name",
@@ -517,7 +590,7 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     if (refused)
         return -1;
     if (outcome == NOT_LOADED) {
-        if (load(a, id, e) < 0)
+        if (rebuild(a, id, false, e) < 0)
             return -1;
         outcome = run_claim(a, id, u->id, &out->remaining);
     }
@@ -609,11 +682,16 @@ int coupon_reconcile(struct arena *a, long long only)
         if (agrees(id, c, json_integer_value(json_object_get(c, "issued_rows"))))
             continue;
         struct err e;
-        redisReply *r = redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id);
-        if (r)
-            freeReplyObject(r);
-        if (load(a, id, &e) < 0)
-            return -1;
+        if (rebuild(a, id, true, &e) < 0) {
+            if (!kafka_mode())
+                return -1;
+            /* Kafka still holds claims the coupon worker has not applied (it may not be running
+             * yet, on a cold start): the campaign is left unloaded, and its first claim rebuilds
+             * it once the worker has caught up. */
+            log_warn("campaign %lld: not rebuilt now (%s); its first claim rebuilds it", id,
+                     e.msg);
+            continue;
+        }
         log_info("campaign %lld: Redis disagreed with MySQL; rebuilt", id);
         rebuilt++;
     }

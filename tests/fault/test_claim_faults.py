@@ -191,3 +191,33 @@ def test_a_claim_storm_with_redis_connections_cut_over_and_over(stack, vendor_id
         assert len(issued) == quantity, "sold out means every coupon is someone's"
     assert stack.sql("SELECT issued FROM coupons WHERE id = %s", cid)[0]["issued"] == len(issued)
     assert stack.redis().smembers(f"{{c:{cid}}}:claimed") == {str(u) for u in issued}
+
+
+def test_a_redis_loss_while_claims_wait_in_kafka_rebuilds_only_once_they_are_applied(stack, vendor_id, mode):
+    """Kafka mode: 20 claims wait in Kafka (the coupon worker is frozen) when Redis loses
+    everything. MySQL alone would say 30 of 30 are left; the campaign is rebuilt only once the
+    worker applied the 20 (claims meanwhile are 503), so the next 30 users find 10, and every
+    user told 202 holds a coupon in the end."""
+    if mode != "kafka":
+        pytest.skip("claims wait outside MySQL only in kafka mode")
+    quantity = 30
+    cid = campaign(stack, vendor_id, quantity)
+    users = pool(stack, 50)
+    first, rest = users[:20], users[20:]
+    worker = stack.pid("worker-coupon-0")
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        before = claim_all(stack, cid, first)
+        assert Counter(a[-1][0] for a in before.values()) == {202: 20}
+        stack.redis().flushall()
+        threading.Timer(3.0, lambda: os.kill(worker, signal.SIGCONT)).start()
+        after = claim_all(stack, cid, rest, attempts=300)
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    finals = Counter(a[-1] for a in after.values())
+    assert finals == {(202, None): 10, (410, "sold_out"): 20}, finals
+    assert any((503, "unavailable") in a for a in after.values()), "claims waited for the rebuild"
+    told_yes = set(before) | {uid for uid, a in after.items() if a[-1][0] == 202}
+    settle(stack, cid, mode, told_yes)
+    assert sorted(issued_users(stack, cid)) == sorted(told_yes)
+    assert stack.redis().smembers(f"{{c:{cid}}}:claimed") == {str(u) for u in told_yes}
