@@ -138,7 +138,10 @@ static bool kafka_mode(void)
  * before the loss, still in a web worker's producer queue (linger.ms is 100), are in the topic. */
 #define REBUILD_LOCK_SECONDS 30
 #define REBUILD_SETTLE_MS 1000
-#define REBUILD_WAIT_MS 15000
+#define REBUILD_WAIT_MS 5000
+/* After a rebuild that gave up (the worker lags or is down), claims are 503 this long without
+ * anyone waiting again: one web worker at a time waits, and not back to back. */
+#define REBUILD_PAUSE_SECONDS 3
 
 static int claims_applied(long long id, struct err *e)
 {
@@ -183,7 +186,8 @@ static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
     if (r)
         freeReplyObject(r);
     int rc = claims_applied(id, e) < 0 ? -1 : load(a, id, e);
-    r = redis_cmd("DEL {c:%lld}:rebuild", id);
+    r = rc == 0 ? redis_cmd("DEL {c:%lld}:rebuild", id)
+                : redis_cmd("SET {c:%lld}:rebuild 1 EX %d", id, REBUILD_PAUSE_SECONDS);
     if (r)
         freeReplyObject(r);
     return rc;
