@@ -633,6 +633,31 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     return -1;
 }
 
+const char *coupon_claim_status(long long id, long long user_id, long long *user_coupon_id,
+                                struct err *e)
+{
+    json_t *row;
+    *user_coupon_id = 0;
+    int rc = db_query_row(&row, "SELECT c.id, uc.id AS user_coupon_id FROM coupons c LEFT JOIN"
+                                " user_coupons uc ON uc.coupon_id = c.id AND uc.user_id = ?"
+                                " WHERE c.id = ?",
+                          "ii", user_id, id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id), NULL;
+    *user_coupon_id = json_integer_value(json_object_get(row, "user_coupon_id"));
+    if (*user_coupon_id > 0)
+        return "issued";
+    redisReply *r = redis_cmd("SISMEMBER {c:%lld}:claimed %lld", id, user_id);
+    bool ok = r && r->type == REDIS_REPLY_INTEGER, held = ok && r->integer == 1;
+    if (r)
+        freeReplyObject(r);
+    if (!ok)
+        return err_store(e), NULL;
+    return held ? "pending" : "none";
+}
+
 json_t *coupon_mine(long long user_id, struct err *e)
 {
     json_t *rows = db_query(

@@ -51,6 +51,12 @@ void coupon_claim_delivery(long long opaque, int err);
  * write was refused or failed. */
 void coupon_unclaim(long long coupon_id, long long user_id);
 
+/* Where a user's claim on campaign id stands: "issued" (*user_coupon_id set), "pending" (Redis
+ * holds the user's place and the coupon worker has not written the coupon yet, kafka mode), or
+ * "none". NULL with e set: 404 for no such campaign, or a store failure. */
+const char *coupon_claim_status(long long id, long long user_id, long long *user_coupon_id,
+                                struct err *e);
+
 /* The user's coupons with their campaigns. */
 json_t *coupon_mine(long long user_id, struct err *e);
 

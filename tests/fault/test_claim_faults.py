@@ -209,6 +209,8 @@ def test_a_redis_loss_while_claims_wait_in_kafka_rebuilds_only_once_they_are_app
     try:
         before = claim_all(stack, cid, first)
         assert Counter(a[-1][0] for a in before.values()) == {202: 20}
+        assert claim_status(stack, cid, first[0]) == {"coupon_id": cid, "status": "pending"}
+        assert claim_status(stack, cid, rest[0]) == {"coupon_id": cid, "status": "none"}
         stack.redis().flushall()
         threading.Timer(3.0, lambda: os.kill(worker, signal.SIGCONT)).start()
         after = claim_all(stack, cid, rest, attempts=300)
@@ -221,3 +223,12 @@ def test_a_redis_loss_while_claims_wait_in_kafka_rebuilds_only_once_they_are_app
     settle(stack, cid, mode, told_yes)
     assert sorted(issued_users(stack, cid)) == sorted(told_yes)
     assert stack.redis().smembers(f"{{c:{cid}}}:claimed") == {str(u) for u in told_yes}
+    status = claim_status(stack, cid, first[0])
+    assert status["status"] == "issued" and status["user_coupon_id"] == stack.sql(
+        "SELECT id FROM user_coupons WHERE coupon_id = %s AND user_id = %s", cid, first[0][0])[0]["id"]
+
+
+def claim_status(stack, cid, user):
+    r = stack.get(f"/api/v1/coupons/{cid}/claim", headers=auth(user[1]))
+    assert r.status_code == 200, r.text
+    return r.json()["claim"]
