@@ -125,6 +125,15 @@ static int load(struct arena *a, long long id, struct err *e)
     return ok ? 0 : err_store(e);
 }
 
+/* 24 random hex digits: an id that tells one writer's Redis record from another's. */
+static char *random_hex(struct arena *a)
+{
+    unsigned char raw[12];
+    char *hex = arena_alloc(a, 2 * sizeof(raw) + 1);
+    randombytes_buf(raw, sizeof(raw));
+    return sodium_bin2hex(hex, 2 * sizeof(raw) + 1, raw, sizeof(raw));
+}
+
 static bool kafka_mode(void)
 {
     return !strcmp(cfg.coupon_issue_mode, "kafka");
@@ -173,8 +182,12 @@ static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
             freeReplyObject(r);
         return load(a, id, e);
     }
-    redisReply *r = redis_cmd("SET {c:%lld}:rebuild 1 NX EX %d", id, REBUILD_LOCK_SECONDS);
-    bool mine = r && r->type == REDIS_REPLY_STATUS;
+    char *token = random_hex(a);
+    redisReply *r = redis_cmd("SET {c:%lld}:rebuild %s NX EX %d", id, token, REBUILD_LOCK_SECONDS);
+    if (!r) /* the connection dropped: whether the SET ran, the lock's value says */
+        r = redis_cmd("GET {c:%lld}:rebuild", id);
+    bool mine = r && (r->type == REDIS_REPLY_STATUS ||
+                      (r->type == REDIS_REPLY_STRING && !strcmp(r->str, token)));
     if (r)
         freeReplyObject(r);
     if (!mine) {
@@ -321,11 +334,7 @@ static struct gate_batch *open_batches;
  * run answers them as admitted again (see coupon_claim.lua). */
 static char *batch_key(struct arena *a, long long id)
 {
-    unsigned char raw[12];
-    char hex[2 * sizeof(raw) + 1];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-    return arena_sprintf(a, "{c:%lld}:batch:%s", id, hex);
+    return arena_sprintf(a, "{c:%lld}:batch:%s", id, random_hex(a));
 }
 
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
