@@ -598,7 +598,8 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
      * calls, so a crowd's claims in one worker wait for Redis together (see redis_overlap). */
     redis_overlap(true);
     bool refused = limited(a, u, client, e) < 0;
-    int outcome = refused ? 0 : run_claim(a, id, u->id, &out->remaining);
+    int outcome = refused ? 0 : run_claim(a, id, u->id, &out->remaining), held = 0;
+    bool repeat = false; /* the gate found this user holding a place already */
     redis_overlap(false);
     if (refused)
         return -1;
@@ -615,7 +616,15 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     case ENDED:
         return err_set(e, 403, "ended", "this coupon event has ended");
     case ALREADY:
-        return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+        /* In sync mode a place in Redis stands for a coupon in MySQL. A place without one (a
+         * claim whose answer was lost with Redis: the gate ran it, no re-send got through) is
+         * issued now rather than refused: the user is told the truth either way. */
+        if (!kafka_mode() && (held = holds(id, u->id)) < 0)
+            return err_store(e);
+        if (kafka_mode() || held)
+            return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+        repeat = true;
+        break;
     case SOLD_OUT:
         return err_set(e, 410, "sold_out", "every coupon of this event has been claimed");
     case NO_CAMPAIGN:
@@ -638,7 +647,10 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     }
     if (uc == 0) /* MySQL knew this user already (Redis had lost it): not a new coupon */
         return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
-    coupon_unclaim(id, u->id); /* refused or failed durably: give the place back */
+    /* Refused or failed durably: give the place back; but a repeat's place may be another
+     * request's of the same user, still being written, unless MySQL refused it outright. */
+    if (!repeat || e->status == 410)
+        coupon_unclaim(id, u->id);
     return -1;
 }
 
