@@ -616,12 +616,15 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     case ENDED:
         return err_set(e, 403, "ended", "this coupon event has ended");
     case ALREADY:
-        /* In sync mode a place in Redis stands for a coupon in MySQL. A place without one (a
-         * claim whose answer was lost with Redis: the gate ran it, no re-send got through) is
-         * issued now rather than refused: the user is told the truth either way. */
-        if (!kafka_mode() && (held = holds(id, u->id)) < 0)
+        /* A place in Redis stands for a coupon. A place without one in MySQL may be a claim
+         * whose answer was lost with Redis (the gate ran it, no re-send got through): sync mode
+         * issues it now rather than refuse it; kafka mode publishes it (again: a copy of one
+         * still in Kafka is harmless to the coupon worker) and says it is being issued. */
+        if ((held = holds(id, u->id)) < 0)
             return err_store(e);
-        if (kafka_mode() || held)
+        if (!held && kafka_mode() && publish_claim(a, id, u->id, e) < 0)
+            return -1;
+        if (held || kafka_mode())
             return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
         repeat = true;
         break;
