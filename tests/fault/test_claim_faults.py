@@ -138,6 +138,8 @@ def test_a_claim_batch_whose_reply_was_lost_answers_its_users_as_admitted(stack,
     claimer.join()
     answers = Counter(a[0][0] for a in claims.values())
     assert answers == {yes_status(mode): 20}, claims
+    with open(os.path.join(stack.state_dir, "logs", "web.log")) as f:
+        assert f"on campaign {cid}: no reply from Redis; sent again" in f.read(), "no reply was lost"
     told_yes = set(claims)
     settle(stack, cid, mode, told_yes)
     assert sorted(issued_users(stack, cid)) == sorted(told_yes)
