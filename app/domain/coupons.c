@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/coro.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/supervisor.h"
 #include "core/text.h"
 #include "domain/ratelimit.h"
+#include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
@@ -122,6 +125,87 @@ static int load(struct arena *a, long long id, struct err *e)
     return ok ? 0 : err_store(e);
 }
 
+/* 24 random hex digits: an id that tells one writer's Redis record from another's. */
+static char *random_hex(struct arena *a)
+{
+    unsigned char raw[12];
+    char *hex = arena_alloc(a, 2 * sizeof(raw) + 1);
+    randombytes_buf(raw, sizeof(raw));
+    return sodium_bin2hex(hex, 2 * sizeof(raw) + 1, raw, sizeof(raw));
+}
+
+static bool kafka_mode(void)
+{
+    return !strcmp(cfg.coupon_issue_mode, "kafka");
+}
+
+/* In kafka mode MySQL does not hold every claim Redis admitted: those the coupon worker has not
+ * applied yet are still in Kafka, and a campaign rebuilt from MySQL alone would admit their
+ * places a second time (and the worker then refuse users told 202). So a rebuild waits until
+ * the worker's group has committed everything coupon.claimed holds, with the campaign closed
+ * (claims on it 503) meanwhile. It first waits REBUILD_SETTLE_MS, so that claims admitted just
+ * before the loss, still in a web worker's producer queue (linger.ms is 100), are in the topic. */
+#define REBUILD_LOCK_SECONDS 30
+#define REBUILD_SETTLE_MS 1000
+#define REBUILD_WAIT_MS 5000
+/* After a rebuild that gave up (the worker lags or is down), claims are 503 this long without
+ * anyone waiting again: one web worker at a time waits, and not back to back. */
+#define REBUILD_PAUSE_SECONDS 3
+
+static int claims_applied(long long id, struct err *e)
+{
+    usleep(REBUILD_SETTLE_MS * 1000);
+    double deadline = now_seconds() + REBUILD_WAIT_MS / 1000.0;
+    for (;;) {
+        long long lag = consumer_group_lag("coupon", TOPIC_COUPON_CLAIMED, 2000);
+        if (lag == 0)
+            return 0;
+        if (lag < 0 || now_seconds() > deadline) {
+            log_warn("campaign %lld: the coupon worker has not applied every claim (%lld left);"
+                     " not rebuilt yet", id, lag);
+            err_set(e, 503, "unavailable", "this coupon event is being restored; try again shortly");
+            e->retry_after = 1;
+            return -1;
+        }
+        usleep(100 * 1000);
+    }
+}
+
+/* Rebuilds a campaign's Redis state from MySQL: the missing state after a loss, or (reset) all
+ * of it when it disagrees with MySQL. One rebuilder at a time; other claims meanwhile find the
+ * campaign not loaded and are answered 503. */
+static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
+{
+    if (!kafka_mode()) {
+        redisReply *r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
+        if (r)
+            freeReplyObject(r);
+        return load(a, id, e);
+    }
+    char *token = random_hex(a);
+    redisReply *r = redis_cmd("SET {c:%lld}:rebuild %s NX EX %d", id, token, REBUILD_LOCK_SECONDS);
+    if (!r) /* the connection dropped: whether the SET ran, the lock's value says */
+        r = redis_cmd("GET {c:%lld}:rebuild", id);
+    bool mine = r && (r->type == REDIS_REPLY_STATUS ||
+                      (r->type == REDIS_REPLY_STRING && !strcmp(r->str, token)));
+    if (r)
+        freeReplyObject(r);
+    if (!mine) {
+        err_set(e, 503, "unavailable", "this coupon event is being restored; try again shortly");
+        e->retry_after = 1;
+        return -1;
+    }
+    r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
+    if (r)
+        freeReplyObject(r);
+    int rc = claims_applied(id, e) < 0 ? -1 : load(a, id, e);
+    r = rc == 0 ? redis_cmd("DEL {c:%lld}:rebuild", id)
+                : redis_cmd("SET {c:%lld}:rebuild 1 EX %d", id, REBUILD_PAUSE_SECONDS);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
 json_t *coupon_create(struct arena *a, json_t *b, struct err *e)
 {
     time_t starts, ends;
@@ -158,17 +242,23 @@ static int present(struct arena *a, json_t *rows, struct err *e)
         bool loaded = r && r->type == REDIS_REPLY_STRING;
         if (r)
             freeReplyObject(r);
-        if (!loaded && load(a, id, e) < 0)
-            return -1;
-        r = redis_cmd("SCARD {c:%lld}:claimed", id);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            if (r)
-                freeReplyObject(r);
-            return err_store(e);
-        }
         long long total = json_integer_value(json_object_get(c, "total_quantity"));
-        long long remaining = total - r->integer;
-        freeReplyObject(r);
+        long long taken = json_integer_value(json_object_get(c, "issued"));
+        /* In kafka mode a rebuild waits for the coupon worker (see rebuild): a listing shows
+         * MySQL's count meanwhile rather than wait for it; the next claim rebuilds. */
+        if (!loaded && !kafka_mode() && load(a, id, e) < 0)
+            return -1;
+        if (loaded || !kafka_mode()) {
+            r = redis_cmd("SCARD {c:%lld}:claimed", id);
+            if (!r || r->type != REDIS_REPLY_INTEGER) {
+                if (r)
+                    freeReplyObject(r);
+                return err_store(e);
+            }
+            taken = r->integer;
+            freeReplyObject(r);
+        }
+        long long remaining = total - taken;
         json_object_set_new(c, "remaining", json_integer(remaining < 0 ? 0 : remaining));
         json_object_set_new(c, "vendor",
                             json_pack("{s:O, s:O}", "id", json_object_get(c, "vendor_id"), "name",
@@ -220,6 +310,9 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
 
 #define GATE_BATCH_MAX 64
 #define GATE_PENDING (-1000)
+/* Re-sends of a batch whose reply was lost: each is harmless, and the last one that fails
+ * leaves its users' places taken without a coupon (503; `coupons reconcile` frees them). */
+#define GATE_RESENDS 3
 
 struct gate_call {
     long long user_id;
@@ -237,16 +330,30 @@ struct gate_batch {
 
 static struct gate_batch *open_batches;
 
+/* The batch's own key: the users it admitted, under a random id, so that a re-send of the same
+ * run answers them as admitted again (see coupon_claim.lua). */
+static char *batch_key(struct arena *a, long long id)
+{
+    return arena_sprintf(a, "{c:%lld}:batch:%s", id, random_hex(a));
+}
+
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
- * coupons left for each. */
+ * coupons left for each. A run whose connection dropped may have admitted its users; it is sent
+ * once more under the same batch id, which is harmless (redis.c never re-sends it blindly). */
 static void gate_run(struct arena *a, struct gate_batch *b)
 {
-    const char **argv = arena_alloc(a, (size_t)(2 + b->n) * sizeof(char *));
+    const char **argv = arena_alloc(a, (size_t)(3 + b->n) * sizeof(char *));
     argv[0] = meta_key(a, b->campaign);
     argv[1] = claimed_key(a, b->campaign);
+    argv[2] = batch_key(a, b->campaign);
     for (int i = 0; i < b->n; i++)
-        argv[2 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
-    redisReply *r = redis_script("coupon_claim", 2, 2 + b->n, argv);
+        argv[3 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
+    redisReply *r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+    for (int again = 0; !r && again < GATE_RESENDS; again++) {
+        log_warn("claim batch of %d on campaign %lld: no reply from Redis; sent again", b->n,
+                 b->campaign);
+        r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+    }
     bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * b->n);
     for (size_t i = 0; ok && i < r->elements; i++)
         ok = r->element[i]->type == REDIS_REPLY_INTEGER;
@@ -300,7 +407,10 @@ static int run_claim(struct arena *a, long long id, long long user_id, long long
 
 void coupon_unclaim(long long coupon_id, long long user_id)
 {
+    /* Taking one user out twice is taking them out once: sent again if the connection dropped. */
     redisReply *r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
+    if (!r)
+        r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         log_error("compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
                   user_id, coupon_id);
@@ -461,8 +571,20 @@ void coupon_claim_delivery(long long opaque, int err)
     if (opaque >= 0 || !err)
         return;
     long long v = -opaque, coupon = v >> 32, user = v & 0xFFFFFFFFLL;
-    log_warn("claim of user %lld on campaign %lld was not taken by Kafka; given back", user, coupon);
-    coupon_unclaim(coupon, user);
+    /* A failed delivery (a timeout above all) does not say the message was not written: giving
+     * the place back could let one more user in than there are coupons, while this user, told
+     * 202, is issued one anyway. The place stays taken and the claim is published again; the
+     * coupon worker's unique key makes a second copy harmless, and its outcome decides. */
+    struct arena a;
+    struct err e;
+    arena_init(&a, 1024);
+    if (publish_claim(&a, coupon, user, &e) == 0)
+        log_warn("claim of user %lld on campaign %lld: delivery failed; published again", user,
+                 coupon);
+    else
+        log_error("claim of user %lld on campaign %lld: delivery failed and Kafka refuses it again;"
+                  " it stays pending in Redis until `firstcome coupons reconcile`", user, coupon);
+    arena_free(&a);
 }
 
 int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
@@ -476,12 +598,13 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
      * calls, so a crowd's claims in one worker wait for Redis together (see redis_overlap). */
     redis_overlap(true);
     bool refused = limited(a, u, client, e) < 0;
-    int outcome = refused ? 0 : run_claim(a, id, u->id, &out->remaining);
+    int outcome = refused ? 0 : run_claim(a, id, u->id, &out->remaining), held = 0;
+    bool repeat = false; /* the gate found this user holding a place already */
     redis_overlap(false);
     if (refused)
         return -1;
     if (outcome == NOT_LOADED) {
-        if (load(a, id, e) < 0)
+        if (rebuild(a, id, false, e) < 0)
             return -1;
         outcome = run_claim(a, id, u->id, &out->remaining);
     }
@@ -493,7 +616,18 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     case ENDED:
         return err_set(e, 403, "ended", "this coupon event has ended");
     case ALREADY:
-        return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+        /* A place in Redis stands for a coupon. A place without one in MySQL may be a claim
+         * whose answer was lost with Redis (the gate ran it, no re-send got through): sync mode
+         * issues it now rather than refuse it; kafka mode publishes it (again: a copy of one
+         * still in Kafka is harmless to the coupon worker) and says it is being issued. */
+        if ((held = holds(id, u->id)) < 0)
+            return err_store(e);
+        if (!held && kafka_mode() && publish_claim(a, id, u->id, e) < 0)
+            return -1;
+        if (held || kafka_mode())
+            return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
+        repeat = true;
+        break;
     case SOLD_OUT:
         return err_set(e, 410, "sold_out", "every coupon of this event has been claimed");
     case NO_CAMPAIGN:
@@ -516,8 +650,36 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     }
     if (uc == 0) /* MySQL knew this user already (Redis had lost it): not a new coupon */
         return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
-    coupon_unclaim(id, u->id); /* refused or failed durably: give the place back */
+    /* Refused or failed durably: give the place back; but a repeat's place may be another
+     * request's of the same user, still being written, unless MySQL refused it outright. */
+    if (!repeat || e->status == 410)
+        coupon_unclaim(id, u->id);
     return -1;
+}
+
+const char *coupon_claim_status(long long id, long long user_id, long long *user_coupon_id,
+                                struct err *e)
+{
+    json_t *row;
+    *user_coupon_id = 0;
+    int rc = db_query_row(&row, "SELECT c.id, uc.id AS user_coupon_id FROM coupons c LEFT JOIN"
+                                " user_coupons uc ON uc.coupon_id = c.id AND uc.user_id = ?"
+                                " WHERE c.id = ?",
+                          "ii", user_id, id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id), NULL;
+    *user_coupon_id = json_integer_value(json_object_get(row, "user_coupon_id"));
+    if (*user_coupon_id > 0)
+        return "issued";
+    redisReply *r = redis_cmd("SISMEMBER {c:%lld}:claimed %lld", id, user_id);
+    bool ok = r && r->type == REDIS_REPLY_INTEGER, held = ok && r->integer == 1;
+    if (r)
+        freeReplyObject(r);
+    if (!ok)
+        return err_store(e), NULL;
+    return held ? "pending" : "none";
 }
 
 json_t *coupon_mine(long long user_id, struct err *e)
@@ -573,11 +735,16 @@ int coupon_reconcile(struct arena *a, long long only)
         if (agrees(id, c, json_integer_value(json_object_get(c, "issued_rows"))))
             continue;
         struct err e;
-        redisReply *r = redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id);
-        if (r)
-            freeReplyObject(r);
-        if (load(a, id, &e) < 0)
-            return -1;
+        if (rebuild(a, id, true, &e) < 0) {
+            if (!kafka_mode())
+                return -1;
+            /* Kafka still holds claims the coupon worker has not applied (it may not be running
+             * yet, on a cold start): the campaign is left unloaded, and its first claim rebuilds
+             * it once the worker has caught up. */
+            log_warn("campaign %lld: not rebuilt now (%s); its first claim rebuilds it", id,
+                     e.msg);
+            continue;
+        }
         log_info("campaign %lld: Redis disagreed with MySQL; rebuilt", id);
         rebuilt++;
     }

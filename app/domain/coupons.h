@@ -44,12 +44,18 @@ int coupon_issue_batch(const struct claim_event *evs, size_t n);
 /* The opaque value a claim is published with, and its inverse: negative, so that the delivery
  * report can tell it from an outbox row id. Ids up to 2^31 (campaign) and 2^32 (user). */
 long long coupon_claim_opaque(long long coupon_id, long long user_id);
-/* A delivery report of a claim: a claim Kafka did not take is given back (the user may claim
- * again; 202 had promised only "pending"). */
+/* A delivery report of a claim: a claim whose delivery failed is published again, its place
+ * kept (the failed copy may have been written; see coupons.c). */
 void coupon_claim_delivery(long long opaque, int err);
 /* Takes a user out of a campaign's claimed set: the compensation of a claim whose durable
  * write was refused or failed. */
 void coupon_unclaim(long long coupon_id, long long user_id);
+
+/* Where a user's claim on campaign id stands: "issued" (*user_coupon_id set), "pending" (Redis
+ * holds the user's place and the coupon worker has not written the coupon yet, kafka mode), or
+ * "none". NULL with e set: 404 for no such campaign, or a store failure. */
+const char *coupon_claim_status(long long id, long long user_id, long long *user_coupon_id,
+                                struct err *e);
 
 /* The user's coupons with their campaigns. */
 json_t *coupon_mine(long long user_id, struct err *e);

@@ -151,3 +151,42 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
     log_info("stopped");
     return 0;
 }
+
+long long consumer_group_lag(const char *group, const char *topic, int timeout_ms)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = kafka_conf_new(err, sizeof(err));
+    if (!conf || rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+        log_error("kafka lag of %s: %s", group, err);
+        if (conf)
+            rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk) {
+        log_error("kafka lag of %s: %s", group, err);
+        return -1;
+    }
+    int n = kafka_topic_partitions(topic);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+    for (int p = 0; p < n; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, p);
+    long long lag = 0;
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, parts, timeout_ms);
+    for (int i = 0; !e && i < parts->cnt; i++) {
+        int64_t low, high, at = parts->elems[i].offset;
+        e = parts->elems[i].err;
+        if (!e)
+            e = rd_kafka_query_watermark_offsets(rk, topic, parts->elems[i].partition, &low,
+                                                 &high, timeout_ms);
+        if (!e) /* nothing committed yet: the group starts at the earliest message */
+            lag += high - (at >= low ? at : low);
+    }
+    if (e) {
+        log_warn("kafka lag of %s on %s: %s", group, topic, rd_kafka_err2str(e));
+        lag = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_destroy(rk);
+    return lag;
+}

@@ -32,4 +32,10 @@ typedef enum consume_result (*consume_fn)(struct arena *a, const struct consumer
 int consumer_run(const char *group, const char *const *topics, size_t max_batch, int gather_ms,
                  consume_fn fn, void *arg);
 
+/* How many messages of `topic` the consumer group `group` has not committed yet, summed over the
+ * topic's partitions (kafka_topic_partitions): 0 once the group has handled everything the
+ * topic held when asked. -1 when Kafka did not answer within timeout_ms. Opens and closes a
+ * client of its own that never joins the group; for rare checks, not for a request's path. */
+long long consumer_group_lag(const char *group, const char *topic, int timeout_ms);
+
 #endif

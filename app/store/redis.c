@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/coro.h"
@@ -172,10 +173,25 @@ void redis_close(void)
     ctx = NULL;
 }
 
+/* With no command outstanding nothing may arrive, so a connection that reads as readable or
+ * hung up was closed by Redis (CLIENT KILL, a restart, an idle timeout) while it sat idle: it is
+ * replaced before anything is written to it, so the command goes out once, on the new one. */
+static bool found_dead(void)
+{
+    if (waiting)
+        return false; /* replies are due: readable says nothing */
+    struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    log_warn("redis: the connection was closed while idle; reconnecting");
+    redis_close();
+    return true;
+}
+
 static int ensure(void)
 {
     char err[256];
-    if (ctx && !ctx->err)
+    if (ctx && !ctx->err && !found_dead())
         return 0;
     if (now_seconds() < resting_until)
         return -1; /* it just let a request wait out the timeout: not again at once */
@@ -318,37 +334,62 @@ void redis_give_up_waiting(void)
         timed_out("timed out");
 }
 
-static redisReply *with_retry(int argc, const char **argv, const size_t *lens)
+/* Commands that change nothing: one whose connection failed after it was written can be sent
+ * again, since running it twice is running it once. */
+static bool read_only(const char *name, size_t len)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    static const char *const names[] = {"GET", "MGET", "HGET", "HMGET", "HGETALL", "HEXISTS",
+                                        "EXISTS", "SCARD", "SISMEMBER", "SMEMBERS", "TTL", "PTTL",
+                                        "STRLEN", "LLEN", "LRANGE", "PING", "TYPE", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* One command already in RESP form: sent, and sent again on a new connection only when it is
+ * read-only. A command that changes something and whose connection failed after it was written
+ * may have run: the caller gets NULL and decides (see redis.h). */
+static redisReply *send_formatted(const char *cmd, size_t len, bool resend)
+{
+    for (int attempt = 0; attempt < (resend ? 2 : 1); attempt++) {
         if (ensure() < 0)
             return NULL;
-        redisReply *r = await_queued(redisAppendCommandArgv(ctx, argc, argv, lens));
+        redisReply *r = await_queued(redisAppendFormattedCommand(ctx, cmd, len));
         if (r)
             return r;
     }
     return NULL;
+}
+
+static redisReply *send_argv(int argc, const char **argv, bool resend)
+{
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    if (len < 0)
+        return NULL;
+    redisReply *r = send_formatted(cmd, (size_t)len, resend);
+    redisFreeCommand(cmd);
+    return r;
 }
 
 redisReply *redis_argv(int argc, const char **argv)
 {
-    return with_retry(argc, argv, NULL);
+    return send_argv(argc, argv, argc > 0 && read_only(argv[0], strlen(argv[0])));
 }
 
 redisReply *redis_cmd(const char *fmt, ...)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (ensure() < 0)
-            return NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int queued = redisvAppendCommand(ctx, fmt, ap);
-        va_end(ap);
-        redisReply *r = await_queued(queued);
-        if (r)
-            return r;
-    }
-    return NULL;
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return NULL;
+    redisReply *r = send_formatted(cmd, (size_t)len, read_only(fmt, strcspn(fmt, " ")));
+    redisFreeCommand(cmd);
+    return r;
 }
 
 redisReply *redis_script(const char *name, int nkeys, int argc, const char **argv)
@@ -371,11 +412,11 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
     full[2] = nk;
     memcpy(full + 3, argv, (size_t)argc * sizeof(char *));
     redisReply *r = NULL;
+    /* A script is never re-sent after a dropped connection (it may have run), only after
+     * NOSCRIPT, which says it did not. */
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (ensure() < 0)
-            break;
         full[1] = s->sha;
-        r = with_retry(3 + argc, full, NULL);
+        r = send_argv(3 + argc, full, false);
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
             /* Redis restarted or was flushed of scripts: load it again and repeat. */
             freeReplyObject(r);

@@ -11,13 +11,22 @@
 int redis_connect(char *err, size_t errlen);
 void redis_close(void);
 
-/* A command; the caller frees the reply with freeReplyObject. NULL when Redis is unreachable
- * (reconnects once). An error reply is returned as REDIS_REPLY_ERROR. */
+/* A command; the caller frees the reply with freeReplyObject. An error reply is returned as
+ * REDIS_REPLY_ERROR. NULL means no reply: Redis was unreachable, or the connection dropped
+ * after the command was written, and then whether Redis ran it is unknown.
+ * What is re-sent: a connection found closed while idle is replaced before the command is
+ * written (so a CLIENT KILL or a restart between requests costs nothing); a read-only command
+ * (GET, MGET, HGET, HMGET, SCARD, SISMEMBER, EXISTS, PING, ...) whose connection failed is sent
+ * once more on a new one. Nothing that changes data is re-sent after it may have left: the
+ * caller gets NULL, "outcome unknown", and a count-changing caller must either carry an id
+ * that makes its own re-send harmless (the coupon gate does) or treat NULL as maybe-applied. */
 redisReply *redis_cmd(const char *fmt, ...);
 redisReply *redis_argv(int argc, const char **argv);
 
 /* EVALSHA of app/lua/<name>.lua; loads the script again on NOSCRIPT (a flushed or restarted
- * Redis). argv holds the keys first, then the arguments. */
+ * Redis) and repeats it, since NOSCRIPT says it did not run. A script is never re-sent after a
+ * dropped connection: NULL then means it may or may not have run (see redis_cmd). argv holds
+ * the keys first, then the arguments. */
 redisReply *redis_script(const char *name, int nkeys, int argc, const char **argv);
 
 /* The values of n keys in one round trip (MGET): vals[i] is the value copied into the arena, or

@@ -58,6 +58,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/coupons", api_coupons, API, OPEN},
     {"GET", "/api/v1/coupons/{id}", api_coupon, API, OPEN},
     {"POST", "/api/v1/coupons/{id}/claim", api_coupon_claim, API, SIGNED_IN},
+    {"GET", "/api/v1/coupons/{id}/claim", api_coupon_claim_status, API, SIGNED_IN},
     {"GET", "/api/v1/me/coupons", api_my_coupons, API, SIGNED_IN},
     {"POST", "/api/v1/admin/coupons", api_admin_coupon_create, API, ADMIN},
     {"POST", "/api/v1/admin/vendors", api_admin_vendor_create, API, ADMIN},

@@ -55,6 +55,21 @@ void api_coupon_claim(struct request *r)
                                 "available", "remaining", (json_int_t)c.remaining));
 }
 
+void api_coupon_claim_status(struct request *r)
+{
+    struct err e;
+    long long id = req_param_id(r, 0), uc;
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
+    const char *status = coupon_claim_status(id, session_user(r)->id, &uc, &e);
+    if (!status)
+        return resp_err(r, &e);
+    json_t *claim = json_pack("{s:I, s:s}", "coupon_id", (json_int_t)id, "status", status);
+    if (uc > 0)
+        json_object_set_new(claim, "user_coupon_id", json_integer(uc));
+    resp_json(r, 200, json_pack("{s:o}", "claim", claim));
+}
+
 void api_my_coupons(struct request *r)
 {
     struct err e;

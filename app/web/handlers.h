@@ -49,6 +49,7 @@ void page_admin(struct request *r);
 void api_coupons(struct request *r);
 void api_coupon(struct request *r);
 void api_coupon_claim(struct request *r);
+void api_coupon_claim_status(struct request *r);
 void api_my_coupons(struct request *r);
 void api_admin_coupon_create(struct request *r);
 void page_coupons(struct request *r);
