@@ -120,7 +120,11 @@ def start_redis(stack):
     """Redis started as scripts/stack.sh starts it (the web workers may all be busy: /healthz
     is not waited for)."""
     conf = os.path.join(stack.state_dir, "redis", "redis.conf")
-    subprocess.run(["redis-server", conf], check=True, capture_output=True)
+    # It runs in the foreground (daemonize no) in a session of its own, as stack.sh starts it;
+    # it writes its own pid file, which `stack.sh stop` reads.
+    with open(os.path.join(stack.state_dir, "logs", "redis.log"), "ab") as log:
+        subprocess.Popen(["redis-server", conf], stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=log, start_new_session=True)
 
     def up():
         try:
