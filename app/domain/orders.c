@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/catalog.h"
+#include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
@@ -665,8 +666,11 @@ int order_on_payment(struct arena *a, json_t *ev)
         long long pid = json_integer_value(json_object_get(it, "product_id"));
         long long n = db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
                               "iiii", q, q, pid, q);
-        if (n == 0) /* cannot happen through the gate; never taken below zero all the same */
-            log_error("order %lld: durable stock of product %lld is short of %lld: retrying", id, pid, q);
+        if (n == 0) { /* cannot happen through the gate; never taken below zero all the same */
+            db_rollback();
+            return consumer_refuse("order %lld: durable stock of product %lld is short of %lld",
+                                   id, pid, q);
+        }
         if (n != 1)
             goto out_rollback;
     }
