@@ -65,6 +65,13 @@ static void cache_clear(void)
     }
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int db_connect(char *err, size_t errlen)
 {
     if (conn)
@@ -102,12 +109,19 @@ void db_close(void)
 
 int db_ping(void)
 {
-    if (!conn) {
-        char err[256];
-        if (db_connect(err, sizeof(err)) < 0)
-            return -1;
-    }
-    return mysql_ping(conn) == 0 ? 0 : -1;
+    char err[256];
+    if (conn && mysql_ping(conn) == 0)
+        return 0;
+    /* A connection the server dropped (restarted, killed) is replaced, not reported down forever:
+     * no statement is in flight here, outside a transaction. */
+    if (conn && in_tx)
+        return -1;
+    if (conn)
+        db_close();
+    if (db_connect(err, sizeof(err)) < 0)
+        return -1;
+    last_used = mono_now();
+    return 0;
 }
 
 static unsigned long hash(const char *s)
@@ -339,13 +353,6 @@ static bool harmless_to_repeat(const char *sql)
     if (strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "START TRANSACTION", 17) != 0)
         return false;
     return !strcasestr(sql, "GET_LOCK") && !strcasestr(sql, "RELEASE_LOCK");
-}
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Before a statement that must not be repeated, a connection idle for a while (a server

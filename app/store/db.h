@@ -12,7 +12,7 @@
 
 int db_connect(char *err, size_t errlen);
 void db_close(void);
-int db_ping(void); /* 0 when the server answers */
+int db_ping(void); /* 0 when the server answers (a dropped connection is replaced first) */
 
 /* Rows as a JSON array of objects (column name -> integer, real, string, boolean for
  * TINYINT(1), ISO-8601 UTC string for DATETIME, null). NULL on error (see db_error()). */
