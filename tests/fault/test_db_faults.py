@@ -18,7 +18,7 @@ from collections import Counter
 import pymysql
 import requests
 
-from conftest import unique_email, in_list
+from conftest import unique_email, in_list, wait_until
 
 PW = "correct horse battery"
 
@@ -133,3 +133,18 @@ def test_dropped_connections_never_apply_a_write_twice_nor_answer_yes_for_nothin
     print(f"\nkilled {killer.killed} connections; adds {dict(add_answers)}, {unknown_adds} of the 503s"
           f" applied; creates {dict(statuses)}, {len(set(rows) - told_yes)} of the 503s applied")
     stack.wait_healthy()
+
+
+def test_health_recovers_after_a_mariadb_restart_without_other_traffic(stack):
+    """Each web worker's connection dies with the server; /healthz alone (no other request
+    runs a statement that would reconnect) must find MySQL back, on every worker."""
+    from test_pipeline_faults import restart_mariadb
+    stack.wait_healthy()
+    for _ in range(20):  # every worker has a connection to lose
+        stack.get("/healthz")
+    restart_mariadb(stack, down=0.5)  # waits for /healthz once, as scripts/stack.sh start does
+
+    def all_ok():
+        got = Counter(stack.get("/healthz").json()["mysql"] for _ in range(24))
+        return True if set(got) == {"ok"} else dict(got)
+    wait_until("/healthz to see MySQL on every worker", all_ok, 15)
