@@ -278,3 +278,31 @@ def test_killed_web_workers_and_relay_lose_and_repeat_nothing(stack, admin):
     wait_pipeline(stack, [o["id"] for o in applied], timeout=90)
     wait_notified(stack, [o["id"] for o in applied])
     print(f"\nkills {dict(kills)}; payments {dict(Counter(paid.values()))}; applied {len(applied)}")
+
+
+def test_a_store_outage_longer_than_the_poll_interval_keeps_the_consumer_in_its_group(stack, admin):
+    """MariaDB down for longer than max.poll.interval.ms (10 s) while payment events wait: the
+    order worker retries them by seeking back and polling on, so it never leaves its group."""
+    warm_up(stack, admin)
+    pid = new_product(stack, admin, stock=5)
+    orders = checkout(stack, pool(stack, 5), pid)
+    log = os.path.join(stack.state_dir, "logs", "workers.log")
+    mark = os.path.getsize(log)
+    worker = read_pid(stack, "worker-order-0")
+    with frozen(worker):
+        assert Counter(st for _, st, _, _ in pay_all(stack, orders)) == {200: 5}
+        mysql = stack.pid("mysql")
+        os.kill(mysql, signal.SIGKILL)
+        wait_until("mariadbd gone", lambda: not os.path.exists(f"/proc/{mysql}"), 20)
+    time.sleep(14)
+    out = stack.stack_cmd("start")
+    assert out.returncode == 0, out.stdout + out.stderr
+    wait_pipeline(stack, [oid for _, oid in orders], timeout=60)
+    with open(log, errors="replace") as f:
+        f.seek(mark)
+        since = f.read()
+    assert "will retry" in since, "the worker never met the outage"
+    assert "maximum poll interval" not in since, [l for l in since.splitlines() if "poll interval" in l][:2]
+    assert read_pid(stack, "worker-order-0") == worker, "the order worker was replaced"
+    wait_notified(stack, [oid for _, oid in orders])
+    assert_once(stack, pid, [oid for _, oid in orders], initial=5)
