@@ -72,8 +72,13 @@ def test_an_event_the_store_refuses_is_parked_and_the_pipeline_keeps_going(stack
     assert listed.status_code == 200
     mine = [e for e in listed.json()["items"] if e["id"] == row["id"]]
     assert mine and mine[0]["status"] == "parked" and mine[0]["key"] == str(oid)
-    page = admin_session(stack, admin["email"]).get(stack.base + "/admin/parked")
+    s = admin_session(stack, admin["email"])
+    page = s.get(stack.base + "/admin/parked")
     assert page.status_code == 200 and f'action="/admin/parked/{row["id"]}/retry"' in page.text
+    assert 'href="/admin/parked"' in s.get(stack.base + "/admin").text
+    forged = s.post(stack.base + f"/admin/parked/{row['id']}/retry", data={}, allow_redirects=False)
+    assert forged.status_code == 403  # no csrf field: nothing retried
+    assert parked_of(stack, oid)[0]["attempts"] == 1
     retry = f"/api/v1/admin/parked/{row['id']}/retry"
     r = stack.post(retry, token=admin["access"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "event_refused", r.text
