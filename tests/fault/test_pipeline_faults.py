@@ -243,9 +243,9 @@ def test_mariadb_restarted_during_checkouts_and_payments_loses_and_repeats_nothi
 
 def test_killed_web_workers_and_relay_lose_and_repeat_nothing(stack, admin):
     warm_up(stack, admin)
-    initial = 120
+    initial = 200
     pid = new_product(stack, admin, stock=initial)
-    orders = checkout(stack, pool(stack, 120), pid)
+    orders = checkout(stack, pool(stack, 200), pid)
     paying, stop = threading.Event(), threading.Event()
     kills = Counter()
 
@@ -257,7 +257,11 @@ def test_killed_web_workers_and_relay_lose_and_repeat_nothing(stack, admin):
         while not stop.is_set() and time.time() - t0 < 16:
             web = children(stack.pid("web"))
             if web and kills["web"] < 4 and paying.is_set():
-                os.kill(web[kills["web"] % len(web)], signal.SIGKILL)
+                # Stopped first, so that what it holds is surely mid-request when it dies.
+                victim = web[kills["web"] % len(web)]
+                os.kill(victim, signal.SIGSTOP)
+                time.sleep(0.15)
+                os.kill(victim, signal.SIGKILL)
                 kills["web"] += 1
             if time.time() - t0 > 9 and int((time.time() - t0) * 10) % 5 == 0:
                 try:
@@ -284,7 +288,12 @@ def test_killed_web_workers_and_relay_lose_and_repeat_nothing(stack, admin):
     applied = after_the_fault(stack, pid, initial, paid_yes)
     wait_pipeline(stack, [o["id"] for o in applied], timeout=90)
     wait_notified(stack, [o["id"] for o in applied])
-    print(f"\nkills {dict(kills)}; payments {dict(Counter(paid.values()))}; applied {len(applied)}")
+    keys = ", ".join(repr(str(o["id"])) for o in applied)
+    relayed = stack.sql(f"SELECT COUNT(*) AS n FROM outbox WHERE topic = 'payment.succeeded' AND msg_key IN ({keys})"
+                        f" AND published_at >= created_at + INTERVAL 10 SECOND")[0]["n"]
+    assert relayed > 0, "the relay had nothing to do: the drill proves nothing about it"
+    print(f"\nkills {dict(kills)}; payments {dict(Counter(paid.values()))}; applied {len(applied)};"
+          f" relayed {relayed}")
 
 
 def test_a_store_outage_longer_than_the_poll_interval_keeps_the_consumer_in_its_group(stack, admin):
