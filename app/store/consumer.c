@@ -111,8 +111,10 @@ static enum consume_result handle(const struct consumer_msg *msgs, size_t n, con
 
 /* Rewinds every partition of a batch that is to be tried again to its first message in the
  * batch: the next polls fetch them again (what was fetched beyond them is dropped), and
- * polling goes on meanwhile, so the consumer keeps its place in the group. */
-static void seek_back(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t n)
+ * polling goes on meanwhile, so the consumer keeps its place in the group. -1 when a partition
+ * could not be rewound: then polling on would pass over the batch, so the caller must rejoin
+ * instead (its uncommitted offsets bring the batch back). */
+static int seek_back(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t n)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++) {
@@ -120,16 +122,21 @@ static void seek_back(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t n)
         if (!rd_kafka_topic_partition_list_find(l, t, batch[i]->partition))
             rd_kafka_topic_partition_list_add(l, t, batch[i]->partition)->offset = batch[i]->offset;
     }
+    int rc = 0;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
     if (e) {
         log_warn("kafka seek: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
+        rc = -1;
     }
     for (int i = 0; i < l->cnt; i++)
-        if (l->elems[i].err)
+        if (l->elems[i].err) {
             log_warn("kafka seek %s[%d]: %s", l->elems[i].topic, l->elems[i].partition,
                      rd_kafka_err2str(l->elems[i].err));
+            rc = -1;
+        }
     rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 /* Sleeps ms in short steps, returning early when asked to stop. */
@@ -202,7 +209,20 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
              * max.poll.interval.ms, so a long store outage never costs the group its member. */
             log_warn("%s[%d]@%lld (+%zu more): will retry in %u ms", msgs[0].topic,
                      msgs[0].partition, msgs[0].offset, n - 1, pause_ms);
-            seek_back(rk, batch, n);
+            if (seek_back(rk, batch, n) < 0) {
+                /* Leave and join again: consumption resumes from the committed offsets, which
+                 * are before this batch (none of it was stored). */
+                log_warn("rejoining group %s to get the batch back", group);
+                for (size_t i = 0; i < n; i++)
+                    rd_kafka_message_destroy(batch[i]);
+                n = 0;
+                rd_kafka_consumer_close(rk);
+                rd_kafka_destroy(rk);
+                while (!(rk = open_consumer(group, topics)) && !sv_stopping)
+                    pause_for(1000);
+                if (!rk)
+                    break;
+            }
         }
         for (size_t i = 0; i < n; i++)
             rd_kafka_message_destroy(batch[i]);
@@ -213,8 +233,10 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
         }
     }
     /* Leave the group cleanly and commit what was stored, so a restart resumes right here. */
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
     free(batch);
     arena_free(&a);
     log_info("stopped");

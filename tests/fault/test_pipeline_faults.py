@@ -130,9 +130,13 @@ class Gone:
 def after_the_fault(stack, pid, initial, paid_yes):
     """Everything paid reaches preparing, each exactly once: the pipeline's books in MySQL."""
     def settled():
-        left = stack.sql("SELECT COUNT(*) AS n FROM orders o JOIN order_items i ON i.order_id = o.id"
-                         " WHERE i.product_id = %s AND o.status = 'paid'", pid)[0]["n"]
-        return True if left == 0 else f"{left} orders still paid"
+        left = stack.sql("SELECT o.id, (SELECT GROUP_CONCAT(CONCAT(ob.event_id, ' published ',"
+                         " COALESCE(ob.published_at, 'never'), ' created ', ob.created_at)) FROM outbox ob"
+                         " WHERE ob.topic = 'payment.succeeded' AND ob.msg_key = o.id) AS events,"
+                         " (SELECT COUNT(*) FROM parked_events pe WHERE pe.msg_key = o.id) AS parked"
+                         " FROM orders o JOIN order_items i ON i.order_id = o.id"
+                         " WHERE i.product_id = %s AND o.status = 'paid'", pid)
+        return True if not left else f"{len(left)} orders still paid: {left[:3]}"
     wait_until("every paid order applied", settled, 120)
     orders = stack.sql("SELECT o.id, o.status, o.stock_applied, i.quantity FROM orders o"
                        " JOIN order_items i ON i.order_id = o.id WHERE i.product_id = %s", pid)
