@@ -14,6 +14,7 @@
   <li class="stat"><span class="stat-value">{{issued}} / {{quantity}}</span><span class="stat-label">coupons issued</span></li>
   <li class="stat"><span class="stat-value">&#8361;{{sales}}</span><span class="stat-label">paid sales, less returns and cancels</span></li>
   <li class="stat"><span class="stat-value">{{vendors}}</span><span class="stat-label">vendors</span></li>
+  <li class="stat"><span class="stat-value">{{parked}}</span><span class="stat-label"><a href="/admin/parked">parked events</a></span></li>
 </ul>
 {{/figures}}
 

@@ -119,3 +119,13 @@ void metrics_render(struct strbuf *out)
                    "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
               (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
 }
+
+void metrics_render_parked(struct strbuf *out, const char *const *consumers, const long long *counts,
+                           int n)
+{
+    sb_adds(out, "# HELP firstcome_parked_events Events a consumer could not apply, parked and not"
+                 " yet resolved, by consumer.\n"
+                 "# TYPE firstcome_parked_events gauge\n");
+    for (int i = 0; i < n; i++)
+        sb_printf(out, "firstcome_parked_events{consumer=\"%s\"} %lld\n", consumers[i], counts[i]);
+}

@@ -13,4 +13,9 @@ void metrics_worker_restarted(void);
 /* Prometheus text exposition of everything recorded by every worker. */
 void metrics_render(struct strbuf *out);
 
+/* The parked_events gauge (read from MySQL by the caller, which the workers write): one line
+ * per consumer, so a consumer with nothing parked reads 0 rather than missing. */
+void metrics_render_parked(struct strbuf *out, const char *const *consumers, const long long *counts,
+                           int n);
+
 #endif

@@ -3,7 +3,6 @@
 #include "domain/orders.h"
 
 #include <ctype.h>
-#include <errmsg.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "core/text.h"
 #include "domain/catalog.h"
 #include "http/fcgi_server.h"
+#include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
@@ -292,11 +292,9 @@ static long long hold_coupon(long long uid, long long coupon_id, long long order
  * (its units are given back), -2 when that cannot be told (the units stay reserved, never
  * counted twice: the order expires, or the next rebuild frees what MySQL does not hold). */
 static int settle_commit(struct arena *a, const struct principal *u, const struct item *items,
-                         size_t n, long long order_id)
+                         size_t n, long long order_id, int committed)
 {
-    unsigned no = db_errno();
-    bool lost = no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == 1927 ||
-                no == CR_SERVER_LOST_EXTENDED || no == 4031;
+    bool lost = committed == DB_OUTCOME_UNKNOWN;
     json_t *o;
     int rc = lost ? db_query_row(&o, "SELECT id FROM orders WHERE id = ? LOCK IN SHARE MODE", "i",
                                  order_id)
@@ -353,9 +351,10 @@ static long long checkout_once(struct arena *a, const struct principal *u, struc
         log_warn("order %lld: the client went away before the commit; not placed", *order_id);
         goto out_release_store;
     }
-    if (db_commit() == 0)
+    int committed = db_commit();
+    if (committed == 0)
         return 0;
-    int settled = settle_commit(a, u, items, n, *order_id);
+    int settled = settle_commit(a, u, items, n, *order_id, committed);
     if (settled == 0)
         return 0;
     err_store(e);
@@ -776,8 +775,11 @@ int order_on_payment(struct arena *a, json_t *ev)
         long long pid = json_integer_value(json_object_get(it, "product_id"));
         long long n = db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
                               "iiii", q, q, pid, q);
-        if (n == 0) /* cannot happen through the gate; never taken below zero all the same */
-            log_error("order %lld: durable stock of product %lld is short of %lld: retrying", id, pid, q);
+        if (n == 0) { /* cannot happen through the gate; never taken below zero all the same */
+            db_rollback();
+            return consumer_refuse("order %lld: durable stock of product %lld is short of %lld",
+                                   id, pid, q);
+        }
         if (n != 1)
             goto out_rollback;
     }

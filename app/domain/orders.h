@@ -33,7 +33,9 @@ int orders_expire_due(struct arena *a, int limit);
 int shipments_advance_due(struct arena *a, int limit);
 int returns_complete_due(struct arena *a, int limit);
 
-/* The workers' steps, each idempotent by the event id (0 done, -1 store error: retry). */
+/* The workers' steps, each idempotent by the event id (0 done, -1 store error: retry).
+ * order_on_payment answers CONSUMER_REFUSED (store/consumer.h) when MySQL's durable stock
+ * guard refuses the order's units: the event is parked, not retried. */
 int order_on_payment(struct arena *a, json_t *event);
 int shipment_on_order_event(struct arena *a, json_t *event);
 int notify_on_event(struct arena *a, const char *topic, json_t *event);

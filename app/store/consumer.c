@@ -1,8 +1,10 @@
 /* consumer.c - a Kafka consumer-group loop with at-least-once delivery: a message's offset is
- * stored for commit only after its handler succeeded; a failing handler is retried. */
+ * stored for commit only after its handler succeeded; a failing handler is retried (the
+ * partition sought back, polling goes on), and an event refused for good is parked. */
 #include "store/consumer.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "store/db.h"
 #include "store/kafka.h"
 
 static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
@@ -64,24 +67,83 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
     return rk;
 }
 
-/* Runs the handler until it is done with the batch or we are asked to stop. */
-static int handle(const struct consumer_msg *msgs, size_t n, consume_fn fn, void *arg,
-                  struct arena *a)
+static char refusal[512];
+
+int consumer_refuse(const char *fmt, ...)
 {
-    unsigned pause_ms = 100;
-    for (;;) {
-        json_use_arena(a);
-        enum consume_result r = fn(a, msgs, n, arg);
-        json_use_arena(NULL);
-        if (r == CONSUME_DONE)
-            return 0;
-        if (sv_stopping)
-            return -1; /* not stored: the next owner of the partitions handles them */
-        log_warn("%s[%d]@%lld (+%zu more): will retry in %u ms", msgs[0].topic, msgs[0].partition,
-                 msgs[0].offset, n - 1, pause_ms);
-        usleep(pause_ms * 1000);
-        pause_ms = pause_ms < 5000 ? pause_ms * 2 : 5000;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(refusal, sizeof(refusal), fmt, ap);
+    va_end(ap);
+    return CONSUMER_REFUSED;
+}
+
+const char *consumer_refusal(void)
+{
+    return refusal;
+}
+
+int consumer_park(const char *consumer, const struct consumer_msg *m, const char *reason)
+{
+    /* A redelivered message refused again is the same row, its reason brought up to date. */
+    long long n = db_exec("INSERT INTO parked_events (consumer, topic, kpartition, koffset, msg_key,"
+                          " payload, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                          " ON DUPLICATE KEY UPDATE reason = VALUES(reason), attempts = attempts + 1,"
+                          " retried_at = UTC_TIMESTAMP()",
+                          "ssiisss", consumer, m->topic, (long long)m->partition, m->offset,
+                          m->key ? m->key : "", m->payload, reason);
+    if (n < 0)
+        return -1;
+    log_error("%s: parked %s[%d]@%lld (key %s): %s", consumer, m->topic, m->partition, m->offset,
+              m->key ? m->key : "", reason);
+    return 0;
+}
+
+/* Handles one batch once. */
+static enum consume_result handle(const struct consumer_msg *msgs, size_t n, consume_fn fn,
+                                  void *arg, struct arena *a)
+{
+    json_use_arena(a);
+    enum consume_result r = fn(a, msgs, n, arg);
+    json_use_arena(NULL);
+    return r;
+}
+
+/* Rewinds every partition of a batch that is to be tried again to its first message in the
+ * batch: the next polls fetch them again (what was fetched beyond them is dropped), and
+ * polling goes on meanwhile, so the consumer keeps its place in the group. -1 when a partition
+ * could not be rewound: then polling on would pass over the batch, so the caller must rejoin
+ * instead (its uncommitted offsets bring the batch back). */
+static int seek_back(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        const char *t = rd_kafka_topic_name(batch[i]->rkt);
+        if (!rd_kafka_topic_partition_list_find(l, t, batch[i]->partition))
+            rd_kafka_topic_partition_list_add(l, t, batch[i]->partition)->offset = batch[i]->offset;
     }
+    int rc = 0;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+    if (e) {
+        log_warn("kafka seek: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rc = -1;
+    }
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].err) {
+            log_warn("kafka seek %s[%d]: %s", l->elems[i].topic, l->elems[i].partition,
+                     rd_kafka_err2str(l->elems[i].err));
+            rc = -1;
+        }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+/* Sleeps ms in short steps, returning early when asked to stop. */
+static void pause_for(unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms && !sv_stopping; slept += 50)
+        usleep(50 * 1000);
 }
 
 /* Waits for one message, then gathers more for up to gather_ms (0: only what has already
@@ -120,6 +182,7 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
     arena_init(&a, 256 * 1024);
     rd_kafka_message_t **batch = calloc(max_batch, sizeof(*batch));
     log_info("consuming %s as group %s", topics[0], group);
+    unsigned pause_ms = 100;
     while (!sv_stopping) {
         size_t n = poll_batch(rk, batch, max_batch, gather_ms);
         if (n == 0)
@@ -136,16 +199,44 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
                 .offset = m->offset,
             };
         }
-        if (handle(msgs, n, fn, arg, &a) == 0)
+        enum consume_result r = handle(msgs, n, fn, arg, &a);
+        if (r == CONSUME_DONE) {
             for (size_t i = 0; i < n; i++)
                 rd_kafka_offset_store(batch[i]->rkt, batch[i]->partition, batch[i]->offset);
+            pause_ms = 100;
+        } else if (!sv_stopping) {
+            /* Not stored: seek back and poll again after a pause. The pause stays well under
+             * max.poll.interval.ms, so a long store outage never costs the group its member. */
+            log_warn("%s[%d]@%lld (+%zu more): will retry in %u ms", msgs[0].topic,
+                     msgs[0].partition, msgs[0].offset, n - 1, pause_ms);
+            if (seek_back(rk, batch, n) < 0) {
+                /* Leave and join again: consumption resumes from the committed offsets, which
+                 * are before this batch (none of it was stored). */
+                log_warn("rejoining group %s to get the batch back", group);
+                for (size_t i = 0; i < n; i++)
+                    rd_kafka_message_destroy(batch[i]);
+                n = 0;
+                rd_kafka_consumer_close(rk);
+                rd_kafka_destroy(rk);
+                while (!(rk = open_consumer(group, topics)) && !sv_stopping)
+                    pause_for(1000);
+                if (!rk)
+                    break;
+            }
+        }
         for (size_t i = 0; i < n; i++)
             rd_kafka_message_destroy(batch[i]);
         arena_reset(&a);
+        if (r != CONSUME_DONE) {
+            pause_for(pause_ms);
+            pause_ms = pause_ms < 2000 ? pause_ms * 2 : 2000;
+        }
     }
     /* Leave the group cleanly and commit what was stored, so a restart resumes right here. */
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
     free(batch);
     arena_free(&a);
     log_info("stopped");

@@ -1,5 +1,6 @@
 /* consumer.h - a Kafka consumer-group loop with at-least-once delivery: a message's offset is
- * stored for commit only after its handler succeeded; a failing handler is retried. */
+ * stored for commit only after its handler succeeded; a failing handler is retried (the
+ * partition sought back, polling goes on), and an event refused for good is parked. */
 #ifndef FC_CONSUMER_H
 #define FC_CONSUMER_H
 #include <stddef.h>
@@ -16,8 +17,20 @@ struct consumer_msg {
 
 enum consume_result {
     CONSUME_DONE,  /* handled (or deliberately skipped): its offset may be committed */
-    CONSUME_RETRY, /* a store is down: try the same message again after a pause */
+    CONSUME_RETRY, /* a store is down: try the same messages again after a pause; meanwhile
+                    * the consumer keeps polling (its partitions sought back), so it stays in
+                    * its group however long the store is down */
 };
+
+/* An event handler's answer for an event it can never apply as it stands (the store refused it
+ * for good, not because it was down): the caller parks the event (consumer_park) and goes on.
+ * consumer_refuse() records why and returns CONSUMER_REFUSED; consumer_refusal() reads it. */
+#define CONSUMER_REFUSED (-2)
+int consumer_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *consumer_refusal(void);
+/* Records m in parked_events for `consumer` (shown at /admin/parked, retried from there).
+ * 0, or -1 when MySQL failed (then the batch must be retried, not skipped). */
+int consumer_park(const char *consumer, const struct consumer_msg *m, const char *reason);
 
 /* Handles a batch of messages (in arrival order per partition) as one unit: either all are
  * done or the whole batch is tried again. `a` is reset after every batch (jansson allocates

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -23,6 +25,10 @@ struct cached_stmt {
 static MYSQL *conn;
 static struct cached_stmt cache[STMT_CACHE];
 static bool in_tx;
+/* The connection of an open transaction was lost: every statement fails until the caller ends
+ * the transaction (db_commit or db_rollback); none may run in autocommit on a new connection. */
+static bool tx_lost;
+static double last_used; /* when the connection last answered: an idle one is pinged first */
 static long long last_insert;
 static unsigned last_errno;
 static char last_error[512];
@@ -59,6 +65,13 @@ static void cache_clear(void)
     }
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int db_connect(char *err, size_t errlen)
 {
     if (conn)
@@ -89,17 +102,26 @@ void db_close(void)
     if (conn)
         mysql_close(conn);
     conn = NULL;
+    if (in_tx)
+        tx_lost = true;
     in_tx = false;
 }
 
 int db_ping(void)
 {
-    if (!conn) {
-        char err[256];
-        if (db_connect(err, sizeof(err)) < 0)
-            return -1;
-    }
-    return mysql_ping(conn) == 0 ? 0 : -1;
+    char err[256];
+    if (conn && mysql_ping(conn) == 0)
+        return 0;
+    /* A connection the server dropped (restarted, killed) is replaced, not reported down forever:
+     * no statement is in flight here, outside a transaction. */
+    if (conn && in_tx)
+        return -1;
+    if (conn)
+        db_close();
+    if (db_connect(err, sizeof(err)) < 0)
+        return -1;
+    last_used = mono_now();
+    return 0;
 }
 
 static unsigned long hash(const char *s)
@@ -321,8 +343,43 @@ out_free:
     return rows;
 }
 
-/* Prepares (cached), binds and executes. On a lost connection outside a transaction it
- * reconnects and tries once more. Returns the statement, or NULL with the error set. */
+/* A statement that only reads (SELECT without FOR UPDATE/SHARE locks outside a transaction
+ * reads the same; with one nothing is retried anyway) may be sent again after a lost
+ * connection: the server changed nothing for it. GET_LOCK and friends are not reads. */
+static bool harmless_to_repeat(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '(')
+        sql++;
+    if (strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "START TRANSACTION", 17) != 0)
+        return false;
+    return !strcasestr(sql, "GET_LOCK") && !strcasestr(sql, "RELEASE_LOCK");
+}
+
+/* Before a statement that must not be repeated, a connection idle for a while (a server
+ * restarted, a connection killed or timed out meanwhile) is checked with a ping: one found dead
+ * here is replaced before the statement is sent, so the statement provably never reached the
+ * old one. */
+static int ensure_live(void)
+{
+    char err[256];
+    if (conn && !in_tx && mono_now() - last_used > 1.0 && mysql_ping(conn) != 0) {
+        log_warn("mysql connection found dead before a statement (%s); reconnecting",
+                 mysql_error(conn));
+        db_close();
+    }
+    if (!conn && db_connect(err, sizeof(err)) < 0) {
+        set_error(CR_CONNECTION_ERROR, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Prepares (cached), binds and executes. A lost connection is retried once, on a new
+ * connection, only where that cannot apply anything twice: the statement failed to prepare (it
+ * was never sent to run), or it only reads; never inside a transaction. A write whose
+ * connection dropped after it was sent may have been applied: it is reported to the caller
+ * (db_errno() is then a connection error), not sent again. Returns the statement, or NULL with
+ * the error set. */
 static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
 {
     struct params p;
@@ -330,19 +387,26 @@ static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
         set_error(0, "too many or unknown parameter types");
         return NULL;
     }
+    if (tx_lost) {
+        set_error(CR_SERVER_LOST, "the transaction's connection was lost");
+        return NULL;
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
-        char err[256];
-        if (!conn && db_connect(err, sizeof(err)) < 0) {
-            set_error(CR_CONNECTION_ERROR, err);
+        if (ensure_live() < 0)
             break;
-        }
         MYSQL_STMT *st = stmt_get(sql);
         if (st && (unsigned long)n != mysql_stmt_param_count(st)) {
             set_error(0, "parameter count does not match the statement");
             break;
         }
-        if (st && mysql_stmt_bind_param(st, p.bind) == 0 && mysql_stmt_execute(st) == 0)
-            return st;
+        bool sent = false;
+        if (st && mysql_stmt_bind_param(st, p.bind) == 0) {
+            sent = true;
+            if (mysql_stmt_execute(st) == 0) {
+                last_used = mono_now();
+                return st;
+            }
+        }
         if (st)
             set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
         if (!connection_lost(last_errno))
@@ -352,6 +416,8 @@ static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
         db_close();
         if (was_in_tx)
             break; /* the transaction is gone; the caller must fail this request */
+        if (sent && !harmless_to_repeat(sql))
+            break; /* it may have been applied: the caller reports, nothing is sent twice */
     }
     if (last_errno == 1062) /* a unique key doing its job; the caller answers it */
         log_debug("sql refused (%u %s): %.200s", last_errno, last_error, sql);
@@ -449,6 +515,7 @@ static int tx_statement(const char *sql)
 
 int db_begin(void)
 {
+    tx_lost = false; /* a transaction the caller never ended is over all the same */
     if (tx_statement("START TRANSACTION") < 0)
         return -1;
     in_tx = true;
@@ -457,15 +524,24 @@ int db_begin(void)
 
 int db_commit(void)
 {
+    if (tx_lost) {
+        tx_lost = false;
+        in_tx = false;
+        return -1; /* the connection went before COMMIT was sent: the server rolled it back */
+    }
     int rc = tx_statement("COMMIT");
+    bool lost = rc < 0 && connection_lost(last_errno);
     in_tx = false;
-    return rc;
+    tx_lost = false;
+    /* COMMIT was sent and no answer came: the server may have committed or not. */
+    return lost ? DB_OUTCOME_UNKNOWN : rc;
 }
 
 int db_rollback(void)
 {
-    int rc = conn ? tx_statement("ROLLBACK") : -1;
+    int rc = conn && !tx_lost ? tx_statement("ROLLBACK") : -1;
     in_tx = false;
+    tx_lost = false;
     return rc;
 }
 

@@ -12,7 +12,7 @@
 
 int db_connect(char *err, size_t errlen);
 void db_close(void);
-int db_ping(void); /* 0 when the server answers */
+int db_ping(void); /* 0 when the server answers (a dropped connection is replaced first) */
 
 /* Rows as a JSON array of objects (column name -> integer, real, string, boolean for
  * TINYINT(1), ISO-8601 UTC string for DATETIME, null). NULL on error (see db_error()). */
@@ -33,7 +33,17 @@ int db_query_row(json_t **row, const char *sql, const char *types, ...);
 long long db_exec(const char *sql, const char *types, ...);
 long long db_insert_id(void);
 
+/* A lost connection is retried on a new one only where nothing can be applied twice: a
+ * statement that failed before it was sent, or a read. A write whose connection dropped after
+ * it was sent fails (db_errno() a connection error) even though the server may have applied it.
+ * Inside a transaction nothing is retried: once its connection is lost, every statement fails
+ * until the caller calls db_rollback() (or db_commit(), which then fails). */
 int db_begin(void);
+/* 0 committed; -1 not committed (the server refused, or the connection was lost before COMMIT
+ * was sent: the server rolled back); DB_OUTCOME_UNKNOWN when COMMIT was sent and its answer
+ * was lost: the transaction may or may not be stored, and the caller must not report either
+ * as fact (nor undo effects elsewhere that the commit would keep). Both are < 0. */
+#define DB_OUTCOME_UNKNOWN (-2)
 int db_commit(void);
 int db_rollback(void);
 

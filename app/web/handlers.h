@@ -44,6 +44,9 @@ void api_admin_vendor_create(struct request *r);
 void api_admin_vendors(struct request *r);
 void api_admin_stats(struct request *r);
 void page_admin(struct request *r);
+void api_admin_parked(struct request *r);
+void api_admin_parked_retry(struct request *r);
+void page_admin_parked(struct request *r);
 
 /* coupons_web.c */
 void api_coupons(struct request *r);

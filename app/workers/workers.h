@@ -1,6 +1,8 @@
 /* workers.h - the background worker kinds and their supervisor (`firstcome workers`). */
 #ifndef FC_WORKERS_H
 #define FC_WORKERS_H
+#include "core/arena.h"
+#include "core/err.h"
 
 /* `firstcome workers`: forks every kind (each as many times as its *_WORKERS setting says),
  * replaces any that dies, stops them all on SIGTERM. */
@@ -21,5 +23,10 @@ int shipment_worker_run(int slot, void *arg);
 int notify_worker_run(int slot, void *arg);
 int relay_worker_run(int slot, void *arg);
 int scheduler_run(int slot, void *arg);
+
+/* Applies parked event `id` again through its consumer's handler: 0 applied (the event is then
+ * resolved); otherwise e says why (404 no such event, 409 already resolved or refused again,
+ * with the new reason kept; 503 a store failed). */
+int pipeline_retry_parked(struct arena *a, long long id, struct err *e);
 
 #endif
