@@ -120,11 +120,12 @@ def start_redis(stack):
     """Redis started as scripts/stack.sh starts it (the web workers may all be busy: /healthz
     is not waited for)."""
     conf = os.path.join(stack.state_dir, "redis", "redis.conf")
-    # It runs in the foreground (daemonize no) in a session of its own, as stack.sh starts it;
+    # It runs in the foreground (daemonize no), so setsid -f puts it in a session of its own,
+    # no child of ours (a child would linger as a zombie once killed), as stack.sh starts it;
     # it writes its own pid file, which `stack.sh stop` reads.
     with open(os.path.join(stack.state_dir, "logs", "redis.log"), "ab") as log:
-        subprocess.Popen(["redis-server", conf], stdin=subprocess.DEVNULL, stdout=log,
-                         stderr=log, start_new_session=True)
+        subprocess.run(["setsid", "-f", "redis-server", conf], stdin=subprocess.DEVNULL,
+                       stdout=log, stderr=log, check=True)
 
     def up():
         try:
