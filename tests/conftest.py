@@ -7,8 +7,10 @@ import json
 import os
 import re
 import uuid
+import contextlib
 import shlex
 import socket
+import struct
 import subprocess
 import time
 
@@ -308,3 +310,108 @@ def assert_error(resp, status, code=None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+# --- FastCGI spoken directly, as nginx speaks it: for a web server of the stack's that nginx does
+# not route to (its own FastCGI port, its own settings).
+
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT = 1, 3, 4, 5, 6
+
+
+def fcgi_record(rtype, content=b"", request_id=1):
+    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
+
+
+def fcgi_pairs(params):
+    def length(n):
+        return bytes([n]) if n < 128 else struct.pack(">I", n | 1 << 31)
+    out = b""
+    for k, v in params.items():
+        k, v = k.encode(), v.encode()
+        out += length(len(k)) + length(len(v)) + k + v
+    return out
+
+
+def fastcgi_request(method, path, body=b"", headers=None, remote="10.9.8.7"):
+    """The bytes nginx sends for one request: begin, parameters, the body."""
+    params = {"REQUEST_METHOD": method, "DOCUMENT_URI": path, "SCRIPT_NAME": path,
+              "QUERY_STRING": "", "REMOTE_ADDR": remote,
+              "CONTENT_LENGTH": str(len(body)) if body else ""}
+    for k, v in (headers or {}).items():
+        params[k] = v
+    out = fcgi_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", 1, 0))
+    out += fcgi_record(FCGI_PARAMS, fcgi_pairs(params)) + fcgi_record(FCGI_PARAMS)
+    for i in range(0, len(body), 65535):
+        out += fcgi_record(FCGI_STDIN, body[i:i + 65535])
+    return out + fcgi_record(FCGI_STDIN)
+
+
+def read_all(sock, timeout):
+    """Everything until the server closes (a close with our bytes unread resets: also the end)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+def fastcgi_answer(data):
+    """(status, headers text, body bytes) from a FastCGI answer's STDOUT records."""
+    out, i = b"", 0
+    while i + 8 <= len(data):
+        _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", data[i:i + 8])
+        if rtype == FCGI_STDOUT:
+            out += data[i + 8:i + 8 + clen]
+        i += 8 + clen + plen
+    head, _, body = out.partition(b"\r\n\r\n")
+    m = re.search(rb"^Status: (\d+)", head, re.M)
+    return (int(m.group(1)) if m else 200), head.decode(), body
+
+
+def fastcgi_call(port, method, path, json_body=None, token=None, source="127.0.0.1", timeout=30):
+    """One request to a FastCGI server on 127.0.0.1:port: (status, decoded JSON or None)."""
+    body = json.dumps(json_body).encode() if json_body is not None else b""
+    headers = {"CONTENT_TYPE": "application/json"} if body else {}
+    if token:
+        headers["HTTP_AUTHORIZATION"] = "Bearer " + token
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0)) as s:
+        s.sendall(fastcgi_request(method, path, body, headers))
+        status, _, out = fastcgi_answer(read_all(s, timeout))
+    try:
+        return status, json.loads(out) if out else None
+    except ValueError:
+        return status, None
+
+
+@contextlib.contextmanager
+def extra_web(stack, name, allowed="127.0.0.1", **settings):
+    """A further `firstcome web` of the stack, on its own TCP FastCGI port, with settings of its
+    own (nginx does not route to it): yields (port, log file), stopped afterwards."""
+    port = free_port()
+    env = dict(os.environ, STATE_DIR=stack.state_dir, FCGI_LISTEN=f"127.0.0.1:{port}",
+               FCGI_ALLOWED_CLIENTS=allowed, WEB_WORKERS="1", **settings)
+    log = open(os.path.join(stack.state_dir, "logs", f"web-{name}.log"), "w+")
+    proc = subprocess.Popen([os.path.join(ROOT, "bin", "firstcome"), "web"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    source = allowed.split(",")[0]
+
+    def answers():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1,
+                                          source_address=(source, 0)) as s:
+                s.sendall(fastcgi_request("GET", "/livez"))
+                return b"ok" in read_all(s, 5)
+        except OSError:
+            return False
+    try:
+        wait_until(f"the web server {name}", answers, timeout=30)
+        yield port, log
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()

@@ -3,6 +3,7 @@
 #include "core/err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 int err_set(struct err *e, int status, const char *code, const char *fmt, ...)
@@ -17,7 +18,24 @@ int err_set(struct err *e, int status, const char *code, const char *fmt, ...)
     return -1;
 }
 
+/* Set by the store while the answer to its last write was lost (see err_store_answer_lost). */
+static bool answer_lost;
+
+void err_store_answer_lost(bool lost)
+{
+    answer_lost = lost;
+}
+
+int err_unknown(struct err *e)
+{
+    return err_set(e, 503, "outcome_unknown",
+                   "the data store stopped answering after it was asked: this may or may not have"
+                   " been saved; look before trying again");
+}
+
 int err_store(struct err *e)
 {
+    if (answer_lost)
+        return err_unknown(e);
     return err_set(e, 503, "unavailable", "a data store is not answering; try again shortly");
 }

@@ -516,12 +516,13 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
                 opt_time(a, json_object_get(b, "sale_starts_at")),
                 lim && json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL) < 0)
         return err_store(e), NULL;
+    /* Stored from here on: a later failure is never answered as "not created". */
     long long id = db_insert_id();
     if (catalog_load_product(a, id) < 0)
-        return err_store(e), NULL;
+        log_warn("product %lld created but its counter not yet built; a checkout builds it", id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
-    return p ? json_copy(p) : (err_store(e), NULL);
+    return p ? json_copy(p) : (err_unknown(e), NULL);
 }
 
 json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
@@ -606,7 +607,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         gate_meta(id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
-    return p ? json_copy(p) : (err_store(e), NULL);
+    return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */
 out_store:
     db_rollback();
     return err_store(e), NULL;

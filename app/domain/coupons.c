@@ -227,7 +227,10 @@ json_t *coupon_create(struct arena *a, json_t *b, struct err *e)
     long long id = db_insert_id();
     if (load(a, id, e) < 0)
         log_warn("campaign %lld created but not yet in Redis; it loads on first use", id);
-    return coupon_get(a, id, e);
+    json_t *c = coupon_get(a, id, e);
+    if (!c)
+        err_unknown(e); /* stored: a failed read back is never "not created" */
+    return c;
 }
 
 /* The contract's shape: vendor as an object, remaining from Redis (the gate's own count). */

@@ -357,6 +357,8 @@ static long long checkout_once(struct arena *a, const struct principal *u, struc
     int settled = settle_commit(a, u, items, n, *order_id, committed);
     if (settled == 0)
         return 0;
+    if (settled == -2)
+        return err_unknown(e);
     err_store(e);
     return -1;
 out_gate:

@@ -15,7 +15,7 @@ json_t *vendor_create(const char *name, struct err *e)
                NULL;
     if (db_query_row(&v, "SELECT id, name, balance, created_at FROM vendors WHERE id = ?", "i",
                      db_insert_id()) != 1)
-        return err_store(e), NULL;
+        return err_unknown(e), NULL; /* stored: a failed read back is never "not created" */
     return v;
 }
 

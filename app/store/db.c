@@ -1,6 +1,8 @@
 /* db.c - the worker's one MariaDB/MySQL connection: prepared statements, cached, rows as JSON. */
 #include "store/db.h"
 
+#include "core/err.h"
+
 #include <errmsg.h>
 #include <mysql.h>
 #include <stdarg.h>
@@ -387,6 +389,7 @@ static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
         set_error(0, "too many or unknown parameter types");
         return NULL;
     }
+    err_store_answer_lost(false);
     if (tx_lost) {
         set_error(CR_SERVER_LOST, "the transaction's connection was lost");
         return NULL;
@@ -416,8 +419,10 @@ static MYSQL_STMT *run(const char *sql, const struct db_param *in, int n)
         db_close();
         if (was_in_tx)
             break; /* the transaction is gone; the caller must fail this request */
-        if (sent && !harmless_to_repeat(sql))
+        if (sent && !harmless_to_repeat(sql)) {
+            err_store_answer_lost(true);
             break; /* it may have been applied: the caller reports, nothing is sent twice */
+        }
     }
     if (last_errno == 1062) /* a unique key doing its job; the caller answers it */
         log_debug("sql refused (%u %s): %.200s", last_errno, last_error, sql);
@@ -534,6 +539,7 @@ int db_commit(void)
     in_tx = false;
     tx_lost = false;
     /* COMMIT was sent and no answer came: the server may have committed or not. */
+    err_store_answer_lost(lost);
     return lost ? DB_OUTCOME_UNKNOWN : rc;
 }
 

@@ -12,43 +12,14 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, free_port, wait_until
+from conftest import (FCGI_BEGIN_REQUEST, extra_web, fastcgi_request, fcgi_record as record,
+                      read_all, wait_until)
 
-BEGIN_REQUEST, PARAMS, STDIN = 1, 4, 5
-
-
-def record(rtype, content=b"", request_id=1):
-    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
-
-
-def pairs(params):
-    out = b""
-    for k, v in params.items():
-        k, v = k.encode(), v.encode()
-        out += bytes([len(k), len(v)]) + k + v
-    return out
+BEGIN_REQUEST = FCGI_BEGIN_REQUEST
 
 
 def fastcgi_get(path):
-    """The bytes nginx sends for a GET of path: begin, parameters, an empty body."""
-    params = {"REQUEST_METHOD": "GET", "DOCUMENT_URI": path, "SCRIPT_NAME": path,
-              "QUERY_STRING": "", "REMOTE_ADDR": "10.9.8.7", "CONTENT_LENGTH": ""}
-    return (record(BEGIN_REQUEST, struct.pack(">HB5x", 1, 0)) + record(PARAMS, pairs(params))
-            + record(PARAMS) + record(STDIN))
-
-
-def read_all(sock, timeout):
-    """Everything until the server closes (a close with our bytes unread resets: also the end)."""
-    sock.settimeout(timeout)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return data
-        if not chunk:
-            return data
-        data += chunk
+    return fastcgi_request("GET", path)
 
 
 def livez_seconds(stack):
@@ -92,28 +63,8 @@ def test_silent_fastcgi_connections_are_dropped_while_livez_keeps_answering(stac
 @pytest.fixture
 def tcp_web(stack):
     """A second web server of the same stack on a TCP FastCGI port that allows 127.0.0.2 only."""
-    port = free_port()
-    env = dict(os.environ, STATE_DIR=stack.state_dir, FCGI_LISTEN=f"127.0.0.1:{port}",
-               FCGI_ALLOWED_CLIENTS="127.0.0.2", WEB_WORKERS="1")
-    log = open(os.path.join(stack.state_dir, "logs", "web-tcp.log"), "w+")
-    proc = subprocess.Popen([os.path.join(ROOT, "bin", "firstcome"), "web"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-
-    def answers():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1,
-                                          source_address=("127.0.0.2", 0)) as s:
-                s.sendall(fastcgi_get("/livez"))
-                return b"ok" in read_all(s, 5)
-        except OSError:
-            return False
-    try:
-        wait_until("the TCP web server", answers, timeout=30)
-        yield port, log
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
+    with extra_web(stack, "tcp", allowed="127.0.0.2") as web:
+        yield web
 
 
 def test_fastcgi_peer_not_on_the_allow_list_is_refused_without_an_answer(tcp_web):

@@ -1,0 +1,212 @@
+"""A write's answer lost on the way back: a web server whose MySQL connection runs through a
+socket relay that drops the connection at one chosen statement, either after MySQL answered it
+(the write is stored, the answer never arrives) or before MySQL saw it (nothing is stored).
+
+The buyer's answer must be the truth in both: a checkout whose COMMIT answer was lost looks its
+order up and answers 201 when it is stored, a clean 503 `unavailable` when it is not, and the
+Redis gate then holds exactly the stored orders' units. A write outside a transaction (the cart)
+cannot be looked up that way: it answers 503 `outcome_unknown`, never a "no" for a stored row."""
+import os
+import socket
+import tempfile
+import threading
+import uuid
+
+import pytest
+
+from conftest import extra_web, fastcgi_call, redis_stock, wait_until
+
+COM_STMT_PREPARE, COM_STMT_EXECUTE = 0x16, 0x17
+
+
+class Relay(threading.Thread):
+    """A unix socket in front of MariaDB's that passes the protocol through, packet by packet.
+    arm(sql_prefix, mode) makes the next execution of a statement prepared from SQL starting with
+    sql_prefix drop its connection: "after" passes it to MySQL and drops the answer, "before"
+    drops it unsent. Only the commands' framing is read (a 4-byte header: length, sequence)."""
+
+    def __init__(self, target):
+        super().__init__(daemon=True)
+        self.target = target
+        self.path = os.path.join(tempfile.mkdtemp(prefix="fc-relay-"), "mysql.sock")
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(self.path)
+        self.listener.listen(64)
+        self.lock = threading.Lock()
+        self.armed = None
+        self.fired = threading.Event()
+
+    def arm(self, sql_prefix, mode):
+        with self.lock:
+            self.armed = (sql_prefix.upper(), mode)
+            self.fired.clear()
+
+    def run(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.target)
+            conn = {"stmts": {}, "preparing": None, "drop_answer": False}
+            threading.Thread(target=self.upstream, args=(client, server, conn), daemon=True).start()
+            threading.Thread(target=self.downstream, args=(server, client, conn), daemon=True).start()
+
+    @staticmethod
+    def packets(sock):
+        buf = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while len(buf) >= 4:
+                n = int.from_bytes(buf[:3], "little")
+                if len(buf) < 4 + n:
+                    break
+                yield buf[3], buf[:4 + n]
+                buf = buf[4 + n:]
+
+    @staticmethod
+    def cut(*socks):
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def upstream(self, client, server, conn):
+        for seq, packet in self.packets(client):
+            payload = packet[4:]
+            if seq == 0 and payload[:1] == bytes([COM_STMT_PREPARE]):
+                conn["preparing"] = payload[1:].decode(errors="replace").strip()
+            elif seq == 0 and payload[:1] == bytes([COM_STMT_EXECUTE]):
+                sql = conn["stmts"].get(int.from_bytes(payload[1:5], "little"), "")
+                with self.lock:
+                    hit = self.armed and sql.upper().startswith(self.armed[0])
+                    mode = self.armed[1] if hit else None
+                    if hit:
+                        self.armed = None
+                if mode == "before":
+                    self.cut(client, server)
+                    self.fired.set()
+                    return
+                if mode == "after":
+                    conn["drop_answer"] = True
+            try:
+                server.sendall(packet)
+            except OSError:
+                break
+        self.cut(client, server)
+
+    def downstream(self, server, client, conn):
+        for seq, packet in self.packets(server):
+            if conn["drop_answer"]:
+                self.cut(client, server)
+                self.fired.set()
+                return
+            if conn["preparing"] is not None and seq == 1 and packet[4] == 0:
+                conn["stmts"][int.from_bytes(packet[5:9], "little")] = conn["preparing"]
+                conn["preparing"] = None
+            try:
+                client.sendall(packet)
+            except OSError:
+                break
+        self.cut(client, server)
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def relayed(stack):
+    relay = Relay(os.path.join(stack.state_dir, "mysql.sock"))
+    relay.start()
+    with extra_web(stack, "relayed", MYSQL_SOCKET=relay.path) as (port, log):
+        yield relay, port, log
+    relay.close()
+
+
+def flash_product(stack, admin, stock):
+    r = stack.post("/api/v1/admin/products", {"name": "relay " + uuid.uuid4().hex[:8], "description": "x",
+                                              "category": "relay", "price": 1000, "stock": stock},
+                   token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["product"]["id"]
+
+
+def orders_of(stack, uid, pid):
+    return stack.sql("SELECT o.id, o.status, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id"
+                     " WHERE o.user_id = %s AND i.product_id = %s", uid, pid)
+
+
+def held(stack, pid):
+    """The units Redis holds for orders of the product (its reservation records)."""
+    return sum(int(v) for v in stack.redis().hvals(f"{{p:{pid}}}:held"))
+
+
+@pytest.mark.parametrize("mode", ["after", "before"])
+def test_checkout_whose_commit_answer_is_lost_answers_what_mysql_stored(stack, admin, relayed, mode):
+    relay, port, log = relayed
+    pid = flash_product(stack, admin, 5)
+    buyer = stack.user()
+    # The counter is built by a first checkout through the relay, unarmed.
+    status, body = fastcgi_call(port, "POST", "/api/v1/orders", {"items": [{"product_id": pid, "quantity": 1}]},
+                                token=buyer["access"])
+    assert status == 201, body
+    assert redis_stock(stack, pid) == 4
+
+    relay.arm("COMMIT", mode)
+    status, body = fastcgi_call(port, "POST", "/api/v1/orders", {"items": [{"product_id": pid, "quantity": 2}]},
+                                token=buyer["access"])
+    assert relay.fired.is_set(), "the relay never saw the checkout's COMMIT"
+    stored = [o for o in orders_of(stack, buyer["id"], pid) if o["quantity"] == 2]
+    if mode == "after":
+        assert status == 201, body  # stored, so told yes
+        assert [o["id"] for o in stored] == [body["order"]["id"]]
+        assert stored[0]["status"] == "pending_payment"
+        assert redis_stock(stack, pid) == 2 and held(stack, pid) == 3
+    else:
+        assert (status, body["error"]["code"]) == (503, "unavailable"), body  # not stored: a clean no
+        assert stored == []
+        assert redis_stock(stack, pid) == 4 and held(stack, pid) == 1
+    # Redis holds no more and no less than MySQL's orders of the product.
+    units = sum(o["quantity"] for o in orders_of(stack, buyer["id"], pid))
+    assert redis_stock(stack, pid) + units == 5
+    wait_until("the lost answer in the web log",
+               lambda: "COMMIT lost its answer" in open(log.name).read() or mode == "before", 10)
+
+
+@pytest.mark.parametrize("mode", ["after", "before"])
+def test_cart_write_whose_answer_is_lost_says_the_outcome_is_unknown(stack, admin, relayed, mode):
+    relay, port, _ = relayed
+    pid = flash_product(stack, admin, 5)
+    shopper = stack.user()
+    relay.arm("INSERT INTO cart_items", mode)
+    status, body = fastcgi_call(port, "PUT", f"/api/v1/cart/items/{pid}", {"quantity": 3},
+                                token=shopper["access"])
+    assert relay.fired.is_set(), "the relay never saw the cart's INSERT"
+    rows = stack.sql("SELECT quantity FROM cart_items WHERE user_id = %s AND product_id = %s", shopper["id"], pid)
+    assert list(rows) == ([{"quantity": 3}] if mode == "after" else [])
+    # Whether or not MySQL stored it, the answer never says "not done".
+    assert (status, body["error"]["code"]) == (503, "outcome_unknown"), body
+    # The same write again (the person looked, or retried) is harmless and answers yes.
+    status, body = fastcgi_call(port, "PUT", f"/api/v1/cart/items/{pid}", {"quantity": 3},
+                                token=shopper["access"])
+    assert status == 200, body
+    assert stack.sql("SELECT quantity FROM cart_items WHERE user_id = %s AND product_id = %s",
+                     shopper["id"], pid) == [{"quantity": 3}]
+
+
+def test_relay_passes_everything_through_when_unarmed(stack, relayed):
+    _, port, _ = relayed
+    status, body = fastcgi_call(port, "GET", "/healthz")
+    assert status == 200 and body["mysql"] == "ok", body
+    assert not [1 for _ in range(3) if fastcgi_call(port, "GET", "/api/v1/products")[0] != 200]
+
+
