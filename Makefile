@@ -18,7 +18,7 @@ OBJ := $(SRC:%.c=build/%.o) $(CXXSRC:%.cc=build/%.o)
 MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps run stop status test unit bench load clean format
+.PHONY: all deps run stop status test unit bench load clean format format-check
 all: bin/firstcome
 
 deps:
@@ -66,7 +66,7 @@ stop:
 status:
 	@./scripts/stack.sh status
 
-test: deps bin/firstcome bin/unit-tests
+test: deps bin/firstcome bin/unit-tests format-check
 	@./scripts/test.sh
 
 bench: deps bin/firstcome
@@ -75,8 +75,12 @@ bench: deps bin/firstcome
 load: deps bin/firstcome
 	@./scripts/load.sh
 
+FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC)
 format:
-	clang-format -i $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC)
+	clang-format -i $(FORMATTED)
+# Part of `make test`: the sources are as `make format` leaves them.
+format-check:
+	@clang-format --dry-run --Werror $(FORMATTED) || { echo "unformatted sources: run make format"; exit 1; }
 
 clean:
 	rm -rf build bin

@@ -22,11 +22,14 @@ static const struct command commands[] = {
     {"worker", worker_main, "runs one background worker KIND in the foreground"},
     {"devbroker", devbroker_main, "embedded Kafka-protocol broker for local runs and tests"},
     {"migrate", migrate_main, "apply sql/ migrations not applied yet"},
-    {"seed-demo", seed_demo_main, "load demo vendors, products, a flash sale, a coupon, an admin (once)"},
+    {"seed-demo", seed_demo_main,
+     "load demo vendors, products, a flash sale, a coupon, an admin (once)"},
     {"reconcile", reconcile_main, "rebuild missing Redis counters from MySQL"},
-    {"mail", mail_main, "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
+    {"mail", mail_main,
+     "queue a mail (send --to A --subject S --body B) or count the outbox (status)"},
     {"bench", bench_main, "bench strategies: the concurrency lab, strategies side by side"},
-    {"coupons", coupons_main, "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
+    {"coupons", coupons_main,
+     "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
     {"user", user_main, "user add ... | user bulk ... (run `firstcome user` for the options)"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},
 };
@@ -57,7 +60,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     char err[512];
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

@@ -11,15 +11,15 @@ extern "C" {
  * It is not thread safe; one arena belongs to one request or one worker loop at a time. */
 struct arena_chunk;
 struct arena {
-    struct arena_chunk *head;  /* newest chunk first */
-    size_t chunk_size;         /* default size of a fresh chunk */
-    size_t used_total;         /* bytes handed out since the last reset, for metrics */
+    struct arena_chunk *head; /* newest chunk first */
+    size_t chunk_size;        /* default size of a fresh chunk */
+    size_t used_total;        /* bytes handed out since the last reset, for metrics */
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
-void *arena_alloc(struct arena *a, size_t n);        /* 16-byte aligned; aborts on OOM */
+void *arena_alloc(struct arena *a, size_t n); /* 16-byte aligned; aborts on OOM */
 void *arena_calloc(struct arena *a, size_t n);
-char *arena_strdup(struct arena *a, const char *s);  /* NULL stays NULL */
+char *arena_strdup(struct arena *a, const char *s); /* NULL stays NULL */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_sprintf(struct arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), nonnull(2)));

@@ -31,46 +31,75 @@ struct setting {
 };
 
 static struct setting settings[] = {
-    {"STATE_DIR", K_STR, &cfg.state_dir, "./.run", 0, 0, 0, "where every process keeps data, sockets, logs, pids"},
-    {"APP_ROOT", K_STR, &cfg.app_root, "@app_root", 0, 0, 0, "templates/, static/, sql/ and app/lua/ (default: beside bin/)"},
+    {"STATE_DIR", K_STR, &cfg.state_dir, "./.run", 0, 0, 0,
+     "where every process keeps data, sockets, logs, pids"},
+    {"APP_ROOT", K_STR, &cfg.app_root, "@app_root", 0, 0, 0,
+     "templates/, static/, sql/ and app/lua/ (default: beside bin/)"},
     {"HTTP_PORT", K_INT, &cfg.http_port, "8080", 1, 65535, 0, "port nginx listens on"},
     {"BASE_URL", K_STR, &cfg.base_url, "@base_url", 0, 0, 0, "public URL used in mailed links"},
-    {"FCGI_LISTEN", K_STR, &cfg.fcgi_listen, "@fcgi_listen", 0, 0, 0, "FastCGI socket: a path, or host:port"},
-    {"FCGI_ALLOWED_CLIENTS", K_STR, &cfg.fcgi_allowed_clients, "127.0.0.1,::1", 0, 0, 0, "with FCGI_LISTEN=host:port, the peers that may connect (addresses or address/prefix, comma-separated)"},
-    {"FCGI_READ_TIMEOUT", K_INT, &cfg.fcgi_read_timeout, "5", 1, 300, 0, "seconds a FastCGI connection has to send its request before it is closed"},
+    {"FCGI_LISTEN", K_STR, &cfg.fcgi_listen, "@fcgi_listen", 0, 0, 0,
+     "FastCGI socket: a path, or host:port"},
+    {"FCGI_ALLOWED_CLIENTS", K_STR, &cfg.fcgi_allowed_clients, "127.0.0.1,::1", 0, 0, 0,
+     "with FCGI_LISTEN=host:port, the peers that may connect (addresses or address/prefix, comma-separated)"},
+    {"FCGI_READ_TIMEOUT", K_INT, &cfg.fcgi_read_timeout, "5", 1, 300, 0,
+     "seconds a FastCGI connection has to send its request before it is closed"},
     {"WEB_WORKERS", K_INT, &cfg.web_workers, "4", 1, 256, 0, "FastCGI worker processes"},
     {"MYSQL_HOST", K_STR, &cfg.mysql_host, "", 0, 0, 0, "MySQL host for TCP connections"},
-    {"MYSQL_SOCKET", K_STR, &cfg.mysql_socket, "@mysql_socket", 0, 0, 0, "MariaDB/MySQL unix socket (empty when MYSQL_HOST is set)"},
+    {"MYSQL_SOCKET", K_STR, &cfg.mysql_socket, "@mysql_socket", 0, 0, 0,
+     "MariaDB/MySQL unix socket (empty when MYSQL_HOST is set)"},
     {"MYSQL_PORT", K_INT, &cfg.mysql_port, "3306", 1, 65535, 0, "MySQL TCP port"},
     {"MYSQL_USER", K_STR, &cfg.mysql_user, "firstcome", 0, 0, 0, "MySQL user"},
-    {"MYSQL_PASSWORD", K_STR, &cfg.mysql_password, "@mysql_password", 0, 0, 1, "MySQL password (default: generated into the state dir)"},
+    {"MYSQL_PASSWORD", K_STR, &cfg.mysql_password, "@mysql_password", 0, 0, 1,
+     "MySQL password (default: generated into the state dir)"},
     {"MYSQL_DATABASE", K_STR, &cfg.mysql_database, "firstcome", 0, 0, 0, "MySQL database"},
-    {"REDIS_URL", K_STR, &cfg.redis_url, "@redis_url", 0, 0, 0, "redis://host:port or unix:///path"},
-    {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0, "Kafka bootstrap servers (empty: the devbroker)"},
+    {"REDIS_URL", K_STR, &cfg.redis_url, "@redis_url", 0, 0, 0,
+     "redis://host:port or unix:///path"},
+    {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0,
+     "Kafka bootstrap servers (empty: the devbroker)"},
     {"MAIL_URL", K_STR, &cfg.mail_url, "@mail_url", 0, 0, 0, "maildir:/path or smtp://host:port"},
-    {"MAIL_FROM", K_STR, &cfg.mail_from, "firstcome <no-reply@firstcome.local>", 0, 0, 0, "From: of every mail"},
-    {"JWT_SECRET", K_STR, &cfg.jwt_secret, "@jwt_secret", 0, 0, 1, "HS256 key (default: generated into the state dir)"},
+    {"MAIL_FROM", K_STR, &cfg.mail_from, "firstcome <no-reply@firstcome.local>", 0, 0, 0,
+     "From: of every mail"},
+    {"JWT_SECRET", K_STR, &cfg.jwt_secret, "@jwt_secret", 0, 0, 1,
+     "HS256 key (default: generated into the state dir)"},
     {"COUPON_ISSUE_MODE", K_STR, &cfg.coupon_issue_mode, "sync", 0, 0, 0, "sync | kafka"},
-    {"COUPON_QUANTITY_CAP", K_INT, &cfg.coupon_quantity_cap, "100", 1, 1000000, 0, "most coupons one campaign may issue"},
-    {"RESERVATION_TTL", K_INT, &cfg.reservation_ttl, "600", 1, 86400, 0, "seconds an unpaid order holds its stock"},
-    {"SHIP_AFTER", K_INT, &cfg.ship_after, "60", 0, 8640000, 0, "seconds from preparing to shipping"},
-    {"DELIVER_AFTER", K_INT, &cfg.deliver_after, "120", 0, 8640000, 0, "seconds from shipping to delivered"},
-    {"RETURN_WINDOW", K_INT, &cfg.return_window, "604800", 0, 86400000, 0, "seconds after delivery a return is accepted"},
-    {"PAYMENT_FAILURE_RATE", K_DOUBLE, &cfg.payment_failure_rate, "0", 0, 1, 0, "0..1 extra random declines"},
+    {"COUPON_QUANTITY_CAP", K_INT, &cfg.coupon_quantity_cap, "100", 1, 1000000, 0,
+     "most coupons one campaign may issue"},
+    {"RESERVATION_TTL", K_INT, &cfg.reservation_ttl, "600", 1, 86400, 0,
+     "seconds an unpaid order holds its stock"},
+    {"SHIP_AFTER", K_INT, &cfg.ship_after, "60", 0, 8640000, 0,
+     "seconds from preparing to shipping"},
+    {"DELIVER_AFTER", K_INT, &cfg.deliver_after, "120", 0, 8640000, 0,
+     "seconds from shipping to delivered"},
+    {"RETURN_WINDOW", K_INT, &cfg.return_window, "604800", 0, 86400000, 0,
+     "seconds after delivery a return is accepted"},
+    {"PAYMENT_FAILURE_RATE", K_DOUBLE, &cfg.payment_failure_rate, "0", 0, 1, 0,
+     "0..1 extra random declines"},
     {"RATE_LIMITS", K_BOOL, &cfg.rate_limits, "on", 0, 0, 0, "on | off (off for load tests)"},
-    {"LOGIN_LIMIT_PER_CLIENT", K_INT, &cfg.login_limit_per_client, "300", 1, 100000000, 0, "login attempts per client address per 15 min"},
-    {"SIGNUP_LIMIT_PER_CLIENT", K_INT, &cfg.signup_limit_per_client, "30", 1, 100000000, 0, "signups per client address per 15 min"},
-    {"RESET_LIMIT_PER_CLIENT", K_INT, &cfg.reset_limit_per_client, "30", 1, 100000000, 0, "password reset requests, and apart from them reset confirmations, per client address per 15 min"},
-    {"ACCESS_TOKEN_TTL", K_INT, &cfg.access_token_ttl, "900", 1, 86400, 0, "seconds an access token is valid: the longest a revoked session's access token still works"},
-    {"REFRESH_GRACE", K_INT, &cfg.refresh_grace, "5", 0, 60, 0, "seconds a just-rotated refresh token still yields a pair of its session instead of ending it"},
-    {"CLAIM_LIMIT_PER_USER", K_INT, &cfg.claim_limit_per_user, "20", 1, 100000000, 0, "coupon claims per user per minute"},
-    {"CLAIM_LIMIT_PER_CLIENT", K_INT, &cfg.claim_limit_per_client, "1200", 1, 100000000, 0, "coupon claims per client address per minute"},
-    {"API_RATE", K_STR, &cfg.api_rate, "200r/s", 0, 0, 0, "nginx limit_req rate per address on /api/ (RATE_LIMITS=on)"},
-    {"PASSWORD_HASH_OPS", K_INT, &cfg.password_hash_ops, "2", 1, 10, 0, "Argon2id passes (a change rehashes at next login)"},
-    {"PASSWORD_HASH_MEM_KB", K_INT, &cfg.password_hash_mem_kb, "65536", 8192, 1048576, 0, "Argon2id memory in KiB"},
-    {"MAX_BODY", K_INT, &cfg.max_body, "1048576", 1, 1073741824, 0, "largest request body in bytes"},
+    {"LOGIN_LIMIT_PER_CLIENT", K_INT, &cfg.login_limit_per_client, "300", 1, 100000000, 0,
+     "login attempts per client address per 15 min"},
+    {"SIGNUP_LIMIT_PER_CLIENT", K_INT, &cfg.signup_limit_per_client, "30", 1, 100000000, 0,
+     "signups per client address per 15 min"},
+    {"RESET_LIMIT_PER_CLIENT", K_INT, &cfg.reset_limit_per_client, "30", 1, 100000000, 0,
+     "password reset requests, and apart from them reset confirmations, per client address per 15 min"},
+    {"ACCESS_TOKEN_TTL", K_INT, &cfg.access_token_ttl, "900", 1, 86400, 0,
+     "seconds an access token is valid: the longest a revoked session's access token still works"},
+    {"REFRESH_GRACE", K_INT, &cfg.refresh_grace, "5", 0, 60, 0,
+     "seconds a just-rotated refresh token still yields a pair of its session instead of ending it"},
+    {"CLAIM_LIMIT_PER_USER", K_INT, &cfg.claim_limit_per_user, "20", 1, 100000000, 0,
+     "coupon claims per user per minute"},
+    {"CLAIM_LIMIT_PER_CLIENT", K_INT, &cfg.claim_limit_per_client, "1200", 1, 100000000, 0,
+     "coupon claims per client address per minute"},
+    {"API_RATE", K_STR, &cfg.api_rate, "200r/s", 0, 0, 0,
+     "nginx limit_req rate per address on /api/ (RATE_LIMITS=on)"},
+    {"PASSWORD_HASH_OPS", K_INT, &cfg.password_hash_ops, "2", 1, 10, 0,
+     "Argon2id passes (a change rehashes at next login)"},
+    {"PASSWORD_HASH_MEM_KB", K_INT, &cfg.password_hash_mem_kb, "65536", 8192, 1048576, 0,
+     "Argon2id memory in KiB"},
+    {"MAX_BODY", K_INT, &cfg.max_body, "1048576", 1, 1073741824, 0,
+     "largest request body in bytes"},
     {"ORDER_WORKERS", K_INT, &cfg.order_workers, "1", 0, 64, 0, "order consumer processes"},
-    {"SHIPMENT_WORKERS", K_INT, &cfg.shipment_workers, "1", 0, 64, 0, "shipment consumer processes"},
+    {"SHIPMENT_WORKERS", K_INT, &cfg.shipment_workers, "1", 0, 64, 0,
+     "shipment consumer processes"},
     {"NOTIFY_WORKERS", K_INT, &cfg.notify_workers, "1", 0, 64, 0, "notify consumer processes"},
     {"LOG_LEVEL", K_STR, &cfg.log_level, "info", 0, 0, 0, "debug | info | warn | error"},
 };
@@ -138,7 +167,7 @@ static char *app_root_default(void)
     char *slash = strrchr(exe, '/'); /* .../bin/firstcome -> .../bin */
     if (slash)
         *slash = '\0';
-    slash = strrchr(exe, '/');       /* .../bin -> ... */
+    slash = strrchr(exe, '/'); /* .../bin -> ... */
     if (slash)
         *slash = '\0';
     return xstrdup(exe);
@@ -171,7 +200,8 @@ static char *resolve_default(const char *def)
     if (!strcmp(d, "fcgi_listen"))
         return xprintf("%s/web.sock", cfg.state_dir);
     if (!strcmp(d, "mysql_socket"))
-        return cfg.mysql_host && cfg.mysql_host[0] ? xstrdup("") : xprintf("%s/mysql.sock", cfg.state_dir);
+        return cfg.mysql_host && cfg.mysql_host[0] ? xstrdup("")
+                                                   : xprintf("%s/mysql.sock", cfg.state_dir);
     if (!strcmp(d, "mysql_password"))
         return secret_file("mysql_password");
     if (!strcmp(d, "redis_url"))
@@ -256,12 +286,14 @@ int config_load(char *err, size_t errlen)
         }
     }
     if (strlen(cfg.jwt_secret) < JWT_SECRET_MIN) {
-        snprintf(err, errlen, "JWT_SECRET must be at least %d bytes (it has %zu); e.g. openssl rand -hex 32",
+        snprintf(err, errlen,
+                 "JWT_SECRET must be at least %d bytes (it has %zu); e.g. openssl rand -hex 32",
                  JWT_SECRET_MIN, strlen(cfg.jwt_secret));
         return -1;
     }
     if (strcmp(cfg.coupon_issue_mode, "sync") && strcmp(cfg.coupon_issue_mode, "kafka")) {
-        snprintf(err, errlen, "COUPON_ISSUE_MODE=%s: expected sync or kafka", cfg.coupon_issue_mode);
+        snprintf(err, errlen, "COUPON_ISSUE_MODE=%s: expected sync or kafka",
+                 cfg.coupon_issue_mode);
         return -1;
     }
     return 0;
@@ -319,7 +351,7 @@ void config_print(void)
     for (size_t i = 0; i < NSETTINGS; i++) {
         char buf[64];
         const struct setting *s = &settings[i];
-        printf("%-22s %-44s %s\n", s->name, s->secret ? "(secret)" : value_string(s, buf, sizeof(buf)),
-               s->help);
+        printf("%-22s %-44s %s\n", s->name,
+               s->secret ? "(secret)" : value_string(s, buf, sizeof(buf)), s->help);
     }
 }

@@ -5,11 +5,11 @@
 
 /* All strings are owned by the process (allocated once in config_load, never freed). */
 struct config {
-    const char *state_dir;     /* absolute */
-    const char *app_root;      /* where templates/, static/, sql/, app/lua/ live */
+    const char *state_dir; /* absolute */
+    const char *app_root;  /* where templates/, static/, sql/, app/lua/ live */
     int http_port;
     const char *base_url;
-    const char *fcgi_listen;   /* unix socket path, or ":port" / "host:port" */
+    const char *fcgi_listen; /* unix socket path, or ":port" / "host:port" */
     const char *fcgi_allowed_clients;
     int fcgi_read_timeout;
     int web_workers;
@@ -24,11 +24,11 @@ struct config {
     int coupon_quantity_cap;
     int reservation_ttl, ship_after, deliver_after, return_window;
     double payment_failure_rate;
-    int rate_limits;           /* RATE_LIMITS=on|off */
+    int rate_limits; /* RATE_LIMITS=on|off */
     int login_limit_per_client, claim_limit_per_user, claim_limit_per_client;
     int signup_limit_per_client, reset_limit_per_client;
-    int refresh_grace;         /* seconds a just-rotated refresh token still yields a pair */
-    int access_token_ttl;      /* seconds an access token is valid */
+    int refresh_grace;    /* seconds a just-rotated refresh token still yields a pair */
+    int access_token_ttl; /* seconds an access token is valid */
     const char *api_rate;
     int password_hash_ops, password_hash_mem_kb;
     long max_body;

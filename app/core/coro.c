@@ -43,8 +43,7 @@ struct coro *coro_new(size_t stack_size, void (*fn)(void *), void *arg)
     c->map_len = stack_size + page;
     c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
                   -1, 0);
-    if (c->map == MAP_FAILED || mprotect(c->map, page, PROT_NONE) != 0 ||
-        prepare(&c->uc) != 0) {
+    if (c->map == MAP_FAILED || mprotect(c->map, page, PROT_NONE) != 0 || prepare(&c->uc) != 0) {
         if (c->map != MAP_FAILED)
             munmap(c->map, c->map_len);
         free(c);

@@ -9,7 +9,7 @@ struct err {
     int status;
     const char *code; /* static snake_case string from DESIGN.md's contract */
     char msg[256];
-    int retry_after;  /* seconds, for 429 */
+    int retry_after; /* seconds, for 429 */
 };
 
 /* Fills e and returns -1, so that `return err_set(...)` reads naturally. */

@@ -4,8 +4,8 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-void log_set_role(const char *role);   /* e.g. "web-master", "web-worker", "order" */
-void log_set_level(const char *name);  /* debug|info|warn|error */
+void log_set_role(const char *role);  /* e.g. "web-master", "web-worker", "order" */
+void log_set_level(const char *name); /* debug|info|warn|error */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

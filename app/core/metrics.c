@@ -89,7 +89,8 @@ void metrics_render(struct strbuf *out)
                 sb_printf(out, "firstcome_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                           route_label(i), status_codes[k], (unsigned long long)v);
             else
-                sb_printf(out, "firstcome_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                sb_printf(out,
+                          "firstcome_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
                           route_label(i), (unsigned long long)v);
         }
     }
@@ -105,23 +106,28 @@ void metrics_render(struct strbuf *out)
         uint64_t cum = 0;
         for (size_t b = 0; b < NBUCKETS; b++) {
             cum += __atomic_load_n(&s->le[b], __ATOMIC_RELAXED);
-            sb_printf(out, "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                      route_label(i), buckets[b], (unsigned long long)cum);
+            sb_printf(
+                out,
+                "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                route_label(i), buckets[b], (unsigned long long)cum);
         }
-        sb_printf(out, "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+        sb_printf(out,
+                  "firstcome_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
                   route_label(i), (unsigned long long)count);
         sb_printf(out, "firstcome_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
                   route_label(i), (double)__atomic_load_n(&s->sum_us, __ATOMIC_RELAXED) / 1e6);
         sb_printf(out, "firstcome_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                   route_label(i), (unsigned long long)count);
     }
-    sb_printf(out, "# HELP firstcome_worker_restarts_total Web workers replaced after they died.\n"
-                   "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
-              (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
+    sb_printf(
+        out,
+        "# HELP firstcome_worker_restarts_total Web workers replaced after they died.\n"
+        "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
+        (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
 }
 
-void metrics_render_parked(struct strbuf *out, const char *const *consumers, const long long *counts,
-                           int n)
+void metrics_render_parked(struct strbuf *out, const char *const *consumers,
+                           const long long *counts, int n)
 {
     sb_adds(out, "# HELP firstcome_parked_events Events a consumer could not apply, parked and not"
                  " yet resolved, by consumer.\n"

@@ -15,7 +15,7 @@ void metrics_render(struct strbuf *out);
 
 /* The parked_events gauge (read from MySQL by the caller, which the workers write): one line
  * per consumer, so a consumer with nothing parked reads 0 rather than missing. */
-void metrics_render_parked(struct strbuf *out, const char *const *consumers, const long long *counts,
-                           int n);
+void metrics_render_parked(struct strbuf *out, const char *const *consumers,
+                           const long long *counts, int n);
 
 #endif

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 struct sv_child {
-    const char *name;              /* "web", "order", ... used in logs and pid files */
+    const char *name;                /* "web", "order", ... used in logs and pid files */
     int (*run)(int slot, void *arg); /* the child's whole life; its return is the exit code */
     void *arg;
     int slot;
@@ -18,10 +18,10 @@ struct sv_child {
 };
 
 struct sv_hooks {
-    void (*on_reload)(void);          /* in the master, on SIGHUP, before children are replaced */
+    void (*on_reload)(void);            /* in the master, on SIGHUP, before children are replaced */
     void (*on_crash)(const char *name); /* a child died without being asked to */
-    const char *pid_dir;              /* when set, writes <pid_dir>/worker-<name>[-slot].pid */
-    double grace_seconds;             /* how long in-flight work may take on stop (default 10) */
+    const char *pid_dir;                /* when set, writes <pid_dir>/worker-<name>[-slot].pid */
+    double grace_seconds;               /* how long in-flight work may take on stop (default 10) */
 };
 
 /* Runs until SIGTERM/SIGINT; returns 0 after every child has exited. */

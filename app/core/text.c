@@ -1,4 +1,5 @@
-/* text.c - small text helpers: UTF-8 validation, URL decoding, strict integer parsing, ISO times. */
+/* text.c - small text helpers: UTF-8 validation, URL decoding, strict integer parsing, ISO times.
+ */
 #include "core/text.h"
 
 #include <errno.h>
@@ -145,8 +146,12 @@ bool parse_iso_time(const char *s, time_t *out)
         return false;
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
         return false;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = se};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = se};
     time_t t = timegm(&tm);
     /* timegm rolls February 30th over into March: such a date does not exist. */
     struct tm back;

@@ -1,4 +1,5 @@
-/* text.h - small text helpers: UTF-8 validation, URL decoding, strict integer parsing, ISO times. */
+/* text.h - small text helpers: UTF-8 validation, URL decoding, strict integer parsing, ISO times.
+ */
 #ifndef FC_TEXT_H
 #define FC_TEXT_H
 #include <stdbool.h>

@@ -67,8 +67,8 @@ static int check_password(const char *password, struct err *e)
         return err_set(e, 422, "weak_password", "the password must have at least %d characters",
                        PASSWORD_MIN);
     if (strlen(password) > PASSWORD_MAX || !utf8_valid(password, strlen(password)))
-        return err_set(e, 422, "weak_password", "the password must be UTF-8 text of at most %d bytes",
-                       PASSWORD_MAX);
+        return err_set(e, 422, "weak_password",
+                       "the password must be UTF-8 text of at most %d bytes", PASSWORD_MAX);
     return 0;
 }
 
@@ -137,17 +137,16 @@ json_t *account_get(long long id, struct err *e)
     return u;
 }
 
-static int queue_link_mail(struct arena *a, const char *to, const char *subject,
-                           const char *intro, const char *path, const char *token,
-                           const char *outro)
+static int queue_link_mail(struct arena *a, const char *to, const char *subject, const char *intro,
+                           const char *path, const char *token, const char *outro)
 {
     char *body = arena_sprintf(a, "%s\n\n%s%s?token=%s\n\n%s\n\n-- firstcome\n", intro,
                                cfg.base_url, path, token, outro);
     return mail_enqueue(to, subject, body) < 0 ? -1 : 0;
 }
 
-json_t *account_signup(struct arena *a, const char *email, const char *password,
-                       const char *name, const char *client, struct err *e)
+json_t *account_signup(struct arena *a, const char *email, const char *password, const char *name,
+                       const char *client, struct err *e)
 {
     long long id;
     char *norm = email_normalize(a, email);
@@ -167,8 +166,9 @@ json_t *account_signup(struct arena *a, const char *email, const char *password,
         goto out_rollback;
     }
     const char *addr = json_string_value(json_object_get(u, "email"));
-    char *intro = arena_sprintf(a, "Welcome to firstcome, %s.\n\nConfirm your email address by "
-                                   "opening this link:",
+    char *intro = arena_sprintf(a,
+                                "Welcome to firstcome, %s.\n\nConfirm your email address by "
+                                "opening this link:",
                                 json_string_value(json_object_get(u, "name")));
     if (queue_link_mail(a, addr, "Confirm your email address", intro, "/verify", token,
                         "The link works once and expires in 24 hours. If you did not sign up, "
@@ -217,17 +217,19 @@ int account_login(struct arena *a, const char *email, const char *password, cons
                   struct token_pair *out, struct err *e)
 {
     char *addr = email_normalize(a, email);
-    if (limit_hit(a, e, "login attempts", cfg.login_limit_per_client, LOGIN_WINDOW,
-                  "login:client", client) < 0 ||
+    if (limit_hit(a, e, "login attempts", cfg.login_limit_per_client, LOGIN_WINDOW, "login:client",
+                  client) < 0 ||
         (addr && limit_hit(a, e, "login attempts", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW,
                            "login:email", addr) < 0))
         return -1;
     json_t *u = NULL;
-    int rc = addr ? db_query_row(&u, "SELECT id, password_hash FROM users WHERE email = ?", "s", addr)
-                  : 0;
+    int rc =
+        addr ? db_query_row(&u, "SELECT id, password_hash FROM users WHERE email = ?", "s", addr)
+             : 0;
     if (rc < 0)
         return err_store(e);
-    const char *hash = rc == 1 ? json_string_value(json_object_get(u, "password_hash")) : dummy_hash();
+    const char *hash =
+        rc == 1 ? json_string_value(json_object_get(u, "password_hash")) : dummy_hash();
     bool ok = password && password_verify(hash, password) && rc == 1;
     if (!ok)
         return err_set(e, 401, "invalid_credentials", "the email or the password is wrong");
@@ -283,7 +285,8 @@ static int reset_send(struct arena *a, const char *addr)
     int rc = db_query_row(&u, "SELECT id FROM users WHERE email = ?", "s", addr);
     if (rc <= 0)
         return rc;
-    char *token = onetime_issue(a, json_integer_value(json_object_get(u, "id")), "reset", RESET_TTL);
+    char *token =
+        onetime_issue(a, json_integer_value(json_object_get(u, "id")), "reset", RESET_TTL);
     if (!token)
         return -1;
     return queue_link_mail(a, addr, "Reset your firstcome password",
@@ -301,10 +304,11 @@ int account_reset_send_due(struct arena *a, int limit)
         json_t *row;
         if (db_begin() < 0)
             return -1;
-        int rc = db_query_row(&row,
-                              "SELECT id, email FROM password_reset_requests"
-                              " WHERE handled_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                              "");
+        int rc =
+            db_query_row(&row,
+                         "SELECT id, email FROM password_reset_requests"
+                         " WHERE handled_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                         "");
         if (rc <= 0) {
             db_rollback();
             return rc < 0 ? -1 : done;
@@ -349,7 +353,8 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
     /* The token is looked at before the password is hashed: a made-up link costs no hash. */
     long long id = onetime_peek(token, "reset");
     if (id == -1)
-        return err_set(e, 400, "invalid_token", "this reset link is unknown, already used or expired");
+        return err_set(e, 400, "invalid_token",
+                       "this reset link is unknown, already used or expired");
     if (id < 0)
         return err_store(e);
     if (password_hash(password, hash) != 0)
@@ -359,7 +364,8 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
     id = onetime_consume(token, "reset"); /* again, locked: a concurrent use may have won */
     if (id == -1) {
         db_rollback();
-        return err_set(e, 400, "invalid_token", "this reset link is unknown, already used or expired");
+        return err_set(e, 400, "invalid_token",
+                       "this reset link is unknown, already used or expired");
     }
     if (id < 0 || db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
         reset_links_end(id) < 0 || session_revoke_all(id) < 0 || db_commit() < 0) {
@@ -376,7 +382,8 @@ static int check_optional(json_t *patch, const char *key, size_t max, struct err
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v) || utf8_length(json_string_value(v)) > max)
-        return err_set(e, 422, "invalid_field", "%s must be text of at most %zu characters", key, max);
+        return err_set(e, 422, "invalid_field", "%s must be text of at most %zu characters", key,
+                       max);
     return 0;
 }
 
@@ -407,8 +414,8 @@ json_t *account_update(long long id, json_t *patch, struct err *e)
     return account_get(id, e);
 }
 
-int account_change_password(long long id, const char *family, const char *current,
-                            const char *next, struct err *e)
+int account_change_password(long long id, const char *family, const char *current, const char *next,
+                            struct err *e)
 {
     json_t *u;
     char hash[crypto_pwhash_STRBYTES];

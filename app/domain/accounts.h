@@ -30,8 +30,8 @@ int account_create(struct arena *a, const char *email, const char *password, con
 /* Signup: creates an unverified user and queues the verification mail in one transaction.
  * Limited per client address and per email; a taken email is refused before any hashing.
  * Returns the public user. */
-json_t *account_signup(struct arena *a, const char *email, const char *password,
-                       const char *name, const char *client, struct err *e);
+json_t *account_signup(struct arena *a, const char *email, const char *password, const char *name,
+                       const char *client, struct err *e);
 /* Consumes a verification token; returns the now verified user. */
 json_t *account_verify(struct arena *a, const char *token, struct err *e);
 /* Checks the password (the same work for unknown emails), limits attempts per email and per
@@ -56,7 +56,7 @@ json_t *account_get(long long id, struct err *e);
 json_t *account_update(long long id, json_t *patch, struct err *e);
 /* Checks the current password, sets the new one, and ends every other session and every
  * outstanding reset link of the user (`family` is the session making the change). */
-int account_change_password(long long id, const char *family, const char *current,
-                            const char *next, struct err *e);
+int account_change_password(long long id, const char *family, const char *current, const char *next,
+                            struct err *e);
 
 #endif

@@ -6,11 +6,12 @@
 
 json_t *cart_get(struct arena *a, long long user_id, struct err *e)
 {
-    json_t *items = db_query("SELECT c.product_id AS id, p.name, p.category, p.price, c.quantity,"
-                             " p.price * c.quantity AS subtotal, p.likes, p.sale_starts_at FROM"
-                             " cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = ?"
-                             " ORDER BY c.updated_at, c.product_id",
-                             "i", user_id);
+    json_t *items =
+        db_query("SELECT c.product_id AS id, p.name, p.category, p.price, c.quantity,"
+                 " p.price * c.quantity AS subtotal, p.likes, p.sale_starts_at FROM"
+                 " cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = ?"
+                 " ORDER BY c.updated_at, c.product_id",
+                 "i", user_id);
     if (!items || catalog_fill_stock(a, items) < 0)
         return err_store(e), NULL;
     long long total = 0;
@@ -26,7 +27,8 @@ static int put_line(long long user_id, long long product_id, long long quantity,
                     struct err *e)
 {
     if (quantity < 0 || quantity > CART_MAX_QUANTITY)
-        return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
+        return err_set(e, 422, "invalid_quantity", "quantity must be from 0 to %d",
+                       CART_MAX_QUANTITY);
     /* Setting 0 removes the line and adding 0 changes nothing: a product that is not in the
      * cart is fine, one that does not exist is a 404, as it is for any other quantity. */
     long long n = 0; /* adding 0 writes nothing: only the check below runs */
@@ -39,9 +41,10 @@ static int put_line(long long user_id, long long product_id, long long quantity,
                     " LEAST(quantity + VALUES(quantity), ?)",
                     "iiii", user_id, quantity, product_id, (long long)CART_MAX_QUANTITY);
     else if (quantity > 0)
-        n = db_exec("INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
-                    " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
-                    "iii", user_id, quantity, product_id);
+        n = db_exec(
+            "INSERT INTO cart_items (user_id, product_id, quantity) SELECT ?, id, ?"
+            " FROM products WHERE id = ? ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)",
+            "iii", user_id, quantity, product_id);
     if (n < 0)
         return err_store(e);
     if (n == 0) {
@@ -75,16 +78,18 @@ int like_set(long long user_id, long long product_id, int on, struct err *e)
     int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ? FOR UPDATE", "i", product_id);
     if (rc <= 0) {
         db_rollback();
-        return rc < 0 ? err_store(e) : err_set(e, 404, "not_found", "no product has id %lld", product_id);
+        return rc < 0 ? err_store(e)
+                      : err_set(e, 404, "not_found", "no product has id %lld", product_id);
     }
     /* The count moves only when the like itself changed: PUT and DELETE are idempotent. */
     long long n = on ? db_exec("INSERT IGNORE INTO likes (user_id, product_id) VALUES (?, ?)", "ii",
                                user_id, product_id)
-                     : db_exec("DELETE FROM likes WHERE user_id = ? AND product_id = ?", "ii", user_id,
-                               product_id);
-    if (n < 0 || (n == 1 && db_exec(on ? "UPDATE products SET likes = likes + 1 WHERE id = ?"
-                                       : "UPDATE products SET likes = GREATEST(likes - 1, 0) WHERE id = ?",
-                                    "i", product_id) < 0) ||
+                     : db_exec("DELETE FROM likes WHERE user_id = ? AND product_id = ?", "ii",
+                               user_id, product_id);
+    if (n < 0 ||
+        (n == 1 && db_exec(on ? "UPDATE products SET likes = likes + 1 WHERE id = ?"
+                              : "UPDATE products SET likes = GREATEST(likes - 1, 0) WHERE id = ?",
+                           "i", product_id) < 0) ||
         db_commit() < 0) {
         db_rollback();
         return err_store(e);

@@ -177,17 +177,17 @@ static const char *stock_key(struct arena *a, json_t *product)
 
 /* Units a pending order holds, or a paid one the order worker has not yet taken out of
  * products.stock: together with products.stock this is the truth the gate is rebuilt from. */
-#define HELD_UNITS                                                                             \
+#define HELD_UNITS                                                                                 \
     "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id" \
-    " WHERE oi.product_id = p.id AND (o.status = 'pending_payment' OR (o.stock_applied = 0"     \
+    " WHERE oi.product_id = p.id AND (o.status = 'pending_payment' OR (o.stock_applied = 0"        \
     " AND o.status IN ('paid', 'preparing', 'shipping', 'delivered', 'return_requested')))"
 
 /* Orders that hold units of the product: each one's units count toward its user's limit, and
  * come back to the counter when it is expired, declined, cancelled or returned (order_id 0: a
  * delivered order past its return window, whose units never come back). */
-#define HOLDING_ORDERS                                                                          \
-    "SELECT IF(o.status <> 'delivered' OR o.delivered_at > UTC_TIMESTAMP() - INTERVAL ? SECOND," \
-    " o.id, 0) AS order_id, o.user_id, oi.quantity FROM order_items oi JOIN orders o"          \
+#define HOLDING_ORDERS                                                                             \
+    "SELECT IF(o.status <> 'delivered' OR o.delivered_at > UTC_TIMESTAMP() - INTERVAL ? SECOND,"   \
+    " o.id, 0) AS order_id, o.user_id, oi.quantity FROM order_items oi JOIN orders o"              \
     " ON o.id = oi.order_id WHERE oi.product_id = ? AND o.status IN ('pending_payment', 'paid',"   \
     " 'preparing', 'shipping', 'delivered', 'return_requested')"
 
@@ -198,7 +198,8 @@ static int gate_take(long long id)
 {
     json_t *g;
     if (db_exec("INSERT IGNORE INTO stock_gates (product_id) SELECT id FROM products WHERE id = ?",
-                "i", id) < 0 || db_begin() < 0)
+                "i", id) < 0 ||
+        db_begin() < 0)
         return -1;
     int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ? FOR UPDATE",
                           "i", id);
@@ -215,11 +216,14 @@ int catalog_load_product(struct arena *a, long long id)
         return rc;
     /* The first plain read of the transaction, after the lock: it sees every change that
      * committed before, and none can commit until this one does. */
-    rc = db_query_row(&p, "SELECT p.stock - (" HELD_UNITS ") AS available,"
-                          " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
-                          " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
-                      "i", id);
-    json_t *held = rc == 1 ? db_query(HOLDING_ORDERS, "ii", (long long)cfg.return_window, id) : NULL;
+    rc = db_query_row(
+        &p,
+        "SELECT p.stock - (" HELD_UNITS ") AS available,"
+        " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
+        " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
+        "i", id);
+    json_t *held =
+        rc == 1 ? db_query(HOLDING_ORDERS, "ii", (long long)cfg.return_window, id) : NULL;
     if (!held) {
         db_rollback();
         return rc == 0 ? 0 : -1;
@@ -238,8 +242,8 @@ int catalog_load_product(struct arena *a, long long id)
     for (size_t i = 0; i < n; i++) {
         json_t *h = json_array_get(held, i);
         for (int c = 0; c < 3; c++)
-            argv[7 + 3 * i + (size_t)c] =
-                arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
+            argv[7 + 3 * i + (size_t)c] = arena_sprintf(
+                a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
     }
     redisReply *r = redis_script("stock_load", 4, 7 + 3 * (int)n, argv);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
@@ -451,13 +455,15 @@ json_t *catalog_categories(void)
 
 static int check_product(json_t *b, bool partial, struct err *e)
 {
-    static const char *const text[][2] = {{"name", "200"}, {"category", "50"}, {"description", "5000"}};
+    static const char *const text[][2] = {
+        {"name", "200"}, {"category", "50"}, {"description", "5000"}};
     for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(b, text[i][0]);
         if (!v && (partial || i == 2))
             continue;
         size_t max = (size_t)atoi(text[i][1]);
-        if (!json_is_string(v) || (i < 2 && !json_string_length(v)) || utf8_length(json_string_value(v)) > max)
+        if (!json_is_string(v) || (i < 2 && !json_string_length(v)) ||
+            utf8_length(json_string_value(v)) > max)
             return err_set(e, 422, "invalid_field", "%s must be text of %s characters at most%s",
                            text[i][0], text[i][1], i < 2 ? " (not empty)" : "");
     }
@@ -465,8 +471,8 @@ static int check_product(json_t *b, bool partial, struct err *e)
     for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(b, nums[i]);
         long long max = i == 0 ? 1000000000000LL : 2147483647LL; /* the columns' ranges */
-        if ((!v && partial) || (json_is_integer(v) && json_integer_value(v) >= 0 &&
-                                json_integer_value(v) <= max))
+        if ((!v && partial) ||
+            (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= max))
             continue;
         return err_set(e, 422, "invalid_field", "%s must be a whole number of at least 0", nums[i]);
     }
@@ -474,9 +480,11 @@ static int check_product(json_t *b, bool partial, struct err *e)
     time_t t;
     if (lim && !json_is_null(lim) &&
         (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > 1000000))
-        return err_set(e, 422, "invalid_field", "per_user_limit must be from 1 to 1000000, or null");
+        return err_set(e, 422, "invalid_field",
+                       "per_user_limit must be from 1 to 1000000, or null");
     if (at && !json_is_null(at) && !parse_iso_time(json_string_value(at), &t))
-        return err_set(e, 422, "invalid_field", "sale_starts_at must be an ISO 8601 UTC time, or null");
+        return err_set(e, 422, "invalid_field",
+                       "sale_starts_at must be an ISO 8601 UTC time, or null");
     return 0;
 }
 
@@ -490,8 +498,11 @@ static const char *opt_time(struct arena *a, json_t *v)
 static void gate_meta(long long id)
 {
     json_t *p;
-    if (db_query_row(&p, "SELECT COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at), 0) AS starts,"
-                         " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?", "i", id) != 1)
+    if (db_query_row(
+            &p,
+            "SELECT COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at), 0) AS starts,"
+            " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?",
+            "i", id) != 1)
         return;
     redisReply *r = redis_cmd("HSET {p:%lld}:meta starts %lld limit %lld", id,
                               (long long)json_integer_value(json_object_get(p, "starts")),
@@ -507,14 +518,16 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
         return NULL;
     json_t *lim = json_object_get(b, "per_user_limit");
     if (db_exec("INSERT INTO products (name, description, category, price, stock, sale_starts_at,"
-                " per_user_limit) VALUES (?, ?, ?, ?, ?, ?, ?)", "sssiiss",
-                json_string_value(json_object_get(b, "name")),
+                " per_user_limit) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "sssiiss", json_string_value(json_object_get(b, "name")),
                 json_string_value(json_object_get(b, "description")) ?: "",
                 json_string_value(json_object_get(b, "category")),
                 (long long)json_integer_value(json_object_get(b, "price")),
                 (long long)json_integer_value(json_object_get(b, "stock")),
                 opt_time(a, json_object_get(b, "sale_starts_at")),
-                lim && json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL) < 0)
+                lim && json_is_integer(lim)
+                    ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim))
+                    : NULL) < 0)
         return err_store(e), NULL;
     /* Stored from here on: a later failure is never answered as "not created". */
     long long id = db_insert_id();
@@ -539,7 +552,8 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
     if (rc <= 0) {
         db_rollback();
-        return rc < 0 ? (err_store(e), NULL) : (err_set(e, 404, "not_found", "no product has id %lld", id), NULL);
+        return rc < 0 ? (err_store(e), NULL)
+                      : (err_set(e, 404, "not_found", "no product has id %lld", id), NULL);
     }
     static const char *const text[] = {"name", "category", "description"};
     for (int i = 0; i < 3; i++) {
@@ -550,16 +564,20 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     }
     json_t *price = json_object_get(b, "price"), *stock = json_object_get(b, "stock");
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
-    long long delta = stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
+    long long delta =
+        stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
     if (stock) { /* units orders hold are spoken for: the stock cannot drop below them */
         json_t *h;
-        if (db_query_row(&h, "SELECT (" HELD_UNITS ") AS held FROM products p WHERE p.id = ?", "i", id) != 1)
+        if (db_query_row(&h, "SELECT (" HELD_UNITS ") AS held FROM products p WHERE p.id = ?", "i",
+                         id) != 1)
             goto out_store;
         long long held = json_integer_value(json_object_get(h, "held"));
         if (json_integer_value(stock) < held) {
             db_rollback();
             return err_set(e, 409, "stock_below_reserved",
-                           "%lld unit(s) are held by orders; the stock cannot be set below that", held), NULL;
+                           "%lld unit(s) are held by orders; the stock cannot be set below that",
+                           held),
+                   NULL;
         }
     }
     /* The live counter moves first, atomically with reservations: a cut that units already
@@ -567,7 +585,8 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
      * the counter is put back. */
     int gate = 0; /* 1: moved, 0: nothing to move, -2: no live counter (loaded after commit) */
     if (delta) {
-        const char *argv[2] = {arena_sprintf(a, "{p:%lld}:stock", id), arena_sprintf(a, "%lld", delta)};
+        const char *argv[2] = {arena_sprintf(a, "{p:%lld}:stock", id),
+                               arena_sprintf(a, "%lld", delta)};
         redisReply *g = redis_script("stock_adjust", 1, 2, argv);
         gate = g && g->type == REDIS_REPLY_INTEGER ? (int)g->integer : -3;
         if (g)
@@ -575,7 +594,8 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         if (gate == -1) {
             db_rollback();
             return err_set(e, 409, "stock_below_reserved",
-                           "orders hold more units than that stock would leave room for"), NULL;
+                           "orders hold more units than that stock would leave room for"),
+                   NULL;
         }
         if (gate == -3)
             goto out_store;
@@ -584,10 +604,13 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
                           (long long)json_integer_value(price), id) < 0) ||
         (stock && db_exec("UPDATE products SET stock = ? WHERE id = ?", "ii",
                           (long long)json_integer_value(stock), id) < 0) ||
-        (lim && db_exec("UPDATE products SET per_user_limit = ? WHERE id = ?", "si",
-                        json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim)) : NULL,
-                        id) < 0) ||
-        (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at), id) < 0) ||
+        (lim &&
+         db_exec("UPDATE products SET per_user_limit = ? WHERE id = ?", "si",
+                 json_is_integer(lim) ? arena_sprintf(a, "%lld", (long long)json_integer_value(lim))
+                                      : NULL,
+                 id) < 0) ||
+        (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at),
+                       id) < 0) ||
         db_commit() < 0) {
         if (gate == 1) { /* MySQL kept the old stock: so does the gate */
             redisReply *back = redis_cmd("INCRBY {p:%lld}:stock %lld", id, -delta);

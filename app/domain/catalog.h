@@ -13,11 +13,11 @@
 #define CATALOG_DEFAULT_PER_PAGE 20
 
 struct catalog_query {
-    const char *q;        /* substring of the name, or NULL */
-    const char *category; /* exact, or NULL */
+    const char *q;                  /* substring of the name, or NULL */
+    const char *category;           /* exact, or NULL */
     long long min_price, max_price; /* -1 when absent */
     bool in_stock;
-    const char *sort;     /* newest | price_asc | price_desc | popular */
+    const char *sort; /* newest | price_asc | price_desc | popular */
     long long page, per_page;
 };
 

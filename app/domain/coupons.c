@@ -22,8 +22,15 @@
 #include "store/outbox.h"
 #include "store/redis.h"
 
-enum claim_outcome { CLAIMED = 0, NOT_STARTED = 1, ENDED = 2, ALREADY = 3, SOLD_OUT = 4,
-                     NOT_LOADED = -1, NO_CAMPAIGN = -2 };
+enum claim_outcome {
+    CLAIMED = 0,
+    NOT_STARTED = 1,
+    ENDED = 2,
+    ALREADY = 3,
+    SOLD_OUT = 4,
+    NOT_LOADED = -1,
+    NO_CAMPAIGN = -2
+};
 
 static const char campaign_columns[] =
     "SELECT c.id, c.name, c.type, c.value, c.total_quantity, c.issued, c.starts_at, c.ends_at,"
@@ -64,8 +71,9 @@ static int check_body(json_t *b, struct err *e)
                        "total_quantity may be at most %d per campaign", cfg.coupon_quantity_cap);
     if (!parse_iso_time(json_string_value(json_object_get(b, "starts_at")), &starts) ||
         !parse_iso_time(json_string_value(json_object_get(b, "ends_at")), &ends))
-        return err_set(e, 422, "invalid_time",
-                       "starts_at and ends_at must be ISO 8601 UTC times like 2026-11-22T09:00:00Z");
+        return err_set(
+            e, 422, "invalid_time",
+            "starts_at and ends_at must be ISO 8601 UTC times like 2026-11-22T09:00:00Z");
     if (ends <= starts)
         return err_set(e, 422, "invalid_time", "ends_at must be after starts_at");
     return 0;
@@ -89,9 +97,11 @@ static json_t *campaign_row(long long id, struct err *e)
 static int load(struct arena *a, long long id, struct err *e)
 {
     json_t *c;
-    int rc = db_query_row(&c, "SELECT total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', starts_at) AS starts,"
-                              " TIMESTAMPDIFF(SECOND, '1970-01-01', ends_at) AS ends FROM coupons WHERE id = ?",
-                          "i", id);
+    int rc = db_query_row(
+        &c,
+        "SELECT total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', starts_at) AS starts,"
+        " TIMESTAMPDIFF(SECOND, '1970-01-01', ends_at) AS ends FROM coupons WHERE id = ?",
+        "i", id);
     if (rc < 0)
         return err_store(e);
     if (rc == 0) { /* remember the absence briefly, so a flood of bad ids stays off MySQL */
@@ -110,12 +120,14 @@ static int load(struct arena *a, long long id, struct err *e)
     const char **argv = arena_alloc(a, (n + 5) * sizeof(char *));
     argv[0] = meta_key(a, id);
     argv[1] = claimed_key(a, id);
-    argv[2] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "total_quantity")));
+    argv[2] = arena_sprintf(a, "%lld",
+                            (long long)json_integer_value(json_object_get(c, "total_quantity")));
     argv[3] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "starts")));
     argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "ends")));
     for (size_t i = 0; i < n; i++)
-        argv[5 + i] = arena_sprintf(a, "%lld", (long long)json_integer_value(
-                                                   json_object_get(json_array_get(users, i), "user_id")));
+        argv[5 + i] = arena_sprintf(
+            a, "%lld",
+            (long long)json_integer_value(json_object_get(json_array_get(users, i), "user_id")));
     redisReply *r = redis_script("coupon_load", 2, (int)n + 5, argv);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
     if (ok && r->integer == 1)
@@ -162,8 +174,10 @@ static int claims_applied(long long id, struct err *e)
             return 0;
         if (lag < 0 || now_seconds() > deadline) {
             log_warn("campaign %lld: the coupon worker has not applied every claim (%lld left);"
-                     " not rebuilt yet", id, lag);
-            err_set(e, 503, "unavailable", "this coupon event is being restored; try again shortly");
+                     " not rebuilt yet",
+                     id, lag);
+            err_set(e, 503, "unavailable",
+                    "this coupon event is being restored; try again shortly");
             e->retry_after = 1;
             return -1;
         }
@@ -278,7 +292,8 @@ json_t *coupon_list(struct arena *a, struct err *e)
 {
     static char sql[512];
     if (!sql[0])
-        snprintf(sql, sizeof(sql), "%s ORDER BY c.starts_at DESC, c.id DESC LIMIT 200", campaign_columns);
+        snprintf(sql, sizeof(sql), "%s ORDER BY c.starts_at DESC, c.id DESC LIMIT 200",
+                 campaign_columns);
     json_t *rows = db_query(sql, "");
     if (!rows)
         return err_store(e), NULL;
@@ -301,8 +316,8 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
     int wait;
     if (ratelimit_hit(arena_sprintf(a, "claim:user:%lld", u->id), cfg.claim_limit_per_user, 60,
                       &wait) &&
-        ratelimit_hit(arena_sprintf(a, "claim:client:%s", client), cfg.claim_limit_per_client,
-                      60, &wait))
+        ratelimit_hit(arena_sprintf(a, "claim:client:%s", client), cfg.claim_limit_per_client, 60,
+                      &wait))
         return 0;
     err_set(e, 429, "rate_limited", "too many claims; try again in %d seconds", wait);
     e->retry_after = wait;
@@ -415,8 +430,9 @@ void coupon_unclaim(long long coupon_id, long long user_id)
     if (!r)
         r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
     if (!r || r->type != REDIS_REPLY_INTEGER)
-        log_error("compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
-                  user_id, coupon_id);
+        log_error(
+            "compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
+            user_id, coupon_id);
     if (r)
         freeReplyObject(r);
 }
@@ -429,16 +445,16 @@ static int holds(long long coupon_id, long long user_id)
                         "ii", coupon_id, user_id);
 }
 
-long long coupon_issue(long long coupon_id, long long user_id, const char *event_id,
-                       struct err *e)
+long long coupon_issue(long long coupon_id, long long user_id, const char *event_id, struct err *e)
 {
     if (db_begin() < 0)
         return err_store(e);
     /* The guarded counter first: it takes the campaign row's exclusive lock, so concurrent
      * issues queue here instead of deadlocking on the insert's foreign-key lock. MySQL's own
      * guard: the counter never passes the total, whatever Redis allowed. */
-    long long n = db_exec("UPDATE coupons SET issued = issued + 1 WHERE id = ? AND issued < total_quantity",
-                          "i", coupon_id);
+    long long n =
+        db_exec("UPDATE coupons SET issued = issued + 1 WHERE id = ? AND issued < total_quantity",
+                "i", coupon_id);
     if (n == 0) {
         db_rollback();
         int h = holds(coupon_id, user_id); /* a redelivered claim after the last coupon went */
@@ -454,7 +470,7 @@ long long coupon_issue(long long coupon_id, long long user_id, const char *event
                 coupon_id, user_id, event_id);
     if (n < 0) {
         unsigned no = db_errno();
-        db_rollback(); /* the counter goes back with it */
+        db_rollback();                        /* the counter goes back with it */
         return no == 1062 ? 0 : err_store(e); /* held already, or this very event was applied */
     }
     long long id = db_insert_id();
@@ -483,7 +499,8 @@ static long long insert_rows(const struct claim_event *evs, size_t n)
         char *s = malloc(cap);
         if (!s)
             return -1;
-        int off = snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ");
+        int off =
+            snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ");
         for (size_t i = 0; i < n; i++)
             off += snprintf(s + off, cap - (size_t)off, "%s(?, ?, ?)", i ? ", " : "");
         snprintf(s + off, cap - (size_t)off, " ON DUPLICATE KEY UPDATE id = id");
@@ -513,8 +530,10 @@ int coupon_issue_batch(const struct claim_event *in, size_t n)
         size_t j = i;
         long long fresh = 0, coupon = evs[i].coupon_id;
         json_t *row;
-        if (db_query_row(&row, "SELECT total_quantity - issued AS room FROM coupons WHERE id = ?"
-                               " FOR UPDATE", "i", coupon) != 1)
+        if (db_query_row(&row,
+                         "SELECT total_quantity - issued AS room FROM coupons WHERE id = ?"
+                         " FOR UPDATE",
+                         "i", coupon) != 1)
             goto out_rollback;
         while (j < n && evs[j].coupon_id == coupon) {
             size_t end = j;
@@ -530,8 +549,8 @@ int coupon_issue_batch(const struct claim_event *in, size_t n)
             rc = 1; /* someone must be refused: let the careful path decide who */
             goto out_rollback;
         }
-        if (fresh && db_exec("UPDATE coupons SET issued = issued + ? WHERE id = ?", "ii", fresh,
-                             coupon) < 0)
+        if (fresh &&
+            db_exec("UPDATE coupons SET issued = issued + ? WHERE id = ?", "ii", fresh, coupon) < 0)
             goto out_rollback;
         i = j;
     }
@@ -550,9 +569,9 @@ static int publish_claim(struct arena *a, long long id, long long user_id, struc
     char event_id[37], at[21];
     event_id_new(event_id);
     format_iso_time(time(NULL), at);
-    json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:s}", "event_id", event_id, "type",
-                           "coupon.claimed", "coupon_id", (json_int_t)id, "user_id",
-                           (json_int_t)user_id, "claimed_at", at);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:I, s:I, s:s}", "event_id", event_id, "type", "coupon.claimed",
+                  "coupon_id", (json_int_t)id, "user_id", (json_int_t)user_id, "claimed_at", at);
     struct strbuf buf;
     sb_init(&buf, a, 256);
     sb_add_json(&buf, ev);
@@ -586,7 +605,8 @@ void coupon_claim_delivery(long long opaque, int err)
                  coupon);
     else
         log_error("claim of user %lld on campaign %lld: delivery failed and Kafka refuses it again;"
-                  " it stays pending in Redis until `firstcome coupons reconcile`", user, coupon);
+                  " it stays pending in Redis until `firstcome coupons reconcile`",
+                  user, coupon);
     arena_free(&a);
 }
 
@@ -665,9 +685,10 @@ const char *coupon_claim_status(long long id, long long user_id, long long *user
 {
     json_t *row;
     *user_coupon_id = 0;
-    int rc = db_query_row(&row, "SELECT c.id, uc.id AS user_coupon_id FROM coupons c LEFT JOIN"
-                                " user_coupons uc ON uc.coupon_id = c.id AND uc.user_id = ?"
-                                " WHERE c.id = ?",
+    int rc = db_query_row(&row,
+                          "SELECT c.id, uc.id AS user_coupon_id FROM coupons c LEFT JOIN"
+                          " user_coupons uc ON uc.coupon_id = c.id AND uc.user_id = ?"
+                          " WHERE c.id = ?",
                           "ii", user_id, id);
     if (rc < 0)
         return err_store(e), NULL;
@@ -687,12 +708,12 @@ const char *coupon_claim_status(long long id, long long user_id, long long *user
 
 json_t *coupon_mine(long long user_id, struct err *e)
 {
-    json_t *rows = db_query(
-        "SELECT uc.id, uc.coupon_id, uc.status, uc.claimed_at, uc.used_at, uc.order_id,"
-        " c.name, c.type, c.value, c.ends_at, v.name AS vendor_name FROM user_coupons uc"
-        " JOIN coupons c ON c.id = uc.coupon_id JOIN vendors v ON v.id = c.vendor_id"
-        " WHERE uc.user_id = ? ORDER BY uc.id DESC",
-        "i", user_id);
+    json_t *rows =
+        db_query("SELECT uc.id, uc.coupon_id, uc.status, uc.claimed_at, uc.used_at, uc.order_id,"
+                 " c.name, c.type, c.value, c.ends_at, v.name AS vendor_name FROM user_coupons uc"
+                 " JOIN coupons c ON c.id = uc.coupon_id JOIN vendors v ON v.id = c.vendor_id"
+                 " WHERE uc.user_id = ? ORDER BY uc.id DESC",
+                 "i", user_id);
     if (!rows)
         err_store(e);
     return rows;
@@ -704,15 +725,16 @@ static bool agrees(long long id, json_t *c, long long issued_rows)
 {
     redisReply *m = redis_cmd("HMGET {c:%lld}:meta total starts ends", id);
     redisReply *n = redis_cmd("SCARD {c:%lld}:claimed", id);
-    bool ok = m && n && m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
-              m->element[0]->type == REDIS_REPLY_STRING && n->type == REDIS_REPLY_INTEGER &&
-              strtoll(m->element[0]->str, NULL, 10) ==
-                  json_integer_value(json_object_get(c, "total_quantity")) &&
-              m->element[1]->type == REDIS_REPLY_STRING &&
-              strtoll(m->element[1]->str, NULL, 10) == json_integer_value(json_object_get(c, "starts")) &&
-              m->element[2]->type == REDIS_REPLY_STRING &&
-              strtoll(m->element[2]->str, NULL, 10) == json_integer_value(json_object_get(c, "ends")) &&
-              n->integer == issued_rows;
+    bool ok =
+        m && n && m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
+        m->element[0]->type == REDIS_REPLY_STRING && n->type == REDIS_REPLY_INTEGER &&
+        strtoll(m->element[0]->str, NULL, 10) ==
+            json_integer_value(json_object_get(c, "total_quantity")) &&
+        m->element[1]->type == REDIS_REPLY_STRING &&
+        strtoll(m->element[1]->str, NULL, 10) == json_integer_value(json_object_get(c, "starts")) &&
+        m->element[2]->type == REDIS_REPLY_STRING &&
+        strtoll(m->element[2]->str, NULL, 10) == json_integer_value(json_object_get(c, "ends")) &&
+        n->integer == issued_rows;
     if (m)
         freeReplyObject(m);
     if (n)
@@ -722,11 +744,12 @@ static bool agrees(long long id, json_t *c, long long issued_rows)
 
 int coupon_reconcile(struct arena *a, long long only)
 {
-    json_t *rows = db_query("SELECT c.id, c.total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', c.starts_at) AS starts,"
-                            " TIMESTAMPDIFF(SECOND, '1970-01-01', c.ends_at) AS ends, (SELECT COUNT(*) FROM user_coupons"
-                            " uc WHERE uc.coupon_id = c.id) AS issued_rows FROM coupons c"
-                            " WHERE ? = 0 OR c.id = ?",
-                            "ii", only, only);
+    json_t *rows = db_query(
+        "SELECT c.id, c.total_quantity, TIMESTAMPDIFF(SECOND, '1970-01-01', c.starts_at) AS starts,"
+        " TIMESTAMPDIFF(SECOND, '1970-01-01', c.ends_at) AS ends, (SELECT COUNT(*) FROM user_coupons"
+        " uc WHERE uc.coupon_id = c.id) AS issued_rows FROM coupons c"
+        " WHERE ? = 0 OR c.id = ?",
+        "ii", only, only);
     if (!rows)
         return -1;
     size_t i;
@@ -744,8 +767,7 @@ int coupon_reconcile(struct arena *a, long long only)
             /* Kafka still holds claims the coupon worker has not applied (it may not be running
              * yet, on a cold start): the campaign is left unloaded, and its first claim rebuilds
              * it once the worker has caught up. */
-            log_warn("campaign %lld: not rebuilt now (%s); its first claim rebuilds it", id,
-                     e.msg);
+            log_warn("campaign %lld: not rebuilt now (%s); its first claim rebuilds it", id, e.msg);
             continue;
         }
         log_info("campaign %lld: Redis disagreed with MySQL; rebuilt", id);

@@ -19,7 +19,7 @@ json_t *coupon_get(struct arena *a, long long id, struct err *e);
 /* The outcome of a claim the caller answers with: 201 {"user_coupon"} in sync mode, 202
  * {"claim"} in kafka mode. */
 struct claim {
-    bool pending;        /* kafka mode: the coupon worker writes it */
+    bool pending; /* kafka mode: the coupon worker writes it */
     long long user_coupon_id;
     long long remaining;
 };
@@ -30,8 +30,7 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
 /* The durable write of one claim: MySQL's unique key and conditional counter decide. Returns
  * the user_coupon id, 0 when this user already holds one (an idempotent repeat), or -1 with
  * e->code "sold_out" (MySQL refused: the claim must be compensated) or a store error. */
-long long coupon_issue(long long coupon_id, long long user_id, const char *event_id,
-                       struct err *e);
+long long coupon_issue(long long coupon_id, long long user_id, const char *event_id, struct err *e);
 /* One claim as the coupon worker receives it. */
 struct claim_event {
     long long coupon_id, user_id;

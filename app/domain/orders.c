@@ -42,9 +42,9 @@ static const char *gate_key(struct arena *a, long long pid, const char *name)
 
 static int reserve(struct arena *a, long long pid, long long uid, long long qty, long long order_id)
 {
-    const char *argv[7] = {gate_key(a, pid, "stock"), gate_key(a, pid, "meta"),
-                           gate_key(a, pid, "bought"), gate_key(a, pid, "held"),
-                           arena_sprintf(a, "%lld", uid), arena_sprintf(a, "%lld", qty),
+    const char *argv[7] = {gate_key(a, pid, "stock"),         gate_key(a, pid, "meta"),
+                           gate_key(a, pid, "bought"),        gate_key(a, pid, "held"),
+                           arena_sprintf(a, "%lld", uid),     arena_sprintf(a, "%lld", qty),
                            arena_sprintf(a, "%lld", order_id)};
     redisReply *r = redis_script("stock_reserve", 4, 7, argv);
     int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : -100;
@@ -62,7 +62,8 @@ static void release(struct arena *a, long long pid, long long uid, long long ord
     redisReply *r = redis_script("stock_release", 3, 5, argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         log_error("release of order %lld's units of product %lld failed: Redis counts them as held"
-                  " until its gate is rebuilt (`firstcome reconcile`)", order_id, pid);
+                  " until its gate is rebuilt (`firstcome reconcile`)",
+                  order_id, pid);
     if (r)
         freeReplyObject(r);
 }
@@ -71,7 +72,8 @@ static void release(struct arena *a, long long pid, long long uid, long long ord
  * makes the order hold no units any more. */
 static void release_order(struct arena *a, long long order_id, long long uid)
 {
-    json_t *items = db_query("SELECT product_id FROM order_items WHERE order_id = ?", "i", order_id);
+    json_t *items =
+        db_query("SELECT product_id FROM order_items WHERE order_id = ?", "i", order_id);
     size_t i;
     json_t *it;
     json_array_foreach(items, i, it)
@@ -84,7 +86,9 @@ static int gate_share_order(long long order_id)
 {
     return db_query("SELECT g.product_id FROM stock_gates g JOIN order_items oi ON oi.product_id ="
                     " g.product_id WHERE oi.order_id = ? ORDER BY g.product_id LOCK IN SHARE MODE",
-                    "i", order_id) ? 0 : -1;
+                    "i", order_id)
+               ? 0
+               : -1;
 }
 
 /* ---- reading orders ---- */
@@ -92,7 +96,9 @@ static int gate_share_order(long long order_id)
 static int history_add(long long order_id, const char *status)
 {
     return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
-                   status) < 0 ? -1 : 0;
+                   status) < 0
+               ? -1
+               : 0;
 }
 
 /* The approved payment of an order, refunded (a cancel after payment, a completed return). */
@@ -100,23 +106,30 @@ static int refund(long long order_id)
 {
     return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
                    " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
-                   " WHERE order_id = ? AND outcome = 'approved'", "i", order_id) < 0 ? -1 : 0;
+                   " WHERE order_id = ? AND outcome = 'approved'",
+                   "i", order_id) < 0
+               ? -1
+               : 0;
 }
 
 /* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */
 static int coupon_hold_free(long long order_id)
 {
-    return db_exec("UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
-                   "i", order_id) < 0 ? -1 : 0;
+    return db_exec(
+               "UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
+               "i", order_id) < 0
+               ? -1
+               : 0;
 }
 
 json_t *order_get(struct arena *a, long long user_id, long long id, struct err *e)
 {
     (void)a;
     json_t *o;
-    int rc = db_query_row(&o, "SELECT id, status, amount, discount, total, user_coupon_id,"
-                              " expires_at, paid_at, delivered_at, created_at FROM orders"
-                              " WHERE id = ? AND user_id = ?",
+    int rc = db_query_row(&o,
+                          "SELECT id, status, amount, discount, total, user_coupon_id,"
+                          " expires_at, paid_at, delivered_at, created_at FROM orders"
+                          " WHERE id = ? AND user_id = ?",
                           "ii", id, user_id);
     if (rc < 0)
         return err_store(e), NULL;
@@ -127,11 +140,13 @@ json_t *order_get(struct arena *a, long long user_id, long long id, struct err *
                              " WHERE oi.order_id = ? ORDER BY oi.product_id",
                              "i", id);
     json_t *history = items ? db_query("SELECT status, at FROM order_history WHERE order_id = ?"
-                                       " ORDER BY id", "i", id)
+                                       " ORDER BY id",
+                                       "i", id)
                             : NULL;
     json_t *ship;
-    int s = history ? db_query_row(&ship, "SELECT tracking_number, status, due_at, shipped_at,"
-                                          " delivered_at FROM shipments WHERE order_id = ?",
+    int s = history ? db_query_row(&ship,
+                                   "SELECT tracking_number, status, due_at, shipped_at,"
+                                   " delivered_at FROM shipments WHERE order_id = ?",
                                    "i", id)
                     : -1;
     if (s < 0)
@@ -170,15 +185,19 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
     struct item *items = arena_calloc(a, ORDER_MAX_ITEMS * sizeof(*items));
     *n = 0;
     if (!list || json_is_null(list)) {
-        list = db_query("SELECT product_id, quantity FROM cart_items WHERE user_id = ?", "i", u->id);
+        list =
+            db_query("SELECT product_id, quantity FROM cart_items WHERE user_id = ?", "i", u->id);
         if (!list)
             return err_store(e), NULL;
         if (json_array_size(list) == 0)
-            return err_set(e, 422, "empty_cart", "your cart is empty: add products or send items"), NULL;
+            return err_set(e, 422, "empty_cart", "your cart is empty: add products or send items"),
+                   NULL;
     }
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > ORDER_MAX_ITEMS)
-        return err_set(e, 422, "invalid_items", "items must be a list of 1 to %d {product_id, quantity}",
-                       ORDER_MAX_ITEMS), NULL;
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > ORDER_MAX_ITEMS)
+        return err_set(e, 422, "invalid_items",
+                       "items must be a list of 1 to %d {product_id, quantity}", ORDER_MAX_ITEMS),
+               NULL;
     size_t i;
     json_t *it;
     json_array_foreach(list, i, it)
@@ -188,7 +207,8 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
             json_integer_value(q) < 1 || json_integer_value(q) > ORDER_MAX_QUANTITY)
             return err_set(e, 422, "invalid_items",
                            "each item needs a product_id and a quantity from 1 to %d",
-                           ORDER_MAX_QUANTITY), NULL;
+                           ORDER_MAX_QUANTITY),
+                   NULL;
         size_t k;
         for (k = 0; k < *n && items[k].product_id != json_integer_value(pid); k++)
             ;
@@ -196,16 +216,21 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
             items[(*n)++].product_id = json_integer_value(pid);
         items[k].quantity += json_integer_value(q);
         if (items[k].quantity > ORDER_MAX_QUANTITY)
-            return err_set(e, 422, "invalid_items", "at most %d of one product", ORDER_MAX_QUANTITY), NULL;
+            return err_set(e, 422, "invalid_items", "at most %d of one product",
+                           ORDER_MAX_QUANTITY),
+                   NULL;
     }
     qsort(items, *n, sizeof(*items), by_product);
     for (size_t k = 0; k < *n; k++) {
         json_t *p;
-        int rc = db_query_row(&p, "SELECT price FROM products WHERE id = ?", "i", items[k].product_id);
+        int rc =
+            db_query_row(&p, "SELECT price FROM products WHERE id = ?", "i", items[k].product_id);
         if (rc < 0)
             return err_store(e), NULL;
         if (rc == 0)
-            return err_set(e, 422, "invalid_items", "there is no product %lld", items[k].product_id), NULL;
+            return err_set(e, 422, "invalid_items", "there is no product %lld",
+                           items[k].product_id),
+                   NULL;
         items[k].price = json_integer_value(json_object_get(p, "price"));
     }
     return items;
@@ -255,8 +280,10 @@ static long long gate_share_items(const struct item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         json_t *g;
-        int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ?"
-                                  " LOCK IN SHARE MODE", "i", items[i].product_id);
+        int rc = db_query_row(&g,
+                              "SELECT product_id FROM stock_gates WHERE product_id = ?"
+                              " LOCK IN SHARE MODE",
+                              "i", items[i].product_id);
         if (rc <= 0)
             return rc < 0 ? -1 : items[i].product_id;
     }
@@ -268,10 +295,11 @@ static long long hold_coupon(long long uid, long long coupon_id, long long order
                              long long amount, long long *uc_id, struct err *e)
 {
     json_t *c;
-    int rc = db_query_row(&c, "SELECT uc.id, c.type, c.value FROM user_coupons uc JOIN coupons c"
-                              " ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.coupon_id = ?"
-                              " AND uc.status = 'available' AND uc.order_id IS NULL"
-                              " AND c.ends_at > UTC_TIMESTAMP() FOR UPDATE",
+    int rc = db_query_row(&c,
+                          "SELECT uc.id, c.type, c.value FROM user_coupons uc JOIN coupons c"
+                          " ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.coupon_id = ?"
+                          " AND uc.status = 'available' AND uc.order_id IS NULL"
+                          " AND c.ends_at > UTC_TIMESTAMP() FOR UPDATE",
                           "ii", uid, coupon_id);
     if (rc < 0)
         return err_store(e);
@@ -282,7 +310,8 @@ static long long hold_coupon(long long uid, long long coupon_id, long long order
     if (db_exec("UPDATE user_coupons SET order_id = ? WHERE id = ?", "ii", order_id, *uc_id) < 0)
         return err_store(e);
     long long v = json_integer_value(json_object_get(c, "value"));
-    long long d = !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
+    long long d =
+        !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
     return d > amount ? amount : d;
 }
 
@@ -304,8 +333,9 @@ static int settle_commit(struct arena *a, const struct principal *u, const struc
         return 0;
     }
     if (rc < 0) {
-        log_error("order %lld: COMMIT lost its answer and MySQL cannot tell; its units stay reserved",
-                  order_id);
+        log_error(
+            "order %lld: COMMIT lost its answer and MySQL cannot tell; its units stay reserved",
+            order_id);
         return -2;
     }
     release_items(a, u->id, items, n, order_id);
@@ -337,10 +367,11 @@ static long long checkout_once(struct arena *a, const struct principal *u, struc
     }
     for (size_t i = 0; i < n; i++)
         if (db_exec("INSERT INTO order_items (order_id, product_id, quantity, unit_price)"
-                    " VALUES (?, ?, ?, ?)", "iiii", *order_id, items[i].product_id,
-                    items[i].quantity, items[i].price) < 0)
+                    " VALUES (?, ?, ?, ?)",
+                    "iiii", *order_id, items[i].product_id, items[i].quantity, items[i].price) < 0)
             goto out_release_store;
-    if (coupon && (discount = hold_coupon(u->id, json_integer_value(coupon), *order_id, amount, &uc, e)) < 0)
+    if (coupon &&
+        (discount = hold_coupon(u->id, json_integer_value(coupon), *order_id, amount, &uc, e)) < 0)
         goto out_release;
     if ((uc && db_exec("UPDATE orders SET discount = ?, total = ?, user_coupon_id = ? WHERE id = ?",
                        "iiii", discount, amount - discount, uc, *order_id) < 0) ||
@@ -382,9 +413,12 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body, s
     json_t *coupon = json_object_get(body, "coupon_id");
     if (!u->verified)
         return err_set(e, 403, "email_not_verified",
-                       "confirm your email address first: open the link we mailed you"), NULL;
-    if (coupon && !json_is_null(coupon) && (!json_is_integer(coupon) || json_integer_value(coupon) <= 0))
-        return err_set(e, 422, "invalid_coupon", "coupon_id must be the id of a coupon campaign"), NULL;
+                       "confirm your email address first: open the link we mailed you"),
+               NULL;
+    if (coupon && !json_is_null(coupon) &&
+        (!json_is_integer(coupon) || json_integer_value(coupon) <= 0))
+        return err_set(e, 422, "invalid_coupon", "coupon_id must be the id of a coupon campaign"),
+               NULL;
     if (json_is_null(coupon))
         coupon = NULL;
     struct item *items = items_of(a, u, body, &n, e);
@@ -441,9 +475,10 @@ static bool gateway_approves(const char *digits)
 static json_t *lock_order(long long uid, long long id, struct err *e)
 {
     json_t *o;
-    int rc = db_query_row(&o, "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
-                              " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
-                              " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
+    int rc = db_query_row(&o,
+                          "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
+                          " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
+                          " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
                           "ii", id, uid);
     if (rc < 0)
         return err_store(e), NULL;
@@ -472,7 +507,8 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
     if (!status_is(o, "pending_payment") || db_truthy(json_object_get(o, "expired"))) {
         err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
                 db_truthy(json_object_get(o, "expired")) && status_is(o, "pending_payment")
-                    ? "expired" : json_string_value(json_object_get(o, "status")));
+                    ? "expired"
+                    : json_string_value(json_object_get(o, "status")));
         goto out_rollback;
     }
     long long total = json_integer_value(json_object_get(o, "total"));
@@ -481,18 +517,23 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
     long long outbox_id = 0;
     if ((!approved && gate_share_order(id) < 0) || /* a declined order's units come back */
         db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
-                " WHERE id = ? AND status = 'pending_payment'", "ssi", status, status, id) != 1 ||
+                " WHERE id = ? AND status = 'pending_payment'",
+                "ssi", status, status, id) != 1 ||
         db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
-                "isis", id, approved ? "approved" : "declined", total, digits + strlen(digits) - 4) < 0 ||
+                "isis", id, approved ? "approved" : "declined", total,
+                digits + strlen(digits) - 4) < 0 ||
         history_add(id, status) < 0)
         goto out_store;
     if (approved) {
-        json_t *items = db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
-        json_t *ev = items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id,
-                                       "user_id", (json_int_t)u->id, "total", (json_int_t)total,
-                                       "user_coupon_id", json_object_get(o, "user_coupon_id"),
-                                       "items", items) : NULL;
-        if (!ev || (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
+        json_t *items =
+            db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
+        json_t *ev =
+            items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id, "user_id",
+                              (json_int_t)u->id, "total", (json_int_t)total, "user_coupon_id",
+                              json_object_get(o, "user_coupon_id"), "items", items)
+                  : NULL;
+        if (!ev ||
+            (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
             goto out_store;
     } else if (coupon_hold_free(id) < 0) {
         goto out_store;
@@ -524,9 +565,10 @@ out_rollback:
 static int coupon_back(long long order_id)
 {
     json_t *uc;
-    int rc = db_query_row(&uc, "SELECT uc.id, uc.status, o.discount AS value, c.vendor_id FROM"
-                               " user_coupons uc JOIN coupons c ON c.id = uc.coupon_id JOIN orders o"
-                               " ON o.id = uc.order_id WHERE uc.order_id = ? FOR UPDATE",
+    int rc = db_query_row(&uc,
+                          "SELECT uc.id, uc.status, o.discount AS value, c.vendor_id FROM"
+                          " user_coupons uc JOIN coupons c ON c.id = uc.coupon_id JOIN orders o"
+                          " ON o.id = uc.order_id WHERE uc.order_id = ? FOR UPDATE",
                           "i", order_id);
     if (rc <= 0)
         return rc;
@@ -536,16 +578,22 @@ static int coupon_back(long long order_id)
                 (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)
         return -1;
     return db_exec("UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL"
-                   " WHERE id = ?", "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0
-               ? -1 : 0;
+                   " WHERE id = ?",
+                   "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0
+               ? -1
+               : 0;
 }
 
 /* Durable stock back for an order whose units the order worker had taken out. */
 static int durable_stock_back(long long order_id)
 {
-    return db_exec("UPDATE products p JOIN order_items oi ON oi.product_id = p.id"
-                   " SET p.stock = p.stock + oi.quantity, p.sold = GREATEST(p.sold - oi.quantity, 0)"
-                   " WHERE oi.order_id = ?", "i", order_id) < 0 ? -1 : 0;
+    return db_exec(
+               "UPDATE products p JOIN order_items oi ON oi.product_id = p.id"
+               " SET p.stock = p.stock + oi.quantity, p.sold = GREATEST(p.sold - oi.quantity, 0)"
+               " WHERE oi.order_id = ?",
+               "i", order_id) < 0
+               ? -1
+               : 0;
 }
 
 json_t *order_cancel(struct arena *a, const struct principal *u, long long id, struct err *e)
@@ -555,22 +603,25 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     json_t *o = lock_order(u->id, id, e);
     if (!o)
         goto out_rollback;
-    bool pending = status_is(o, "pending_payment"), paid = status_is(o, "paid") || status_is(o, "preparing");
+    bool pending = status_is(o, "pending_payment"),
+         paid = status_is(o, "paid") || status_is(o, "preparing");
     if (!pending && !paid) {
-        err_set(e, 409, "not_cancellable", "order %lld is %s: only orders not yet shipped can be cancelled",
-                id, json_string_value(json_object_get(o, "status")));
+        err_set(e, 409, "not_cancellable",
+                "order %lld is %s: only orders not yet shipped can be cancelled", id,
+                json_string_value(json_object_get(o, "status")));
         goto out_rollback;
     }
     bool applied = db_truthy(json_object_get(o, "stock_applied"));
     long long outbox_id = 0;
     json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id", (json_int_t)u->id);
     if (gate_share_order(id) < 0 ||
-        db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i", id) != 1 ||
+        db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i",
+                id) != 1 ||
         history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
-        (applied && durable_stock_back(id) < 0) ||
-        (paid && refund(id) < 0) ||
-        db_exec("UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
-                "i", id) < 0 ||
+        (applied && durable_stock_back(id) < 0) || (paid && refund(id) < 0) ||
+        db_exec(
+            "UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
+            "i", id) < 0 ||
         (outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.cancelled", ev)) < 0 ||
         db_commit() < 0)
         goto out_store;
@@ -596,8 +647,9 @@ json_t *order_return(struct arena *a, const struct principal *u, long long id, s
     time_t delivered = 0;
     parse_iso_time(json_string_value(json_object_get(o, "delivered_at")), &delivered);
     if (!status_is(o, "delivered") || time(NULL) > delivered + cfg.return_window) {
-        err_set(e, 409, "not_returnable", "order %lld can be returned only within %d days after delivery",
-                id, cfg.return_window / 86400);
+        err_set(e, 409, "not_returnable",
+                "order %lld can be returned only within %d days after delivery", id,
+                cfg.return_window / 86400);
         goto out_rollback;
     }
     if (db_exec("UPDATE orders SET status = 'return_requested' WHERE id = ?", "i", id) != 1 ||
@@ -629,7 +681,8 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
         if (db_begin() < 0)
             return -1;
         long long won = db_exec(guarded, "i", id);
-        if (won < 0 || (won == 1 && (gate_share_order(id) < 0 || then(id) < 0)) || db_commit() < 0) {
+        if (won < 0 || (won == 1 && (gate_share_order(id) < 0 || then(id) < 0)) ||
+            db_commit() < 0) {
             db_rollback();
             return -1;
         }
@@ -648,15 +701,18 @@ static int expired(long long id)
 
 int orders_expire_due(struct arena *a, int limit)
 {
-    return move_due(a, db_query("SELECT id, user_id FROM orders WHERE status = 'pending_payment'"
-                                " AND expires_at <= UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?",
-                                "i", (long long)limit),
-                    "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'pending_payment'",
-                    expired);
+    return move_due(
+        a,
+        db_query("SELECT id, user_id FROM orders WHERE status = 'pending_payment'"
+                 " AND expires_at <= UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?",
+                 "i", (long long)limit),
+        "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'pending_payment'",
+        expired);
 }
 
 /* One shipment step: from `from` (due) to `to`, the order following, announced on Kafka. */
-static int advance(struct arena *a, json_t *s, const char *to, const char *order_status, int next_in)
+static int advance(struct arena *a, json_t *s, const char *to, const char *order_status,
+                   int next_in)
 {
     long long id = json_integer_value(json_object_get(s, "id"));
     long long order = json_integer_value(json_object_get(s, "order_id"));
@@ -666,22 +722,27 @@ static int advance(struct arena *a, json_t *s, const char *to, const char *order
     if (db_begin() < 0)
         return -1;
     /* The order row first, as cancel takes it: the two never deadlock on opposite orders. */
-    if (db_query_row(&locked, "SELECT status FROM orders WHERE id = ? FOR UPDATE", "i", order) < 0) {
+    if (db_query_row(&locked, "SELECT status FROM orders WHERE id = ? FOR UPDATE", "i", order) <
+        0) {
         db_rollback();
         return -1;
     }
-    long long won = db_exec(delivered ? "UPDATE shipments SET status = ?, delivered_at = UTC_TIMESTAMP()"
-                                        " WHERE id = ? AND status = 'shipping'"
-                                      : "UPDATE shipments SET status = ?, shipped_at = UTC_TIMESTAMP(),"
-                                        " due_at = UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ?"
-                                        " AND status = 'preparing'",
-                            delivered ? "si" : "sii", to, delivered ? id : (long long)next_in, id);
+    long long won =
+        db_exec(delivered ? "UPDATE shipments SET status = ?, delivered_at = UTC_TIMESTAMP()"
+                            " WHERE id = ? AND status = 'shipping'"
+                          : "UPDATE shipments SET status = ?, shipped_at = UTC_TIMESTAMP(),"
+                            " due_at = UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ?"
+                            " AND status = 'preparing'",
+                delivered ? "si" : "sii", to, delivered ? id : (long long)next_in, id);
     if (won == 1) {
         json_t *ev = json_pack("{s:I, s:O, s:O}", "order_id", (json_int_t)order, "user_id",
                                json_object_get(s, "user_id"), "tracking_number",
                                json_object_get(s, "tracking_number"));
-        if (db_exec(delivered ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"
-                              : "UPDATE orders SET status = ? WHERE id = ?", "si", order_status, order) < 0 ||
+        if (db_exec(
+                delivered
+                    ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"
+                    : "UPDATE orders SET status = ? WHERE id = ?",
+                "si", order_status, order) < 0 ||
             history_add(order, order_status) < 0 ||
             (oid = outbox_add(a, TOPIC_SHIPMENT_EVENTS, order,
                               delivered ? "shipment.delivered" : "shipment.shipping", ev)) < 0)
@@ -728,13 +789,15 @@ static int returned(long long id)
 int returns_complete_due(struct arena *a, int limit)
 {
     /* A requested return is received SHIP_AFTER seconds later (the way back). */
-    int n = move_due(a, db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
-                                    " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
-                                    " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
-                                    "ii", (long long)cfg.ship_after, (long long)limit),
-                        "UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
-                        " AND status = 'return_requested'",
-                        returned);
+    int n =
+        move_due(a,
+                 db_query("SELECT o.id, o.user_id FROM orders o WHERE o.status = 'return_requested'"
+                          " AND (SELECT MAX(at) FROM order_history h WHERE h.order_id = o.id) <="
+                          " UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT ?",
+                          "ii", (long long)cfg.ship_after, (long long)limit),
+                 "UPDATE orders SET status = 'returned', stock_applied = 0 WHERE id = ?"
+                 " AND status = 'return_requested'",
+                 returned);
     if (n > 0)
         catalog_changed(); /* durable stock came back */
     return n;
@@ -761,8 +824,10 @@ int order_on_payment(struct arena *a, json_t *ev)
     if (db_begin() < 0)
         return -1;
     int fresh = first_time("order", ev);
-    int rc = fresh == 1 ? db_query_row(&o, "SELECT status, user_id, user_coupon_id FROM orders"
-                                           " WHERE id = ? FOR UPDATE", "i", id)
+    int rc = fresh == 1 ? db_query_row(&o,
+                                       "SELECT status, user_id, user_coupon_id FROM orders"
+                                       " WHERE id = ? FOR UPDATE",
+                                       "i", id)
                         : fresh;
     if (rc < 0)
         goto out_rollback;
@@ -775,29 +840,34 @@ int order_on_payment(struct arena *a, json_t *ev)
     {
         long long q = json_integer_value(json_object_get(it, "quantity"));
         long long pid = json_integer_value(json_object_get(it, "product_id"));
-        long long n = db_exec("UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
-                              "iiii", q, q, pid, q);
+        long long n = db_exec(
+            "UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
+            "iiii", q, q, pid, q);
         if (n == 0) { /* cannot happen through the gate; never taken below zero all the same */
             db_rollback();
-            return consumer_refuse("order %lld: durable stock of product %lld is short of %lld",
-                                   id, pid, q);
+            return consumer_refuse("order %lld: durable stock of product %lld is short of %lld", id,
+                                   pid, q);
         }
         if (n != 1)
             goto out_rollback;
     }
     json_t *uc;
-    int has = db_query_row(&uc, "SELECT uc.id, o.discount AS value, c.vendor_id FROM user_coupons uc"
-                                " JOIN coupons c ON c.id = uc.coupon_id JOIN orders o ON o.id = uc.order_id"
-                                " WHERE uc.order_id = ? AND uc.status = 'available'",
-                           "i", id);
+    int has =
+        db_query_row(&uc,
+                     "SELECT uc.id, o.discount AS value, c.vendor_id FROM user_coupons uc"
+                     " JOIN coupons c ON c.id = uc.coupon_id JOIN orders o ON o.id = uc.order_id"
+                     " WHERE uc.order_id = ? AND uc.status = 'available'",
+                     "i", id);
     if (has < 0 ||
-        (has == 1 && (db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"
-                              " WHERE id = ?", "i",
-                              (long long)json_integer_value(json_object_get(uc, "id"))) < 0 ||
-                      db_exec("UPDATE vendors SET balance = balance + ? WHERE id = ?", "ii",
-                              (long long)json_integer_value(json_object_get(uc, "value")),
-                              (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)) ||
-        db_exec("UPDATE orders SET status = 'preparing', stock_applied = 1 WHERE id = ?", "i", id) < 0 ||
+        (has == 1 &&
+         (db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"
+                  " WHERE id = ?",
+                  "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0 ||
+          db_exec("UPDATE vendors SET balance = balance + ? WHERE id = ?", "ii",
+                  (long long)json_integer_value(json_object_get(uc, "value")),
+                  (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)) ||
+        db_exec("UPDATE orders SET status = 'preparing', stock_applied = 1 WHERE id = ?", "i", id) <
+            0 ||
         history_add(id, "preparing") < 0 ||
         (oid = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.preparing",
                           json_pack("{s:I, s:O}", "order_id", (json_int_t)id, "user_id",
@@ -821,16 +891,17 @@ int shipment_on_order_event(struct arena *a, json_t *ev)
     unsigned char raw[6];
     char tracking[32];
     randombytes_buf(raw, sizeof(raw));
-    snprintf(tracking, sizeof(tracking), "FC%02X%02X%02X%02X%02X%02X", raw[0], raw[1], raw[2], raw[3],
-             raw[4], raw[5]);
+    snprintf(tracking, sizeof(tracking), "FC%02X%02X%02X%02X%02X%02X", raw[0], raw[1], raw[2],
+             raw[3], raw[4], raw[5]);
     if (db_begin() < 0)
         return -1;
     int fresh = first_time("shipment", ev);
     /* One shipment per order: the unique key makes a repeat a no-op as well. */
-    if (fresh < 0 || (fresh == 1 && db_exec("INSERT IGNORE INTO shipments (order_id, tracking_number, due_at)"
-                                            " SELECT id, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND FROM orders"
-                                            " WHERE id = ? AND status = 'preparing'",
-                                            "sii", tracking, (long long)cfg.ship_after, id) < 0) ||
+    if (fresh < 0 ||
+        (fresh == 1 && db_exec("INSERT IGNORE INTO shipments (order_id, tracking_number, due_at)"
+                               " SELECT id, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND FROM orders"
+                               " WHERE id = ? AND status = 'preparing'",
+                               "sii", tracking, (long long)cfg.ship_after, id) < 0) ||
         db_commit() < 0) {
         db_rollback();
         return -1;
@@ -864,9 +935,11 @@ int notify_on_event(struct arena *a, const char *topic, json_t *ev)
         return 0;
     const char *msg = describe(a, type, ev);
     /* The unique event id makes a redelivered event one notification still. */
-    long long n = db_exec("INSERT IGNORE INTO notifications (user_id, event_id, kind, message, order_id)"
-                          " VALUES (?, ?, ?, ?, ?)", "isssi", user, event_id, type, msg,
-                          (long long)json_integer_value(json_object_get(ev, "order_id")));
+    long long n =
+        db_exec("INSERT IGNORE INTO notifications (user_id, event_id, kind, message, order_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                "isssi", user, event_id, type, msg,
+                (long long)json_integer_value(json_object_get(ev, "order_id")));
     if (n < 0)
         return -1;
     if (n == 1)

@@ -195,8 +195,7 @@ int access_token_verify(struct arena *a, const char *token, time_t now, struct p
     return 0;
 }
 
-static int principal_of(long long user_id, const char *family, struct principal *p,
-                        struct arena *a)
+static int principal_of(long long user_id, const char *family, struct principal *p, struct arena *a)
 {
     json_t *u;
     if (db_query_row(&u, "SELECT id, role, verified, email, name FROM users WHERE id = ?", "i",
@@ -308,8 +307,8 @@ enum refresh_result session_refresh(struct arena *a, const char *refresh, struct
     }
     if (db_exec("UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i",
                 (long long)json_integer_value(json_object_get(row, "id"))) < 0 ||
-        issue_pair(a, json_integer_value(json_object_get(row, "user_id")),
-                   arena_strdup(a, family), out) < 0 ||
+        issue_pair(a, json_integer_value(json_object_get(row, "user_id")), arena_strdup(a, family),
+                   out) < 0 ||
         db_commit() < 0)
         goto out_failed;
     return REFRESH_OK;
@@ -332,7 +331,8 @@ int session_revoke_family_of(const char *refresh)
     char hash[65];
     json_t *row;
     token_hash(refresh, hash);
-    int rc = db_query_row(&row, "SELECT family FROM refresh_tokens WHERE token_hash = ?", "s", hash);
+    int rc =
+        db_query_row(&row, "SELECT family FROM refresh_tokens WHERE token_hash = ?", "s", hash);
     if (rc <= 0)
         return rc;
     return session_revoke_family(json_string_value(json_object_get(row, "family")));
@@ -376,8 +376,8 @@ static long long onetime_find(const char *token, const char *kind, bool lock, lo
     if (!token || !*token || strlen(token) > 200)
         return -1;
     token_hash(token, hash);
-#define ONETIME_FIND                                                                     \
-    "SELECT id, user_id FROM account_tokens WHERE token_hash = ? AND kind = ?"             \
+#define ONETIME_FIND                                                                               \
+    "SELECT id, user_id FROM account_tokens WHERE token_hash = ? AND kind = ?"                     \
     " AND used_at IS NULL AND expires_at > UTC_TIMESTAMP()"
     int rc = db_query_row(&row, lock ? ONETIME_FIND " FOR UPDATE" : ONETIME_FIND, "ss", hash, kind);
     if (rc <= 0)
@@ -397,7 +397,8 @@ long long onetime_consume(const char *token, const char *kind)
     long long row_id, user_id = onetime_find(token, kind, true, &row_id);
     if (user_id < 0)
         return user_id;
-    if (db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i", row_id) < 0)
+    if (db_exec("UPDATE account_tokens SET used_at = UTC_TIMESTAMP() WHERE id = ?", "i", row_id) <
+        0)
         return -2;
     return user_id;
 }

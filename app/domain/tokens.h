@@ -11,14 +11,14 @@
 /* Seconds an access token is valid (ACCESS_TOKEN_TTL). A revoked session's access token is
  * refused at its expiry at the latest: the lifetime bounds how long a revocation takes. */
 #define ACCESS_TTL (cfg.access_token_ttl)
-#define REFRESH_TTL (30 * 86400)    /* seconds a refresh token is valid */
+#define REFRESH_TTL (30 * 86400) /* seconds a refresh token is valid */
 
 /* Who a request acts for: read from a verified access token, no store touched. */
 struct principal {
     long long id;
-    char role[8];       /* user | vendor | admin */
+    char role[8]; /* user | vendor | admin */
     bool verified;
-    char family[33];    /* the refresh family (session) this access token belongs to */
+    char family[33];          /* the refresh family (session) this access token belongs to */
     const char *email, *name; /* in the arena */
 };
 

@@ -168,7 +168,8 @@ static void serve(FCGX_Request *fr, struct arena *a)
 
     int bad = read_body(fr, &r);
     if (bad == 413)
-        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", body_cap);
+        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes",
+                   body_cap);
     else if (bad)
         resp_error(&r, 400, "bad_body", "the request body does not match its Content-Length");
     else if (!utf8_valid(r.path, strlen(r.path)))

@@ -23,7 +23,7 @@ struct fcgi_app {
 bool fcgi_client_gone(void);
 
 struct fcgi_options {
-    const char *listen;          /* a unix socket path (mode 0660), or host:port */
+    const char *listen; /* a unix socket path (mode 0660), or host:port */
     int workers;
     long max_body;               /* larger bodies are answered 413 */
     const char *allowed_clients; /* on host:port, the peers that may connect (see peers.h) */

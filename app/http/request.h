@@ -28,11 +28,11 @@ struct request {
     const char *params[REQ_MAX_PARAMS];
     int nparams;
     int route_id;
-    bool html;              /* a page route: errors render as pages, not JSON */
-    struct kvlist query;    /* parsed before dispatch */
-    struct kvlist *form;    /* parsed on first use */
-    json_t *json;           /* parsed on first use */
-    void *user;             /* a struct principal, set by web/session.c */
+    bool html;               /* a page route: errors render as pages, not JSON */
+    struct kvlist query;     /* parsed before dispatch */
+    struct kvlist *form;     /* parsed on first use */
+    json_t *json;            /* parsed on first use */
+    void *user;              /* a struct principal, set by web/session.c */
     const char *csrf_issued; /* a CSRF token set as a cookie by this response */
 
     int status;
@@ -51,7 +51,8 @@ const char *kv_get(const struct kvlist *l, const char *key);
 const char *req_query(struct request *r, const char *key);
 /* Form field from an urlencoded body; NULL when absent or the body is not a form. */
 const char *req_form(struct request *r, const char *key);
-/* The JSON body as an object; on failure the 400/413/415 response is already set and NULL returned. */
+/* The JSON body as an object; on failure the 400/413/415 response is already set and NULL returned.
+ */
 json_t *req_json(struct request *r);
 /* The most values (objects, arrays, members, elements) a JSON body may hold: a request's parse
  * lives in its arena until the answer is sent, and a 1 MiB body of "{}," would otherwise cost

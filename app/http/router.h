@@ -14,7 +14,7 @@ struct route {
     const char *method;  /* "GET", "POST", ...; GET also answers HEAD */
     const char *pattern; /* "/api/v1/products/{id}" */
     handler_fn fn;
-    bool html;           /* a page: errors render as HTML */
+    bool html; /* a page: errors render as HTML */
     enum route_access access;
 };
 

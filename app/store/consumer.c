@@ -86,12 +86,13 @@ const char *consumer_refusal(void)
 int consumer_park(const char *consumer, const struct consumer_msg *m, const char *reason)
 {
     /* A redelivered message refused again is the same row, its reason brought up to date. */
-    long long n = db_exec("INSERT INTO parked_events (consumer, topic, kpartition, koffset, msg_key,"
-                          " payload, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                          " ON DUPLICATE KEY UPDATE reason = VALUES(reason), attempts = attempts + 1,"
-                          " retried_at = UTC_TIMESTAMP()",
-                          "ssiisss", consumer, m->topic, (long long)m->partition, m->offset,
-                          m->key ? m->key : "", m->payload, reason);
+    long long n =
+        db_exec("INSERT INTO parked_events (consumer, topic, kpartition, koffset, msg_key,"
+                " payload, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON DUPLICATE KEY UPDATE reason = VALUES(reason), attempts = attempts + 1,"
+                " retried_at = UTC_TIMESTAMP()",
+                "ssiisss", consumer, m->topic, (long long)m->partition, m->offset,
+                m->key ? m->key : "", m->payload, reason);
     if (n < 0)
         return -1;
     log_error("%s: parked %s[%d]@%lld (key %s): %s", consumer, m->topic, m->partition, m->offset,
@@ -268,8 +269,8 @@ long long consumer_group_lag(const char *group, const char *topic, int timeout_m
         int64_t low, high, at = parts->elems[i].offset;
         e = parts->elems[i].err;
         if (!e)
-            e = rd_kafka_query_watermark_offsets(rk, topic, parts->elems[i].partition, &low,
-                                                 &high, timeout_ms);
+            e = rd_kafka_query_watermark_offsets(rk, topic, parts->elems[i].partition, &low, &high,
+                                                 timeout_ms);
         if (!e) /* nothing committed yet: the group starts at the earliest message */
             lag += high - (at >= low ? at : low);
     }

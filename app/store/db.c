@@ -202,10 +202,17 @@ static int collect(struct db_param *out, const char *types, va_list ap)
             return -1;
         out[n].type = types[n];
         switch (types[n]) {
-        case 'i': out[n].i = va_arg(ap, long long); break;
-        case 'd': out[n].d = va_arg(ap, double); break;
-        case 's': out[n].s = va_arg(ap, const char *); break;
-        default: return -1;
+        case 'i':
+            out[n].i = va_arg(ap, long long);
+            break;
+        case 'd':
+            out[n].d = va_arg(ap, double);
+            break;
+        case 's':
+            out[n].s = va_arg(ap, const char *);
+            break;
+        default:
+            return -1;
         }
     }
     return n;

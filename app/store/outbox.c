@@ -68,8 +68,8 @@ long long outbox_add(struct arena *a, const char *topic, long long key, const ch
     struct strbuf payload;
     sb_init(&payload, a, 512);
     sb_add_json(&payload, event);
-    if (db_exec("INSERT INTO outbox (event_id, topic, msg_key, payload) VALUES (?, ?, ?, ?)", "ssss",
-                id, topic, arena_sprintf(a, "%lld", key), payload.s) < 0)
+    if (db_exec("INSERT INTO outbox (event_id, topic, msg_key, payload) VALUES (?, ?, ?, ?)",
+                "ssss", id, topic, arena_sprintf(a, "%lld", key), payload.s) < 0)
         return -1;
     return db_insert_id();
 }
@@ -87,8 +87,9 @@ void outbox_publish(struct arena *a, const long long *ids, int n)
     (void)a;
     for (int i = 0; i < n; i++) {
         json_t *row;
-        if (ids[i] > 0 && db_query_row(&row, "SELECT id, topic, msg_key, payload FROM outbox"
-                                             " WHERE id = ? AND published_at IS NULL",
+        if (ids[i] > 0 && db_query_row(&row,
+                                       "SELECT id, topic, msg_key, payload FROM outbox"
+                                       " WHERE id = ? AND published_at IS NULL",
                                        "i", ids[i]) == 1)
             publish_row(row);
     }
@@ -98,17 +99,20 @@ void outbox_on_delivery(long long id, int err)
 {
     if (id <= 0 || err)
         return; /* unacknowledged: the relay sends it again */
-    if (db_exec("UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
-                "i", id) < 0)
-        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)", id);
+    if (db_exec(
+            "UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
+            "i", id) < 0)
+        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)",
+                 id);
 }
 
 int outbox_relay(struct arena *a, int age, int limit)
 {
     (void)a;
-    json_t *rows = db_query("SELECT id, topic, msg_key, payload FROM outbox WHERE published_at IS NULL"
-                            " AND created_at <= UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY id LIMIT ?",
-                            "ii", (long long)age, (long long)limit);
+    json_t *rows =
+        db_query("SELECT id, topic, msg_key, payload FROM outbox WHERE published_at IS NULL"
+                 " AND created_at <= UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY id LIMIT ?",
+                 "ii", (long long)age, (long long)limit);
     if (!rows)
         return -1;
     size_t i;

@@ -338,9 +338,9 @@ void redis_give_up_waiting(void)
  * again, since running it twice is running it once. */
 static bool read_only(const char *name, size_t len)
 {
-    static const char *const names[] = {"GET", "MGET", "HGET", "HMGET", "HGETALL", "HEXISTS",
-                                        "EXISTS", "SCARD", "SISMEMBER", "SMEMBERS", "TTL", "PTTL",
-                                        "STRLEN", "LLEN", "LRANGE", "PING", "TYPE", NULL};
+    static const char *const names[] = {
+        "GET",      "MGET", "HGET", "HMGET",  "HGETALL", "HEXISTS", "EXISTS", "SCARD", "SISMEMBER",
+        "SMEMBERS", "TTL",  "PTTL", "STRLEN", "LLEN",    "LRANGE",  "PING",   "TYPE",  NULL};
     for (int i = 0; names[i]; i++)
         if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
             return true;

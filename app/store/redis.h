@@ -45,8 +45,8 @@ void redis_overlap(bool on);
 /* For the web loop. The connection's fd while requests wait for replies (else -1), with the
  * connection's generation (new on every connect) and the time after which they are failed. */
 int redis_waiting_fd(unsigned *generation, double *deadline);
-void redis_send_waiting(void); /* writes what the waiting requests queued */
-void redis_read_waiting(void); /* reads what has arrived and wakes whose reply it is */
+void redis_send_waiting(void);    /* writes what the waiting requests queued */
+void redis_read_waiting(void);    /* reads what has arrived and wakes whose reply it is */
 void redis_give_up_waiting(void); /* a timeout: the waiters get NULL and the connection goes */
 
 #endif

@@ -22,7 +22,7 @@
 #include "store/redis.h"
 #include "tools/tools.h"
 
-#define LOCK_WAIT_MS 5000  /* like Redisson's tryLock(waitTime, leaseTime) */
+#define LOCK_WAIT_MS 5000 /* like Redisson's tryLock(waitTime, leaseTime) */
 #define LOCK_LEASE_MS 3000
 
 struct record {
@@ -30,7 +30,7 @@ struct record {
     long long user;
     int issued;
     int latency_us;
-    double end;       /* now_seconds() when the answer came (CLOCK_MONOTONIC: shared by all) */
+    double end; /* now_seconds() when the answer came (CLOCK_MONOTONIC: shared by all) */
 };
 
 struct shared {
@@ -53,17 +53,23 @@ struct run {
 static json_t *campaign(long long c, bool lock)
 {
     json_t *row = NULL;
-    return db_query_row(&row, lock ? "SELECT issued, total FROM lab_campaigns WHERE id = ? FOR UPDATE"
-                                   : "SELECT issued, total FROM lab_campaigns WHERE id = ?",
-                        "i", c) == 1 ? row : NULL;
+    return db_query_row(&row,
+                        lock ? "SELECT issued, total FROM lab_campaigns WHERE id = ? FOR UPDATE"
+                             : "SELECT issued, total FROM lab_campaigns WHERE id = ?",
+                        "i", c) == 1
+               ? row
+               : NULL;
 }
 
 /* How many coupons of campaign c user u holds, or -1. */
 static long long held(long long c, long long u)
 {
     json_t *row = NULL;
-    return db_query_row(&row, "SELECT COUNT(*) AS n FROM lab_issues WHERE campaign_id = ? AND user_id = ?",
-                        "ii", c, u) == 1 ? json_integer_value(json_object_get(row, "n")) : -1;
+    return db_query_row(
+               &row, "SELECT COUNT(*) AS n FROM lab_issues WHERE campaign_id = ? AND user_id = ?",
+               "ii", c, u) == 1
+               ? json_integer_value(json_object_get(row, "n"))
+               : -1;
 }
 
 /* Read, check, write: what a plain service with an ORM does. Races on both checks. */
@@ -92,8 +98,10 @@ static int for_update(long long c, long long u)
     long long h = camp ? held(c, u) : -1;
     int ok = h == 0 && json_integer_value(json_object_get(camp, "issued")) <
                            json_integer_value(json_object_get(camp, "total"));
-    if (h < 0 || (ok && (db_exec("INSERT INTO lab_issues (campaign_id, user_id) VALUES (?, ?)", "ii", c, u) < 0 ||
-                         db_exec("UPDATE lab_campaigns SET issued = issued + 1 WHERE id = ?", "i", c) < 0))) {
+    if (h < 0 ||
+        (ok &&
+         (db_exec("INSERT INTO lab_issues (campaign_id, user_id) VALUES (?, ?)", "ii", c, u) < 0 ||
+          db_exec("UPDATE lab_campaigns SET issued = issued + 1 WHERE id = ?", "i", c) < 0))) {
         db_rollback();
         return -1;
     }
@@ -106,7 +114,8 @@ static int conditional_update(long long c, long long u)
         return -1;
     /* The guarded update takes the campaign row's lock, so the holder check after it is
      * serialised per campaign too. */
-    long long n = db_exec("UPDATE lab_campaigns SET issued = issued + 1 WHERE id = ? AND issued < total", "i", c);
+    long long n = db_exec(
+        "UPDATE lab_campaigns SET issued = issued + 1 WHERE id = ? AND issued < total", "i", c);
     long long h = n == 1 ? held(c, u) : 0;
     if (n != 1 || h != 0) {
         db_rollback();
@@ -183,7 +192,8 @@ static int client(const struct run *rn, int k, int (*claim)(long long, long long
 {
     char err[512];
     if (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0 ||
-        (!strcmp(rn->strategy, "redis_lua_kafka") && kafka_producer_open(NULL, err, sizeof(err)) < 0)) {
+        (!strcmp(rn->strategy, "redis_lua_kafka") &&
+         kafka_producer_open(NULL, err, sizeof(err)) < 0)) {
         log_error("client %d: %s", k, err);
         return 1;
     }
@@ -257,7 +267,8 @@ static double fairness(struct record *rec, int n, int quantity)
 static long long count(const char *sql, long long c)
 {
     json_t *row;
-    return db_query_row(&row, sql, "i", c) == 1 ? json_integer_value(json_object_get(row, "n")) : -1;
+    return db_query_row(&row, sql, "i", c) == 1 ? json_integer_value(json_object_get(row, "n"))
+                                                : -1;
 }
 
 static json_t *measure(struct run *rn, int s)
@@ -305,23 +316,24 @@ static json_t *measure(struct run *rn, int s)
     progress(rn->strategy, n, n);
     fputc('\n', stderr);
     long long issued = count(rows_sql, rn->campaign);
-    long long dups = count(strategies[s].product
-                               ? "SELECT COUNT(*) AS n FROM (SELECT user_id FROM user_coupons WHERE coupon_id = ?"
-                                 " GROUP BY user_id HAVING COUNT(*) > 1) d"
-                               : "SELECT COUNT(*) AS n FROM (SELECT user_id FROM lab_issues WHERE campaign_id = ?"
-                                 " GROUP BY user_id HAVING COUNT(*) > 1) d",
-                           rn->campaign);
+    long long dups = count(
+        strategies[s].product
+            ? "SELECT COUNT(*) AS n FROM (SELECT user_id FROM user_coupons WHERE coupon_id = ?"
+              " GROUP BY user_id HAVING COUNT(*) > 1) d"
+            : "SELECT COUNT(*) AS n FROM (SELECT user_id FROM lab_issues WHERE campaign_id = ?"
+              " GROUP BY user_id HAVING COUNT(*) > 1) d",
+        rn->campaign);
     int *lat = malloc((size_t)n * sizeof(int));
     for (int i = 0; i < n; i++)
         lat[i] = rn->sh->rec[i].latency_us;
     qsort(lat, (size_t)n, sizeof(int), cmp_int);
-    json_t *out = json_pack("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:I, s:i, s:I, s:I, s:f}", "strategy",
-                            rn->strategy, "requests", n, "seconds", seconds, "throughput", n / seconds,
-                            "p50_ms", lat[n / 2] / 1000.0, "p95_ms", lat[n * 95 / 100] / 1000.0,
-                            "p99_ms", lat[n * 99 / 100] / 1000.0, "issued", (json_int_t)issued,
-                            "quantity", rn->quantity, "oversold",
-                            (json_int_t)(issued > rn->quantity ? issued - rn->quantity : 0), "duplicates",
-                            (json_int_t)dups, "fairness", fairness(rn->sh->rec, n, rn->quantity));
+    json_t *out = json_pack(
+        "{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:I, s:i, s:I, s:I, s:f}", "strategy", rn->strategy,
+        "requests", n, "seconds", seconds, "throughput", n / seconds, "p50_ms", lat[n / 2] / 1000.0,
+        "p95_ms", lat[n * 95 / 100] / 1000.0, "p99_ms", lat[n * 99 / 100] / 1000.0, "issued",
+        (json_int_t)issued, "quantity", rn->quantity, "oversold",
+        (json_int_t)(issued > rn->quantity ? issued - rn->quantity : 0), "duplicates",
+        (json_int_t)dups, "fairness", fairness(rn->sh->rec, n, rn->quantity));
     free(lat);
     free(pids);
     return out;
@@ -342,8 +354,9 @@ static long long *lab_users(int n, const char *tag)
     for (int i = 0; i < n; i++) {
         char email[128];
         snprintf(email, sizeof(email), "lab-%s-%d@example.com", tag, i);
-        if (db_exec("INSERT INTO users (email, password_hash, name, verified) VALUES (?, ?, 'lab', 1)",
-                    "ss", email, hash) < 0) {
+        if (db_exec(
+                "INSERT INTO users (email, password_hash, name, verified) VALUES (?, ?, 'lab', 1)",
+                "ss", email, hash) < 0) {
             db_rollback();
             free(ids);
             return NULL;
@@ -357,16 +370,19 @@ static long long new_campaign(int s, int quantity, const char *tag)
 {
     if (!strategies[s].product)
         return db_exec("INSERT INTO lab_campaigns (strategy, total) VALUES (?, ?)", "si",
-                       strategies[s].name, (long long)quantity) < 0 ? -1 : db_insert_id();
+                       strategies[s].name, (long long)quantity) < 0
+                   ? -1
+                   : db_insert_id();
     json_t *v;
     if (db_exec("INSERT IGNORE INTO vendors (name) VALUES ('Concurrency lab')", "") < 0 ||
         db_query_row(&v, "SELECT id FROM vendors WHERE name = 'Concurrency lab'", "") != 1 ||
-        db_exec("INSERT INTO coupons (vendor_id, name, type, value, total_quantity, starts_at, ends_at)"
-                " VALUES (?, ?, 'fixed', 100, ?, UTC_TIMESTAMP() - INTERVAL 1 MINUTE,"
-                " UTC_TIMESTAMP() + INTERVAL 1 DAY)", "isi",
-                (long long)json_integer_value(json_object_get(v, "id")),
-                arena_sprintf(json_current_arena(), "Lab %s %s", tag, strategies[s].name),
-                (long long)quantity) < 0)
+        db_exec(
+            "INSERT INTO coupons (vendor_id, name, type, value, total_quantity, starts_at, ends_at)"
+            " VALUES (?, ?, 'fixed', 100, ?, UTC_TIMESTAMP() - INTERVAL 1 MINUTE,"
+            " UTC_TIMESTAMP() + INTERVAL 1 DAY)",
+            "isi", (long long)json_integer_value(json_object_get(v, "id")),
+            arena_sprintf(json_current_arena(), "Lab %s %s", tag, strategies[s].name),
+            (long long)quantity) < 0)
         return -1;
     return db_insert_id();
 }
@@ -381,8 +397,10 @@ static void print_table(json_t *results)
         printf("%-26s %8lld %8.2f %9.0f %8.2f %8.2f %8.2f %4lld/%-3lld %8lld %6lld %9.2f\n",
                json_string_value(json_object_get(r, "strategy")),
                (long long)json_integer_value(json_object_get(r, "requests")),
-               json_real_value(json_object_get(r, "seconds")), json_real_value(json_object_get(r, "throughput")),
-               json_real_value(json_object_get(r, "p50_ms")), json_real_value(json_object_get(r, "p95_ms")),
+               json_real_value(json_object_get(r, "seconds")),
+               json_real_value(json_object_get(r, "throughput")),
+               json_real_value(json_object_get(r, "p50_ms")),
+               json_real_value(json_object_get(r, "p95_ms")),
                json_real_value(json_object_get(r, "p99_ms")),
                (long long)json_integer_value(json_object_get(r, "issued")),
                (long long)json_integer_value(json_object_get(r, "quantity")),
@@ -432,7 +450,7 @@ int bench_main(int argc, char **argv)
     if (tool_begin("bench", &a, TOOL_DB | TOOL_REDIS) < 0)
         return 1;
     log_set_level("warn"); /* the progress bars are the output */
-    cfg.rate_limits = 0; /* the lab measures the strategies, not the limiter */
+    cfg.rate_limits = 0;   /* the lab measures the strategies, not the limiter */
     char tag[9];
     unsigned char raw[4];
     randombytes_buf(raw, sizeof(raw));

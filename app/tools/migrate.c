@@ -1,4 +1,5 @@
-/* migrate.c - `firstcome migrate`: applies sql/NNN_*.sql in order, each once, recorded in a table. */
+/* migrate.c - `firstcome migrate`: applies sql/NNN_*.sql in order, each once, recorded in a table.
+ */
 #include "tools/tools.h"
 
 #include <dirent.h>

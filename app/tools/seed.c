@@ -26,11 +26,15 @@ static const struct {
     long long price;
     int stock;
 } products[] = {
-    {0, "Noise-cancelling headphones", "electronics", "Over-ear, 30 hours of battery, folds flat.", 189000, 40},
+    {0, "Noise-cancelling headphones", "electronics", "Over-ear, 30 hours of battery, folds flat.",
+     189000, 40},
     {0, "USB-C charger 65W", "electronics", "Charges a laptop and a phone at once.", 39000, 120},
-    {0, "Mechanical keyboard (brown switches)", "electronics", "Tenkeyless, hot-swappable switches.", 99000, 60},
-    {1, "Cast-iron skillet 26 cm", "kitchen", "Pre-seasoned, oven safe, lasts a lifetime.", 45000, 35},
-    {1, "Stone pot for dolsot bibimbap", "kitchen", "Heats evenly; comes with a wooden base.", 28000, 50},
+    {0, "Mechanical keyboard (brown switches)", "electronics",
+     "Tenkeyless, hot-swappable switches.", 99000, 60},
+    {1, "Cast-iron skillet 26 cm", "kitchen", "Pre-seasoned, oven safe, lasts a lifetime.", 45000,
+     35},
+    {1, "Stone pot for dolsot bibimbap", "kitchen", "Heats evenly; comes with a wooden base.",
+     28000, 50},
     {1, "Chef's knife 20 cm", "kitchen", "Damascus steel, full tang.", 79000, 25},
     {2, "Jeju tangerines 5 kg", "food", "Picked this week, sweet and seedless.", 32000, 200},
     {2, "Green tea from Jeju, 100 g", "food", "First flush, hand rolled.", 18000, 150},
@@ -95,7 +99,8 @@ int seed_demo_main(int argc, char **argv)
     if (account_create(&a, "admin@firstcome.local", password, "Admin", "admin", true, &admin_id,
                        &e) < 0)
         goto out_rollback;
-    if (db_exec("INSERT INTO settings (k, v) VALUES ('demo_seeded', ?)", "s", db_time(&a, now)) < 0 ||
+    if (db_exec("INSERT INTO settings (k, v) VALUES ('demo_seeded', ?)", "s", db_time(&a, now)) <
+            0 ||
         db_commit() < 0)
         goto out_rollback;
     printf("demo data loaded: 5 vendors, 13 products (one flash sale), 1 coupon event\n");

@@ -14,10 +14,11 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: firstcome user add --email E --password P [--name N]"
-                    " [--role user|vendor|admin] [--verified]\n"
-                    "       firstcome user bulk --prefix P --count N --password P [--verified]\n"
-                    "         (creates P-1@example.com .. P-N@example.com; existing ones are kept)\n");
+    fprintf(stderr,
+            "usage: firstcome user add --email E --password P [--name N]"
+            " [--role user|vendor|admin] [--verified]\n"
+            "       firstcome user bulk --prefix P --count N --password P [--verified]\n"
+            "         (creates P-1@example.com .. P-N@example.com; existing ones are kept)\n");
     return 2;
 }
 
@@ -36,9 +37,10 @@ static int bulk(const char *prefix, long long count, const char *password, bool 
         char email[300], name[64];
         snprintf(email, sizeof(email), "%s-%lld@example.com", prefix, i);
         snprintf(name, sizeof(name), "%s %lld", prefix, i);
-        long long n = db_exec("INSERT IGNORE INTO users (email, password_hash, name, role, verified)"
-                              " VALUES (?, ?, ?, 'user', ?)",
-                              "sssi", email, hash, name, (long long)verified);
+        long long n =
+            db_exec("INSERT IGNORE INTO users (email, password_hash, name, role, verified)"
+                    " VALUES (?, ?, ?, 'user', ?)",
+                    "sssi", email, hash, name, (long long)verified);
         if (n < 0) {
             db_rollback();
             return 1;
@@ -54,14 +56,11 @@ static int bulk(const char *prefix, long long count, const char *password, bool 
 
 int user_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"email", required_argument, 0, 'e'},
-                                         {"prefix", required_argument, 0, 'x'},
-                                         {"count", required_argument, 0, 'c'},
-                                         {"password", required_argument, 0, 'p'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"role", required_argument, 0, 'r'},
-                                         {"verified", no_argument, 0, 'v'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"email", required_argument, 0, 'e'}, {"prefix", required_argument, 0, 'x'},
+        {"count", required_argument, 0, 'c'}, {"password", required_argument, 0, 'p'},
+        {"name", required_argument, 0, 'n'},  {"role", required_argument, 0, 'r'},
+        {"verified", no_argument, 0, 'v'},    {0, 0, 0, 0}};
     const char *email = NULL, *password = NULL, *name = NULL, *role = "user", *prefix = NULL;
     long long count = 0;
     bool verified = false;
@@ -72,17 +71,30 @@ int user_main(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (c) {
-        case 'e': email = optarg; break;
-        case 'p': password = optarg; break;
-        case 'n': name = optarg; break;
-        case 'r': role = optarg; break;
-        case 'v': verified = true; break;
-        case 'x': prefix = optarg; break;
+        case 'e':
+            email = optarg;
+            break;
+        case 'p':
+            password = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'v':
+            verified = true;
+            break;
+        case 'x':
+            prefix = optarg;
+            break;
         case 'c':
             if (!parse_int64(optarg, 1, 1000000, &count))
                 return usage();
             break;
-        default: return usage();
+        default:
+            return usage();
         }
     }
     if (optind != argc || !password || (is_bulk ? !prefix || !count : !email))

@@ -14,8 +14,8 @@ static const char *jstr(json_t *body, const char *key)
 
 static json_t *pair_json(const struct token_pair *t)
 {
-    return json_pack("{s:s, s:s, s:s, s:i}", "access_token", t->access, "refresh_token",
-                     t->refresh, "token_type", "Bearer", "expires_in", ACCESS_TTL);
+    return json_pack("{s:s, s:s, s:s, s:i}", "access_token", t->access, "refresh_token", t->refresh,
+                     "token_type", "Bearer", "expires_in", ACCESS_TTL);
 }
 
 /* ---- JSON API ---- */
@@ -27,7 +27,7 @@ void api_signup(struct request *r)
     if (!b)
         return;
     if (!(u = account_signup(r->a, jstr(b, "email"), jstr(b, "password"), jstr(b, "name"),
-                            r->remote_addr, &e)))
+                             r->remote_addr, &e)))
         return resp_err(r, &e);
     resp_json(r, 201, json_pack("{s:o}", "user", u));
 }
@@ -97,8 +97,9 @@ void api_password_reset(struct request *r)
         return;
     if (account_reset_request(r->a, jstr(b, "email"), r->remote_addr, &e) < 0)
         return resp_err(r, &e);
-    resp_json(r, 202, json_pack("{s:s}", "message",
-                                "if that address has an account, a reset link is on its way"));
+    resp_json(r, 202,
+              json_pack("{s:s}", "message",
+                        "if that address has an account, a reset link is on its way"));
 }
 
 void api_password_reset_confirm(struct request *r)
@@ -138,8 +139,8 @@ void api_me_password(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    if (account_change_password(session_user(r)->id, session_user(r)->family, jstr(b, "current_password"),
-                                jstr(b, "new_password"), &e) < 0)
+    if (account_change_password(session_user(r)->id, session_user(r)->family,
+                                jstr(b, "current_password"), jstr(b, "new_password"), &e) < 0)
         return resp_err(r, &e);
     resp_no_content(r);
 }
@@ -189,8 +190,9 @@ void page_login(struct request *r)
     if (strcmp(r->method, "POST") != 0) {
         json_t *d = json_pack("{s:s}", "next", next);
         if (req_query(r, "reset"))
-            json_object_set_new(d, "notice", json_pack("{s:s}", "message",
-                                                       "Your password was changed. Log in with the new one."));
+            json_object_set_new(d, "notice",
+                                json_pack("{s:s}", "message",
+                                          "Your password was changed. Log in with the new one."));
         return resp_page(r, 200, "login.tpl", "Log in", d);
     }
     if (session_check_csrf(r) < 0)
@@ -337,10 +339,12 @@ void page_me_password(struct request *r)
     if (session_check_csrf(r) < 0)
         return;
     struct err e;
-    if (account_change_password(session_user(r)->id, session_user(r)->family, req_form(r, "current_password"),
-                                req_form(r, "new_password"), &e) < 0)
+    if (account_change_password(session_user(r)->id, session_user(r)->family,
+                                req_form(r, "current_password"), req_form(r, "new_password"),
+                                &e) < 0)
         return e.status >= 500
                    ? resp_err(r, &e)
                    : me_page(r, e.status, json_pack("{s:o}", "password_error", problem(&e)));
-    me_page(r, 200, json_pack("{s:{s:s}}", "password_notice", "message", "Your password is changed."));
+    me_page(r, 200,
+            json_pack("{s:{s:s}}", "password_notice", "message", "Your password is changed."));
 }

@@ -59,27 +59,31 @@ void page_admin(struct request *r)
                                         " FROM orders GROUP BY status ORDER BY status",
                                         "")
                              : NULL;
-    if (!orders || db_query_row(&extra,
-                                "SELECT (SELECT COUNT(*) FROM user_coupons) AS issued,"
-                                " (SELECT COALESCE(SUM(total_quantity), 0) FROM coupons) AS quantity,"
-                                " (SELECT COALESCE(SUM(total), 0) FROM orders WHERE paid_at IS NOT NULL"
-                                "  AND status NOT IN ('returned', 'cancelled')) AS sales,"
-                                " (SELECT COUNT(*) FROM parked_events WHERE status = 'parked') AS parked",
-                                "") != 1)
+    if (!orders ||
+        db_query_row(&extra,
+                     "SELECT (SELECT COUNT(*) FROM user_coupons) AS issued,"
+                     " (SELECT COALESCE(SUM(total_quantity), 0) FROM coupons) AS quantity,"
+                     " (SELECT COALESCE(SUM(total), 0) FROM orders WHERE paid_at IS NOT NULL"
+                     "  AND status NOT IN ('returned', 'cancelled')) AS sales,"
+                     " (SELECT COUNT(*) FROM parked_events WHERE status = 'parked') AS parked",
+                     "") != 1)
         return web_store_failed(r);
     json_object_update(figures, extra);
-    resp_page(r, 200, "admin.tpl", "Dashboard · admin",
-              json_pack("{s:O, s:o, s:o}", "figures", figures, "orders", orders, "vendors", vendors));
+    resp_page(
+        r, 200, "admin.tpl", "Dashboard · admin",
+        json_pack("{s:O, s:o, s:o}", "figures", figures, "orders", orders, "vendors", vendors));
 }
 
 /* Parked events: what a consumer could not apply, newest first, the unresolved ones on top. */
 static json_t *parked_list(void)
 {
-    json_t *rows = db_query("SELECT id, consumer, topic, kpartition AS `partition`, koffset AS `offset`,"
-                    " msg_key AS `key`, payload, reason, status, attempts, parked_at, retried_at,"
-                    " resolved_at FROM parked_events"
-                    " ORDER BY status = 'parked' DESC, id DESC LIMIT 500",
-                    ""), *row;
+    json_t *rows = db_query(
+               "SELECT id, consumer, topic, kpartition AS `partition`, koffset AS `offset`,"
+               " msg_key AS `key`, payload, reason, status, attempts, parked_at, retried_at,"
+               " resolved_at FROM parked_events"
+               " ORDER BY status = 'parked' DESC, id DESC LIMIT 500",
+               ""),
+           *row;
     size_t i;
     json_array_foreach(rows, i, row)
     {
@@ -101,10 +105,12 @@ void api_admin_parked(struct request *r)
 static json_t *parked_one(long long id)
 {
     json_t *row;
-    return db_query_row(&row, "SELECT id, consumer, topic, kpartition AS `partition`,"
-                              " koffset AS `offset`, msg_key AS `key`, payload, reason, status,"
-                              " attempts, parked_at, retried_at, resolved_at FROM parked_events"
-                              " WHERE id = ?", "i", id) == 1
+    return db_query_row(&row,
+                        "SELECT id, consumer, topic, kpartition AS `partition`,"
+                        " koffset AS `offset`, msg_key AS `key`, payload, reason, status,"
+                        " attempts, parked_at, retried_at, resolved_at FROM parked_events"
+                        " WHERE id = ?",
+                        "i", id) == 1
                ? row
                : NULL;
 }

@@ -149,7 +149,8 @@ json_t *web_form_body(struct request *r, const char *const *text, const char *co
 
 json_t *web_outcome(const char *done, const struct err *e)
 {
-    return json_pack("{s:s, s:s}", "tone", done ? "success" : "error", "message", done ? done : e->msg);
+    return json_pack("{s:s, s:s}", "tone", done ? "success" : "error", "message",
+                     done ? done : e->msg);
 }
 
 json_t *web_layout_data(struct request *r, const char *title)
@@ -159,12 +160,11 @@ json_t *web_layout_data(struct request *r, const char *title)
     gmtime_r(&now, &tm);
     struct principal *u = session_user(r);
     json_t *user = u ? json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)u->id, "name",
-                                 u->name ? u->name : "", "email", u->email ? u->email : "",
-                                 "role", u->role, "admin", strcmp(u->role, "admin") == 0)
+                                 u->name ? u->name : "", "email", u->email ? u->email : "", "role",
+                                 u->role, "admin", strcmp(u->role, "admin") == 0)
                      : json_null();
     return json_pack("{s:s, s:s, s:i, s:o, s:s}", "title", title ? title : "firstcome", "site",
-                     "firstcome", "year", tm.tm_year + 1900, "user", user, "csrf",
-                     session_csrf(r));
+                     "firstcome", "year", tm.tm_year + 1900, "user", user, "csrf", session_csrf(r));
 }
 
 /* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages. */

@@ -67,8 +67,9 @@ static json_t *decorate(json_t *product, time_t now)
     const char *s = json_string_value(json_object_get(p, "sale_starts_at"));
     bool upcoming = s && parse_iso_time(s, &starts) && starts > now;
     json_object_set_new(p, "upcoming", json_boolean(upcoming));
-    json_object_set_new(p, "sold_out",
-                        json_boolean(json_integer_value(json_object_get(p, "stock_remaining")) <= 0));
+    json_object_set_new(
+        p, "sold_out",
+        json_boolean(json_integer_value(json_object_get(p, "stock_remaining")) <= 0));
     return p;
 }
 
@@ -128,18 +129,19 @@ void page_products(struct request *r)
     json_t *cats = catalog_categories();
     size_t i;
     json_t *c;
-    json_array_foreach(cats, i, c)
-        json_object_set_new(c, "selected",
-                            json_boolean(q.category && !strcmp(q.category,
-                                                               json_string_value(json_object_get(c, "name")))));
+    json_array_foreach(cats, i, c) json_object_set_new(
+        c, "selected",
+        json_boolean(q.category &&
+                     !strcmp(q.category, json_string_value(json_object_get(c, "name")))));
     json_t *sort_opts = json_array();
     static const char *const sorts[][2] = {{"newest", "Newest"},
                                            {"price_asc", "Price: low to high"},
                                            {"price_desc", "Price: high to low"},
                                            {"popular", "Most liked"}};
     for (int k = 0; k < 4; k++)
-        json_array_append_new(sort_opts, json_pack("{s:s, s:s, s:b}", "value", sorts[k][0], "label",
-                                                   sorts[k][1], "selected", !strcmp(q.sort, sorts[k][0])));
+        json_array_append_new(sort_opts,
+                              json_pack("{s:s, s:s, s:b}", "value", sorts[k][0], "label",
+                                        sorts[k][1], "selected", !strcmp(q.sort, sorts[k][0])));
     json_object_set_new(list, "categories", cats ? cats : json_array());
     json_object_set_new(list, "sorts", sort_opts);
     json_object_set_new(list, "q", json_string(q.q ? q.q : ""));
@@ -148,8 +150,9 @@ void page_products(struct request *r)
         json_object_set_new(list, "min_price", json_integer(q.min_price));
     if (q.max_price >= 0)
         json_object_set_new(list, "max_price", json_integer(q.max_price));
-    json_object_set_new(list, "pager",
-                        pager(r, "/products", &q, json_integer_value(json_object_get(list, "total"))));
+    json_object_set_new(
+        list, "pager",
+        pager(r, "/products", &q, json_integer_value(json_object_get(list, "total"))));
     resp_page(r, 200, "products.tpl", "Products", list);
 }
 
@@ -173,7 +176,8 @@ void page_admin_products(struct request *r)
     if (!strcmp(r->method, "POST")) {
         if (session_check_csrf(r) < 0)
             return;
-        static const char *const text[] = {"name", "description", "category", "sale_starts_at", NULL};
+        static const char *const text[] = {"name", "description", "category", "sale_starts_at",
+                                           NULL};
         static const char *const nums[] = {"price", "stock", "per_user_limit", NULL};
         json_t *b = web_form_body(r, text, nums);
         struct err e;
@@ -184,8 +188,8 @@ void page_admin_products(struct request *r)
         if (!p && e.status >= 500)
             return resp_err(r, &e);
         status = p ? (id ? 200 : 201) : e.status;
-        const char *done = id ? arena_sprintf(r->a, "Product %lld is updated.", id)
-                              : "The product is created.";
+        const char *done =
+            id ? arena_sprintf(r->a, "Product %lld is updated.", id) : "The product is created.";
         outcome = web_outcome(p ? done : NULL, &e);
     }
     struct catalog_query q;
@@ -193,8 +197,9 @@ void page_admin_products(struct request *r)
     if (!list)
         return;
     json_object_set_new(list, "items", decorate_all(json_object_get(list, "items")));
-    json_object_set_new(list, "pager",
-                        pager(r, "/admin/products", &q, json_integer_value(json_object_get(list, "total"))));
+    json_object_set_new(
+        list, "pager",
+        pager(r, "/admin/products", &q, json_integer_value(json_object_get(list, "total"))));
     if (outcome)
         json_object_set_new(list, "outcome", outcome);
     resp_page(r, status, "admin_products.tpl", "Products · admin", list);

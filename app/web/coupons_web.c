@@ -48,11 +48,13 @@ void api_coupon_claim(struct request *r)
     if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0)
         return resp_err(r, &e);
     if (c.pending)
-        return resp_json(r, 202, json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
-                                           "status", "pending", "remaining", (json_int_t)c.remaining));
-    resp_json(r, 201, json_pack("{s:{s:I, s:I, s:s}, s:I}", "user_coupon", "id",
-                                (json_int_t)c.user_coupon_id, "coupon_id", (json_int_t)id, "status",
-                                "available", "remaining", (json_int_t)c.remaining));
+        return resp_json(r, 202,
+                         json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
+                                   "status", "pending", "remaining", (json_int_t)c.remaining));
+    resp_json(r, 201,
+              json_pack("{s:{s:I, s:I, s:s}, s:I}", "user_coupon", "id",
+                        (json_int_t)c.user_coupon_id, "coupon_id", (json_int_t)id, "status",
+                        "available", "remaining", (json_int_t)c.remaining));
 }
 
 void api_coupon_claim_status(struct request *r)
@@ -128,7 +130,8 @@ void page_coupons(struct request *r)
     json_t *items = coupon_list(r->a, &e);
     if (!items)
         return resp_err(r, &e);
-    resp_page(r, 200, "coupons.tpl", "Coupon events", json_pack("{s:o}", "items", decorate_all(items)));
+    resp_page(r, 200, "coupons.tpl", "Coupon events",
+              json_pack("{s:o}", "items", decorate_all(items)));
 }
 
 static void coupon_page(struct request *r, int status, json_t *outcome)
@@ -160,8 +163,9 @@ void page_coupon_claim(struct request *r)
     if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0) {
         if (e.status >= 500 || e.status == 404)
             return resp_err(r, &e);
-        return coupon_page(r, e.status, json_pack("{s:s, s:s, s:s}", "tone", "error", "code", e.code,
-                                                  "message", e.msg));
+        return coupon_page(
+            r, e.status,
+            json_pack("{s:s, s:s, s:s}", "tone", "error", "code", e.code, "message", e.msg));
     }
     coupon_page(r, c.pending ? 202 : 201,
                 json_pack("{s:s, s:s, s:s}", "tone", "success", "code", "claimed", "message",

@@ -49,12 +49,16 @@ void ops_metrics(struct request *r)
     static const char *const consumers[] = {"order", "shipment", "notify"};
     long long counts[3] = {0};
     json_t *rows = db_query("SELECT consumer, COUNT(*) AS n FROM parked_events"
-                            " WHERE status = 'parked' GROUP BY consumer", ""), *row;
+                            " WHERE status = 'parked' GROUP BY consumer",
+                            ""),
+           *row;
     size_t i;
-    json_array_foreach(rows, i, row)
-        for (int k = 0; k < 3; k++)
-            if (!strcmp(json_string_value(json_object_get(row, "consumer")) ?: "", consumers[k]))
-                counts[k] = json_integer_value(json_object_get(row, "n"));
+    json_array_foreach(
+        rows, i,
+        row) for (int k = 0; k < 3;
+                  k++) if (!strcmp(json_string_value(json_object_get(row, "consumer")) ?: "",
+                                   consumers[k])) counts[k] =
+        json_integer_value(json_object_get(row, "n"));
     if (rows)
         metrics_render_parked(&r->out, consumers, counts, 3);
 }

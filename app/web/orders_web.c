@@ -61,10 +61,12 @@ void api_order_pay(struct request *r)
     long long id = order_id(r);
     if (!b || id <= 0)
         return;
-    json_t *o = order_pay(r->a, ME, id, json_string_value(json_object_get(b, "card_number")), &declined, &e);
+    json_t *o = order_pay(r->a, ME, id, json_string_value(json_object_get(b, "card_number")),
+                          &declined, &e);
     if (!o && declined) /* 402 with the error shape and the order it left behind */
-        return resp_json(r, 402, json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message",
-                                           e.msg, "order", declined));
+        return resp_json(r, 402,
+                         json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message", e.msg,
+                                   "order", declined));
     order_answer(r, 200, o, &e);
 }
 
@@ -104,8 +106,8 @@ void api_cart_put(struct request *r)
     if (pid <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
     if (!json_is_integer(q))
-        return resp_error(r, 422, "invalid_quantity", "quantity must be a whole number from 0 to %d",
-                          CART_MAX_QUANTITY);
+        return resp_error(r, 422, "invalid_quantity",
+                          "quantity must be a whole number from 0 to %d", CART_MAX_QUANTITY);
     if (cart_set(ME->id, pid, json_integer_value(q), &e) < 0)
         return resp_err(r, &e);
     api_cart(r);
@@ -145,7 +147,8 @@ void api_my_likes(struct request *r)
 static json_t *notifications(long long user_id)
 {
     return db_query("SELECT id, kind, message, order_id, created_at FROM notifications"
-                    " WHERE user_id = ? ORDER BY id DESC LIMIT 100", "i", user_id);
+                    " WHERE user_id = ? ORDER BY id DESC LIMIT 100",
+                    "i", user_id);
 }
 
 void api_my_notifications(struct request *r)
@@ -206,14 +209,18 @@ void page_cart_add(struct request *r)
         return;
     const char *qs = req_form(r, "quantity");
     if (pid <= 0 || (qs && !parse_int64(qs, 0, CART_MAX_QUANTITY, &q)))
-        return resp_error(r, 422, "invalid_quantity", "quantity must be from 0 to %d", CART_MAX_QUANTITY);
+        return resp_error(r, 422, "invalid_quantity", "quantity must be from 0 to %d",
+                          CART_MAX_QUANTITY);
     if (req_form(r, "buy_now")) {
-        json_t *o = order_create(r->a, ME, json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
-                                                     (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)), &e);
+        json_t *o = order_create(r->a, ME,
+                                 json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
+                                           (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)),
+                                 &e);
         if (!o)
             return resp_err(r, &e);
-        return resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
-                                              (long long)json_integer_value(json_object_get(o, "id"))));
+        return resp_redirect(
+            r, arena_sprintf(r->a, "/orders/%lld/pay",
+                             (long long)json_integer_value(json_object_get(o, "id"))));
     }
     /* from a product page: add to what the cart holds; from the cart ("set"): replace it */
     if ((req_form(r, "set") ? cart_set(ME->id, pid, q, &e) : cart_add(ME->id, pid, q, &e)) < 0)
@@ -241,7 +248,8 @@ void page_checkout(struct request *r)
         json_object_set_new(cart, "error", json_pack("{s:s}", "message", e.msg));
         return resp_page(r, e.status, "cart.tpl", "Your cart", cart);
     }
-    resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay", (long long)json_integer_value(json_object_get(o, "id"))));
+    resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
+                                   (long long)json_integer_value(json_object_get(o, "id"))));
 }
 
 void page_orders(struct request *r)
@@ -263,10 +271,11 @@ static void order_page(struct request *r, int status, const char *tpl, json_t *o
     if (!o)
         return resp_err(r, &e);
     const char *st = json_string_value(json_object_get(o, "status"));
-    json_t *d = json_pack("{s:o, s:b, s:b, s:b}", "order", o, "payable", !strcmp(st, "pending_payment"),
-                          "cancellable", !strcmp(st, "pending_payment") || !strcmp(st, "paid") ||
-                                             !strcmp(st, "preparing"),
-                          "returnable", !strcmp(st, "delivered"));
+    json_t *d =
+        json_pack("{s:o, s:b, s:b, s:b}", "order", o, "payable", !strcmp(st, "pending_payment"),
+                  "cancellable",
+                  !strcmp(st, "pending_payment") || !strcmp(st, "paid") || !strcmp(st, "preparing"),
+                  "returnable", !strcmp(st, "delivered"));
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
     resp_page(r, status, tpl, arena_sprintf(r->a, "Order #%lld", id), d);

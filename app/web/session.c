@@ -95,8 +95,9 @@ int session_check_csrf(struct request *r)
     if (cookie && field && strlen(cookie) == 43 && strlen(field) == 43 &&
         sodium_memcmp(cookie, field, 43) == 0)
         return 0;
-    resp_error(r, 403, "csrf_failed",
-               "this form has expired or did not come from this site; reload the page and try again");
+    resp_error(
+        r, 403, "csrf_failed",
+        "this form has expired or did not come from this site; reload the page and try again");
     return -1;
 }
 

@@ -86,10 +86,13 @@ static const struct consumer_kind *const consumer_kinds[] = {&order_kind, &shipm
 int pipeline_retry_parked(struct arena *a, long long id, struct err *e)
 {
     json_t *row;
-    int rc = db_query_row(&row, "SELECT consumer, topic, payload, status FROM parked_events"
-                                " WHERE id = ?", "i", id);
+    int rc = db_query_row(&row,
+                          "SELECT consumer, topic, payload, status FROM parked_events"
+                          " WHERE id = ?",
+                          "i", id);
     if (rc <= 0)
-        return rc < 0 ? err_store(e) : err_set(e, 404, "not_found", "no parked event has id %lld", id);
+        return rc < 0 ? err_store(e)
+                      : err_set(e, 404, "not_found", "no parked event has id %lld", id);
     if (strcmp(json_string_value(json_object_get(row, "status")) ?: "", "parked") != 0)
         return err_set(e, 409, "already_resolved", "parked event %lld is already resolved", id);
     const char *consumer = json_string_value(json_object_get(row, "consumer")) ?: "";
@@ -98,14 +101,16 @@ int pipeline_retry_parked(struct arena *a, long long id, struct err *e)
         if (!strcmp(consumer_kinds[i]->group, consumer))
             k = consumer_kinds[i];
     if (!k)
-        return err_set(e, 409, "event_refused", "no consumer named %s retries events here", consumer);
+        return err_set(e, 409, "event_refused", "no consumer named %s retries events here",
+                       consumer);
     json_t *ev = json_loads(json_string_value(json_object_get(row, "payload")) ?: "", 0, NULL);
     rc = ev ? k->fn(a, json_string_value(json_object_get(row, "topic")) ?: "", ev)
             : consumer_refuse("the payload is not JSON");
     if (rc == 0) {
         /* Applied (or found applied already: handlers are idempotent by event id). */
         if (db_exec("UPDATE parked_events SET status = 'resolved', resolved_at = UTC_TIMESTAMP(),"
-                    " retried_at = UTC_TIMESTAMP(), attempts = attempts + 1 WHERE id = ?", "i", id) < 0)
+                    " retried_at = UTC_TIMESTAMP(), attempts = attempts + 1 WHERE id = ?",
+                    "i", id) < 0)
             return err_store(e);
         log_info("%s: parked event %lld applied on retry", consumer, id);
         return 0;
@@ -114,7 +119,8 @@ int pipeline_retry_parked(struct arena *a, long long id, struct err *e)
         return err_store(e);
     const char *why = consumer_refusal();
     if (db_exec("UPDATE parked_events SET reason = ?, retried_at = UTC_TIMESTAMP(),"
-                " attempts = attempts + 1 WHERE id = ?", "si", why, id) < 0)
+                " attempts = attempts + 1 WHERE id = ?",
+                "si", why, id) < 0)
         return err_store(e);
     return err_set(e, 409, "event_refused", "still refused: %s", why);
 }
@@ -187,7 +193,8 @@ static int relay_step(struct arena *a)
 
 static int schedule_step(struct arena *a)
 {
-    int x = orders_expire_due(a, 200), s = shipments_advance_due(a, 200), r = returns_complete_due(a, 200);
+    int x = orders_expire_due(a, 200), s = shipments_advance_due(a, 200),
+        r = returns_complete_due(a, 200);
     return x < 0 || s < 0 || r < 0 ? -1 : 0;
 }
 

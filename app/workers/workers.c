@@ -35,8 +35,10 @@ struct kind {
 static const struct kind kinds[] = {
     {"mailer", mailer_run, NULL, "sends queued mail (Maildir or SMTP), retrying failures"},
     {"coupon", coupon_worker_run, NULL, "writes coupon claims accepted in kafka issue mode"},
-    {"order", order_worker_run, &cfg.order_workers, "paid orders: durable stock, coupon used, vendor credited"},
-    {"shipment", shipment_worker_run, &cfg.shipment_workers, "a shipment with a tracking number per prepared order"},
+    {"order", order_worker_run, &cfg.order_workers,
+     "paid orders: durable stock, coupon used, vendor credited"},
+    {"shipment", shipment_worker_run, &cfg.shipment_workers,
+     "a shipment with a tracking number per prepared order"},
     {"notify", notify_worker_run, &cfg.notify_workers, "every event becomes a user notification"},
     {"relay", relay_worker_run, NULL, "publishes outbox events Kafka has not acknowledged"},
     {"scheduler", scheduler_run, NULL, "expires unpaid orders, advances shipments and returns"},

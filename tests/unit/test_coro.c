@@ -98,7 +98,8 @@ static void overlapping(void *arg)
 Test(coro, the_overlap_flag_belongs_to_one_coroutine)
 {
     int zero = 0, one = 1;
-    struct coro *a = coro_new(64 * 1024, overlapping, &zero), *b = coro_new(64 * 1024, overlapping, &one);
+    struct coro *a = coro_new(64 * 1024, overlapping, &zero),
+                *b = coro_new(64 * 1024, overlapping, &one);
     coro_resume(a);
     coro_resume(b);
     cr_assert_not(coro_overlap(), "the scheduler never overlaps");
