@@ -474,11 +474,20 @@ long long coupon_issue(long long coupon_id, long long user_id, const char *event
         return no == 1062 ? 0 : err_store(e); /* held already, or this very event was applied */
     }
     long long id = db_insert_id();
-    if (db_commit() < 0) {
-        db_rollback();
-        return err_store(e);
+    int committed = db_commit();
+    if (committed == DB_OUTCOME_UNKNOWN) {
+        /* The answer was lost, not the coupon perhaps: a locking read on a new connection waits
+         * while the server finishes the old transaction, and tells. */
+        json_t *row;
+        int h = db_query_row(&row,
+                             "SELECT id FROM user_coupons WHERE coupon_id = ? AND user_id = ?"
+                             " LOCK IN SHARE MODE",
+                             "ii", coupon_id, user_id);
+        if (h == 1)
+            return json_integer_value(json_object_get(row, "id"));
+        return h == 0 ? err_store(e) : err_unknown(e);
     }
-    return id;
+    return committed < 0 ? err_store(e) : id;
 }
 
 static int by_coupon(const void *x, const void *y)
@@ -674,8 +683,9 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     if (uc == 0) /* MySQL knew this user already (Redis had lost it): not a new coupon */
         return err_set(e, 409, "already_claimed", "you already have a coupon from this event");
     /* Refused or failed durably: give the place back; but a repeat's place may be another
-     * request's of the same user, still being written, unless MySQL refused it outright. */
-    if (!repeat || e->status == 410)
+     * request's of the same user, still being written, unless MySQL refused it outright. A
+     * coupon whose COMMIT cannot be told keeps its place: it may be the user's. */
+    if ((!repeat && strcmp(e->code, "outcome_unknown") != 0) || e->status == 410)
         coupon_unclaim(id, u->id);
     return -1;
 }

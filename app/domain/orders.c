@@ -19,7 +19,14 @@
 #include "store/outbox.h"
 #include "store/redis.h"
 
-enum reserve_outcome { RESERVED = 0, NO_STOCK = 1, NOT_STARTED = 2, OVER_LIMIT = 3, UNLOADED = -1 };
+enum reserve_outcome {
+    RESERVED = 0,
+    NO_STOCK = 1,
+    NOT_STARTED = 2,
+    OVER_LIMIT = 3,
+    UNLOADED = -1,
+    NO_ANSWER = -100 /* Redis failed, or its reply was lost: the script may have run */
+};
 
 struct item {
     long long product_id, quantity, price;
@@ -47,7 +54,7 @@ static int reserve(struct arena *a, long long pid, long long uid, long long qty,
                            arena_sprintf(a, "%lld", uid),     arena_sprintf(a, "%lld", qty),
                            arena_sprintf(a, "%lld", order_id)};
     redisReply *r = redis_script("stock_reserve", 4, 7, argv);
-    int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : -100;
+    int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : NO_ANSWER;
     if (r)
         freeReplyObject(r);
     return outcome;
@@ -253,7 +260,8 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
         int r = reserve(a, items[i].product_id, u->id, items[i].quantity, order_id);
         if (r == RESERVED)
             continue;
-        release_items(a, u->id, items, i, order_id);
+        /* A lost answer may have reserved this item too; its release is harmless if it did not. */
+        release_items(a, u->id, items, r == NO_ANSWER ? i + 1 : i, order_id);
         switch (r) {
         case UNLOADED:
             *unloaded = items[i].product_id;

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import extra_web, fastcgi_call, redis_stock, wait_until
+from conftest import extra_web, fastcgi_call, iso, redis_stock, wait_until
 
 COM_STMT_PREPARE, COM_STMT_EXECUTE = 0x16, 0x17
 
@@ -93,8 +93,8 @@ class Relay(threading.Thread):
                     if hit:
                         self.armed = None
                 if mode == "before":
-                    self.cut(client, server)
                     self.fired.set()
+                    self.cut(client, server)
                     return
                 if mode == "after":
                     conn["drop_answer"] = True
@@ -107,8 +107,8 @@ class Relay(threading.Thread):
     def downstream(self, server, client, conn):
         for seq, packet in self.packets(server):
             if conn["drop_answer"]:
-                self.cut(client, server)
                 self.fired.set()
+                self.cut(client, server)
                 return
             if conn["preparing"] is not None and seq == 1 and packet[4] == 0:
                 conn["stmts"][int.from_bytes(packet[5:9], "little")] = conn["preparing"]
@@ -180,6 +180,33 @@ def test_checkout_whose_commit_answer_is_lost_answers_what_mysql_stored(stack, a
     assert redis_stock(stack, pid) + units == 5
     wait_until("the lost answer in the web log",
                lambda: "COMMIT lost its answer" in open(log.name).read() or mode == "before", 10)
+
+
+@pytest.mark.parametrize("mode", ["after", "before"])
+def test_claim_whose_commit_answer_is_lost_keeps_its_place_exactly_when_the_coupon_is_stored(
+        stack, admin, relayed, mode):
+    """Sync mode: the coupon's COMMIT answer is lost; the claim looks the coupon up."""
+    relay, port, _ = relayed
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {"vendor_id": vendor, "name": "relay " + uuid.uuid4().hex[:8],
+                                             "type": "fixed", "value": 500, "total_quantity": 3,
+                                             "starts_at": iso(-5), "ends_at": iso(3600)}, token=admin["access"])
+    assert r.status_code == 201, r.text
+    cid = r.json()["coupon"]["id"]
+    claimant = stack.user()
+    relay.arm("COMMIT", mode)
+    status, body = fastcgi_call(port, "POST", f"/api/v1/coupons/{cid}/claim", token=claimant["access"])
+    assert relay.fired.is_set(), "the relay never saw the claim's COMMIT"
+    coupons = stack.sql("SELECT id FROM user_coupons WHERE coupon_id = %s AND user_id = %s", cid, claimant["id"])
+    in_gate = stack.redis().sismember(f"{{c:{cid}}}:claimed", claimant["id"])
+    if mode == "after":
+        assert status == 201, body  # stored, so told yes
+        assert len(coupons) == 1 and in_gate
+    else:
+        assert (status, body["error"]["code"]) == (503, "unavailable"), body
+        assert list(coupons) == [] and not in_gate  # not stored: the place is free again
+    issued = stack.sql("SELECT issued FROM coupons WHERE id = %s", cid)[0]["issued"]
+    assert issued == len(coupons) == stack.redis().scard(f"{{c:{cid}}}:claimed")
 
 
 @pytest.mark.parametrize("mode", ["after", "before"])
