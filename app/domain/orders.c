@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/catalog.h"
-#include "http/fcgi_server.h"
 #include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
@@ -354,8 +353,9 @@ static int settle_commit(struct arena *a, const struct principal *u, const struc
  * the reservation), the reservation, the rest of the order, COMMIT. Returns 0 placed (*order_id),
  * -1 refused or failed (e set, nothing held), or the id of a product whose counter must be
  * built before the next try (that build waits for this transaction, so it has ended here). */
-static long long checkout_once(struct arena *a, const struct principal *u, struct item *items,
-                               size_t n, json_t *coupon, long long *order_id, struct err *e)
+static long long checkout_once(struct arena *a, const struct principal *u, order_asker_gone_fn gone,
+                               struct item *items, size_t n, json_t *coupon, long long *order_id,
+                               struct err *e)
 {
     long long amount = 0, discount = 0, uc = 0, unloaded = 0, gate;
     for (size_t i = 0; i < n; i++)
@@ -386,7 +386,7 @@ static long long checkout_once(struct arena *a, const struct principal *u, struc
         history_add(*order_id, "pending_payment") < 0)
         goto out_release_store;
     /* A client that gave up (nginx's timeout) would be told nothing: it gets nothing. */
-    if (fcgi_client_gone()) {
+    if (gone && gone()) {
         log_warn("order %lld: the client went away before the commit; not placed", *order_id);
         goto out_release_store;
     }
@@ -414,7 +414,8 @@ out_store:
     return err_store(e);
 }
 
-json_t *order_create(struct arena *a, const struct principal *u, json_t *body, struct err *e)
+json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
+                     order_asker_gone_fn gone, struct err *e)
 {
     size_t n;
     long long id = 0;
@@ -436,7 +437,7 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body, s
      * checkout's transaction: the build waits for every transaction holding the gate shared. */
     long long rc = -1;
     for (size_t attempt = 0; attempt <= n; attempt++) {
-        rc = checkout_once(a, u, items, n, coupon, &id, e);
+        rc = checkout_once(a, u, gone, items, n, coupon, &id, e);
         if (rc <= 0)
             break;
         if (catalog_load_product(a, rc) < 0) {

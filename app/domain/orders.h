@@ -3,6 +3,7 @@
 #ifndef FC_ORDERS_H
 #define FC_ORDERS_H
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/arena.h"
 #include "core/err.h"
@@ -11,9 +12,13 @@
 #define ORDER_MAX_ITEMS 20
 #define ORDER_MAX_QUANTITY 100
 
+/* Asked just before a checkout commits: true when whoever asked for it has gone away (nginx
+ * gave up), so that nobody is left holding an order they were never told of. May be NULL. */
+typedef bool (*order_asker_gone_fn)(void);
 /* body: {items?: [{product_id, quantity}], coupon_id?} (no items: the cart). Reserves every
  * item or none, and writes the order as pending_payment. Returns the order. */
-json_t *order_create(struct arena *a, const struct principal *u, json_t *body, struct err *e);
+json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
+                     order_asker_gone_fn gone, struct err *e);
 /* Simulated gateway: 4242424242424242 approves, 4000000000000002 declines, PAYMENT_FAILURE_RATE
  * adds declines. A decline restores the reservation (exactly once) and answers 402 with the
  * order in *order. An approval writes payment.succeeded to the outbox in the same transaction

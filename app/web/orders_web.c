@@ -6,6 +6,7 @@
 #include "domain/cart.h"
 #include "domain/catalog.h"
 #include "domain/orders.h"
+#include "http/fcgi_server.h"
 #include "store/db.h"
 #include "web/handlers.h"
 #include "web/session.h"
@@ -34,7 +35,7 @@ void api_orders_create(struct request *r)
     json_t *b = r->body_len ? req_json(r) : json_object();
     if (!b)
         return;
-    order_answer(r, 201, order_create(r->a, ME, b, &e), &e);
+    order_answer(r, 201, order_create(r->a, ME, b, fcgi_client_gone, &e), &e);
 }
 
 void api_orders(struct request *r)
@@ -215,7 +216,7 @@ void page_cart_add(struct request *r)
         json_t *o = order_create(r->a, ME,
                                  json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
                                            (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)),
-                                 &e);
+                                 fcgi_client_gone, &e);
         if (!o)
             return resp_err(r, &e);
         return resp_redirect(
@@ -238,7 +239,7 @@ void page_checkout(struct request *r)
     const char *c = req_form(r, "coupon_id");
     if (c && *c && parse_int64(c, 1, 1LL << 53, &coupon))
         json_object_set_new(b, "coupon_id", json_integer(coupon));
-    json_t *o = order_create(r->a, ME, b, &e);
+    json_t *o = order_create(r->a, ME, b, fcgi_client_gone, &e);
     if (!o) {
         if (e.status >= 500)
             return resp_err(r, &e);
