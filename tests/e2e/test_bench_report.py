@@ -298,3 +298,34 @@ def test_an_empty_directory_still_makes_a_page(tmp_path):
 def test_not_a_directory_is_a_usage_error(tmp_path):
     p = subprocess.run([PYTHON, REPORT, str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "not a directory" in p.stderr
+
+
+def test_summary_compares_each_endpoint_with_the_livez_turns_beside_it(tmp_path):
+    """bench/summary.py: turns summed per endpoint, each over the /livez turns measured beside it."""
+    def line(name, requests, seconds, p50, p99, errors=0):
+        return (f"{name} requests={requests} seconds={seconds} errors={errors} non2xx=0 p50={p50}"
+                f" p99={p99} next=0\n")
+    raw = "".join([
+        line("livez@products", 30000, 3, 1.0, 5.0), line("products", 20000, 3, 1.5, 6.0),
+        line("livez@products", 30000, 3, 1.0, 9.0), line("products", 16000, 3, 2.5, 8.0),
+        line("livez@claim_sync", 24000, 3, 1.0, 5.0), line("claim_sync", 6000, 3, 8.0, 20.0),
+        line("livez@claim_kafka", 24000, 3, 1.0, 5.0), line("claim_kafka", 18000, 3, 2.0, 12.0, errors=2),
+        line("checkout", 12000, 10, 20.0, 40.0)])
+    (tmp_path / "raw.txt").write_text(raw)
+    (tmp_path / "strategies.json").write_text("[]")
+    keep = tmp_path / "results"
+    out = subprocess.run([PYTHON, os.path.join(ROOT, "bench", "summary.py"), str(tmp_path)], capture_output=True,
+                         text=True, env=dict(os.environ, BENCH_RESULTS=str(keep)))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((keep / "http.json").read_text())
+    by = {r["endpoint"]: r for r in doc["results"]}
+    livez = by["GET /livez (ceiling)"]
+    assert livez["rps"] == round(108000 / 12) and livez["p99_ms"] == 9.0
+    products = by["GET /api/v1/products"]
+    assert products["rps"] == 6000 and products["livez_beside"] == 10000 and products["ratio"] == 0.6
+    assert products["p50_ms"] == round((1.5 * 20000 + 2.5 * 16000) / 36000, 3) and products["p99_ms"] == 8.0
+    assert by["POST claim (sync mode)"]["ratio"] == 0.25
+    assert by["POST claim (kafka mode)"]["errors"] == 2 and by["POST claim (kafka mode)"]["ratio"] == 0.75
+    checkout = by["checkout + payment (requests)"]
+    assert checkout["ratio"] == round(1200 / 9000, 3) and checkout["paid_orders_per_second"] == 600
+    assert (keep / "strategies.json").exists() and (tmp_path / "http.json").exists()
