@@ -146,31 +146,36 @@ int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
     return 0;
 }
 
-/* Every message of the failed producer gets its delivery report (failed: the fatal error, or
- * purged) before it goes, so that no caller waits forever for one; then a new producer. */
+/* Every message of a failed producer gets its delivery report (failed: the fatal error, or
+ * purged) before it goes, so that no caller waits forever for one. */
+static void producer_drain(rd_kafka_t *old)
+{
+    rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    for (int i = 0; i < 200 && rd_kafka_outq_len(old) > 0; i++)
+        rd_kafka_poll(old, 10);
+    if (rd_kafka_outq_len(old) > 0)
+        log_error("kafka: %d delivery reports of the failed producer never came",
+                  rd_kafka_outq_len(old));
+    rd_kafka_destroy(old);
+}
+
+/* The new producer takes over before the old one's reports are served: a caller that publishes
+ * again from a failed report (a coupon claim told 202) publishes on the new one. */
 static void producer_replace(void)
 {
     char err[512];
-    rd_kafka_t *old = producer;
-    if (old) {
-        rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        for (int i = 0; i < 200 && rd_kafka_outq_len(old) > 0; i++)
-            rd_kafka_poll(old, 10);
-        if (rd_kafka_outq_len(old) > 0)
-            log_error("kafka: %d delivery reports of the failed producer never came",
-                      rd_kafka_outq_len(old));
-    }
-    rd_kafka_t *fresh = producer_new(err, sizeof(err));
+    rd_kafka_t *old = producer, *fresh = producer_new(err, sizeof(err));
     pthread_mutex_lock(&lock);
     producer = fresh;
     pthread_mutex_unlock(&lock);
+    if (fresh)
+        atomic_store(&fatal, false);
     if (old)
-        rd_kafka_destroy(old);
+        producer_drain(old);
     if (!fresh) { /* fatal stays set: the next kafka_poll tries again */
         log_error("kafka producer could not be replaced: %s", err);
         return;
     }
-    atomic_store(&fatal, false);
     log_info("kafka producer replaced after a fatal error");
 }
 

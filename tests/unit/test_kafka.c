@@ -99,3 +99,43 @@ Test(kafka_producer, every_message_held_by_a_fatal_producer_gets_its_delivery_re
     cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, 20), 0);
     cr_assert_eq(report_for(20), 0);
 }
+
+/* As coupon_claim_delivery does: a failed report publishes the message again. */
+static int republished, refused_again;
+static void republish_on_failure(long long opaque, int err)
+{
+    on_delivery(opaque, err);
+    if (err && opaque < 100) {
+        if (kafka_publish(TOPIC_ORDER_EVENTS, "k", "again", 5, opaque + 100) == 0)
+            republished++;
+        else
+            refused_again++;
+    }
+}
+
+Test(kafka_producer, a_message_failed_by_a_fatal_producer_is_published_again_on_its_replacement)
+{
+    char err[256];
+    republished = refused_again = 0;
+    cr_assert_eq(kafka_producer_open(republish_on_failure, err, sizeof(err)), 0, "%s", err);
+    for (long long i = 30; i < 35; i++)
+        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, i), 0);
+    rd_kafka_test_fatal_error(kafka_producer_handle(),
+                              RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "raised by test_kafka.c");
+    kafka_poll();
+    int failed = 0;
+    for (long long i = 30; i < 35; i++) {
+        int e = report_for(i);
+        cr_assert(e != -1, "message %lld got no delivery report", i);
+        failed += e != 0;
+    }
+    cr_assert_gt(failed, 0, "no message was held by the fatal producer");
+    cr_assert_eq(refused_again, 0, "%d failed message(s) could not be published again",
+                 refused_again);
+    cr_assert_eq(republished, failed);
+    for (long long i = 30; i < 35; i++)
+        if (report_for(i) != 0)
+            cr_assert_eq(report_for(i + 100), 0, "message %lld, published again, was not delivered",
+                         i);
+}
