@@ -9,6 +9,7 @@ import re
 import uuid
 import contextlib
 import shlex
+import signal
 import socket
 import struct
 import subprocess
@@ -105,6 +106,25 @@ class Stack:
         e.update(env or {})
         return subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], env=e,
                               capture_output=True, text=True, timeout=timeout)
+
+    def restart_web(self, env):
+        """The web server stopped and started again with these settings added."""
+        pid = self.pid("web")
+        os.kill(pid, signal.SIGTERM)
+        while os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.05)
+        out = self.stack_cmd("start", env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        self.wait_healthy()
+
+    def arm_devbroker(self, *faults):
+        """Faults the devbroker arms on the next produce requests (app/tools/devbroker.c)."""
+        path = os.path.join(self.state_dir, "devbroker.faults")
+        with open(path + ".tmp", "w") as f:
+            f.write("\n".join(faults) + "\n")
+        os.rename(path + ".tmp", path)
+        os.kill(self.pid("devbroker"), signal.SIGUSR1)
+        wait_until("the devbroker to arm the faults", lambda: not os.path.exists(path), timeout=5)
 
     def cli(self, *args, check=True, env=None):
         """bin/firstcome against this stack (same STATE_DIR, so the same settings)."""

@@ -56,6 +56,8 @@ static struct setting settings[] = {
      "redis://host:port or unix:///path"},
     {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0,
      "Kafka bootstrap servers (empty: the devbroker)"},
+    {"KAFKA_MESSAGE_TIMEOUT", K_INT, &cfg.kafka_message_timeout, "30", 1, 900, 0,
+     "seconds a published message may go unacknowledged before it is reported failed"},
     {"MAIL_URL", K_STR, &cfg.mail_url, "@mail_url", 0, 0, 0, "maildir:/path or smtp://host:port"},
     {"MAIL_FROM", K_STR, &cfg.mail_from, "firstcome <no-reply@firstcome.local>", 0, 0, 0,
      "From: of every mail"},

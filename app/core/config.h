@@ -18,6 +18,7 @@ struct config {
     const char *mysql_user, *mysql_password, *mysql_database;
     const char *redis_url;
     const char *kafka_brokers; /* resolved: the devbroker's address when KAFKA_BROKERS is empty */
+    int kafka_message_timeout; /* seconds before an unacknowledged message is reported failed */
     const char *mail_url, *mail_from;
     const char *jwt_secret;
     const char *coupon_issue_mode;

@@ -226,8 +226,8 @@ static void slot_main(void *arg)
         if (s->fr.ipcFd >= 0) /* nginx asked to keep it (we never configure that) */
             FCGX_Free(&s->fr, 1);
         arena_reset(&s->a);
-        if (the_app->after_request)
-            the_app->after_request();
+        if (the_app->between_requests)
+            the_app->between_requests();
     }
 }
 
@@ -407,6 +407,8 @@ static void serve_loop(struct slot *slots)
             continue;
         if (sv_stopping && !busy)
             break;
+        if (!busy && the_app->between_requests)
+            the_app->between_requests();
         /* Only now, with no request left to run or accept, do the waiting requests' commands
          * go out: all of them in one write. */
         redis_send_waiting();

@@ -11,8 +11,10 @@ struct fcgi_app {
     int (*worker_init)(char *err, size_t errlen);
     /* Routes and answers one request; must set a response. */
     void (*handle)(struct request *r);
-    /* After the response is flushed (e.g. serve Kafka delivery reports). */
-    void (*after_request)(void);
+    /* After each response is flushed, and about once a second while the worker has no request
+     * in flight: the app's own work that must not wait for the next request (e.g. serve Kafka
+     * delivery reports). */
+    void (*between_requests)(void);
     void (*worker_exit)(void);
     /* In the master on SIGHUP, before workers are replaced (e.g. reload templates). */
     void (*reload)(void);

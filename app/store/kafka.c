@@ -27,6 +27,7 @@ int kafka_topic_partitions(const char *topic)
 static rd_kafka_t *producer;
 static kafka_delivery_fn delivery_fn;
 static atomic_bool fatal;    /* the producer raised a fatal error: replace it */
+static rd_kafka_t *retired;  /* a failed producer, replaced, not yet drained */
 static atomic_int broker_up; /* the watcher's last answer: 1 up, 0 down or not known yet */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -72,16 +73,20 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         delivery_fn((long long)(intptr_t)m->_private, (int)m->err);
 }
 
-/* Served by rd_kafka_poll on the main thread. Any other error is librdkafka's to recover from. */
+static bool producer_swap(void);
+
+/* Served by rd_kafka_poll on the main thread. Any other error is librdkafka's to recover from,
+ * and so is a replaced producer's: its fatal error may be served only while it is drained, when
+ * the new producer is in place already. */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     (void)opaque;
-    if (err != RD_KAFKA_RESP_ERR__FATAL)
+    if (err != RD_KAFKA_RESP_ERR__FATAL || rk != producer)
         return;
     char why[512] = "";
     rd_kafka_fatal_error(rk, why, sizeof(why));
     log_error("kafka producer failed fatally: %s (%s); it will be replaced", why, reason);
-    atomic_store(&fatal, true);
+    producer_swap();
 }
 
 static rd_kafka_t *producer_new(char *err, size_t errlen)
@@ -89,16 +94,20 @@ static rd_kafka_t *producer_new(char *err, size_t errlen)
     rd_kafka_conf_t *conf = kafka_conf_new(err, errlen);
     if (!conf)
         return NULL;
+    char timeout_ms[24];
+    snprintf(timeout_ms, sizeof(timeout_ms), "%d", cfg.kafka_message_timeout * 1000);
     /* acks=all + idempotence: a retried send is never written twice by the broker. A message
-     * not acknowledged in 30 s is reported failed to the delivery callback, which decides
-     * (the outbox leaves it to the relay; a coupon claim is given back). linger.ms=100: under a
+     * not acknowledged in KAFKA_MESSAGE_TIMEOUT (30 s) is reported failed to the delivery
+     * callback, which decides (the outbox leaves it to the relay; a coupon claim is published
+     * again, since a message reported failed may have been written). linger.ms=100: under a
      * flash crowd every web worker sends one batch per partition ten times a second instead of
      * a few messages at a time; each batch is a produce request, a log entry the broker walks
      * and a fetch for the consumer. Nobody waits for it: claims answer before the send, and
      * payments have written their outbox row. */
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "linger.ms", "100", err, errlen) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err, errlen) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_set(conf, "message.timeout.ms", timeout_ms, err, errlen) !=
+            RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -159,24 +168,36 @@ static void producer_drain(rd_kafka_t *old)
     rd_kafka_destroy(old);
 }
 
-/* The new producer takes over before the old one's reports are served: a caller that publishes
- * again from a failed report (a coupon claim told 202) publishes on the new one. */
-static void producer_replace(void)
+/* A new producer takes over at once, even from inside a callback of the failed one: librdkafka
+ * fails the failed producer's messages in the same poll that reports its fatal error, and a
+ * caller that publishes again from such a report (a coupon claim told 202) must publish on the
+ * new one. The failed one is kept in `retired` until kafka_poll drains it, outside its own
+ * callbacks. Without a new producer, `fatal` stays set and the next kafka_poll tries again. */
+static bool producer_swap(void)
 {
-    char err[512];
-    rd_kafka_t *old = producer, *fresh = producer_new(err, sizeof(err));
+    char err[512] = "a failed producer is still being drained";
+    rd_kafka_t *fresh = retired ? NULL : producer_new(err, sizeof(err));
+    if (!fresh) {
+        log_error("kafka producer could not be replaced: %s", err);
+        atomic_store(&fatal, true);
+        return false;
+    }
     pthread_mutex_lock(&lock);
+    retired = producer;
     producer = fresh;
     pthread_mutex_unlock(&lock);
-    if (fresh)
-        atomic_store(&fatal, false);
-    if (old)
-        producer_drain(old);
-    if (!fresh) { /* fatal stays set: the next kafka_poll tries again */
-        log_error("kafka producer could not be replaced: %s", err);
-        return;
-    }
+    atomic_store(&fatal, false);
     log_info("kafka producer replaced after a fatal error");
+    return true;
+}
+
+static rd_kafka_resp_err_t produce(const char *topic, const char *key, const char *payload,
+                                   size_t len, long long opaque)
+{
+    return rd_kafka_producev(
+        producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+        RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE((void *)(intptr_t)opaque), RD_KAFKA_V_END);
 }
 
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
@@ -184,14 +205,11 @@ int kafka_publish(const char *topic, const char *key, const char *payload, size_
 {
     if (!producer || atomic_load(&fatal))
         return -1;
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-        RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE((void *)(intptr_t)opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e = produce(topic, key, payload, len, opaque);
+    if (e == RD_KAFKA_RESP_ERR__FATAL && producer_swap())
+        e = produce(topic, key, payload, len, opaque);
     if (e) {
         log_warn("kafka publish to %s refused: %s", topic, rd_kafka_err2str(e));
-        if (e == RD_KAFKA_RESP_ERR__FATAL) /* replaced by the next kafka_poll */
-            atomic_store(&fatal, true);
         return -1;
     }
     /* Delivery reports are served by kafka_poll() between requests, never in the middle of a
@@ -203,8 +221,12 @@ void kafka_poll(void)
 {
     if (producer)
         rd_kafka_poll(producer, 0);
-    if (atomic_load(&fatal) || (producer && rd_kafka_fatal_error(producer, NULL, 0)))
-        producer_replace();
+    if (!retired && (atomic_load(&fatal) || (producer && rd_kafka_fatal_error(producer, NULL, 0))))
+        producer_swap();
+    rd_kafka_t *old = retired;
+    retired = NULL;
+    if (old)
+        producer_drain(old);
 }
 
 int kafka_flush(int timeout_ms)
@@ -236,6 +258,10 @@ void kafka_producer_close(void)
         watching = false;
     }
     atomic_store(&broker_up, 0);
+    if (retired) {
+        producer_drain(retired);
+        retired = NULL;
+    }
     if (!producer)
         return;
     rd_kafka_flush(producer, 5000);

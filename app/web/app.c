@@ -229,7 +229,7 @@ static int worker_init(char *err, size_t errlen)
     return 0;
 }
 
-static void after_request(void)
+static void between_requests(void)
 {
     kafka_poll();
 }
@@ -265,7 +265,7 @@ int web_main(int argc, char **argv)
     static const struct fcgi_app app = {
         .worker_init = worker_init,
         .handle = handle,
-        .after_request = after_request,
+        .between_requests = between_requests,
         .worker_exit = worker_exit,
         .reload = view_reload,
     };

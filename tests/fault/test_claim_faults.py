@@ -26,23 +26,15 @@ return 1
 """
 
 
-def restart_web(stack, mode, rate_limits):
-    pid = stack.pid("web")
-    os.kill(pid, signal.SIGTERM)
-    while os.path.exists(f"/proc/{pid}"):
-        time.sleep(0.05)
-    out = stack.stack_cmd("start", env={"COUPON_ISSUE_MODE": mode, "RATE_LIMITS": rate_limits})
-    assert out.returncode == 0, out.stdout + out.stderr
-    stack.wait_healthy()
-
-
 @pytest.fixture(scope="module", params=["sync", "kafka"])
 def mode(request, stack):
     """The web workers in one issue mode, with the app's claim limits off (so that a claim's
-    first Redis command is the gate); the defaults restored afterwards."""
-    restart_web(stack, request.param, "off")
+    first Redis command is the gate) and a claim unacknowledged by Kafka for 3 s reported
+    failed; the defaults restored afterwards."""
+    stack.restart_web({"COUPON_ISSUE_MODE": request.param, "RATE_LIMITS": "off",
+                       "KAFKA_MESSAGE_TIMEOUT": "3"})
     yield request.param
-    restart_web(stack, "sync", os.environ.get("RATE_LIMITS", "on"))
+    stack.restart_web({"COUPON_ISSUE_MODE": "sync", "RATE_LIMITS": os.environ.get("RATE_LIMITS", "on")})
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +253,37 @@ def test_a_place_in_redis_without_a_coupon_is_issued_not_refused(stack, vendor_i
     assert issued_users(stack, cid) == [a]
     assert stack.redis().smembers(claimed) == {str(a)}
     assert stack.sql("SELECT issued FROM coupons WHERE id = %s", cid)[0]["issued"] == 1
+
+
+def published_again(stack):
+    with open(os.path.join(stack.state_dir, "logs", "web.log")) as f:
+        return f.read().count("delivery failed; published again")
+
+
+@pytest.mark.parametrize("mode", ["kafka"], indirect=True)  # only kafka mode publishes claims
+@pytest.mark.parametrize("fault", [
+    # The devbroker's faults hit whichever produce requests come next, the relay's too: enough
+    # of them that the claims' requests meet some.
+    "produce-error 20 87",    # answered INVALID_RECORD: nothing written
+    "produce-delay 6 4500",   # written at once, answered after the 3 s timeout
+], ids=["refused", "written_but_timed_out"])
+def test_a_claim_whose_delivery_fails_is_published_again_and_issued(stack, vendor_id, mode, fault):
+    """Kafka reports the delivery of claims told 202 failed: refused by the broker (nothing
+    written), or timed out although the broker wrote them. The place is not given back (the
+    message may be in the topic); the claim is published again, so every user told 202 holds a
+    coupon in the end, and a second copy of a written claim is applied once."""
+    quantity = 10
+    cid = campaign(stack, vendor_id, quantity)
+    users = pool(stack, 20)
+    before = published_again(stack)
+    stack.arm_devbroker(fault)
+    claims = claim_all(stack, cid, users)
+    finals = Counter(a[-1] for a in claims.values())
+    assert finals == {(202, None): quantity, (410, "sold_out"): 20 - quantity}, finals
+    wait_until("a failed delivery report", lambda: published_again(stack) > before or "none yet",
+               timeout=15)
+    told_yes = {uid for uid, a in claims.items() if a[-1][0] == 202}
+    settle(stack, cid, mode, told_yes)
+    assert sorted(issued_users(stack, cid)) == sorted(told_yes)
+    assert stack.redis().smembers(f"{{c:{cid}}}:claimed") == {str(u) for u in told_yes}
+    assert stack.sql("SELECT issued FROM coupons WHERE id = %s", cid)[0]["issued"] == quantity
