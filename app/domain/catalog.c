@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
+#include "domain/stock.h"
 #include "store/cache.h"
 #include "store/redis.h"
 
@@ -171,88 +172,7 @@ static char *query_key(struct arena *a, const char *sql, const struct db_param *
 
 static const char *stock_key(struct arena *a, json_t *product)
 {
-    return arena_sprintf(a, "{p:%lld}:stock",
-                         (long long)json_integer_value(json_object_get(product, "id")));
-}
-
-/* Units a pending order holds, or a paid one the order worker has not yet taken out of
- * products.stock: together with products.stock this is the truth the gate is rebuilt from. */
-#define HELD_UNITS                                                                                 \
-    "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id" \
-    " WHERE oi.product_id = p.id AND (o.status = 'pending_payment' OR (o.stock_applied = 0"        \
-    " AND o.status IN ('paid', 'preparing', 'shipping', 'delivered', 'return_requested')))"
-
-/* Orders that hold units of the product: each one's units count toward its user's limit, and
- * come back to the counter when it is expired, declined, cancelled or returned (order_id 0: a
- * delivered order past its return window, whose units never come back). */
-#define HOLDING_ORDERS                                                                             \
-    "SELECT IF(o.status <> 'delivered' OR o.delivered_at > UTC_TIMESTAMP() - INTERVAL ? SECOND,"   \
-    " o.id, 0) AS order_id, o.user_id, oi.quantity FROM order_items oi JOIN orders o"              \
-    " ON o.id = oi.order_id WHERE oi.product_id = ? AND o.status IN ('pending_payment', 'paid',"   \
-    " 'preparing', 'shipping', 'delivered', 'return_requested')"
-
-/* Takes the product's gate row exclusively (made first if the product has none), in a
- * transaction of its own: it waits for every checkout and release of the product in flight, and
- * holds new ones off until the commit. Returns 1 locked, 0 no such product, -1 store failure. */
-static int gate_take(long long id)
-{
-    json_t *g;
-    if (db_exec("INSERT IGNORE INTO stock_gates (product_id) SELECT id FROM products WHERE id = ?",
-                "i", id) < 0 ||
-        db_begin() < 0)
-        return -1;
-    int rc = db_query_row(&g, "SELECT product_id FROM stock_gates WHERE product_id = ? FOR UPDATE",
-                          "i", id);
-    if (rc != 1)
-        db_rollback();
-    return rc;
-}
-
-int catalog_load_product(struct arena *a, long long id)
-{
-    json_t *p;
-    int rc = gate_take(id);
-    if (rc != 1)
-        return rc;
-    /* The first plain read of the transaction, after the lock: it sees every change that
-     * committed before, and none can commit until this one does. */
-    rc = db_query_row(
-        &p,
-        "SELECT p.stock - (" HELD_UNITS ") AS available,"
-        " COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.sale_starts_at), 0) AS starts,"
-        " COALESCE(p.per_user_limit, 0) AS lim FROM products p WHERE p.id = ?",
-        "i", id);
-    json_t *held =
-        rc == 1 ? db_query(HOLDING_ORDERS, "ii", (long long)cfg.return_window, id) : NULL;
-    if (!held) {
-        db_rollback();
-        return rc == 0 ? 0 : -1;
-    }
-    size_t n = json_array_size(held);
-    const char **argv = arena_alloc(a, (7 + 3 * n) * sizeof(char *));
-    argv[0] = arena_sprintf(a, "{p:%lld}:stock", id);
-    argv[1] = arena_sprintf(a, "{p:%lld}:meta", id);
-    argv[2] = arena_sprintf(a, "{p:%lld}:bought", id);
-    argv[3] = arena_sprintf(a, "{p:%lld}:held", id);
-    long long avail = json_integer_value(json_object_get(p, "available"));
-    argv[4] = arena_sprintf(a, "%lld", avail < 0 ? 0 : avail);
-    argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "starts")));
-    argv[6] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(p, "lim")));
-    static const char *const cols[] = {"order_id", "user_id", "quantity"};
-    for (size_t i = 0; i < n; i++) {
-        json_t *h = json_array_get(held, i);
-        for (int c = 0; c < 3; c++)
-            argv[7 + 3 * i + (size_t)c] = arena_sprintf(
-                a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
-    }
-    redisReply *r = redis_script("stock_load", 4, 7 + 3 * (int)n, argv);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (r)
-        freeReplyObject(r);
-    /* Only a read was made: the commit just lets the waiting changes go on. */
-    if (db_commit() < 0 || !ok)
-        return -1;
-    return 1;
+    return stock_counter_key(a, json_integer_value(json_object_get(product, "id")));
 }
 
 /* A product's live counter, rebuilt from MySQL when Redis lost it (under the gate row: no
@@ -266,7 +186,7 @@ static long long stock_value(struct arena *a, json_t *product, const char *val)
     long long id = json_integer_value(json_object_get(product, "id"));
     const char *key = stock_key(a, product);
     char *now = NULL;
-    if (catalog_load_product(a, id) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
+    if (stock_load(a, id) < 0 || redis_get_many(a, 1, &key, &now) < 0 || !now)
         return STOCK_FAILED;
     log_info("rebuilt stock counter of product %lld from MySQL", id);
     return strtoll(now, NULL, 10);
@@ -426,24 +346,6 @@ int catalog_fill_stock(struct arena *a, json_t *products)
     return read_stock(a, products, &stock) < 0 ? -1 : set_stock(a, products, stock);
 }
 
-int catalog_rebuild_stock(struct arena *a)
-{
-    json_t *rows = db_query("SELECT id FROM products", "");
-    if (!rows)
-        return -1;
-    size_t i;
-    json_t *row;
-    int set = 0;
-    json_array_foreach(rows, i, row)
-    {
-        int rc = catalog_load_product(a, json_integer_value(json_object_get(row, "id")));
-        if (rc < 0)
-            return -1;
-        set += rc;
-    }
-    return set;
-}
-
 json_t *catalog_categories(void)
 {
     return db_query("SELECT category AS name, COUNT(*) AS count FROM products GROUP BY category"
@@ -494,23 +396,6 @@ static const char *opt_time(struct arena *a, json_t *v)
     return v && !json_is_null(v) && parse_iso_time(json_string_value(v), &t) ? db_time(a, t) : NULL;
 }
 
-/* Republishes a product's sale start and limit into the gate. */
-static void gate_meta(long long id)
-{
-    json_t *p;
-    if (db_query_row(
-            &p,
-            "SELECT COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at), 0) AS starts,"
-            " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?",
-            "i", id) != 1)
-        return;
-    redisReply *r = redis_cmd("HSET {p:%lld}:meta starts %lld limit %lld", id,
-                              (long long)json_integer_value(json_object_get(p, "starts")),
-                              (long long)json_integer_value(json_object_get(p, "lim")));
-    if (r)
-        freeReplyObject(r);
-}
-
 json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 {
     int found;
@@ -531,7 +416,7 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
         return err_store(e), NULL;
     /* Stored from here on: a later failure is never answered as "not created". */
     long long id = db_insert_id();
-    if (catalog_load_product(a, id) < 0)
+    if (stock_load(a, id) < 0)
         log_warn("product %lld created but its counter not yet built; a checkout builds it", id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
@@ -547,7 +432,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     /* A stock change takes the gate row exclusively, before the product row (checkouts take
      * the gate, then the product row through order_items' key): no reservation is in flight
      * while the counter moves, and no rebuild reads MySQL half-way. */
-    int rc = json_object_get(b, "stock") ? gate_take(id) : db_begin() < 0 ? -1 : 1;
+    int rc = json_object_get(b, "stock") ? stock_take(id) : db_begin() < 0 ? -1 : 1;
     if (rc == 1)
         rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
     if (rc <= 0) {
@@ -567,11 +452,9 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     long long delta =
         stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
     if (stock) { /* units orders hold are spoken for: the stock cannot drop below them */
-        json_t *h;
-        if (db_query_row(&h, "SELECT (" HELD_UNITS ") AS held FROM products p WHERE p.id = ?", "i",
-                         id) != 1)
+        long long held = stock_held_units(id);
+        if (held < 0)
             goto out_store;
-        long long held = json_integer_value(json_object_get(h, "held"));
         if (json_integer_value(stock) < held) {
             db_rollback();
             return err_set(e, 409, "stock_below_reserved",
@@ -583,21 +466,16 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     /* The live counter moves first, atomically with reservations: a cut that units already
      * reserved (committed or not) leave no room for is refused. MySQL follows; if it cannot,
      * the counter is put back. */
-    int gate = 0; /* 1: moved, 0: nothing to move, -2: no live counter (loaded after commit) */
+    enum stock_adjust_outcome gate = STOCK_ADJUST_NONE;
     if (delta) {
-        const char *argv[2] = {arena_sprintf(a, "{p:%lld}:stock", id),
-                               arena_sprintf(a, "%lld", delta)};
-        redisReply *g = redis_script("stock_adjust", 1, 2, argv);
-        gate = g && g->type == REDIS_REPLY_INTEGER ? (int)g->integer : -3;
-        if (g)
-            freeReplyObject(g);
-        if (gate == -1) {
+        gate = stock_adjust(a, id, delta);
+        if (gate == STOCK_ADJUST_REFUSED) {
             db_rollback();
             return err_set(e, 409, "stock_below_reserved",
                            "orders hold more units than that stock would leave room for"),
                    NULL;
         }
-        if (gate == -3)
+        if (gate == STOCK_ADJUST_FAILED)
             goto out_store;
     }
     if ((price && db_exec("UPDATE products SET price = ? WHERE id = ?", "ii",
@@ -612,22 +490,15 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         (at && db_exec("UPDATE products SET sale_starts_at = ? WHERE id = ?", "si", opt_time(a, at),
                        id) < 0) ||
         db_commit() < 0) {
-        if (gate == 1) { /* MySQL kept the old stock: so does the gate */
-            redisReply *back = redis_cmd("INCRBY {p:%lld}:stock %lld", id, -delta);
-            if (back)
-                freeReplyObject(back);
-        }
+        if (gate == STOCK_ADJUSTED) /* MySQL kept the old stock: so does the gate */
+            stock_adjust_undo(id, delta);
         goto out_store;
     }
     /* A gate Redis lost is loaded from MySQL, now updated; a live one gets its new meta. */
-    redisReply *r = redis_cmd("EXISTS {p:%lld}:stock {p:%lld}:meta", id, id);
-    bool live = r && r->type == REDIS_REPLY_INTEGER && r->integer == 2;
-    if (r)
-        freeReplyObject(r);
-    if (!live || gate == -2)
-        catalog_load_product(a, id);
+    if (gate == STOCK_ADJUST_NOT_LOADED || !stock_is_live(id))
+        stock_load(a, id);
     else if (lim || at)
-        gate_meta(id);
+        stock_publish_meta(id);
     catalog_changed();
     json_t *p = catalog_get(a, id, &found);
     return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */

@@ -39,13 +39,6 @@ json_t *catalog_list(struct arena *a, const struct catalog_query *q);
 json_t *catalog_get(struct arena *a, long long id, int *found);
 /* Sets stock_remaining on each product from Redis, rebuilding missing counters from MySQL. */
 int catalog_fill_stock(struct arena *a, json_t *products);
-/* Rebuilds a product's gate state (stock counter, sale start and per-user limit, units held per
- * user, a reservation record per order holding units) from MySQL, replacing what Redis has,
- * under the product's gate row taken exclusively in a transaction of its own: the caller must
- * not be in a transaction. 1 built, 0 no such product, -1 store failure. */
-int catalog_load_product(struct arena *a, long long id);
-/* catalog_load_product for every product. Returns how many were built. */
-int catalog_rebuild_stock(struct arena *a);
 /* Every write to products must call this, so that cached rows are read again. */
 int catalog_changed(void);
 /* Admin: {name, description, category, price, stock, sale_starts_at?, per_user_limit?}. */

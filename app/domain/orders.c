@@ -12,90 +12,16 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/catalog.h"
+#include "domain/stock.h"
 #include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
 #include "store/redis.h"
 
-enum reserve_outcome {
-    RESERVED = 0,
-    NO_STOCK = 1,
-    NOT_STARTED = 2,
-    OVER_LIMIT = 3,
-    UNLOADED = -1,
-    NO_ANSWER = -100 /* Redis failed, or its reply was lost: the script may have run */
-};
-
 struct item {
     long long product_id, quantity, price;
 };
-
-/* ---- the Redis gate, one product (one hash slot) at a time ----
- * Every unit a reservation takes is recorded under its order's id ({p:N}:held), in the same
- * script run; a release gives units back only when it removes that record. A rebuild from
- * MySQL (catalog_load_product) writes the records of exactly the orders MySQL holds, under the
- * product's gate row taken exclusively, while every transaction that changes whether an order
- * holds units takes the row shared until it commits: so the rebuild never counts a unit free
- * that a checkout in flight reserved, and a release after it gives back exactly what it
- * loaded. */
-
-/* One of the product's gate keys, {p:ID}:name (one hash slot per product). */
-static const char *gate_key(struct arena *a, long long pid, const char *name)
-{
-    return arena_sprintf(a, "{p:%lld}:%s", pid, name);
-}
-
-static int reserve(struct arena *a, long long pid, long long uid, long long qty, long long order_id)
-{
-    const char *argv[7] = {gate_key(a, pid, "stock"),         gate_key(a, pid, "meta"),
-                           gate_key(a, pid, "bought"),        gate_key(a, pid, "held"),
-                           arena_sprintf(a, "%lld", uid),     arena_sprintf(a, "%lld", qty),
-                           arena_sprintf(a, "%lld", order_id)};
-    redisReply *r = redis_script("stock_reserve", 4, 7, argv);
-    int outcome = r && r->type == REDIS_REPLY_ARRAY ? (int)r->element[0]->integer : NO_ANSWER;
-    if (r)
-        freeReplyObject(r);
-    return outcome;
-}
-
-/* Gives back what the order holds of product pid; a repeat gives nothing. */
-static void release(struct arena *a, long long pid, long long uid, long long order_id)
-{
-    const char *argv[5] = {gate_key(a, pid, "stock"), gate_key(a, pid, "bought"),
-                           gate_key(a, pid, "held"), arena_sprintf(a, "%lld", order_id),
-                           arena_sprintf(a, "%lld", uid)};
-    redisReply *r = redis_script("stock_release", 3, 5, argv);
-    if (!r || r->type != REDIS_REPLY_INTEGER)
-        log_error("release of order %lld's units of product %lld failed: Redis counts them as held"
-                  " until its gate is rebuilt (`firstcome reconcile`)",
-                  order_id, pid);
-    if (r)
-        freeReplyObject(r);
-}
-
-/* Gives back every unit of an order. Callers have committed the guarded status change that
- * makes the order hold no units any more. */
-static void release_order(struct arena *a, long long order_id, long long uid)
-{
-    json_t *items =
-        db_query("SELECT product_id FROM order_items WHERE order_id = ?", "i", order_id);
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it)
-        release(a, json_integer_value(json_object_get(it, "product_id")), uid, order_id);
-}
-
-/* The gate rows of the order's products, shared until the transaction ends (no rebuild of their
- * counters reads MySQL meanwhile). Taken after the order row, as every release takes them. */
-static int gate_share_order(long long order_id)
-{
-    return db_query("SELECT g.product_id FROM stock_gates g JOIN order_items oi ON oi.product_id ="
-                    " g.product_id WHERE oi.order_id = ? ORDER BY g.product_id LOCK IN SHARE MODE",
-                    "i", order_id)
-               ? 0
-               : -1;
-}
 
 /* ---- reading orders ---- */
 
@@ -247,7 +173,7 @@ static void release_items(struct arena *a, long long uid, const struct item *ite
                           long long order_id)
 {
     for (size_t i = 0; i < n; i++)
-        release(a, items[i].product_id, uid, order_id);
+        stock_release(a, items[i].product_id, uid, order_id);
 }
 
 /* Reserves every item for the order or none: a refusal gives back what was taken before it.
@@ -256,22 +182,23 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
                        long long order_id, long long *unloaded, struct err *e)
 {
     for (size_t i = 0; i < n; i++) {
-        int r = reserve(a, items[i].product_id, u->id, items[i].quantity, order_id);
-        if (r == RESERVED)
+        enum stock_reserve_outcome r =
+            stock_reserve(a, items[i].product_id, u->id, items[i].quantity, order_id);
+        if (r == STOCK_RESERVED)
             continue;
         /* A lost answer may have reserved this item too; its release is harmless if it did not. */
-        release_items(a, u->id, items, r == NO_ANSWER ? i + 1 : i, order_id);
+        release_items(a, u->id, items, r == STOCK_NO_ANSWER ? i + 1 : i, order_id);
         switch (r) {
-        case UNLOADED:
+        case STOCK_NOT_LOADED:
             *unloaded = items[i].product_id;
             return -1;
-        case NO_STOCK:
+        case STOCK_SOLD_OUT:
             return err_set(e, 409, "sold_out", "product %lld does not have %lld left",
                            items[i].product_id, items[i].quantity);
-        case NOT_STARTED:
+        case STOCK_NOT_STARTED:
             return err_set(e, 403, "sale_not_started", "the sale of product %lld has not started",
                            items[i].product_id);
-        case OVER_LIMIT:
+        case STOCK_OVER_LIMIT:
             return err_set(e, 409, "limit_exceeded", "product %lld is limited per person",
                            items[i].product_id);
         default:
@@ -286,11 +213,7 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
 static long long gate_share_items(const struct item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        json_t *g;
-        int rc = db_query_row(&g,
-                              "SELECT product_id FROM stock_gates WHERE product_id = ?"
-                              " LOCK IN SHARE MODE",
-                              "i", items[i].product_id);
+        int rc = stock_share_product(items[i].product_id);
         if (rc <= 0)
             return rc < 0 ? -1 : items[i].product_id;
     }
@@ -440,7 +363,7 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
         rc = checkout_once(a, u, gone, items, n, coupon, &id, e);
         if (rc <= 0)
             break;
-        if (catalog_load_product(a, rc) < 0) {
+        if (stock_load(a, rc) < 0) {
             rc = err_store(e);
             break;
         }
@@ -524,7 +447,7 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
     bool approved = gateway_approves(digits);
     const char *status = approved ? "paid" : "payment_failed";
     long long outbox_id = 0;
-    if ((!approved && gate_share_order(id) < 0) || /* a declined order's units come back */
+    if ((!approved && stock_share_order(id) < 0) || /* a declined order's units come back */
         db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
                 " WHERE id = ? AND status = 'pending_payment'",
                 "ssi", status, status, id) != 1 ||
@@ -553,7 +476,7 @@ json_t *order_pay(struct arena *a, const struct principal *u, long long id, cons
     if (approved)
         outbox_publish(a, &outbox_id, 1);
     else
-        release_order(a, id, u->id); /* the compensation: we won the guarded status change */
+        stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
     json_t *out = order_get(a, u->id, id, e);
     if (!approved) {
         *order = out;
@@ -623,7 +546,7 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     bool applied = db_truthy(json_object_get(o, "stock_applied"));
     long long outbox_id = 0;
     json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id", (json_int_t)u->id);
-    if (gate_share_order(id) < 0 ||
+    if (stock_share_order(id) < 0 ||
         db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i",
                 id) != 1 ||
         history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
@@ -634,7 +557,7 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
         (outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.cancelled", ev)) < 0 ||
         db_commit() < 0)
         goto out_store;
-    release_order(a, id, u->id);
+    stock_release_order(a, id, u->id);
     if (applied)
         catalog_changed(); /* durable stock came back: the in_stock filter may change */
     outbox_publish(a, &outbox_id, 1);
@@ -690,13 +613,13 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
         if (db_begin() < 0)
             return -1;
         long long won = db_exec(guarded, "i", id);
-        if (won < 0 || (won == 1 && (gate_share_order(id) < 0 || then(id) < 0)) ||
+        if (won < 0 || (won == 1 && (stock_share_order(id) < 0 || then(id) < 0)) ||
             db_commit() < 0) {
             db_rollback();
             return -1;
         }
         if (won == 1) { /* otherwise another change (a payment, say) won: nothing to give back */
-            release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
+            stock_release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
             moved++;
         }
     }

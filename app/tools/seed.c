@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/accounts.h"
+#include "domain/stock.h"
 #include "domain/catalog.h"
 #include "domain/coupons.h"
 #include "store/db.h"
@@ -122,7 +123,7 @@ int reconcile_main(int argc, char **argv)
     struct arena a;
     if (tool_begin("reconcile", &a, TOOL_DB | TOOL_REDIS) < 0)
         return 1;
-    int n = catalog_rebuild_stock(&a);
+    int n = stock_load_all(&a);
     if (n < 0) {
         log_error("stock counters could not be rebuilt");
         return 1;
