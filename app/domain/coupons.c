@@ -785,3 +785,84 @@ int coupon_reconcile(struct arena *a, long long only)
     }
     return rebuilt;
 }
+
+/* ---- a coupon on an order ---- */
+
+/* The discount of the user's coupon of campaign coupon_id, held for this order. */
+long long coupon_hold_for_order(long long uid, long long coupon_id, long long order_id,
+                                long long amount, long long *uc_id, struct err *e)
+{
+    json_t *c;
+    int rc = db_query_row(&c,
+                          "SELECT uc.id, c.type, c.value FROM user_coupons uc JOIN coupons c"
+                          " ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.coupon_id = ?"
+                          " AND uc.status = 'available' AND uc.order_id IS NULL"
+                          " AND c.ends_at > UTC_TIMESTAMP() FOR UPDATE",
+                          "ii", uid, coupon_id);
+    if (rc < 0)
+        return err_store(e);
+    if (rc == 0)
+        return err_set(e, 409, "coupon_unavailable",
+                       "you hold no unused coupon of campaign %lld (or it has ended)", coupon_id);
+    *uc_id = json_integer_value(json_object_get(c, "id"));
+    if (db_exec("UPDATE user_coupons SET order_id = ? WHERE id = ?", "ii", order_id, *uc_id) < 0)
+        return err_store(e);
+    long long v = json_integer_value(json_object_get(c, "value"));
+    long long d =
+        !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
+    return d > amount ? amount : d;
+}
+
+/* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */
+int coupon_release_hold(long long order_id)
+{
+    return db_exec(
+               "UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
+               "i", order_id) < 0
+               ? -1
+               : 0;
+}
+
+/* Puts a coupon back: held or used by this order, it becomes available again. */
+int coupon_give_back(long long order_id)
+{
+    json_t *uc;
+    int rc = db_query_row(&uc,
+                          "SELECT uc.id, uc.status, o.discount AS value, c.vendor_id FROM"
+                          " user_coupons uc JOIN coupons c ON c.id = uc.coupon_id JOIN orders o"
+                          " ON o.id = uc.order_id WHERE uc.order_id = ? FOR UPDATE",
+                          "i", order_id);
+    if (rc <= 0)
+        return rc;
+    if (!strcmp(json_string_value(json_object_get(uc, "status")), "used") &&
+        db_exec("UPDATE vendors SET balance = balance - ? WHERE id = ?", "ii",
+                (long long)json_integer_value(json_object_get(uc, "value")),
+                (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)
+        return -1;
+    return db_exec("UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL"
+                   " WHERE id = ?",
+                   "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0
+               ? -1
+               : 0;
+}
+
+int coupon_mark_used(long long order_id)
+{
+    json_t *uc;
+    int has =
+        db_query_row(&uc,
+                     "SELECT uc.id, o.discount AS value, c.vendor_id FROM user_coupons uc"
+                     " JOIN coupons c ON c.id = uc.coupon_id JOIN orders o ON o.id = uc.order_id"
+                     " WHERE uc.order_id = ? AND uc.status = 'available'",
+                     "i", order_id);
+    if (has <= 0)
+        return has;
+    return db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"
+                   " WHERE id = ?",
+                   "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0 ||
+                   db_exec("UPDATE vendors SET balance = balance + ? WHERE id = ?", "ii",
+                           (long long)json_integer_value(json_object_get(uc, "value")),
+                           (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0
+               ? -1
+               : 0;
+}

@@ -63,4 +63,17 @@ json_t *coupon_mine(long long user_id, struct err *e);
  * disagrees with MySQL. Returns how many were rebuilt, -1 on failure. */
 int coupon_reconcile(struct arena *a, long long id);
 
+/* A coupon on an order, each in the caller's transaction. The discount of the user's unused
+ * coupon of campaign coupon_id, now held for the order (*uc_id: the user's coupon), or -1 with e
+ * set (409 coupon_unavailable). */
+long long coupon_hold_for_order(long long user_id, long long coupon_id, long long order_id,
+                                long long amount, long long *uc_id, struct err *e);
+/* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */
+int coupon_release_hold(long long order_id);
+/* Held or used by the order, the coupon becomes available again (a used one's value taken back
+ * from its vendor). 0, or -1 on a store failure. */
+int coupon_give_back(long long order_id);
+/* The coupon the order holds is used, its value credited to its vendor. 0, or -1. */
+int coupon_mark_used(long long order_id);
+
 #endif

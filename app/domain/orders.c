@@ -1,9 +1,6 @@
-/* orders.c - checkout (Lua reservation, all or nothing), payment with compensation and an
- * outbox event, cancel and return, and the time-based transitions the scheduler runs. */
+/* orders.c - an order's life (see orders.h). */
 #include "domain/orders.h"
 
-#include <ctype.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +9,8 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/catalog.h"
+#include "domain/coupons.h"
+#include "domain/payments.h"
 #include "domain/stock.h"
 #include "store/consumer.h"
 #include "store/db.h"
@@ -23,9 +22,48 @@ struct item {
     long long product_id, quantity, price;
 };
 
+/* ---- the state machine ---- */
+
+/* Every move an order can make, and who makes it. Each is a guarded UPDATE (... WHERE status =
+ * from) in the transaction of its effects, so of two racing moves one takes effect. */
+static const struct order_move {
+    const char *from, *to, *by;
+} moves[] = {
+    {"pending_payment", "paid", "an approved payment (payments.c)"},
+    {"pending_payment", "payment_failed", "a declined payment; its units and coupon come back"},
+    {"pending_payment", "expired", "the scheduler, RESERVATION_TTL after checkout"},
+    {"pending_payment", "cancelled", "the buyer; the units and coupon come back"},
+    {"paid", "preparing", "the order worker, on payment.succeeded"},
+    {"paid", "cancelled", "the buyer; refunded"},
+    {"preparing", "shipping", "the scheduler, SHIP_AFTER later (shipments.c)"},
+    {"preparing", "cancelled", "the buyer; refunded"},
+    {"shipping", "delivered", "the scheduler, DELIVER_AFTER later (shipments.c)"},
+    {"delivered", "return_requested", "the buyer, within RETURN_WINDOW of delivery"},
+    {"return_requested", "returned", "the scheduler, SHIP_AFTER later; refunded"},
+};
+
+bool order_may(json_t *o, const char *to)
+{
+    const char *from = json_string_value(json_object_get(o, "status"));
+    size_t i;
+    for (i = 0; from && i < sizeof(moves) / sizeof(moves[0]); i++)
+        if (!strcmp(moves[i].from, from) && !strcmp(moves[i].to, to))
+            break;
+    if (!from || i == sizeof(moves) / sizeof(moves[0]))
+        return false;
+    if (!strcmp(to, "paid"))
+        return !db_truthy(json_object_get(o, "expired"));
+    if (!strcmp(to, "return_requested")) {
+        time_t delivered = 0;
+        parse_iso_time(json_string_value(json_object_get(o, "delivered_at")), &delivered);
+        return delivered > 0 && time(NULL) <= delivered + cfg.return_window;
+    }
+    return true;
+}
+
 /* ---- reading orders ---- */
 
-static int history_add(long long order_id, const char *status)
+int order_history_add(long long order_id, const char *status)
 {
     return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
                    status) < 0
@@ -33,25 +71,25 @@ static int history_add(long long order_id, const char *status)
                : 0;
 }
 
-/* The approved payment of an order, refunded (a cancel after payment, a completed return). */
-static int refund(long long order_id)
+/* Takes the order row for the change; its status and owner checked. */
+json_t *order_lock(long long uid, long long id, struct err *e)
 {
-    return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
-                   " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
-                   " WHERE order_id = ? AND outcome = 'approved'",
-                   "i", order_id) < 0
-               ? -1
-               : 0;
+    json_t *o;
+    int rc = db_query_row(&o,
+                          "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
+                          " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
+                          " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
+                          "ii", id, uid);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
+    return o;
 }
 
-/* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */
-static int coupon_hold_free(long long order_id)
+bool order_status_is(json_t *o, const char *s)
 {
-    return db_exec(
-               "UPDATE user_coupons SET order_id = NULL WHERE order_id = ? AND status = 'available'",
-               "i", order_id) < 0
-               ? -1
-               : 0;
+    return !strcmp(json_string_value(json_object_get(o, "status")), s);
 }
 
 json_t *order_get(struct arena *a, long long user_id, long long id, struct err *e)
@@ -60,13 +98,19 @@ json_t *order_get(struct arena *a, long long user_id, long long id, struct err *
     json_t *o;
     int rc = db_query_row(&o,
                           "SELECT id, status, amount, discount, total, user_coupon_id,"
-                          " expires_at, paid_at, delivered_at, created_at FROM orders"
+                          " expires_at, paid_at, delivered_at, created_at,"
+                          " expires_at <= UTC_TIMESTAMP() AS expired FROM orders"
                           " WHERE id = ? AND user_id = ?",
                           "ii", id, user_id);
     if (rc < 0)
         return err_store(e), NULL;
     if (rc == 0) /* someone else's order is as absent as a missing one */
         return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
+    /* What the buyer may do now, as the moves below will judge it. */
+    json_object_set_new(o, "can_pay", json_boolean(order_may(o, "paid")));
+    json_object_set_new(o, "can_cancel", json_boolean(order_may(o, "cancelled")));
+    json_object_set_new(o, "can_return", json_boolean(order_may(o, "return_requested")));
+    json_object_del(o, "expired");
     json_t *items = db_query("SELECT oi.product_id, p.name, oi.quantity, oi.unit_price FROM"
                              " order_items oi JOIN products p ON p.id = oi.product_id"
                              " WHERE oi.order_id = ? ORDER BY oi.product_id",
@@ -220,31 +264,6 @@ static long long gate_share_items(const struct item *items, size_t n)
     return 0;
 }
 
-/* The discount of the user's coupon of campaign coupon_id, held for this order. */
-static long long hold_coupon(long long uid, long long coupon_id, long long order_id,
-                             long long amount, long long *uc_id, struct err *e)
-{
-    json_t *c;
-    int rc = db_query_row(&c,
-                          "SELECT uc.id, c.type, c.value FROM user_coupons uc JOIN coupons c"
-                          " ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.coupon_id = ?"
-                          " AND uc.status = 'available' AND uc.order_id IS NULL"
-                          " AND c.ends_at > UTC_TIMESTAMP() FOR UPDATE",
-                          "ii", uid, coupon_id);
-    if (rc < 0)
-        return err_store(e);
-    if (rc == 0)
-        return err_set(e, 409, "coupon_unavailable",
-                       "you hold no unused coupon of campaign %lld (or it has ended)", coupon_id);
-    *uc_id = json_integer_value(json_object_get(c, "id"));
-    if (db_exec("UPDATE user_coupons SET order_id = ? WHERE id = ?", "ii", order_id, *uc_id) < 0)
-        return err_store(e);
-    long long v = json_integer_value(json_object_get(c, "value"));
-    long long d =
-        !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
-    return d > amount ? amount : d;
-}
-
 /* COMMIT failed. When the connection was lost on the way, the order may have committed: it is
  * looked up on a new connection, by a locking read that waits while the server still finishes
  * the old transaction. Returns 0 when the order exists (the buyer has it), -1 when it does not
@@ -301,12 +320,12 @@ static long long checkout_once(struct arena *a, const struct principal *u, order
                     " VALUES (?, ?, ?, ?)",
                     "iiii", *order_id, items[i].product_id, items[i].quantity, items[i].price) < 0)
             goto out_release_store;
-    if (coupon &&
-        (discount = hold_coupon(u->id, json_integer_value(coupon), *order_id, amount, &uc, e)) < 0)
+    if (coupon && (discount = coupon_hold_for_order(u->id, json_integer_value(coupon), *order_id,
+                                                    amount, &uc, e)) < 0)
         goto out_release;
     if ((uc && db_exec("UPDATE orders SET discount = ?, total = ?, user_coupon_id = ? WHERE id = ?",
                        "iiii", discount, amount - discount, uc, *order_id) < 0) ||
-        history_add(*order_id, "pending_payment") < 0)
+        order_history_add(*order_id, "pending_payment") < 0)
         goto out_release_store;
     /* A client that gave up (nginx's timeout) would be told nothing: it gets nothing. */
     if (gone && gone()) {
@@ -377,167 +396,17 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
     return order_get(a, u->id, id, e);
 }
 
-/* ---- payment ---- */
-
-static bool card_valid(const char *card, char digits[20])
-{
-    size_t n = 0;
-    for (const char *p = card; p && *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        if (!isdigit((unsigned char)*p) || n == 19)
-            return false;
-        digits[n++] = *p;
-    }
-    digits[n] = '\0';
-    return n >= 12;
-}
-
-static bool gateway_approves(const char *digits)
-{
-    if (!strcmp(digits, "4000000000000002"))
-        return false;
-    if (cfg.payment_failure_rate > 0 &&
-        randombytes_uniform(1000000) < (uint32_t)(cfg.payment_failure_rate * 1000000))
-        return false;
-    return true;
-}
-
-/* Takes the order row for the change; its status and owner checked. */
-static json_t *lock_order(long long uid, long long id, struct err *e)
-{
-    json_t *o;
-    int rc = db_query_row(&o,
-                          "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
-                          " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
-                          " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
-                          "ii", id, uid);
-    if (rc < 0)
-        return err_store(e), NULL;
-    if (rc == 0)
-        return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
-    return o;
-}
-
-static bool status_is(json_t *o, const char *s)
-{
-    return !strcmp(json_string_value(json_object_get(o, "status")), s);
-}
-
-json_t *order_pay(struct arena *a, const struct principal *u, long long id, const char *card,
-                  json_t **order, struct err *e)
-{
-    char digits[20];
-    *order = NULL;
-    if (!card_valid(card, digits))
-        return err_set(e, 422, "invalid_card", "card_number must be 12 to 19 digits"), NULL;
-    if (db_begin() < 0)
-        return err_store(e), NULL;
-    json_t *o = lock_order(u->id, id, e);
-    if (!o)
-        goto out_rollback;
-    if (!status_is(o, "pending_payment") || db_truthy(json_object_get(o, "expired"))) {
-        err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
-                db_truthy(json_object_get(o, "expired")) && status_is(o, "pending_payment")
-                    ? "expired"
-                    : json_string_value(json_object_get(o, "status")));
-        goto out_rollback;
-    }
-    long long total = json_integer_value(json_object_get(o, "total"));
-    bool approved = gateway_approves(digits);
-    const char *status = approved ? "paid" : "payment_failed";
-    long long outbox_id = 0;
-    if ((!approved && stock_share_order(id) < 0) || /* a declined order's units come back */
-        db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
-                " WHERE id = ? AND status = 'pending_payment'",
-                "ssi", status, status, id) != 1 ||
-        db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
-                "isis", id, approved ? "approved" : "declined", total,
-                digits + strlen(digits) - 4) < 0 ||
-        history_add(id, status) < 0)
-        goto out_store;
-    if (approved) {
-        json_t *items =
-            db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
-        json_t *ev =
-            items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id, "user_id",
-                              (json_int_t)u->id, "total", (json_int_t)total, "user_coupon_id",
-                              json_object_get(o, "user_coupon_id"), "items", items)
-                  : NULL;
-        if (!ev ||
-            (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
-            goto out_store;
-    } else if (coupon_hold_free(id) < 0) {
-        goto out_store;
-    }
-    if (db_commit() < 0)
-        goto out_store;
-    /* Committed: the payment and its event are durable together. Now the fast paths. */
-    if (approved)
-        outbox_publish(a, &outbox_id, 1);
-    else
-        stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
-    json_t *out = order_get(a, u->id, id, e);
-    if (!approved) {
-        *order = out;
-        err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
-        return NULL;
-    }
-    return out;
-out_store:
-    err_store(e);
-out_rollback:
-    db_rollback();
-    return NULL;
-}
-
 /* ---- cancel and return ---- */
-
-/* Puts a coupon back: held or used by this order, it becomes available again. */
-static int coupon_back(long long order_id)
-{
-    json_t *uc;
-    int rc = db_query_row(&uc,
-                          "SELECT uc.id, uc.status, o.discount AS value, c.vendor_id FROM"
-                          " user_coupons uc JOIN coupons c ON c.id = uc.coupon_id JOIN orders o"
-                          " ON o.id = uc.order_id WHERE uc.order_id = ? FOR UPDATE",
-                          "i", order_id);
-    if (rc <= 0)
-        return rc;
-    if (!strcmp(json_string_value(json_object_get(uc, "status")), "used") &&
-        db_exec("UPDATE vendors SET balance = balance - ? WHERE id = ?", "ii",
-                (long long)json_integer_value(json_object_get(uc, "value")),
-                (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)
-        return -1;
-    return db_exec("UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL"
-                   " WHERE id = ?",
-                   "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0
-               ? -1
-               : 0;
-}
-
-/* Durable stock back for an order whose units the order worker had taken out. */
-static int durable_stock_back(long long order_id)
-{
-    return db_exec(
-               "UPDATE products p JOIN order_items oi ON oi.product_id = p.id"
-               " SET p.stock = p.stock + oi.quantity, p.sold = GREATEST(p.sold - oi.quantity, 0)"
-               " WHERE oi.order_id = ?",
-               "i", order_id) < 0
-               ? -1
-               : 0;
-}
 
 json_t *order_cancel(struct arena *a, const struct principal *u, long long id, struct err *e)
 {
     if (db_begin() < 0)
         return err_store(e), NULL;
-    json_t *o = lock_order(u->id, id, e);
+    json_t *o = order_lock(u->id, id, e);
     if (!o)
         goto out_rollback;
-    bool pending = status_is(o, "pending_payment"),
-         paid = status_is(o, "paid") || status_is(o, "preparing");
-    if (!pending && !paid) {
+    bool paid = !order_status_is(o, "pending_payment");
+    if (!order_may(o, "cancelled")) {
         err_set(e, 409, "not_cancellable",
                 "order %lld is %s: only orders not yet shipped can be cancelled", id,
                 json_string_value(json_object_get(o, "status")));
@@ -549,8 +418,8 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     if (stock_share_order(id) < 0 ||
         db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i",
                 id) != 1 ||
-        history_add(id, "cancelled") < 0 || coupon_back(id) < 0 ||
-        (applied && durable_stock_back(id) < 0) || (paid && refund(id) < 0) ||
+        order_history_add(id, "cancelled") < 0 || coupon_give_back(id) < 0 ||
+        (applied && stock_restore_durable(id) < 0) || (paid && payment_refund(id) < 0) ||
         db_exec(
             "UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
             "i", id) < 0 ||
@@ -573,19 +442,17 @@ json_t *order_return(struct arena *a, const struct principal *u, long long id, s
 {
     if (db_begin() < 0)
         return err_store(e), NULL;
-    json_t *o = lock_order(u->id, id, e);
+    json_t *o = order_lock(u->id, id, e);
     if (!o)
         goto out_rollback;
-    time_t delivered = 0;
-    parse_iso_time(json_string_value(json_object_get(o, "delivered_at")), &delivered);
-    if (!status_is(o, "delivered") || time(NULL) > delivered + cfg.return_window) {
+    if (!order_may(o, "return_requested")) {
         err_set(e, 409, "not_returnable",
                 "order %lld can be returned only within %d days after delivery", id,
                 cfg.return_window / 86400);
         goto out_rollback;
     }
     if (db_exec("UPDATE orders SET status = 'return_requested' WHERE id = ?", "i", id) != 1 ||
-        history_add(id, "return_requested") < 0 || db_commit() < 0)
+        order_history_add(id, "return_requested") < 0 || db_commit() < 0)
         goto out_store;
     return order_get(a, u->id, id, e);
 out_store:
@@ -628,7 +495,7 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
 
 static int expired(long long id)
 {
-    return history_add(id, "expired") < 0 || coupon_hold_free(id) < 0 ? -1 : 0;
+    return order_history_add(id, "expired") < 0 || coupon_release_hold(id) < 0 ? -1 : 0;
 }
 
 int orders_expire_due(struct arena *a, int limit)
@@ -642,80 +509,12 @@ int orders_expire_due(struct arena *a, int limit)
         expired);
 }
 
-/* One shipment step: from `from` (due) to `to`, the order following, announced on Kafka. */
-static int advance(struct arena *a, json_t *s, const char *to, const char *order_status,
-                   int next_in)
-{
-    long long id = json_integer_value(json_object_get(s, "id"));
-    long long order = json_integer_value(json_object_get(s, "order_id"));
-    long long oid = 0;
-    bool delivered = !strcmp(to, "delivered");
-    json_t *locked;
-    if (db_begin() < 0)
-        return -1;
-    /* The order row first, as cancel takes it: the two never deadlock on opposite orders. */
-    if (db_query_row(&locked, "SELECT status FROM orders WHERE id = ? FOR UPDATE", "i", order) <
-        0) {
-        db_rollback();
-        return -1;
-    }
-    long long won =
-        db_exec(delivered ? "UPDATE shipments SET status = ?, delivered_at = UTC_TIMESTAMP()"
-                            " WHERE id = ? AND status = 'shipping'"
-                          : "UPDATE shipments SET status = ?, shipped_at = UTC_TIMESTAMP(),"
-                            " due_at = UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ?"
-                            " AND status = 'preparing'",
-                delivered ? "si" : "sii", to, delivered ? id : (long long)next_in, id);
-    if (won == 1) {
-        json_t *ev = json_pack("{s:I, s:O, s:O}", "order_id", (json_int_t)order, "user_id",
-                               json_object_get(s, "user_id"), "tracking_number",
-                               json_object_get(s, "tracking_number"));
-        if (db_exec(
-                delivered
-                    ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"
-                    : "UPDATE orders SET status = ? WHERE id = ?",
-                "si", order_status, order) < 0 ||
-            history_add(order, order_status) < 0 ||
-            (oid = outbox_add(a, TOPIC_SHIPMENT_EVENTS, order,
-                              delivered ? "shipment.delivered" : "shipment.shipping", ev)) < 0)
-            won = -1;
-    }
-    if (won < 0 || db_commit() < 0) {
-        db_rollback();
-        return -1;
-    }
-    if (oid > 0)
-        outbox_publish(a, &oid, 1);
-    return won == 1;
-}
-
-int shipments_advance_due(struct arena *a, int limit)
-{
-    json_t *due = db_query("SELECT s.id, s.order_id, s.status, s.tracking_number, o.user_id FROM"
-                           " shipments s JOIN orders o ON o.id = s.order_id WHERE s.status IN"
-                           " ('preparing', 'shipping') AND s.due_at <= UTC_TIMESTAMP()"
-                           " AND o.status IN ('preparing', 'shipping') ORDER BY s.due_at LIMIT ?",
-                           "i", (long long)limit);
-    if (!due)
-        return -1;
-    int moved = 0;
-    size_t i;
-    json_t *s;
-    json_array_foreach(due, i, s)
-    {
-        bool preparing = !strcmp(json_string_value(json_object_get(s, "status")), "preparing");
-        int rc = preparing ? advance(a, s, "shipping", "shipping", cfg.deliver_after)
-                           : advance(a, s, "delivered", "delivered", 0);
-        if (rc < 0)
-            return -1;
-        moved += rc;
-    }
-    return moved;
-}
-
 static int returned(long long id)
 {
-    return history_add(id, "returned") < 0 || durable_stock_back(id) < 0 || refund(id) < 0 ? -1 : 0;
+    return order_history_add(id, "returned") < 0 || stock_restore_durable(id) < 0 ||
+                   payment_refund(id) < 0
+               ? -1
+               : 0;
 }
 
 int returns_complete_due(struct arena *a, int limit)
@@ -737,17 +536,6 @@ int returns_complete_due(struct arena *a, int limit)
 
 /* ---- consumers, each idempotent by event id ---- */
 
-/* Records the event as applied by `consumer` in the open transaction: 1 new, 0 seen, -1 error. */
-static int first_time(const char *consumer, json_t *event)
-{
-    const char *id = json_string_value(json_object_get(event, "event_id"));
-    if (!id)
-        return 0; /* malformed: nothing to apply */
-    long long n = db_exec("INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)",
-                          "ss", consumer, id);
-    return n < 0 ? -1 : n == 1;
-}
-
 int order_on_payment(struct arena *a, json_t *ev)
 {
     long long id = json_integer_value(json_object_get(ev, "order_id"));
@@ -755,7 +543,7 @@ int order_on_payment(struct arena *a, json_t *ev)
     json_t *o;
     if (db_begin() < 0)
         return -1;
-    int fresh = first_time("order", ev);
+    int fresh = consumer_first_time("order", json_string_value(json_object_get(ev, "event_id")));
     int rc = fresh == 1 ? db_query_row(&o,
                                        "SELECT status, user_id, user_coupon_id FROM orders"
                                        " WHERE id = ? FOR UPDATE",
@@ -763,7 +551,7 @@ int order_on_payment(struct arena *a, json_t *ev)
                         : fresh;
     if (rc < 0)
         goto out_rollback;
-    if (fresh == 0 || rc == 0 || !status_is(o, "paid")) /* applied, or cancelled meanwhile */
+    if (fresh == 0 || rc == 0 || !order_status_is(o, "paid")) /* applied, or cancelled meanwhile */
         return db_commit() < 0 ? -1 : 0;
     /* Durable stock: taken out by a conditional update that can never go below zero. */
     json_t *items = json_object_get(ev, "items"), *it;
@@ -772,35 +560,19 @@ int order_on_payment(struct arena *a, json_t *ev)
     {
         long long q = json_integer_value(json_object_get(it, "quantity"));
         long long pid = json_integer_value(json_object_get(it, "product_id"));
-        long long n = db_exec(
-            "UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
-            "iiii", q, q, pid, q);
-        if (n == 0) { /* cannot happen through the gate; never taken below zero all the same */
+        int taken = stock_take_durable(pid, q);
+        if (taken == 0) { /* cannot happen through the gate; never taken below zero all the same */
             db_rollback();
             return consumer_refuse("order %lld: durable stock of product %lld is short of %lld", id,
                                    pid, q);
         }
-        if (n != 1)
+        if (taken < 0)
             goto out_rollback;
     }
-    json_t *uc;
-    int has =
-        db_query_row(&uc,
-                     "SELECT uc.id, o.discount AS value, c.vendor_id FROM user_coupons uc"
-                     " JOIN coupons c ON c.id = uc.coupon_id JOIN orders o ON o.id = uc.order_id"
-                     " WHERE uc.order_id = ? AND uc.status = 'available'",
-                     "i", id);
-    if (has < 0 ||
-        (has == 1 &&
-         (db_exec("UPDATE user_coupons SET status = 'used', used_at = UTC_TIMESTAMP()"
-                  " WHERE id = ?",
-                  "i", (long long)json_integer_value(json_object_get(uc, "id"))) < 0 ||
-          db_exec("UPDATE vendors SET balance = balance + ? WHERE id = ?", "ii",
-                  (long long)json_integer_value(json_object_get(uc, "value")),
-                  (long long)json_integer_value(json_object_get(uc, "vendor_id"))) < 0)) ||
+    if (coupon_mark_used(id) < 0 ||
         db_exec("UPDATE orders SET status = 'preparing', stock_applied = 1 WHERE id = ?", "i", id) <
             0 ||
-        history_add(id, "preparing") < 0 ||
+        order_history_add(id, "preparing") < 0 ||
         (oid = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.preparing",
                           json_pack("{s:I, s:O}", "order_id", (json_int_t)id, "user_id",
                                     json_object_get(o, "user_id")))) < 0 ||
@@ -812,69 +584,4 @@ int order_on_payment(struct arena *a, json_t *ev)
 out_rollback:
     db_rollback();
     return -1;
-}
-
-int shipment_on_order_event(struct arena *a, json_t *ev)
-{
-    (void)a;
-    if (strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "order.preparing"))
-        return 0;
-    long long id = json_integer_value(json_object_get(ev, "order_id"));
-    unsigned char raw[6];
-    char tracking[32];
-    randombytes_buf(raw, sizeof(raw));
-    snprintf(tracking, sizeof(tracking), "FC%02X%02X%02X%02X%02X%02X", raw[0], raw[1], raw[2],
-             raw[3], raw[4], raw[5]);
-    if (db_begin() < 0)
-        return -1;
-    int fresh = first_time("shipment", ev);
-    /* One shipment per order: the unique key makes a repeat a no-op as well. */
-    if (fresh < 0 ||
-        (fresh == 1 && db_exec("INSERT IGNORE INTO shipments (order_id, tracking_number, due_at)"
-                               " SELECT id, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND FROM orders"
-                               " WHERE id = ? AND status = 'preparing'",
-                               "sii", tracking, (long long)cfg.ship_after, id) < 0) ||
-        db_commit() < 0) {
-        db_rollback();
-        return -1;
-    }
-    return 0;
-}
-
-static const char *describe(struct arena *a, const char *type, json_t *ev)
-{
-    long long id = json_integer_value(json_object_get(ev, "order_id"));
-    const char *tracking = json_string_value(json_object_get(ev, "tracking_number"));
-    if (!strcmp(type, "payment.succeeded"))
-        return arena_sprintf(a, "Payment received for order #%lld.", id);
-    if (!strcmp(type, "order.preparing"))
-        return arena_sprintf(a, "Order #%lld is being prepared for shipping.", id);
-    if (!strcmp(type, "order.cancelled"))
-        return arena_sprintf(a, "Order #%lld is cancelled; any payment is refunded.", id);
-    if (!strcmp(type, "shipment.shipping"))
-        return arena_sprintf(a, "Order #%lld is on its way (tracking %s).", id, tracking ?: "");
-    if (!strcmp(type, "shipment.delivered"))
-        return arena_sprintf(a, "Order #%lld was delivered.", id);
-    return arena_sprintf(a, "Order #%lld: %s.", id, type);
-}
-
-int notify_on_event(struct arena *a, const char *topic, json_t *ev)
-{
-    const char *type = json_string_value(json_object_get(ev, "type"));
-    const char *event_id = json_string_value(json_object_get(ev, "event_id"));
-    long long user = json_integer_value(json_object_get(ev, "user_id"));
-    if (!type || !event_id || user <= 0)
-        return 0;
-    const char *msg = describe(a, type, ev);
-    /* The unique event id makes a redelivered event one notification still. */
-    long long n =
-        db_exec("INSERT IGNORE INTO notifications (user_id, event_id, kind, message, order_id)"
-                " VALUES (?, ?, ?, ?, ?)",
-                "isssi", user, event_id, type, msg,
-                (long long)json_integer_value(json_object_get(ev, "order_id")));
-    if (n < 0)
-        return -1;
-    if (n == 1)
-        log_info("notify user %lld (%s): %s", user, topic, msg);
-    return 0;
 }

@@ -1,5 +1,7 @@
-/* orders.h - checkout (Lua reservation, all or nothing), payment with compensation and an
- * outbox event, cancel and return, and the time-based transitions the scheduler runs. */
+/* orders.h - an order's life: checkout (every item reserved at the gate, or none), cancel and
+ * return, expiry and the completion of a return (the scheduler's), and the move to preparing
+ * once paid (the order worker's). Paying is payments.h, shipping shipments.h. Returned JSON is
+ * the caller's (jansson, in the request's arena). */
 #ifndef FC_ORDERS_H
 #define FC_ORDERS_H
 #include <jansson.h>
@@ -19,13 +21,8 @@ typedef bool (*order_asker_gone_fn)(void);
  * item or none, and writes the order as pending_payment. Returns the order. */
 json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
                      order_asker_gone_fn gone, struct err *e);
-/* Simulated gateway: 4242424242424242 approves, 4000000000000002 declines, PAYMENT_FAILURE_RATE
- * adds declines. A decline restores the reservation (exactly once) and answers 402 with the
- * order in *order. An approval writes payment.succeeded to the outbox in the same transaction
- * and publishes it without waiting. */
-json_t *order_pay(struct arena *a, const struct principal *u, long long id, const char *card,
-                  json_t **order, struct err *e);
-/* The user's order with items, history and shipment; another user's order is 404. */
+/* The user's order with items, history and shipment, and what the buyer may do now (can_pay,
+ * can_cancel, can_return, as order_may judges it); another user's order is 404. */
 json_t *order_get(struct arena *a, long long user_id, long long id, struct err *e);
 json_t *order_list(long long user_id, struct err *e);
 /* Before shipping: refund, stock and coupon back (409 not_cancellable otherwise, twice too). */
@@ -35,14 +32,22 @@ json_t *order_return(struct arena *a, const struct principal *u, long long id, s
 
 /* The scheduler's steps (each returns how many rows moved, -1 on a store error). */
 int orders_expire_due(struct arena *a, int limit);
-int shipments_advance_due(struct arena *a, int limit);
 int returns_complete_due(struct arena *a, int limit);
 
 /* The workers' steps, each idempotent by the event id (0 done, -1 store error: retry).
  * order_on_payment answers CONSUMER_REFUSED (store/consumer.h) when MySQL's durable stock
  * guard refuses the order's units: the event is parked, not retried. */
 int order_on_payment(struct arena *a, json_t *event);
-int shipment_on_order_event(struct arena *a, json_t *event);
-int notify_on_event(struct arena *a, const char *topic, json_t *event);
+
+/* For the order's other transitions (payments.c, shipments.c), in the caller's transaction. */
+/* The order row for a change, taken FOR UPDATE; another user's order is 404. */
+json_t *order_lock(long long user_id, long long id, struct err *e);
+bool order_status_is(json_t *order, const char *status);
+/* Whether the order (a row with status, expired and delivered_at, as order_lock reads it) may
+ * move to status `to` now: the state machine's table (orders.c), and the clock (an unpaid order
+ * past its expiry cannot be paid; a delivered one is returned within RETURN_WINDOW). */
+bool order_may(json_t *order, const char *to);
+/* A line of the order's history. 0, or -1 on a store failure. */
+int order_history_add(long long order_id, const char *status);
 
 #endif

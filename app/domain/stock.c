@@ -223,3 +223,23 @@ void stock_publish_meta(long long id)
     if (r)
         freeReplyObject(r);
 }
+
+/* Durable stock back for an order whose units the order worker had taken out. */
+int stock_restore_durable(long long order_id)
+{
+    return db_exec(
+               "UPDATE products p JOIN order_items oi ON oi.product_id = p.id"
+               " SET p.stock = p.stock + oi.quantity, p.sold = GREATEST(p.sold - oi.quantity, 0)"
+               " WHERE oi.order_id = ?",
+               "i", order_id) < 0
+               ? -1
+               : 0;
+}
+
+int stock_take_durable(long long product_id, long long qty)
+{
+    long long n = db_exec(
+        "UPDATE products SET stock = stock - ?, sold = sold + ? WHERE id = ? AND stock >= ?",
+        "iiii", qty, qty, product_id, qty);
+    return n < 0 ? -1 : n == 1;
+}

@@ -75,4 +75,10 @@ bool stock_is_live(long long product_id);
 /* Republishes the product's sale start and per-user limit from MySQL into the gate. */
 void stock_publish_meta(long long product_id);
 
+/* Durable stock (products.stock and sold), in the caller's transaction. Takes qty units out by
+ * a conditional update that never goes below zero: 1 taken, 0 short, -1 store failure. */
+int stock_take_durable(long long product_id, long long qty);
+/* Puts back the units of an order whose units the order worker had taken out. 0, or -1. */
+int stock_restore_durable(long long order_id);
+
 #endif

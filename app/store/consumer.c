@@ -282,3 +282,12 @@ long long consumer_group_lag(const char *group, const char *topic, int timeout_m
     rd_kafka_destroy(rk);
     return lag;
 }
+
+int consumer_first_time(const char *consumer, const char *event_id)
+{
+    if (!event_id)
+        return 0; /* malformed: nothing to apply */
+    long long n = db_exec("INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)",
+                          "ss", consumer, event_id);
+    return n < 0 ? -1 : n == 1;
+}

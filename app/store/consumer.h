@@ -31,6 +31,9 @@ const char *consumer_refusal(void);
 /* Records m in parked_events for `consumer` (shown at /admin/parked, retried from there).
  * 0, or -1 when MySQL failed (then the batch must be retried, not skipped). */
 int consumer_park(const char *consumer, const struct consumer_msg *m, const char *reason);
+/* Records event_id as applied by `consumer`, in the caller's transaction: 1 the first time, 0
+ * seen before (or no id: nothing to apply), -1 store failure. */
+int consumer_first_time(const char *consumer, const char *event_id);
 
 /* Handles a batch of messages (in arrival order per partition) as one unit: either all are
  * done or the whole batch is tried again. `a` is reset after every batch (jansson allocates

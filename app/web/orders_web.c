@@ -5,9 +5,10 @@
 #include "core/text.h"
 #include "domain/cart.h"
 #include "domain/catalog.h"
+#include "domain/notifications.h"
 #include "domain/orders.h"
+#include "domain/payments.h"
 #include "http/fcgi_server.h"
-#include "store/db.h"
 #include "web/handlers.h"
 #include "web/session.h"
 
@@ -62,8 +63,8 @@ void api_order_pay(struct request *r)
     long long id = order_id(r);
     if (!b || id <= 0)
         return;
-    json_t *o = order_pay(r->a, ME, id, json_string_value(json_object_get(b, "card_number")),
-                          &declined, &e);
+    json_t *o = payment_charge(r->a, ME, id, json_string_value(json_object_get(b, "card_number")),
+                               &declined, &e);
     if (!o && declined) /* 402 with the error shape and the order it left behind */
         return resp_json(r, 402,
                          json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message", e.msg,
@@ -145,18 +146,12 @@ void api_my_likes(struct request *r)
     resp_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
-static json_t *notifications(long long user_id)
-{
-    return db_query("SELECT id, kind, message, order_id, created_at FROM notifications"
-                    " WHERE user_id = ? ORDER BY id DESC LIMIT 100",
-                    "i", user_id);
-}
-
 void api_my_notifications(struct request *r)
 {
-    json_t *items = notifications(ME->id);
+    struct err e;
+    json_t *items = notification_list(ME->id, &e);
     if (!items)
-        return web_store_failed(r);
+        return resp_err(r, &e);
     resp_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -271,12 +266,9 @@ static void order_page(struct request *r, int status, const char *tpl, json_t *o
     json_t *o = order_get(r->a, ME->id, id, &e);
     if (!o)
         return resp_err(r, &e);
-    const char *st = json_string_value(json_object_get(o, "status"));
-    json_t *d =
-        json_pack("{s:o, s:b, s:b, s:b}", "order", o, "payable", !strcmp(st, "pending_payment"),
-                  "cancellable",
-                  !strcmp(st, "pending_payment") || !strcmp(st, "paid") || !strcmp(st, "preparing"),
-                  "returnable", !strcmp(st, "delivered"));
+    json_t *d = json_pack(
+        "{s:o, s:O, s:O, s:O}", "order", o, "payable", json_object_get(o, "can_pay"), "cancellable",
+        json_object_get(o, "can_cancel"), "returnable", json_object_get(o, "can_return"));
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
     resp_page(r, status, tpl, arena_sprintf(r->a, "Order #%lld", id), d);
@@ -298,7 +290,7 @@ void page_order_pay(struct request *r)
     long long id = order_id(r);
     if (id <= 0)
         return;
-    json_t *o = order_pay(r->a, ME, id, req_form(r, "card_number"), &declined, &e);
+    json_t *o = payment_charge(r->a, ME, id, req_form(r, "card_number"), &declined, &e);
     if (!o && !declined && e.status >= 500)
         return resp_err(r, &e);
     if (!o)
@@ -346,7 +338,8 @@ void page_my_likes(struct request *r)
 
 void page_my_notifications(struct request *r)
 {
-    json_t *items = notifications(ME->id);
+    struct err e;
+    json_t *items = notification_list(ME->id, &e);
     if (!items)
         return web_store_failed(r);
     resp_page(r, 200, "notifications.tpl", "Notifications", json_pack("{s:o}", "items", items));

@@ -7,7 +7,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "domain/notifications.h"
 #include "domain/orders.h"
+#include "domain/shipments.h"
 #include "store/consumer.h"
 #include "store/db.h"
 #include "store/kafka.h"
@@ -79,7 +81,7 @@ static int on_order_event(struct arena *a, const char *topic, json_t *ev)
 
 static const struct consumer_kind order_kind = {"order", on_payment},
                                   shipment_kind = {"shipment", on_order_event},
-                                  notify_kind = {"notify", notify_on_event};
+                                  notify_kind = {"notify", notification_on_event};
 static const struct consumer_kind *const consumer_kinds[] = {&order_kind, &shipment_kind,
                                                              &notify_kind};
 
@@ -193,7 +195,7 @@ static int relay_step(struct arena *a)
 
 static int schedule_step(struct arena *a)
 {
-    int x = orders_expire_due(a, 200), s = shipments_advance_due(a, 200),
+    int x = orders_expire_due(a, 200), s = shipment_advance_due(a, 200),
         r = returns_complete_due(a, 200);
     return x < 0 || s < 0 || r < 0 ? -1 : 0;
 }

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 
 import pytest
+import requests
 
 from conftest import assert_error, iso, auth, restart_app, wait_until, redis_stock, product_row
 
@@ -564,6 +565,39 @@ def test_returns_outside_the_window_or_before_delivery_are_refused(stack, admin,
     assert order_row(stack, oid)["status"] == "delivered"
     pending = order(stack, u, [(pid, 1)])
     assert_error(stack.post(f"/api/v1/orders/{pending['id']}/return", token=u["access"]), 409, "not_returnable")
+
+
+def page_actions(stack, user, oid):
+    """What the order's page offers: its Pay link, its Cancel and Return forms."""
+    s = requests.Session()
+    s.cookies.set("access_token", user["access"])
+    r = s.get(stack.url(f"/orders/{oid}"), timeout=10)
+    assert r.status_code == 200, r.text
+    marks = {"pay": f'href="/orders/{oid}/pay"', "cancel": f'action="/orders/{oid}/cancel"',
+             "return": f'action="/orders/{oid}/return"'}
+    return {name for name, mark in marks.items() if mark in r.text}
+
+
+def api_actions(stack, user, oid):
+    o = get_order(stack, user, oid)
+    return {name for name in ("pay", "cancel", "return") if o[f"can_{name}"]}
+
+
+def test_the_order_page_offers_what_the_api_says_the_buyer_may_do(stack, admin, fast):
+    """Both come from the domain's state machine, clock included: a delivery older than
+    RETURN_WINDOW offers no Return, an unpaid order past its expiry no Pay."""
+    u = stack.user()
+    pid, oid = deliver(stack, admin, u)
+    assert api_actions(stack, u, oid) == page_actions(stack, u, oid) == {"return"}
+    stack.sql("UPDATE orders SET delivered_at = UTC_TIMESTAMP() - INTERVAL 8 DAY WHERE id = %s", oid)
+    assert api_actions(stack, u, oid) == page_actions(stack, u, oid) == set()
+    assert_error(stack.post(f"/api/v1/orders/{oid}/return", token=u["access"]), 409, "not_returnable")
+    pending = order(stack, u, [(pid, 1)])["id"]
+    assert api_actions(stack, u, pending) == page_actions(stack, u, pending) == {"pay", "cancel"}
+    time.sleep(3.2)  # RESERVATION_TTL=3: past its expiry, whether or not the scheduler moved it yet
+    offered = api_actions(stack, u, pending)
+    assert "pay" not in offered and offered == page_actions(stack, u, pending)
+    assert_error(pay(stack, u, pending), 409, "not_payable")
 
 
 def test_an_unpaid_order_expires_and_cannot_be_paid_afterwards(stack, admin, fast):

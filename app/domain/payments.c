@@ -1,0 +1,116 @@
+/* payments.c - paying an order, a decline's compensation, refunds (see payments.h). */
+#include "domain/payments.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "domain/coupons.h"
+#include "domain/orders.h"
+#include "domain/stock.h"
+#include "store/db.h"
+#include "store/kafka.h"
+#include "store/outbox.h"
+
+static bool card_valid(const char *card, char digits[20])
+{
+    size_t n = 0;
+    for (const char *p = card; p && *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        if (!isdigit((unsigned char)*p) || n == 19)
+            return false;
+        digits[n++] = *p;
+    }
+    digits[n] = '\0';
+    return n >= 12;
+}
+
+static bool gateway_approves(const char *digits)
+{
+    if (!strcmp(digits, "4000000000000002"))
+        return false;
+    if (cfg.payment_failure_rate > 0 &&
+        randombytes_uniform(1000000) < (uint32_t)(cfg.payment_failure_rate * 1000000))
+        return false;
+    return true;
+}
+
+json_t *payment_charge(struct arena *a, const struct principal *u, long long id, const char *card,
+                       json_t **order, struct err *e)
+{
+    char digits[20];
+    *order = NULL;
+    if (!card_valid(card, digits))
+        return err_set(e, 422, "invalid_card", "card_number must be 12 to 19 digits"), NULL;
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    json_t *o = order_lock(u->id, id, e);
+    if (!o)
+        goto out_rollback;
+    if (!order_may(o, "paid")) {
+        err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
+                db_truthy(json_object_get(o, "expired")) && order_status_is(o, "pending_payment")
+                    ? "expired"
+                    : json_string_value(json_object_get(o, "status")));
+        goto out_rollback;
+    }
+    long long total = json_integer_value(json_object_get(o, "total"));
+    bool approved = gateway_approves(digits);
+    const char *status = approved ? "paid" : "payment_failed";
+    long long outbox_id = 0;
+    if ((!approved && stock_share_order(id) < 0) || /* a declined order's units come back */
+        db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
+                " WHERE id = ? AND status = 'pending_payment'",
+                "ssi", status, status, id) != 1 ||
+        db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
+                "isis", id, approved ? "approved" : "declined", total,
+                digits + strlen(digits) - 4) < 0 ||
+        order_history_add(id, status) < 0)
+        goto out_store;
+    if (approved) {
+        json_t *items =
+            db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
+        json_t *ev =
+            items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id, "user_id",
+                              (json_int_t)u->id, "total", (json_int_t)total, "user_coupon_id",
+                              json_object_get(o, "user_coupon_id"), "items", items)
+                  : NULL;
+        if (!ev ||
+            (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
+            goto out_store;
+    } else if (coupon_release_hold(id) < 0) {
+        goto out_store;
+    }
+    if (db_commit() < 0)
+        goto out_store;
+    /* Committed: the payment and its event are durable together. Now the fast paths. */
+    if (approved)
+        outbox_publish(a, &outbox_id, 1);
+    else
+        stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
+    json_t *out = order_get(a, u->id, id, e);
+    if (!approved) {
+        *order = out;
+        err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
+        return NULL;
+    }
+    return out;
+out_store:
+    err_store(e);
+out_rollback:
+    db_rollback();
+    return NULL;
+}
+
+/* The approved payment of an order, refunded (a cancel after payment, a completed return). */
+int payment_refund(long long order_id)
+{
+    return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
+                   " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
+                   " WHERE order_id = ? AND outcome = 'approved'",
+                   "i", order_id) < 0
+               ? -1
+               : 0;
+}
