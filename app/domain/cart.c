@@ -1,4 +1,4 @@
-/* cart.c - the cart and likes (the wishlist), in MySQL; usable before email verification. */
+/* cart.c - the cart, in MySQL; usable before email verification. */
 #include "domain/cart.h"
 
 #include "domain/catalog.h"
@@ -66,46 +66,4 @@ int cart_set(long long user_id, long long product_id, long long quantity, struct
 int cart_add(long long user_id, long long product_id, long long quantity, struct err *e)
 {
     return put_line(user_id, product_id, quantity, true, e);
-}
-
-int like_set(long long user_id, long long product_id, int on, struct err *e)
-{
-    json_t *row;
-    if (db_begin() < 0)
-        return err_store(e);
-    /* The product row first, exclusively: the like's foreign-key check would otherwise share-
-     * lock it and two likes would deadlock upgrading to the count update. */
-    int rc = db_query_row(&row, "SELECT id FROM products WHERE id = ? FOR UPDATE", "i", product_id);
-    if (rc <= 0) {
-        db_rollback();
-        return rc < 0 ? err_store(e)
-                      : err_set(e, 404, "not_found", "no product has id %lld", product_id);
-    }
-    /* The count moves only when the like itself changed: PUT and DELETE are idempotent. */
-    long long n = on ? db_exec("INSERT IGNORE INTO likes (user_id, product_id) VALUES (?, ?)", "ii",
-                               user_id, product_id)
-                     : db_exec("DELETE FROM likes WHERE user_id = ? AND product_id = ?", "ii",
-                               user_id, product_id);
-    if (n < 0 ||
-        (n == 1 && db_exec(on ? "UPDATE products SET likes = likes + 1 WHERE id = ?"
-                              : "UPDATE products SET likes = GREATEST(likes - 1, 0) WHERE id = ?",
-                           "i", product_id) < 0) ||
-        db_commit() < 0) {
-        db_rollback();
-        return err_store(e);
-    }
-    if (n == 1)
-        catalog_changed();
-    return 0;
-}
-
-json_t *likes_of(long long user_id, struct err *e)
-{
-    json_t *rows = db_query("SELECT p.id, p.name, p.category, p.price, p.likes, p.sale_starts_at,"
-                            " l.created_at AS liked_at FROM likes l JOIN products p ON p.id ="
-                            " l.product_id WHERE l.user_id = ? ORDER BY l.created_at DESC",
-                            "i", user_id);
-    if (!rows)
-        err_store(e);
-    return rows;
 }

@@ -1,4 +1,4 @@
-/* cart.h - the cart and likes (the wishlist), in MySQL; usable before email verification. */
+/* cart.h - the cart, in MySQL; usable before email verification. */
 #ifndef FC_CART_H
 #define FC_CART_H
 #include <jansson.h>
@@ -13,8 +13,5 @@ json_t *cart_get(struct arena *a, long long user_id, struct err *e);
 int cart_set(long long user_id, long long product_id, long long quantity, struct err *e);
 /* Adds quantity to what the cart holds of a product, up to CART_MAX_QUANTITY, in one statement. */
 int cart_add(long long user_id, long long product_id, long long quantity, struct err *e);
-
-int like_set(long long user_id, long long product_id, int on, struct err *e);
-json_t *likes_of(long long user_id, struct err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/text.h"
 #include "domain/cart.h"
 #include "domain/catalog.h"
+#include "domain/likes.h"
 #include "domain/notifications.h"
 #include "domain/orders.h"
 #include "domain/payments.h"
@@ -140,7 +141,7 @@ void api_like(struct request *r)
 void api_my_likes(struct request *r)
 {
     struct err e;
-    json_t *items = likes_of(ME->id, &e);
+    json_t *items = like_list(r->a, ME->id, &e);
     if (!items)
         return resp_err(r, &e);
     resp_json(r, 200, json_pack("{s:o}", "items", items));
@@ -330,9 +331,9 @@ void page_like(struct request *r)
 void page_my_likes(struct request *r)
 {
     struct err e;
-    json_t *items = likes_of(ME->id, &e);
-    if (!items || catalog_fill_stock(r->a, items) < 0)
-        return items ? web_store_failed(r) : resp_err(r, &e);
+    json_t *items = like_list(r->a, ME->id, &e);
+    if (!items)
+        return web_store_failed(r);
     resp_page(r, 200, "likes.tpl", "Your likes", json_pack("{s:o}", "items", items));
 }
 

@@ -48,6 +48,24 @@ def test_the_dashboard_counts_what_mysql_holds(stack):
     assert re.search(rf'stat-value">{users}</span><span class="stat-label">users', text)
 
 
+def test_the_stats_api_carries_every_figure_of_the_dashboard(stack):
+    """One domain call serves both: each figure the page shows is in the JSON, equal."""
+    s = signed_in(stack, "admin")
+    admin = stack.user("admin")
+    text = html.unescape(s.get(stack.base + "/admin").text)
+    stats = stack.get("/api/v1/admin/stats", headers={"Authorization": "Bearer " + admin["access"]}).json()["stats"]
+    shown = {label.strip(): value for value, label in re.findall(
+        r'stat-value">([^<]*)</span><span class="stat-label">(?:<a [^>]*>)?([a-z ]+)', text)}
+    assert shown == {
+        "users": str(stats["users"]), "products": str(stats["products"]),
+        "coupon events": str(stats["coupons"]), "coupons issued": f"{stats['issued']} / {stats['quantity']}",
+        "paid sales": f"\u20a9{stats['sales']}", "vendors": str(stats["vendors"]),
+        "parked events": str(stats["parked"])}
+    assert f"users ({stats['verified_users']} verified)" in text
+    by_status = {o["status"]: int(o["n"]) for o in stats["orders"]}
+    assert by_status == {r["status"]: r["n"] for r in stack.sql("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")}
+
+
 def test_create_and_change_a_product_from_the_page(stack):
     s = signed_in(stack, "admin")
     token = csrf_of(s.get(stack.base + "/admin/products").text)

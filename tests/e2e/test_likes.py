@@ -32,3 +32,15 @@ def test_concurrent_likes_on_one_product_count_exactly(stack):
     with cf.ThreadPoolExecutor(20) as ex:
         assert list(ex.map(unlike, tokens * 2)) == [204] * 80
     assert stack.sql("SELECT likes FROM products WHERE id = %s", pid)[0]["likes"] == before
+
+
+def test_the_likes_list_carries_each_products_live_stock(stack):
+    """The JSON list and the /me/likes page come from one domain call: both show the stock
+    left, as Redis counts it."""
+    u = stack.user()
+    pid = stack.sql("SELECT id FROM products ORDER BY id LIMIT 1")[0]["id"]
+    assert stack.request("PUT", f"/api/v1/products/{pid}/like",
+                         headers={"Authorization": "Bearer " + u["access"]}).status_code == 204
+    items = stack.get("/api/v1/me/likes", headers={"Authorization": "Bearer " + u["access"]}).json()["items"]
+    assert [i["id"] for i in items] == [pid]
+    assert items[0]["stock_remaining"] == int(stack.redis().get(f"{{p:{pid}}}:stock"))
