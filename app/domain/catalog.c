@@ -327,16 +327,16 @@ static json_t *as_list(json_t *v)
     return v;
 }
 
-json_t *catalog_get(struct arena *a, long long id, int *found)
+json_t *catalog_get(struct arena *a, long long id, struct err *e)
 {
-    json_t *one =
-        cached_with_stock(a, arena_sprintf(a, "product:%lld", id), load_product, &id, as_list);
-    if (!one) {
-        *found = -1;
-        return NULL;
-    }
-    *found = json_array_size(one) == 1;
-    return *found ? json_array_get(one, 0) : NULL;
+    json_t *one = id > 0 ? cached_with_stock(a, arena_sprintf(a, "product:%lld", id), load_product,
+                                             &id, as_list)
+                         : NULL;
+    if (!one && id > 0)
+        return err_store(e), NULL;
+    if (!one || json_array_size(one) != 1)
+        return err_set(e, 404, "not_found", "no product has id %lld", id), NULL;
+    return json_array_get(one, 0);
 }
 
 int catalog_fill_stock(struct arena *a, json_t *products)
@@ -398,7 +398,6 @@ static const char *opt_time(struct arena *a, json_t *v)
 
 json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 {
-    int found;
     if (check_product(b, false, e) < 0)
         return NULL;
     json_t *lim = json_object_get(b, "per_user_limit");
@@ -419,13 +418,12 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
     if (stock_load(a, id) < 0)
         log_warn("product %lld created but its counter not yet built; a checkout builds it", id);
     catalog_changed();
-    json_t *p = catalog_get(a, id, &found);
+    json_t *p = catalog_get(a, id, e);
     return p ? json_copy(p) : (err_unknown(e), NULL);
 }
 
 json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 {
-    int found;
     json_t *cur;
     if (check_product(b, true, e) < 0)
         return NULL;
@@ -500,7 +498,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     else if (lim || at)
         stock_publish_meta(id);
     catalog_changed();
-    json_t *p = catalog_get(a, id, &found);
+    json_t *p = catalog_get(a, id, e);
     return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */
 out_store:
     db_rollback();

@@ -35,8 +35,8 @@ void catalog_build_sql(struct arena *a, const struct catalog_query *q, char **li
  * read-only to callers (json_copy one before adding fields) and valid until the next call.
  * {"items":[...],"page","per_page","total"}, or NULL when a store failed. */
 json_t *catalog_list(struct arena *a, const struct catalog_query *q);
-/* One product, or NULL (see *found: 0 no such product, -1 store failure). */
-json_t *catalog_get(struct arena *a, long long id, int *found);
+/* One product, or NULL with e set (404 not_found, or a store failure). */
+json_t *catalog_get(struct arena *a, long long id, struct err *e);
 /* Sets stock_remaining on each product from Redis, rebuilding missing counters from MySQL. */
 int catalog_fill_stock(struct arena *a, json_t *products);
 /* Every write to products must call this, so that cached rows are read again. */

@@ -61,18 +61,26 @@ bool order_may(json_t *o, const char *to)
     return true;
 }
 
-/* ---- reading orders ---- */
-
-int order_history_add(long long order_id, const char *status)
+/* The sentence of a refused move. */
+static void refuse(json_t *o, long long id, const char *to, struct err *e)
 {
-    return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
-                   status) < 0
-               ? -1
-               : 0;
+    const char *status = json_string_value(json_object_get(o, "status"));
+    if (!strcmp(to, "paid"))
+        err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
+                db_truthy(json_object_get(o, "expired")) && !strcmp(status, "pending_payment")
+                    ? "expired"
+                    : status);
+    else if (!strcmp(to, "cancelled"))
+        err_set(e, 409, "not_cancellable",
+                "order %lld is %s: only orders not yet shipped can be cancelled", id, status);
+    else
+        err_set(e, 409, "not_returnable",
+                "order %lld can be returned only within %d days after delivery", id,
+                cfg.return_window / 86400);
 }
 
 /* Takes the order row for the change; its status and owner checked. */
-json_t *order_lock(long long uid, long long id, struct err *e)
+static json_t *order_lock(long long uid, long long id, struct err *e)
 {
     json_t *o;
     int rc = db_query_row(&o,
@@ -85,6 +93,37 @@ json_t *order_lock(long long uid, long long id, struct err *e)
     if (rc == 0)
         return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
     return o;
+}
+
+json_t *order_move_begin(long long user_id, long long id, const char *to, struct err *e)
+{
+    if (db_begin() < 0)
+        return err_store(e), NULL;
+    json_t *o = order_lock(user_id, id, e);
+    if (o && !order_may(o, to)) {
+        refuse(o, id, to, e);
+        o = NULL;
+    }
+    if (!o)
+        db_rollback();
+    return o;
+}
+
+json_t *order_move_fail(struct err *e)
+{
+    err_store(e);
+    db_rollback();
+    return NULL;
+}
+
+/* ---- reading orders ---- */
+
+int order_history_add(long long order_id, const char *status)
+{
+    return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
+                   status) < 0
+               ? -1
+               : 0;
 }
 
 bool order_status_is(json_t *o, const char *s)
@@ -400,18 +439,10 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
 
 json_t *order_cancel(struct arena *a, const struct principal *u, long long id, struct err *e)
 {
-    if (db_begin() < 0)
-        return err_store(e), NULL;
-    json_t *o = order_lock(u->id, id, e);
+    json_t *o = order_move_begin(u->id, id, "cancelled", e);
     if (!o)
-        goto out_rollback;
+        return NULL;
     bool paid = !order_status_is(o, "pending_payment");
-    if (!order_may(o, "cancelled")) {
-        err_set(e, 409, "not_cancellable",
-                "order %lld is %s: only orders not yet shipped can be cancelled", id,
-                json_string_value(json_object_get(o, "status")));
-        goto out_rollback;
-    }
     bool applied = db_truthy(json_object_get(o, "stock_applied"));
     long long outbox_id = 0;
     json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id", (json_int_t)u->id);
@@ -425,41 +456,22 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
             "i", id) < 0 ||
         (outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.cancelled", ev)) < 0 ||
         db_commit() < 0)
-        goto out_store;
+        return order_move_fail(e);
     stock_release_order(a, id, u->id);
     if (applied)
         catalog_changed(); /* durable stock came back: the in_stock filter may change */
     outbox_publish(a, &outbox_id, 1);
     return order_get(a, u->id, id, e);
-out_store:
-    err_store(e);
-out_rollback:
-    db_rollback();
-    return NULL;
 }
 
 json_t *order_return(struct arena *a, const struct principal *u, long long id, struct err *e)
 {
-    if (db_begin() < 0)
-        return err_store(e), NULL;
-    json_t *o = order_lock(u->id, id, e);
-    if (!o)
-        goto out_rollback;
-    if (!order_may(o, "return_requested")) {
-        err_set(e, 409, "not_returnable",
-                "order %lld can be returned only within %d days after delivery", id,
-                cfg.return_window / 86400);
-        goto out_rollback;
-    }
+    if (!order_move_begin(u->id, id, "return_requested", e))
+        return NULL;
     if (db_exec("UPDATE orders SET status = 'return_requested' WHERE id = ?", "i", id) != 1 ||
         order_history_add(id, "return_requested") < 0 || db_commit() < 0)
-        goto out_store;
+        return order_move_fail(e);
     return order_get(a, u->id, id, e);
-out_store:
-    err_store(e);
-out_rollback:
-    db_rollback();
-    return NULL;
 }
 
 /* ---- the scheduler: time-based transitions, due times in MySQL ---- */

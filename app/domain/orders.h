@@ -39,9 +39,15 @@ int returns_complete_due(struct arena *a, int limit);
  * guard refuses the order's units: the event is parked, not retried. */
 int order_on_payment(struct arena *a, json_t *event);
 
+/* A buyer's move (pay, cancel, return) climbs one ladder: order_move_begin opens a transaction,
+ * locks the order row and judges the move to `to` by order_may: the row, or NULL with e set
+ * (404, or 409 not_payable / not_cancellable / not_returnable) and nothing left open. The move's
+ * writes follow and end with db_commit; a failed one (or a failed COMMIT) with order_move_fail,
+ * which answers the store's error and rolls back (NULL). */
+json_t *order_move_begin(long long user_id, long long id, const char *to, struct err *e);
+json_t *order_move_fail(struct err *e);
+
 /* For the order's other transitions (payments.c, shipments.c), in the caller's transaction. */
-/* The order row for a change, taken FOR UPDATE; another user's order is 404. */
-json_t *order_lock(long long user_id, long long id, struct err *e);
 bool order_status_is(json_t *order, const char *status);
 /* Whether the order (a row with status, expired and delivered_at, as order_lock reads it) may
  * move to status `to` now: the state machine's table (orders.c), and the clock (an unpaid order

@@ -44,18 +44,9 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
     *order = NULL;
     if (!card_valid(card, digits))
         return err_set(e, 422, "invalid_card", "card_number must be 12 to 19 digits"), NULL;
-    if (db_begin() < 0)
-        return err_store(e), NULL;
-    json_t *o = order_lock(u->id, id, e);
+    json_t *o = order_move_begin(u->id, id, "paid", e);
     if (!o)
-        goto out_rollback;
-    if (!order_may(o, "paid")) {
-        err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
-                db_truthy(json_object_get(o, "expired")) && order_status_is(o, "pending_payment")
-                    ? "expired"
-                    : json_string_value(json_object_get(o, "status")));
-        goto out_rollback;
-    }
+        return NULL;
     long long total = json_integer_value(json_object_get(o, "total"));
     bool approved = gateway_approves(digits);
     const char *status = approved ? "paid" : "payment_failed";
@@ -68,7 +59,7 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
                 "isis", id, approved ? "approved" : "declined", total,
                 digits + strlen(digits) - 4) < 0 ||
         order_history_add(id, status) < 0)
-        goto out_store;
+        return order_move_fail(e);
     if (approved) {
         json_t *items =
             db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
@@ -79,12 +70,12 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
                   : NULL;
         if (!ev ||
             (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
-            goto out_store;
+            return order_move_fail(e);
     } else if (coupon_release_hold(id) < 0) {
-        goto out_store;
+        return order_move_fail(e);
     }
     if (db_commit() < 0)
-        goto out_store;
+        return order_move_fail(e);
     /* Committed: the payment and its event are durable together. Now the fast paths. */
     if (approved)
         outbox_publish(a, &outbox_id, 1);
@@ -97,11 +88,6 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
         return NULL;
     }
     return out;
-out_store:
-    err_store(e);
-out_rollback:
-    db_rollback();
-    return NULL;
 }
 
 /* The approved payment of an order, refunded (a cancel after payment, a completed return). */

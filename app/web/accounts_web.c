@@ -23,24 +23,22 @@ static json_t *pair_json(const struct token_pair *t)
 void api_signup(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *u;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(u = account_signup(r->a, jstr(b, "email"), jstr(b, "password"), jstr(b, "name"),
-                             r->remote_addr, &e)))
-        return resp_err(r, &e);
-    resp_json(r, 201, json_pack("{s:o}", "user", u));
+    resp_result(r, 201, "user",
+                account_signup(r->a, jstr(b, "email"), jstr(b, "password"), jstr(b, "name"),
+                               r->remote_addr, &e),
+                &e);
 }
 
 void api_verify(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *u;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(u = account_verify(r->a, jstr(b, "token"), &e)))
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "user", u));
+    resp_result(r, 200, "user", account_verify(r->a, jstr(b, "token"), &e), &e);
 }
 
 void api_login(struct request *r)
@@ -116,21 +114,16 @@ void api_password_reset_confirm(struct request *r)
 void api_me(struct request *r)
 {
     struct err e;
-    json_t *u = account_get(session_user(r)->id, &e);
-    if (!u)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "user", u));
+    resp_result(r, 200, "user", account_get(session_user(r)->id, &e), &e);
 }
 
 void api_me_update(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *u;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(u = account_update(session_user(r)->id, b, &e)))
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "user", u));
+    resp_result(r, 200, "user", account_update(session_user(r)->id, b, &e), &e);
 }
 
 void api_me_password(struct request *r)

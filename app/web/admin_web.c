@@ -12,30 +12,23 @@
 void api_admin_vendor_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *v;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(v = vendor_create(json_string_value(json_object_get(b, "name")), &e)))
-        return resp_err(r, &e);
-    resp_json(r, 201, json_pack("{s:o}", "vendor", v));
+    resp_result(r, 201, "vendor", vendor_create(json_string_value(json_object_get(b, "name")), &e),
+                &e);
 }
 
 void api_admin_vendors(struct request *r)
 {
     struct err e;
-    json_t *rows = vendor_list(&e);
-    if (!rows)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", rows));
+    resp_result(r, 200, "items", vendor_list(&e), &e);
 }
 
 void api_admin_stats(struct request *r)
 {
     struct err e;
-    json_t *figures = stats_get(&e);
-    if (!figures)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "stats", figures));
+    resp_result(r, 200, "stats", stats_get(&e), &e);
 }
 
 /* /admin: the figures, orders by status, the vendors' balances. */

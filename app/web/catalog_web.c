@@ -31,13 +31,12 @@ void api_products_list(struct request *r)
 
 static json_t *get_product(struct request *r)
 {
-    long long id = req_param_id(r, 0);
-    int found = 0;
-    json_t *p = id > 0 ? catalog_get(r->a, id, &found) : NULL;
-    if (found < 0)
-        web_store_failed(r);
-    else if (!p)
+    struct err e;
+    json_t *p = catalog_get(r->a, req_param_id(r, 0), &e);
+    if (!p && e.status == 404)
         resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    else if (!p)
+        resp_err(r, &e);
     return p;
 }
 

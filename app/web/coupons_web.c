@@ -12,10 +12,7 @@
 void api_coupons(struct request *r)
 {
     struct err e;
-    json_t *items = coupon_list(r->a, &e);
-    if (!items)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", items));
+    resp_result(r, 200, "items", coupon_list(r->a, &e), &e);
 }
 
 /* The campaign the path names, or NULL once the error is answered (404, or a store failure). */
@@ -75,21 +72,16 @@ void api_coupon_claim_status(struct request *r)
 void api_my_coupons(struct request *r)
 {
     struct err e;
-    json_t *items = coupon_mine(session_user(r)->id, &e);
-    if (!items)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", items));
+    resp_result(r, 200, "items", coupon_mine(session_user(r)->id, &e), &e);
 }
 
 void api_admin_coupon_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *c;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(c = coupon_create(r->a, b, &e)))
-        return resp_err(r, &e);
-    resp_json(r, 201, json_pack("{s:o}", "coupon", c));
+    resp_result(r, 201, "coupon", coupon_create(r->a, b, &e), &e);
 }
 
 /* ---- pages ---- */

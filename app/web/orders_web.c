@@ -43,10 +43,7 @@ void api_orders_create(struct request *r)
 void api_orders(struct request *r)
 {
     struct err e;
-    json_t *items = order_list(ME->id, &e);
-    if (!items)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", items));
+    resp_result(r, 200, "items", order_list(ME->id, &e), &e);
 }
 
 void api_order(struct request *r)
@@ -141,44 +138,34 @@ void api_like(struct request *r)
 void api_my_likes(struct request *r)
 {
     struct err e;
-    json_t *items = like_list(r->a, ME->id, &e);
-    if (!items)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", items));
+    resp_result(r, 200, "items", like_list(r->a, ME->id, &e), &e);
 }
 
 void api_my_notifications(struct request *r)
 {
     struct err e;
-    json_t *items = notification_list(ME->id, &e);
-    if (!items)
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "items", items));
+    resp_result(r, 200, "items", notification_list(ME->id, &e), &e);
 }
 
 void api_admin_product_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *p;
+    json_t *b = req_json(r);
     if (!b)
         return;
-    if (!(p = catalog_create(r->a, b, &e)))
-        return resp_err(r, &e);
-    resp_json(r, 201, json_pack("{s:o}", "product", p));
+    resp_result(r, 201, "product", catalog_create(r->a, b, &e), &e);
 }
 
 void api_admin_product_update(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *p;
+    json_t *b = req_json(r);
     long long id = req_param_id(r, 0);
     if (!b)
         return;
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
-    if (!(p = catalog_update(r->a, id, b, &e)))
-        return resp_err(r, &e);
-    resp_json(r, 200, json_pack("{s:o}", "product", p));
+    resp_result(r, 200, "product", catalog_update(r->a, id, b, &e), &e);
 }
 
 /* ---- pages ---- */

@@ -112,3 +112,10 @@ void resp_err(struct request *r, const struct err *e)
     resp_retry_after(r, e);
     resp_error(r, e->status, e->code, "%s", e->msg);
 }
+
+void resp_result(struct request *r, int status, const char *key, json_t *v, const struct err *e)
+{
+    if (!v)
+        return resp_err(r, e);
+    resp_json(r, status, json_pack("{s:o}", key, v));
+}

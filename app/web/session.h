@@ -19,6 +19,9 @@ const char *session_csrf(struct request *r);
 int session_check_csrf(struct request *r);
 /* Answers with a domain error: the API's JSON shape, or the error page. */
 void resp_err(struct request *r, const struct err *e);
+/* The common end of a JSON handler: {key: v} with status, or, when the domain call gave NULL,
+ * its error e. Takes v. */
+void resp_result(struct request *r, int status, const char *key, json_t *v, const struct err *e);
 /* The Retry-After header a 429 domain error asks for (resp_err adds it; a page that shows the
  * error on its own form calls this). */
 void resp_retry_after(struct request *r, const struct err *e);
