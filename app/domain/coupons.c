@@ -573,6 +573,8 @@ out_free:
     return rc;
 }
 
+static void on_claim_delivery(long long coupon, long long user, int err);
+
 static int publish_claim(struct arena *a, long long id, long long user_id, struct err *e)
 {
     char event_id[37], at[21];
@@ -587,21 +589,15 @@ static int publish_claim(struct arena *a, long long id, long long user_id, struc
     /* Keyed by user: on a cluster whose topic has several partitions, a user's claims stay in
      * order (the devbroker and compose give coupon.claimed one partition; see kafka.h). */
     if (kafka_publish(TOPIC_COUPON_CLAIMED, arena_sprintf(a, "%lld", user_id), buf.s, buf.len,
-                      coupon_claim_opaque(id, user_id)) < 0)
+                      on_claim_delivery, id, user_id) < 0)
         return err_set(e, 503, "unavailable", "the claim could not be queued; try again");
     return 0;
 }
 
-long long coupon_claim_opaque(long long coupon_id, long long user_id)
+static void on_claim_delivery(long long coupon, long long user, int err)
 {
-    return -((coupon_id << 32) | (user_id & 0xFFFFFFFFLL));
-}
-
-void coupon_claim_delivery(long long opaque, int err)
-{
-    if (opaque >= 0 || !err)
+    if (!err)
         return;
-    long long v = -opaque, coupon = v >> 32, user = v & 0xFFFFFFFFLL;
     /* A failed delivery (a timeout above all) does not say the message was not written: giving
      * the place back could let one more user in than there are coupons, while this user, told
      * 202, is issued one anyway. The place stays taken and the claim is published again; the

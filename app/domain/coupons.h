@@ -40,12 +40,6 @@ struct claim_event {
  * are written (repeats skipped), 1 when a campaign would pass its total (nothing written: the
  * caller goes claim by claim with coupon_issue to find the refused ones), -1 on a store error. */
 int coupon_issue_batch(const struct claim_event *evs, size_t n);
-/* The opaque value a claim is published with, and its inverse: negative, so that the delivery
- * report can tell it from an outbox row id. Ids up to 2^31 (campaign) and 2^32 (user). */
-long long coupon_claim_opaque(long long coupon_id, long long user_id);
-/* A delivery report of a claim: a claim whose delivery failed is published again, its place
- * kept (the failed copy may have been written; see coupons.c). */
-void coupon_claim_delivery(long long opaque, int err);
 /* Takes a user out of a campaign's claimed set: the compensation of a claim whose durable
  * write was refused or failed. */
 void coupon_unclaim(long long coupon_id, long long user_id);

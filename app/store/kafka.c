@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,7 +26,6 @@ int kafka_topic_partitions(const char *topic)
 /* The producer is used by the process's main thread only, and replaced only by it; the health
  * watcher borrows it under `lock`, which the main thread takes to destroy it. */
 static rd_kafka_t *producer;
-static kafka_delivery_fn delivery_fn;
 static atomic_bool fatal;    /* the producer raised a fatal error: replace it */
 static rd_kafka_t *retired;  /* a failed producer, replaced, not yet drained */
 static atomic_int broker_up; /* the watcher's last answer: 1 up, 0 down or not known yet */
@@ -62,15 +62,25 @@ void *kafka_conf_new(char *err, size_t errlen)
     return conf;
 }
 
+/* Who is told of a message's delivery, and with what: the message's opaque, freed with its
+ * report. */
+struct delivery {
+    kafka_delivery_fn fn;
+    long long a, b;
+};
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     (void)opaque;
+    struct delivery *d = m->_private;
     if (m->err)
         log_warn("kafka delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                  rd_kafka_err2str(m->err));
-    if (delivery_fn)
-        delivery_fn((long long)(intptr_t)m->_private, (int)m->err);
+    if (d) {
+        d->fn(d->a, d->b, (int)m->err);
+        free(d);
+    }
 }
 
 static bool producer_swap(void);
@@ -139,9 +149,8 @@ static void *watch_brokers(void *arg)
     return NULL;
 }
 
-int kafka_producer_open(kafka_delivery_fn fn, char *err, size_t errlen)
+int kafka_producer_open(char *err, size_t errlen)
 {
-    delivery_fn = fn;
     producer = producer_new(err, errlen);
     if (!producer)
         return -1;
@@ -192,24 +201,31 @@ static bool producer_swap(void)
 }
 
 static rd_kafka_resp_err_t produce(const char *topic, const char *key, const char *payload,
-                                   size_t len, long long opaque)
+                                   size_t len, struct delivery *d)
 {
     return rd_kafka_producev(
         producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
         RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE((void *)(intptr_t)opaque), RD_KAFKA_V_END);
+        RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
 }
 
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
-                  long long opaque)
+                  kafka_delivery_fn told, long long a, long long b)
 {
     if (!producer || atomic_load(&fatal))
         return -1;
-    rd_kafka_resp_err_t e = produce(topic, key, payload, len, opaque);
+    struct delivery *d = NULL;
+    if (told) {
+        if (!(d = malloc(sizeof(*d))))
+            return -1;
+        *d = (struct delivery){told, a, b};
+    }
+    rd_kafka_resp_err_t e = produce(topic, key, payload, len, d);
     if (e == RD_KAFKA_RESP_ERR__FATAL && producer_swap())
-        e = produce(topic, key, payload, len, opaque);
+        e = produce(topic, key, payload, len, d);
     if (e) {
         log_warn("kafka publish to %s refused: %s", topic, rd_kafka_err2str(e));
+        free(d);
         return -1;
     }
     /* Delivery reports are served by kafka_poll() between requests, never in the middle of a

@@ -16,14 +16,17 @@ extern const char *const kafka_topics[];
 #define KAFKA_PARTITIONS 4
 int kafka_topic_partitions(const char *topic);
 
-/* Delivery outcome for a message published with an opaque value: err 0 means acknowledged. */
-typedef void (*kafka_delivery_fn)(long long opaque, int err);
+/* A message's delivery report, to whoever published it, with the two values it gave: err 0 when
+ * the broker acknowledged it; otherwise failed, which does not say it was not written (a
+ * timeout). Served by kafka_poll, never inside a caller's own kafka_publish. */
+typedef void (*kafka_delivery_fn)(long long a, long long b, int err);
 
 /* Creates the producer (call after fork). */
-int kafka_producer_open(kafka_delivery_fn on_delivery, char *err, size_t errlen);
-/* Queues a message; never blocks on the broker. Returns 0, or -1 when the local queue refuses. */
+int kafka_producer_open(char *err, size_t errlen);
+/* Queues a message; never blocks on the broker. Its report goes to on_delivery (may be NULL)
+ * with a and b. Returns 0, or -1 when the local queue refuses (then no report comes). */
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,
-                  long long opaque);
+                  kafka_delivery_fn on_delivery, long long a, long long b);
 /* Serves delivery reports without waiting. A producer that went fatal (librdkafka's idempotent
  * producer can) is replaced here: its messages' delivery reports fail first, then a new
  * producer takes its place; kafka_publish refuses in between. */

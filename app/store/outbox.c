@@ -74,12 +74,25 @@ long long outbox_add(struct arena *a, const char *topic, long long key, const ch
     return db_insert_id();
 }
 
+/* Marks an acknowledged row published. */
+static void on_delivery(long long id, long long unused, int err)
+{
+    (void)unused;
+    if (id <= 0 || err)
+        return; /* unacknowledged: the relay sends it again */
+    if (db_exec(
+            "UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
+            "i", id) < 0)
+        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)",
+                 id);
+}
+
 static void publish_row(json_t *row)
 {
     const char *payload = json_string_value(json_object_get(row, "payload"));
     kafka_publish(json_string_value(json_object_get(row, "topic")),
                   json_string_value(json_object_get(row, "msg_key")), payload, strlen(payload),
-                  json_integer_value(json_object_get(row, "id")));
+                  on_delivery, json_integer_value(json_object_get(row, "id")), 0);
 }
 
 void outbox_publish(struct arena *a, const long long *ids, int n)
@@ -93,17 +106,6 @@ void outbox_publish(struct arena *a, const long long *ids, int n)
                                        "i", ids[i]) == 1)
             publish_row(row);
     }
-}
-
-void outbox_on_delivery(long long id, int err)
-{
-    if (id <= 0 || err)
-        return; /* unacknowledged: the relay sends it again */
-    if (db_exec(
-            "UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
-            "i", id) < 0)
-        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)",
-                 id);
 }
 
 int outbox_relay(struct arena *a, int age, int limit)

@@ -13,12 +13,10 @@ void event_id_new(char out[37]);
  * open transaction. Returns the outbox id, or -1. */
 long long outbox_add(struct arena *a, const char *topic, long long key, const char *type,
                      json_t *event);
-/* Publishes outbox rows now, without waiting for Kafka (call after the commit). Rows that are
- * not acknowledged stay for the relay. */
+/* Publishes outbox rows now, without waiting for Kafka (call after the commit). A row Kafka
+ * acknowledges is marked published (at the delivery report, served by kafka_poll); one that is
+ * not stays for the relay. */
 void outbox_publish(struct arena *a, const long long *ids, int n);
-/* The producer's delivery report: marks acknowledged rows published. Pass to
- * kafka_producer_open in every process that publishes outbox rows. */
-void outbox_on_delivery(long long id, int err);
 /* The relay's step: publishes rows unacknowledged for more than `age` seconds; returns how
  * many were sent, -1 on a store error. */
 int outbox_relay(struct arena *a, int age, int limit);

@@ -192,8 +192,7 @@ static int client(const struct run *rn, int k, int (*claim)(long long, long long
 {
     char err[512];
     if (db_connect(err, sizeof(err)) < 0 || redis_connect(err, sizeof(err)) < 0 ||
-        (!strcmp(rn->strategy, "redis_lua_kafka") &&
-         kafka_producer_open(NULL, err, sizeof(err)) < 0)) {
+        (!strcmp(rn->strategy, "redis_lua_kafka") && kafka_producer_open(err, sizeof(err)) < 0)) {
         log_error("client %d: %s", k, err);
         return 1;
     }

@@ -203,16 +203,6 @@ static void handle(struct request *r)
         routes[i].fn(r);
 }
 
-/* Delivery reports: outbox rows (positive ids) are marked published, claims that Kafka did
- * not take (negative) are given back. */
-static void on_delivery(long long opaque, int err)
-{
-    if (opaque > 0)
-        outbox_on_delivery(opaque, err);
-    else if (opaque < 0)
-        coupon_claim_delivery(opaque, err);
-}
-
 /* Stores that are down at start are retried on use: a worker that cannot reach MySQL still
  * answers /livez and says what is down on /healthz. */
 static int worker_init(char *err, size_t errlen)
@@ -221,7 +211,7 @@ static int worker_init(char *err, size_t errlen)
         log_warn("%s (will retry on use)", err);
     if (redis_connect(err, errlen) < 0)
         log_warn("%s (will retry on use)", err);
-    if (kafka_producer_open(on_delivery, err, errlen) < 0) {
+    if (kafka_producer_open(err, errlen) < 0) {
         log_error("%s", err);
         return -1;
     }

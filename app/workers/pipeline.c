@@ -25,7 +25,7 @@ static int open_stores(const char *role)
     log_set_role(role);
     if (workers_connect_stores() < 0)
         return -1;
-    if (kafka_producer_open(outbox_on_delivery, err, sizeof(err)) < 0) {
+    if (kafka_producer_open(err, sizeof(err)) < 0) {
         log_error("%s", err);
         return -1;
     }

@@ -15,8 +15,9 @@ static long long report_opaque[MAX_REPORTS];
 static int report_err[MAX_REPORTS];
 static int reports;
 
-static void on_delivery(long long opaque, int err)
+static void on_delivery(long long opaque, long long unused, int err)
 {
+    (void)unused;
     if (reports < MAX_REPORTS) {
         report_opaque[reports] = opaque;
         report_err[reports] = err;
@@ -65,8 +66,8 @@ TestSuite(kafka_producer, .init = broker_up, .fini = broker_down, .timeout = 60)
 Test(kafka_producer, is_replaced_after_a_fatal_error_and_the_next_message_is_delivered)
 {
     char err[256];
-    cr_assert_eq(kafka_producer_open(on_delivery, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "before", 6, 1), 0);
+    cr_assert_eq(kafka_producer_open(err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "before", 6, on_delivery, 1, 0), 0);
     cr_assert_eq(report_for(1), 0, "the first message was not delivered");
 
     rd_kafka_t *first = kafka_producer_handle();
@@ -77,7 +78,7 @@ Test(kafka_producer, is_replaced_after_a_fatal_error_and_the_next_message_is_del
 
     cr_assert_neq(kafka_producer_handle(), NULL);
     cr_assert_neq(kafka_producer_handle(), (void *)first, "the fatal producer was kept");
-    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, 2), 0,
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, on_delivery, 2, 0), 0,
                  "a message after the fatal error was refused");
     cr_assert_eq(report_for(2), 0, "the message after the fatal error was not delivered");
 }
@@ -85,10 +86,10 @@ Test(kafka_producer, is_replaced_after_a_fatal_error_and_the_next_message_is_del
 Test(kafka_producer, every_message_held_by_a_fatal_producer_gets_its_delivery_report)
 {
     char err[256];
-    cr_assert_eq(kafka_producer_open(on_delivery, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(kafka_producer_open(err, sizeof(err)), 0, "%s", err);
     /* Queued, not yet sent: linger.ms holds them for 100 ms. */
     for (long long i = 10; i < 15; i++)
-        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, i), 0);
+        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, on_delivery, i, 0), 0);
     rd_kafka_test_fatal_error(kafka_producer_handle(),
                               RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                               "raised by test_kafka.c");
@@ -97,17 +98,17 @@ Test(kafka_producer, every_message_held_by_a_fatal_producer_gets_its_delivery_re
         int e = report_for(i);
         cr_assert(e != -1, "message %lld got no delivery report", i);
     }
-    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, 20), 0);
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "after", 5, on_delivery, 20, 0), 0);
     cr_assert_eq(report_for(20), 0);
 }
 
-/* As coupon_claim_delivery does: a failed report publishes the message again. */
+/* As on_claim_delivery does: a failed report publishes the message again. */
 static int republished, refused_again;
-static void republish_on_failure(long long opaque, int err)
+static void republish_on_failure(long long opaque, long long unused, int err)
 {
-    on_delivery(opaque, err);
+    on_delivery(opaque, unused, err);
     if (err && opaque < 100) {
-        if (kafka_publish(TOPIC_ORDER_EVENTS, "k", "again", 5, opaque + 100) == 0)
+        if (kafka_publish(TOPIC_ORDER_EVENTS, "k", "again", 5, on_delivery, opaque + 100, 0) == 0)
             republished++;
         else
             refused_again++;
@@ -118,9 +119,10 @@ Test(kafka_producer, a_message_failed_by_a_fatal_producer_is_published_again_on_
 {
     char err[256];
     republished = refused_again = 0;
-    cr_assert_eq(kafka_producer_open(republish_on_failure, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(kafka_producer_open(err, sizeof(err)), 0, "%s", err);
     for (long long i = 30; i < 35; i++)
-        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, i), 0);
+        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "held", 4, republish_on_failure, i, 0),
+                     0);
     rd_kafka_test_fatal_error(kafka_producer_handle(),
                               RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                               "raised by test_kafka.c");
