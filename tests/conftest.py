@@ -7,12 +7,14 @@ import json
 import os
 import re
 import uuid
+import concurrent.futures as cf
 import contextlib
 import shlex
 import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pymysql
@@ -435,3 +437,33 @@ def extra_web(stack, name, allowed="127.0.0.1", **settings):
         proc.terminate()
         proc.wait(20)
         log.close()
+
+
+def rush(jobs, call, threads=48):
+    """call(session, job) for every job, from many threads released at once by a barrier (each
+    thread keeps one HTTP session). Returns [(job, status, error code or None, body, seconds)]
+    in the order of jobs."""
+    threads = max(1, min(threads, len(jobs)))
+    local = threading.local()
+    start = threading.Barrier(threads)
+
+    def one(job):
+        s = getattr(local, "s", None) or requests.Session()
+        local.s = s
+        t = time.monotonic()
+        r = call(s, job)
+        took = time.monotonic() - t
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"raw": r.text[:300]}
+        code = body.get("error", {}).get("code") if r.status_code >= 400 and isinstance(body, dict) else None
+        return job, r.status_code, code, body, took
+
+    def worker(idx):
+        start.wait()
+        return [(k, one(jobs[k])) for k in range(idx, len(jobs), threads)]
+
+    with cf.ThreadPoolExecutor(threads) as ex:
+        done = [x for part in ex.map(worker, range(threads)) for x in part]
+    return [res for _, res in sorted(done, key=lambda x: x[0])]

@@ -2,7 +2,6 @@
 oversold, every unit not paid for comes back exactly once, and the paid ones flow through the
 pipeline (order worker, shipment worker) exactly once. Checked in MySQL (the truth) and in Redis
 (the gate), not only in the answers."""
-import concurrent.futures as cf
 import threading
 import time
 import uuid
@@ -11,6 +10,7 @@ from collections import Counter
 import pytest
 import requests
 
+import conftest
 from conftest import (assert_error, pool, iso, auth, restart_app, wait_until, in_list, wait_pipeline,
                       redis_stock, product_row)
 
@@ -40,30 +40,8 @@ def patch_product(stack, admin, pid, **fields):
 
 
 def rush(stack, jobs, call, threads=48):
-    """call(session, job) for every job, from many threads released at once by a barrier.
-    Returns [(job, status, error code or None, body)] in the order of jobs."""
-    threads = max(1, min(threads, len(jobs)))
-    local = threading.local()
-    start = threading.Barrier(threads)
-
-    def one(job):
-        s = getattr(local, "s", None) or requests.Session()
-        local.s = s
-        r = call(s, job)
-        try:
-            body = r.json()
-        except ValueError:
-            body = {"raw": r.text[:300]}
-        code = body.get("error", {}).get("code") if r.status_code >= 400 else None
-        return job, r.status_code, code, body
-
-    def worker(idx):
-        start.wait()
-        return [(k, one(jobs[k])) for k in range(idx, len(jobs), threads)]
-
-    with cf.ThreadPoolExecutor(threads) as ex:
-        done = [x for part in ex.map(worker, range(threads)) for x in part]
-    return [res for _, res in sorted(done, key=lambda x: x[0])]
+    """conftest.rush: [(job, status, error code or None, body)] in the order of jobs."""
+    return [(job, status, code, body) for job, status, code, body, _ in conftest.rush(jobs, call, threads)]
 
 
 def buy(stack, pid, qty=1):

@@ -364,13 +364,19 @@ def test_another_users_order_is_404_for_every_verb(stack, admin):
 
 # ---- coupons on orders ----
 
-def test_a_coupon_lowers_the_total_and_is_used_and_credited_when_paid(stack, admin):
+def coupon_order(stack, admin, stock, price=10000, **campaign_kw):
+    """A vendor's campaign, a user holding its coupon, a product, and the user's order of two
+    units with the coupon: (vendor, campaign id, user, user coupon id, product id, order)."""
     vendor = new_vendor(stack, admin)
-    cid = campaign(stack, admin, vendor, value=3000)
+    cid = campaign(stack, admin, vendor, **campaign_kw)
     u = stack.user()
     uc = claim(stack, u, cid)
-    pid = new_product(stack, admin, stock=5, price=10000)
-    o = order(stack, u, [(pid, 2)], coupon_id=cid)
+    pid = new_product(stack, admin, stock=stock, price=price)
+    return vendor, cid, u, uc, pid, order(stack, u, [(pid, 2)], coupon_id=cid)
+
+
+def test_a_coupon_lowers_the_total_and_is_used_and_credited_when_paid(stack, admin):
+    vendor, cid, u, uc, pid, o = coupon_order(stack, admin, value=3000, stock=5, price=10000)
     assert (o["amount"], o["discount"], o["total"], o["user_coupon_id"]) == (20000, 3000, 17000, uc)
     assert coupon_row(stack, uc)["order_id"] == o["id"] and coupon_row(stack, uc)["status"] == "available"
     # Held by this order: no second order may use it.
@@ -393,12 +399,7 @@ def test_a_coupon_lowers_the_total_and_is_used_and_credited_when_paid(stack, adm
 
 
 def test_percent_coupons_round_down_and_a_declined_payment_frees_the_coupon(stack, admin):
-    vendor = new_vendor(stack, admin)
-    cid = campaign(stack, admin, vendor, value=15, type="percent")
-    u = stack.user()
-    uc = claim(stack, u, cid)
-    pid = new_product(stack, admin, stock=5, price=9999)
-    o = order(stack, u, [(pid, 2)], coupon_id=cid)
+    vendor, cid, u, uc, pid, o = coupon_order(stack, admin, value=15, type="percent", stock=5, price=9999)
     assert (o["amount"], o["discount"], o["total"]) == (19998, 2999, 16999)
     assert pay(stack, u, o["id"], CARD_DECLINED).status_code == 402
     assert coupon_row(stack, uc)["order_id"] is None and coupon_row(stack, uc)["status"] == "available"
@@ -420,12 +421,7 @@ def test_percent_coupons_round_down_and_a_declined_payment_frees_the_coupon(stac
 # ---- cancel ----
 
 def test_cancel_after_payment_gives_stock_coupon_and_payment_back_once(stack, admin):
-    vendor = new_vendor(stack, admin)
-    cid = campaign(stack, admin, vendor, value=2000)
-    u = stack.user()
-    uc = claim(stack, u, cid)
-    pid = new_product(stack, admin, stock=3, price=10000)
-    o = order(stack, u, [(pid, 2)], coupon_id=cid)
+    vendor, cid, u, uc, pid, o = coupon_order(stack, admin, value=2000, stock=3, price=10000)
     assert pay(stack, u, o["id"]).status_code == 200
     wait_status(stack, o["id"], "preparing", applied=1)
     wait_until("the shipment", lambda: True if stack.sql("SELECT * FROM shipments WHERE order_id = %s", o["id"]) else None)
@@ -462,12 +458,7 @@ def test_cancel_after_payment_gives_stock_coupon_and_payment_back_once(stack, ad
 
 
 def test_cancel_of_an_unpaid_order_gives_the_reservation_back_once(stack, admin):
-    vendor = new_vendor(stack, admin)
-    cid = campaign(stack, admin, vendor)
-    u = stack.user()
-    uc = claim(stack, u, cid)
-    pid = new_product(stack, admin, stock=2)
-    o = order(stack, u, [(pid, 2)], coupon_id=cid)
+    vendor, cid, u, uc, pid, o = coupon_order(stack, admin, stock=2)
     assert redis_stock(stack, pid) == 0
     r = stack.post(f"/api/v1/orders/{o['id']}/cancel", token=u["access"])
     assert r.status_code == 200 and r.json()["order"]["status"] == "cancelled", r.text
@@ -601,12 +592,7 @@ def test_the_order_page_offers_what_the_api_says_the_buyer_may_do(stack, admin, 
 
 
 def test_an_unpaid_order_expires_and_cannot_be_paid_afterwards(stack, admin, fast):
-    vendor = new_vendor(stack, admin)
-    cid = campaign(stack, admin, vendor)
-    u = stack.user()
-    uc = claim(stack, u, cid)
-    pid = new_product(stack, admin, stock=2)
-    o = order(stack, u, [(pid, 2)], coupon_id=cid)
+    vendor, cid, u, uc, pid, o = coupon_order(stack, admin, stock=2)
     assert redis_stock(stack, pid) == 0
     time.sleep(3.2)  # RESERVATION_TTL=3: the payment page was abandoned
     assert_error(pay(stack, u, o["id"]), 409, "not_payable")

@@ -4,7 +4,6 @@ forgot is rebuilt from MySQL. Every stopped process is resumed in a finally bloc
 import concurrent.futures as cf
 import os
 import signal
-import threading
 import time
 import uuid
 from collections import Counter
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 
 import requests
 
+import conftest
 from conftest import (assert_error, pool, auth, iso, wait_until, in_list, wait_pipeline,
                       redis_stock, product_row)
 
@@ -35,31 +35,8 @@ def new_product(stack, admin, stock, price=5000, **kw):
 
 
 def rush(stack, jobs, call, threads=24):
-    """call(session, job) for every job from many threads released at once by a barrier.
-    Returns [(job, status, body, seconds)] in the order of jobs."""
-    threads = max(1, min(threads, len(jobs)))
-    local = threading.local()
-    start = threading.Barrier(threads)
-
-    def one(job):
-        s = getattr(local, "s", None) or requests.Session()
-        local.s = s
-        t = time.monotonic()
-        r = call(s, job)
-        took = time.monotonic() - t
-        try:
-            body = r.json()
-        except ValueError:
-            body = {"raw": r.text[:300]}
-        return job, r.status_code, body, took
-
-    def worker(idx):
-        start.wait()
-        return [(k, one(jobs[k])) for k in range(idx, len(jobs), threads)]
-
-    with cf.ThreadPoolExecutor(threads) as ex:
-        done = [x for part in ex.map(worker, range(threads)) for x in part]
-    return [res for _, res in sorted(done, key=lambda x: x[0])]
+    """conftest.rush: [(job, status, body, seconds)] in the order of jobs."""
+    return [(job, status, body, took) for job, status, _, body, took in conftest.rush(jobs, call, threads)]
 
 
 def checkout(stack, users, pid):
