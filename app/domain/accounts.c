@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/ratelimit.h"
+#include "domain/sessions.h"
 #include "store/db.h"
 #include "store/mail.h"
 

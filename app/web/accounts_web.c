@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "domain/accounts.h"
+#include "domain/sessions.h"
 #include "web/handlers.h"
 #include "web/session.h"
 
