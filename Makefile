@@ -16,7 +16,7 @@ SRC := $(sort $(wildcard app/core/*.c app/http/*.c app/store/*.c app/domain/*.c 
 CXXSRC := $(wildcard app/view/*.cc)
 OBJ := $(SRC:%.c=build/%.o) $(CXXSRC:%.cc=build/%.o)
 MAIN := build/app/main.o
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(wildcard tests/unit/*/*.c)
 
 .PHONY: all deps run stop status test unit bench load clean format format-check
 all: bin/firstcome
