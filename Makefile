@@ -16,7 +16,8 @@ SRC := $(sort $(wildcard app/core/*.c app/http/*.c app/store/*.c app/domain/*.c 
 CXXSRC := $(wildcard app/view/*.cc)
 OBJ := $(SRC:%.c=build/%.o) $(CXXSRC:%.cc=build/%.o)
 MAIN := build/app/main.o
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(wildcard tests/unit/*/*.c)
+UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
 .PHONY: all deps run stop status test unit bench load clean format format-check
 all: bin/firstcome
@@ -49,6 +50,7 @@ build/asan/%.o: %.cc $(wildcard app/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CXX   $< (asan)'
 	@$(CXX) $(CXXFLAGS) -O1 $(ASAN) $(PKG_CFLAGS) -c -o $@ $<
+$(UNIT_SRC:%.c=build/asan/%.o): $(UNIT_HDR)
 bin/unit-tests: $(OBJ:build/%=build/asan/%) $(UNIT_SRC:%.c=build/asan/%.o)
 	@mkdir -p bin
 	@echo '  LINK  $@'
@@ -75,7 +77,7 @@ bench: deps bin/firstcome
 load: deps bin/firstcome
 	@./scripts/load.sh
 
-FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC)
+FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC) $(UNIT_HDR)
 format:
 	clang-format -i $(FORMATTED)
 # Part of `make test`: the sources are as `make format` leaves them.

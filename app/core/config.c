@@ -263,6 +263,18 @@ static int parse_setting(struct setting *s, const char *v, char *err, size_t err
     return -1;
 }
 
+/* Creates the state dir and returns its absolute path in place of dir (which it frees), so that
+ * forked and exec'd processes agree whatever their cwd; NULL with a message in err. */
+static char *state_dir_absolute(char *dir, char *err, size_t errlen)
+{
+    mkdir(dir, 0755);
+    char *abs = realpath(dir, NULL);
+    if (!abs)
+        snprintf(err, errlen, "STATE_DIR=%s: %s", dir, strerror(errno));
+    free(dir);
+    return abs;
+}
+
 int config_load(char *err, size_t errlen)
 {
     if (sodium_init() < 0) {
@@ -273,19 +285,12 @@ int config_load(char *err, size_t errlen)
         struct setting *s = &settings[i];
         const char *env = getenv(s->name);
         char *v = env && env[0] ? xstrdup(env) : resolve_default(s->def);
-        if (parse_setting(s, v, err, errlen) < 0)
+        if (s->dst == &cfg.state_dir && !(v = state_dir_absolute(v, err, errlen)))
             return -1;
+        int rc = parse_setting(s, v, err, errlen);
         free(v);
-        if (s->dst == &cfg.state_dir) {
-            /* Absolute, so that forked and exec'd processes agree whatever their cwd. */
-            mkdir(cfg.state_dir, 0755);
-            char *abs = realpath(cfg.state_dir, NULL);
-            if (!abs) {
-                snprintf(err, errlen, "STATE_DIR=%s: %s", cfg.state_dir, strerror(errno));
-                return -1;
-            }
-            cfg.state_dir = abs;
-        }
+        if (rc < 0)
+            return -1;
     }
     if (strlen(cfg.jwt_secret) < JWT_SECRET_MIN) {
         snprintf(err, errlen,

@@ -98,6 +98,15 @@ static void spawn(struct sv_child *c, const struct sv_hooks *h)
     pid_file(h, c, true);
 }
 
+double sv_respawn_delay(double previous, double lived)
+{
+    if (lived >= 2)
+        return 0;
+    double delay =
+        previous > 0 ? previous * 2 : 0.1; /* a child that dies young is in a crash loop */
+    return delay > 10 ? 10 : delay;
+}
+
 static struct sv_child *find(struct sv_child *cs, int n, pid_t pid)
 {
     for (int i = 0; i < n; i++)
@@ -131,10 +140,7 @@ static int reap(struct sv_child *cs, int n, const struct sv_hooks *h, bool stopp
                          WEXITSTATUS(status), lived);
             if (h->on_crash)
                 h->on_crash(c->name);
-            /* A child that dies young is in a crash loop: back off, up to 10 s. */
-            c->backoff = lived < 2 ? (c->backoff ? c->backoff * 2 : 0.1) : 0;
-            if (c->backoff > 10)
-                c->backoff = 10;
+            c->backoff = sv_respawn_delay(c->backoff, lived);
         } else {
             c->backoff = 0;
         }

@@ -32,6 +32,12 @@ int supervisor_run(struct sv_child *children, int n, const struct sv_hooks *hook
 extern volatile sig_atomic_t sv_stopping;
 void sv_child_signals(void (*on_term)(void));
 
+/* Seconds before a child that died unasked, after living `lived` seconds, is replaced, given the
+ * delay before its previous replacement (0 at first): a child that dies within 2 s is in a crash
+ * loop and waits 0.1 s, then twice as long each time, up to 10 s; one that lived longer, at once.
+ */
+double sv_respawn_delay(double previous, double lived);
+
 double now_seconds(void);
 
 #endif
