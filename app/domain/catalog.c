@@ -27,30 +27,29 @@ static const struct {
 #define NSORTS (sizeof(sorts) / sizeof(sorts[0]))
 
 /* Every refusal here is one sentence about one parameter. */
-#define bad(msg, len, fmt, name) (snprintf((msg), (len), fmt, (name)), -1)
+#define bad(e, fmt, name) err_set((e), 422, "invalid_parameter", fmt, (name))
 
-static int parse_price(const struct kvlist *p, const char *name, long long *out, char *msg,
-                       size_t len)
+static int parse_price(const struct kvlist *p, const char *name, long long *out, struct err *e)
 {
     const char *v = kv_get(p, name);
     *out = -1;
     if (!v || !*v)
         return 0;
     if (!parse_int64(v, 0, 1000000000000LL, out))
-        return bad(msg, len, "%s must be a whole number of won from 0 to 1000000000000", name);
+        return bad(e, "%s must be a whole number of won from 0 to 1000000000000", name);
     return 0;
 }
 
 /* Paging values out of range are clamped; only non-numbers are refused. */
 static int parse_paging(const struct kvlist *p, const char *name, long long def, long long hi,
-                        long long *out, char *msg, size_t len)
+                        long long *out, struct err *e)
 {
     const char *v = kv_get(p, name);
     *out = def;
     if (!v || !*v)
         return 0;
     if (!parse_int64(v, -9223372036854775807LL, 9223372036854775807LL, out))
-        return bad(msg, len, "%s must be a whole number", name);
+        return bad(e, "%s must be a whole number", name);
     if (*out < 1)
         *out = 1;
     if (*out > hi)
@@ -58,7 +57,7 @@ static int parse_paging(const struct kvlist *p, const char *name, long long def,
     return 0;
 }
 
-int catalog_parse_query(const struct kvlist *p, struct catalog_query *q, char *msg, size_t len)
+int catalog_parse_query(const struct kvlist *p, struct catalog_query *q, struct err *e)
 {
     memset(q, 0, sizeof(*q));
     q->q = kv_get(p, "q");
@@ -68,20 +67,20 @@ int catalog_parse_query(const struct kvlist *p, struct catalog_query *q, char *m
     if (q->category && !*q->category)
         q->category = NULL;
     if (q->q && utf8_length(q->q) > 100)
-        return bad(msg, len, "%s must be at most 100 characters", "q");
+        return bad(e, "%s must be at most 100 characters", "q");
     if (q->category && utf8_length(q->category) > 50)
-        return bad(msg, len, "%s must be at most 50 characters", "category");
-    if (parse_price(p, "min_price", &q->min_price, msg, len) < 0 ||
-        parse_price(p, "max_price", &q->max_price, msg, len) < 0)
+        return bad(e, "%s must be at most 50 characters", "category");
+    if (parse_price(p, "min_price", &q->min_price, e) < 0 ||
+        parse_price(p, "max_price", &q->max_price, e) < 0)
         return -1;
     if (q->min_price >= 0 && q->max_price >= 0 && q->min_price > q->max_price)
-        return bad(msg, len, "%s must not be above max_price", "min_price");
+        return bad(e, "%s must not be above max_price", "min_price");
     const char *in_stock = kv_get(p, "in_stock");
     if (in_stock && *in_stock) {
         if (!strcmp(in_stock, "true") || !strcmp(in_stock, "1") || !strcmp(in_stock, "on"))
             q->in_stock = true;
         else if (strcmp(in_stock, "false") && strcmp(in_stock, "0"))
-            return bad(msg, len, "%s must be true or false", "in_stock");
+            return bad(e, "%s must be true or false", "in_stock");
     }
     q->sort = kv_get(p, "sort");
     if (!q->sort || !*q->sort)
@@ -91,10 +90,10 @@ int catalog_parse_query(const struct kvlist *p, struct catalog_query *q, char *m
         if (!strcmp(q->sort, sorts[i].name))
             break;
     if (i == NSORTS)
-        return bad(msg, len, "%s must be one of newest, price_asc, price_desc, popular", "sort");
-    if (parse_paging(p, "page", 1, 1000000, &q->page, msg, len) < 0 ||
+        return bad(e, "%s must be one of newest, price_asc, price_desc, popular", "sort");
+    if (parse_paging(p, "page", 1, 1000000, &q->page, e) < 0 ||
         parse_paging(p, "per_page", CATALOG_DEFAULT_PER_PAGE, CATALOG_MAX_PER_PAGE, &q->per_page,
-                     msg, len) < 0)
+                     e) < 0)
         return -1;
     return 0;
 }

@@ -6,7 +6,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
-#include "http/request.h"
+#include "core/kvlist.h"
 #include "store/db.h"
 
 #define CATALOG_MAX_PER_PAGE 100
@@ -21,10 +21,10 @@ struct catalog_query {
     long long page, per_page;
 };
 
-/* Validates and clamps the list parameters. Returns 0, or -1 with an error code and message
- * (every problem here is a 422 invalid_parameter). Out-of-range paging is clamped, not refused. */
-int catalog_parse_query(const struct kvlist *params, struct catalog_query *q, char *msg,
-                        size_t msglen);
+/* Validates and clamps the list parameters. Returns 0, or -1 with e set (every problem here is
+ * a 422 invalid_parameter naming one parameter). Out-of-range paging is clamped, not refused.
+ * q's strings point into params. */
+int catalog_parse_query(const struct kvlist *params, struct catalog_query *q, struct err *e);
 
 /* Builds the list and count statements; every value is a bound parameter, the sort is one of
  * four fixed clauses. params must hold at least 8 entries. Exposed for unit tests. */

@@ -6,15 +6,8 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/kvlist.h"
 #include "core/strbuf.h"
-
-struct kv {
-    const char *key, *val;
-};
-struct kvlist {
-    struct kv *items;
-    size_t n;
-};
 
 #define REQ_MAX_PARAMS 4
 
@@ -42,11 +35,6 @@ struct request {
 };
 
 void req_init(struct request *r, struct arena *a);
-
-/* Parses an application/x-www-form-urlencoded string. Returns -1 on a malformed escape or
- * bytes that are not UTF-8. */
-int kv_parse_urlencoded(struct arena *a, const char *s, size_t n, struct kvlist *out);
-const char *kv_get(const struct kvlist *l, const char *key);
 
 const char *req_query(struct request *r, const char *key);
 /* Form field from an urlencoded body; NULL when absent or the body is not a form. */

@@ -10,9 +10,9 @@
 /* Shared by the API and the page: parse, query, or answer the error. NULL when answered. */
 static json_t *list_products(struct request *r, struct catalog_query *q)
 {
-    char msg[256];
-    if (catalog_parse_query(&r->query, q, msg, sizeof(msg)) < 0) {
-        resp_error(r, 422, "invalid_parameter", "%s", msg);
+    struct err e;
+    if (catalog_parse_query(&r->query, q, &e) < 0) {
+        resp_err(r, &e);
         return NULL;
     }
     json_t *list = catalog_list(r->a, q);

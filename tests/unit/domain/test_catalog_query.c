@@ -4,11 +4,11 @@
 
 #include "core/arena.h"
 #include "domain/catalog.h"
-#include "http/request.h"
+#include "core/kvlist.h"
 
 static struct arena arena;
 static struct catalog_query q;
-static char msg[256];
+static struct err e;
 
 /* What catalog_build_sql produced for one query string. */
 static char *list_sql, *count_sql;
@@ -18,7 +18,7 @@ static int nparams;
 static void catalog_setup(void)
 {
     arena_init(&arena, 4096);
-    msg[0] = '\0';
+    memset(&e, 0, sizeof(e));
 }
 
 static void catalog_teardown(void)
@@ -33,12 +33,12 @@ static int parse(const char *qs)
 {
     struct kvlist l;
     cr_assert_eq(kv_parse_urlencoded(&arena, qs, strlen(qs), &l), 0, "bad test input %s", qs);
-    return catalog_parse_query(&l, &q, msg, sizeof(msg));
+    return catalog_parse_query(&l, &q, &e);
 }
 
 static void build(const char *qs)
 {
-    cr_assert_eq(parse(qs), 0, "%s refused: %s", qs, msg);
+    cr_assert_eq(parse(qs), 0, "%s refused: %s", qs, e.msg);
     catalog_build_sql(&arena, &q, &list_sql, &count_sql, params, &nparams);
 }
 
@@ -144,13 +144,15 @@ Test(catalog_parse_query, per_page_0_clamps_to_1)
 Test(catalog_parse_query, non_numeric_page_is_refused_naming_page)
 {
     cr_assert_eq(parse("page=two"), -1);
-    cr_assert_str_eq(msg, "page must be a whole number");
+    cr_assert_eq(e.status, 422);
+    cr_assert_str_eq(e.code, "invalid_parameter");
+    cr_assert_str_eq(e.msg, "page must be a whole number");
 }
 
 Test(catalog_parse_query, overflowing_per_page_is_refused_naming_per_page)
 {
     cr_assert_eq(parse("per_page=99999999999999999999"), -1);
-    cr_assert_str_eq(msg, "per_page must be a whole number");
+    cr_assert_str_eq(e.msg, "per_page must be a whole number");
 }
 
 /* --- catalog_parse_query: prices --------------------------------------------------------- */
@@ -170,13 +172,13 @@ Test(catalog_parse_query, equal_min_and_max_price_are_accepted)
 Test(catalog_parse_query, non_numeric_min_price_is_refused_naming_min_price)
 {
     cr_assert_eq(parse("min_price=abc"), -1);
-    cr_assert_str_eq(msg, "min_price must be a whole number of won from 0 to 1000000000000");
+    cr_assert_str_eq(e.msg, "min_price must be a whole number of won from 0 to 1000000000000");
 }
 
 Test(catalog_parse_query, negative_max_price_is_refused_naming_max_price)
 {
     cr_assert_eq(parse("max_price=-1"), -1);
-    cr_assert_str_eq(msg, "max_price must be a whole number of won from 0 to 1000000000000");
+    cr_assert_str_eq(e.msg, "max_price must be a whole number of won from 0 to 1000000000000");
 }
 
 Test(catalog_parse_query, price_above_one_trillion_is_refused)
@@ -187,7 +189,7 @@ Test(catalog_parse_query, price_above_one_trillion_is_refused)
 Test(catalog_parse_query, min_price_above_max_price_is_refused)
 {
     cr_assert_eq(parse("min_price=5001&max_price=5000"), -1);
-    cr_assert_str_eq(msg, "min_price must not be above max_price");
+    cr_assert_str_eq(e.msg, "min_price must not be above max_price");
 }
 
 /* --- catalog_parse_query: sort, in_stock, text ------------------------------------------- */
@@ -206,7 +208,7 @@ Test(catalog_parse_query, each_known_sort_is_accepted)
 Test(catalog_parse_query, unknown_sort_is_refused)
 {
     cr_assert_eq(parse("sort=bogus"), -1);
-    cr_assert_str_eq(msg, "sort must be one of newest, price_asc, price_desc, popular");
+    cr_assert_str_eq(e.msg, "sort must be one of newest, price_asc, price_desc, popular");
 }
 
 Test(catalog_parse_query, sort_is_case_sensitive)
@@ -235,7 +237,7 @@ Test(catalog_parse_query, in_stock_false_and_0_mean_false)
 Test(catalog_parse_query, in_stock_maybe_is_refused)
 {
     cr_assert_eq(parse("in_stock=maybe"), -1);
-    cr_assert_str_eq(msg, "in_stock must be true or false");
+    cr_assert_str_eq(e.msg, "in_stock must be true or false");
 }
 
 Test(catalog_parse_query, q_and_category_are_taken_decoded)
@@ -256,21 +258,21 @@ Test(catalog_parse_query, q_of_101_characters_is_refused)
 {
     char *qs = arena_sprintf(&arena, "q=%s", repeat("a", 101));
     cr_assert_eq(parse(qs), -1);
-    cr_assert_str_eq(msg, "q must be at most 100 characters");
+    cr_assert_str_eq(e.msg, "q must be at most 100 characters");
 }
 
 /* The limit is stated in characters, and Korean names are three bytes a character in UTF-8. */
 Test(catalog_parse_query, q_of_100_korean_characters_is_accepted)
 {
     char *qs = arena_sprintf(&arena, "q=%s", repeat("%EA%B0%80", 100)); /* 가 x 100 */
-    cr_assert_eq(parse(qs), 0, "refused: %s", msg);
+    cr_assert_eq(parse(qs), 0, "refused: %s", e.msg);
 }
 
 Test(catalog_parse_query, category_of_51_characters_is_refused)
 {
     char *qs = arena_sprintf(&arena, "category=%s", repeat("c", 51));
     cr_assert_eq(parse(qs), -1);
-    cr_assert_str_eq(msg, "category must be at most 50 characters");
+    cr_assert_str_eq(e.msg, "category must be at most 50 characters");
 }
 
 /* --- catalog_build_sql ------------------------------------------------------------------- */
