@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "tools/tools.h"
+#include "web/app.h"
 #include "workers/workers.h"
 
 struct command {

@@ -5,10 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/text.h"
-#include "view/view.h"
-#include "web/app.h"
 
 void req_init(struct request *r, struct arena *a)
 {
@@ -125,7 +122,14 @@ void resp_header(struct request *r, const char *name, const char *value)
     sb_printf(&r->out_headers, "%s: %s\r\n", name, value);
 }
 
-static void resp_reset_body(struct request *r)
+static resp_error_page_fn error_page;
+
+void resp_set_error_page(resp_error_page_fn render)
+{
+    error_page = render;
+}
+
+void resp_reset_body(struct request *r)
 {
     r->out.len = 0;
     r->out.s[0] = '\0';
@@ -151,10 +155,8 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
     size_t n = strlen(msg);
     while (n > 0 && !utf8_valid(msg, n))
         msg[--n] = '\0';
-    if (r->html) {
-        json_t *d = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "reason",
-                              http_reason(status), "code", code, "message", msg);
-        resp_page(r, status, "error.tpl", http_reason(status), d);
+    if (r->html && error_page) {
+        error_page(r, status, code, msg);
         return;
     }
     resp_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
@@ -181,20 +183,6 @@ void resp_no_content(struct request *r)
     r->status = 204;
     r->out_type = NULL;
     resp_reset_body(r);
-}
-
-void resp_page(struct request *r, int status, const char *page, const char *title, json_t *data)
-{
-    r->status = status;
-    r->out_type = "text/html; charset=utf-8";
-    resp_reset_body(r);
-    if (view_render_page(page, web_layout_data(r, title), data, &r->out) < 0) {
-        log_error("render %s failed", page);
-        r->status = 500;
-        r->out_type = "text/plain; charset=utf-8";
-        resp_reset_body(r);
-        sb_adds(&r->out, "The page could not be rendered.\n");
-    }
 }
 
 const char *http_reason(int status)

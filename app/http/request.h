@@ -25,7 +25,7 @@ struct request {
     struct kvlist query;     /* parsed before dispatch */
     struct kvlist *form;     /* parsed on first use */
     json_t *json;            /* parsed on first use */
-    void *user;              /* a struct principal, set by web/session.c */
+    void *user;              /* a struct principal, set by web/auth.c */
     const char *csrf_issued; /* a CSRF token set as a cookie by this response */
 
     int status;
@@ -54,14 +54,19 @@ long long req_param_id(struct request *r, int idx);
 
 void resp_header(struct request *r, const char *name, const char *value);
 void resp_json(struct request *r, int status, json_t *body);
-/* The DESIGN.md error shape for the API, an error page for page routes. */
+/* The DESIGN.md error shape for the API, the registered error page for page routes. */
 void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void resp_text(struct request *r, int status, const char *type, const char *text);
 void resp_redirect(struct request *r, const char *location);
 void resp_no_content(struct request *r);
-/* Renders page (in the layout) with data; a render failure becomes a 500 page. */
-void resp_page(struct request *r, int status, const char *page, const char *title, json_t *data);
+/* Clears the body: a handler that answers again replaces what it wrote. */
+void resp_reset_body(struct request *r);
+/* How resp_error answers a page route (r->html): the web layer registers its error page once
+ * per process; until then pages get the JSON shape too. msg is valid UTF-8. */
+typedef void (*resp_error_page_fn)(struct request *r, int status, const char *code,
+                                   const char *msg);
+void resp_set_error_page(resp_error_page_fn render);
 
 const char *http_reason(int status);
 

@@ -14,7 +14,6 @@ int migrate_main(int argc, char **argv);
 int seed_demo_main(int argc, char **argv);
 int reconcile_main(int argc, char **argv);
 int mail_main(int argc, char **argv);
-int web_main(int argc, char **argv);
 int user_main(int argc, char **argv);
 int coupons_main(int argc, char **argv);
 int bench_main(int argc, char **argv);

@@ -6,7 +6,9 @@
 #include "domain/vendors.h"
 #include "store/db.h"
 #include "web/handlers.h"
-#include "web/session.h"
+#include "web/form.h"
+#include "web/reply.h"
+#include "web/auth.h"
 #include "workers/workers.h"
 
 void api_admin_vendor_create(struct request *r)
@@ -15,20 +17,20 @@ void api_admin_vendor_create(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    resp_result(r, 201, "vendor", vendor_create(json_string_value(json_object_get(b, "name")), &e),
-                &e);
+    reply_result(r, 201, "vendor", vendor_create(json_string_value(json_object_get(b, "name")), &e),
+                 &e);
 }
 
 void api_admin_vendors(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", vendor_list(&e), &e);
+    reply_result(r, 200, "items", vendor_list(&e), &e);
 }
 
 void api_admin_stats(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "stats", stats_get(&e), &e);
+    reply_result(r, 200, "stats", stats_get(&e), &e);
 }
 
 /* /admin: the figures, orders by status, the vendors' balances. */
@@ -37,10 +39,10 @@ void page_admin(struct request *r)
     struct err e;
     json_t *figures = stats_get(&e), *vendors = figures ? vendor_list(&e) : NULL;
     if (!vendors)
-        return web_store_failed(r);
+        return reply_store_failed(r);
     json_t *orders = json_incref(json_object_get(figures, "orders"));
     json_object_del(figures, "orders");
-    resp_page(
+    reply_page(
         r, 200, "admin.tpl", "Dashboard · admin",
         json_pack("{s:o, s:o, s:o}", "figures", figures, "orders", orders, "vendors", vendors));
 }
@@ -69,7 +71,7 @@ void api_admin_parked(struct request *r)
 {
     json_t *rows = parked_list();
     if (!rows)
-        return web_store_failed(r);
+        return reply_store_failed(r);
     resp_json(r, 200, json_pack("{s:o}", "items", rows));
 }
 
@@ -94,10 +96,10 @@ void api_admin_parked_retry(struct request *r)
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no parked event has id %s", r->params[0]);
     if (pipeline_retry_parked(r->a, id, &e) < 0)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     json_t *row = parked_one(id);
     if (!row)
-        return web_store_failed(r);
+        return reply_store_failed(r);
     resp_json(r, 200, json_pack("{s:O}", "event", row));
 }
 
@@ -108,22 +110,22 @@ void page_admin_parked(struct request *r)
     json_t *outcome = NULL;
     int status = 200;
     if (!strcmp(r->method, "POST")) {
-        if (session_check_csrf(r) < 0)
+        if (auth_check_csrf(r) < 0)
             return;
         long long id = req_param_id(r, 0);
         if (id <= 0)
             return resp_error(r, 404, "not_found", "no parked event has id %s", r->params[0]);
         int rc = pipeline_retry_parked(r->a, id, &e);
         if (rc < 0 && e.status >= 500)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         status = rc == 0 ? 200 : e.status;
-        outcome = web_outcome(rc == 0 ? "The event is applied and resolved." : NULL, &e);
+        outcome = form_outcome(rc == 0 ? "The event is applied and resolved." : NULL, &e);
     }
     json_t *rows = parked_list();
     if (!rows)
-        return web_store_failed(r);
+        return reply_store_failed(r);
     json_t *d = json_pack("{s:o}", "items", rows);
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
-    resp_page(r, status, "admin_parked.tpl", "Parked events · admin", d);
+    reply_page(r, status, "admin_parked.tpl", "Parked events · admin", d);
 }

@@ -1,4 +1,5 @@
-/* app.c - the web application: route table, per-worker store handles, dispatch, page layout. */
+/* app.c - the web application (`firstcome web`): route table, per-worker store handles, dispatch.
+ */
 #include "web/app.h"
 
 #include <stdio.h>
@@ -17,9 +18,9 @@
 #include "store/outbox.h"
 #include "store/redis.h"
 #include "view/view.h"
-#include "tools/tools.h"
 #include "web/handlers.h"
-#include "web/session.h"
+#include "web/auth.h"
+#include "web/reply.h"
 
 #define API false
 #define PAGE true
@@ -111,66 +112,10 @@ static const struct route routes[] = {
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 static const char *route_names[NROUTES];
 
-void web_store_failed(struct request *r)
-{
-    resp_error(r, 503, "unavailable", "a data store is not answering; try again shortly");
-}
-
-const char *web_local_path(const char *next, const char *fallback)
-{
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
-        return fallback;
-    return next;
-}
-
-json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums)
-{
-    json_t *b = json_object();
-    for (int i = 0; text[i]; i++) {
-        const char *v = req_form(r, text[i]);
-        if (!v || !*v)
-            continue;
-        /* a datetime-local input sends 2026-11-22T09:00: these forms are in UTC */
-        if (strlen(v) == 16 && v[10] == 'T')
-            v = arena_sprintf(r->a, "%s:00Z", v);
-        json_object_set_new(b, text[i], json_string(v));
-    }
-    for (int i = 0; nums[i]; i++) {
-        const char *v = req_form(r, nums[i]);
-        long long n;
-        if (!v || !*v)
-            continue;
-        json_object_set_new(b, nums[i],
-                            parse_int64(v, -1000000000000LL, 1000000000000LL, &n) ? json_integer(n)
-                                                                                  : json_string(v));
-    }
-    return b;
-}
-
-json_t *web_outcome(const char *done, const struct err *e)
-{
-    return json_pack("{s:s, s:s}", "tone", done ? "success" : "error", "message",
-                     done ? done : e->msg);
-}
-
-json_t *web_layout_data(struct request *r, const char *title)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    struct principal *u = session_user(r);
-    json_t *user = u ? json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)u->id, "name",
-                                 u->name ? u->name : "", "email", u->email ? u->email : "", "role",
-                                 u->role, "admin", strcmp(u->role, "admin") == 0)
-                     : json_null();
-    return json_pack("{s:s, s:s, s:i, s:o, s:s}", "title", title ? title : "firstcome", "site",
-                     "firstcome", "year", tm.tm_year + 1900, "user", user, "csrf", session_csrf(r));
-}
-
 /* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages. */
 static bool allowed(struct request *r, const struct route *rt)
 {
-    struct principal *u = session_user(r);
+    struct principal *u = auth_user(r);
     if (rt->access == OPEN || (u && (rt->access == SIGNED_IN || !strcmp(u->role, "admin"))))
         return true;
     if (!u && r->html) {
@@ -198,7 +143,7 @@ static void handle(struct request *r)
     r->route_id = i;
     r->html = routes[i].html;
     if (routes[i].access != OPEN || r->html || r->authorization)
-        session_identify(r);
+        auth_identify(r);
     if (allowed(r, &routes[i]))
         routes[i].fn(r);
 }
@@ -242,6 +187,7 @@ int web_main(int argc, char **argv)
         log_error("%s", err);
         return 1;
     }
+    reply_init();
     for (int i = 0; i < NROUTES; i++) {
         char *name = NULL;
         if (asprintf(&name, "%s %s", routes[i].method, routes[i].pattern) < 0)

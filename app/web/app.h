@@ -1,11 +1,8 @@
-/* app.h - the web application: route table, per-worker store handles, dispatch, page layout. */
+/* app.h - the web application: `firstcome web`, the prefork FastCGI server behind nginx. */
 #ifndef FC_WEB_APP_H
 #define FC_WEB_APP_H
-#include <jansson.h>
 
-#include "http/request.h"
-
-/* The layout's values for every page: site name, title, signed-in user, CSRF token. */
-json_t *web_layout_data(struct request *r, const char *title);
+/* Starts the web master and its workers; returns the exit status when they have stopped. */
+int web_main(int argc, char **argv);
 
 #endif

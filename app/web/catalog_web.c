@@ -5,19 +5,21 @@
 #include "core/text.h"
 #include "domain/catalog.h"
 #include "web/handlers.h"
-#include "web/session.h"
+#include "web/form.h"
+#include "web/reply.h"
+#include "web/auth.h"
 
 /* Shared by the API and the page: parse, query, or answer the error. NULL when answered. */
 static json_t *list_products(struct request *r, struct catalog_query *q)
 {
     struct err e;
     if (catalog_parse_query(&r->query, q, &e) < 0) {
-        resp_err(r, &e);
+        reply_err(r, &e);
         return NULL;
     }
     json_t *list = catalog_list(r->a, q);
     if (!list)
-        web_store_failed(r);
+        reply_store_failed(r);
     return list;
 }
 
@@ -36,7 +38,7 @@ static json_t *get_product(struct request *r)
     if (!p && e.status == 404)
         resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
     else if (!p)
-        resp_err(r, &e);
+        reply_err(r, &e);
     return p;
 }
 
@@ -93,8 +95,8 @@ void page_home(struct request *r)
     json_t *p;
     json_array_foreach(items, i, p)
         json_array_append(json_is_null(json_object_get(p, "sale_starts_at")) ? rest : flash, p);
-    resp_page(r, 200, "home.tpl", "First come, first served",
-              json_pack("{s:o, s:o}", "flash", flash, "products", rest));
+    reply_page(r, 200, "home.tpl", "First come, first served",
+               json_pack("{s:o, s:o}", "flash", flash, "products", rest));
 }
 
 /* Page links (to `path`) keep the current filters. */
@@ -152,7 +154,7 @@ void page_products(struct request *r)
     json_object_set_new(
         list, "pager",
         pager(r, "/products", &q, json_integer_value(json_object_get(list, "total"))));
-    resp_page(r, 200, "products.tpl", "Products", list);
+    reply_page(r, 200, "products.tpl", "Products", list);
 }
 
 void page_product(struct request *r)
@@ -161,8 +163,8 @@ void page_product(struct request *r)
     if (!p)
         return;
     p = decorate(p, time(NULL));
-    resp_page(r, 200, "product.tpl", json_string_value(json_object_get(p, "name")),
-              json_pack("{s:o}", "product", p));
+    reply_page(r, 200, "product.tpl", json_string_value(json_object_get(p, "name")),
+               json_pack("{s:o}", "product", p));
 }
 
 /* /admin/products: the catalog with live stock, a form for a new product (POST
@@ -173,23 +175,23 @@ void page_admin_products(struct request *r)
     json_t *outcome = NULL;
     int status = 200;
     if (!strcmp(r->method, "POST")) {
-        if (session_check_csrf(r) < 0)
+        if (auth_check_csrf(r) < 0)
             return;
         static const char *const text[] = {"name", "description", "category", "sale_starts_at",
                                            NULL};
         static const char *const nums[] = {"price", "stock", "per_user_limit", NULL};
-        json_t *b = web_form_body(r, text, nums);
+        json_t *b = form_body(r, text, nums);
         struct err e;
         long long id = r->nparams ? req_param_id(r, 0) : 0;
         if (r->nparams && id <= 0)
             return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
         json_t *p = id ? catalog_update(r->a, id, b, &e) : catalog_create(r->a, b, &e);
         if (!p && e.status >= 500)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         status = p ? (id ? 200 : 201) : e.status;
         const char *done =
             id ? arena_sprintf(r->a, "Product %lld is updated.", id) : "The product is created.";
-        outcome = web_outcome(p ? done : NULL, &e);
+        outcome = form_outcome(p ? done : NULL, &e);
     }
     struct catalog_query q;
     json_t *list = list_products(r, &q);
@@ -201,5 +203,5 @@ void page_admin_products(struct request *r)
         pager(r, "/admin/products", &q, json_integer_value(json_object_get(list, "total"))));
     if (outcome)
         json_object_set_new(list, "outcome", outcome);
-    resp_page(r, status, "admin_products.tpl", "Products · admin", list);
+    reply_page(r, status, "admin_products.tpl", "Products · admin", list);
 }

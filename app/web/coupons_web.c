@@ -7,12 +7,14 @@
 #include "domain/coupons.h"
 #include "domain/vendors.h"
 #include "web/handlers.h"
-#include "web/session.h"
+#include "web/form.h"
+#include "web/reply.h"
+#include "web/auth.h"
 
 void api_coupons(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", coupon_list(r->a, &e), &e);
+    reply_result(r, 200, "items", coupon_list(r->a, &e), &e);
 }
 
 /* The campaign the path names, or NULL once the error is answered (404, or a store failure). */
@@ -24,7 +26,7 @@ static json_t *get_coupon(struct request *r)
     if (id <= 0)
         resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
     else if (!c)
-        resp_err(r, &e);
+        reply_err(r, &e);
     return c;
 }
 
@@ -42,8 +44,8 @@ void api_coupon_claim(struct request *r)
     long long id = req_param_id(r, 0);
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0)
-        return resp_err(r, &e);
+    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, &c, &e) < 0)
+        return reply_err(r, &e);
     if (c.pending)
         return resp_json(r, 202,
                          json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
@@ -60,9 +62,9 @@ void api_coupon_claim_status(struct request *r)
     long long id = req_param_id(r, 0), uc;
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    const char *status = coupon_claim_status(id, session_user(r)->id, &uc, &e);
+    const char *status = coupon_claim_status(id, auth_user(r)->id, &uc, &e);
     if (!status)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     json_t *claim = json_pack("{s:I, s:s}", "coupon_id", (json_int_t)id, "status", status);
     if (uc > 0)
         json_object_set_new(claim, "user_coupon_id", json_integer(uc));
@@ -72,7 +74,7 @@ void api_coupon_claim_status(struct request *r)
 void api_my_coupons(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", coupon_mine(session_user(r)->id, &e), &e);
+    reply_result(r, 200, "items", coupon_mine(auth_user(r)->id, &e), &e);
 }
 
 void api_admin_coupon_create(struct request *r)
@@ -81,7 +83,7 @@ void api_admin_coupon_create(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    resp_result(r, 201, "coupon", coupon_create(r->a, b, &e), &e);
+    reply_result(r, 201, "coupon", coupon_create(r->a, b, &e), &e);
 }
 
 /* ---- pages ---- */
@@ -121,9 +123,9 @@ void page_coupons(struct request *r)
     struct err e;
     json_t *items = coupon_list(r->a, &e);
     if (!items)
-        return resp_err(r, &e);
-    resp_page(r, 200, "coupons.tpl", "Coupon events",
-              json_pack("{s:o}", "items", decorate_all(items)));
+        return reply_err(r, &e);
+    reply_page(r, 200, "coupons.tpl", "Coupon events",
+               json_pack("{s:o}", "items", decorate_all(items)));
 }
 
 static void coupon_page(struct request *r, int status, json_t *outcome)
@@ -134,7 +136,7 @@ static void coupon_page(struct request *r, int status, json_t *outcome)
     json_t *d = json_pack("{s:o}", "coupon", decorate(c, time(NULL)));
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
-    resp_page(r, status, "coupon.tpl", json_string_value(json_object_get(c, "name")), d);
+    reply_page(r, status, "coupon.tpl", json_string_value(json_object_get(c, "name")), d);
 }
 
 void page_coupon(struct request *r)
@@ -145,16 +147,16 @@ void page_coupon(struct request *r)
 /* The claim button: the outcome in words a person understands, on the campaign's page. */
 void page_coupon_claim(struct request *r)
 {
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     struct err e;
     struct claim c;
     long long id = req_param_id(r, 0);
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    if (coupon_claim(r->a, id, session_user(r), r->remote_addr, &c, &e) < 0) {
+    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, &c, &e) < 0) {
         if (e.status >= 500 || e.status == 404)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         return coupon_page(
             r, e.status,
             json_pack("{s:s, s:s, s:s}", "tone", "error", "code", e.code, "message", e.msg));
@@ -170,10 +172,10 @@ void page_coupon_claim(struct request *r)
 void page_my_coupons(struct request *r)
 {
     struct err e;
-    json_t *items = coupon_mine(session_user(r)->id, &e);
+    json_t *items = coupon_mine(auth_user(r)->id, &e);
     if (!items)
-        return resp_err(r, &e);
-    resp_page(r, 200, "me_coupons.tpl", "Your coupons", json_pack("{s:o}", "items", items));
+        return reply_err(r, &e);
+    reply_page(r, 200, "me_coupons.tpl", "Your coupons", json_pack("{s:o}", "items", items));
 }
 
 void page_admin_coupons(struct request *r)
@@ -182,22 +184,22 @@ void page_admin_coupons(struct request *r)
     json_t *outcome = NULL;
     int status = 200;
     if (!strcmp(r->method, "POST")) {
-        if (session_check_csrf(r) < 0)
+        if (auth_check_csrf(r) < 0)
             return;
         static const char *const text[] = {"name", "type", "starts_at", "ends_at", NULL};
         static const char *const nums[] = {"vendor_id", "value", "total_quantity", NULL};
-        json_t *b = web_form_body(r, text, nums);
+        json_t *b = form_body(r, text, nums);
         json_t *c = coupon_create(r->a, b, &e);
         if (!c && e.status >= 500)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         status = c ? 201 : e.status;
-        outcome = web_outcome(c ? "The coupon event is created." : NULL, &e);
+        outcome = form_outcome(c ? "The coupon event is created." : NULL, &e);
     }
     json_t *items = coupon_list(r->a, &e), *vendors = items ? vendor_list(&e) : NULL;
     if (!vendors)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     json_t *d = json_pack("{s:o, s:o}", "items", decorate_all(items), "vendors", vendors);
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
-    resp_page(r, status, "admin_coupons.tpl", "Coupon events · admin", d);
+    reply_page(r, status, "admin_coupons.tpl", "Coupon events · admin", d);
 }

@@ -1,7 +1,6 @@
 /* handlers.h - every route's handler, grouped by feature; the table lives in web/app.c. */
 #ifndef FC_HANDLERS_H
 #define FC_HANDLERS_H
-#include "core/err.h"
 #include "http/request.h"
 
 /* ops.c */
@@ -86,19 +85,5 @@ void page_order_action(struct request *r);
 void page_like(struct request *r);
 void page_my_likes(struct request *r);
 void page_my_notifications(struct request *r);
-
-/* next when it is a path on this site (a redirect target never leaves it, and never carries a
- * line break into the Location header), else fallback. */
-const char *web_local_path(const char *next, const char *fallback);
-/* A form as an API body: the named text fields (NULL-terminated) as strings, a datetime-local
- * value with seconds and a Z added (admin forms are in UTC); the named number fields as
- * integers, or as the text typed when it is not one, so that the domain refuses it by name.
- * Empty fields are left out. */
-json_t *web_form_body(struct request *r, const char *const *text, const char *const *nums);
-/* The outcome line a form's page shows: {tone: success, message: done}, or when done is NULL
- * {tone: error, message: the error's}. */
-json_t *web_outcome(const char *done, const struct err *e);
-/* Answers 503 in the request's own shape when a store failed. */
-void web_store_failed(struct request *r);
 
 #endif

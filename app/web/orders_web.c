@@ -11,9 +11,11 @@
 #include "domain/payments.h"
 #include "http/fcgi_server.h"
 #include "web/handlers.h"
-#include "web/session.h"
+#include "web/form.h"
+#include "web/reply.h"
+#include "web/auth.h"
 
-#define ME (session_user(r))
+#define ME (auth_user(r))
 
 /* Answers a path id that is no id with the 404 a missing order gets. */
 static long long order_id(struct request *r)
@@ -27,7 +29,7 @@ static long long order_id(struct request *r)
 static void order_answer(struct request *r, int status, json_t *o, struct err *e)
 {
     if (!o)
-        return resp_err(r, e);
+        return reply_err(r, e);
     resp_json(r, status, json_pack("{s:o}", "order", o));
 }
 
@@ -43,7 +45,7 @@ void api_orders_create(struct request *r)
 void api_orders(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", order_list(ME->id, &e), &e);
+    reply_result(r, 200, "items", order_list(ME->id, &e), &e);
 }
 
 void api_order(struct request *r)
@@ -91,7 +93,7 @@ void api_cart(struct request *r)
     struct err e;
     json_t *c = cart_get(r->a, ME->id, &e);
     if (!c)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     resp_json(r, 200, c);
 }
 
@@ -109,7 +111,7 @@ void api_cart_put(struct request *r)
         return resp_error(r, 422, "invalid_quantity",
                           "quantity must be a whole number from 0 to %d", CART_MAX_QUANTITY);
     if (cart_set(ME->id, pid, json_integer_value(q), &e) < 0)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     api_cart(r);
 }
 
@@ -120,7 +122,7 @@ void api_cart_delete(struct request *r)
     if (pid <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
     if (cart_set(ME->id, pid, 0, &e) < 0)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     resp_no_content(r);
 }
 
@@ -131,20 +133,20 @@ void api_like(struct request *r)
     if (pid <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
     if (like_set(ME->id, pid, strcmp(r->method, "PUT") == 0, &e) < 0)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     resp_no_content(r);
 }
 
 void api_my_likes(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", like_list(r->a, ME->id, &e), &e);
+    reply_result(r, 200, "items", like_list(r->a, ME->id, &e), &e);
 }
 
 void api_my_notifications(struct request *r)
 {
     struct err e;
-    resp_result(r, 200, "items", notification_list(ME->id, &e), &e);
+    reply_result(r, 200, "items", notification_list(ME->id, &e), &e);
 }
 
 void api_admin_product_create(struct request *r)
@@ -153,7 +155,7 @@ void api_admin_product_create(struct request *r)
     json_t *b = req_json(r);
     if (!b)
         return;
-    resp_result(r, 201, "product", catalog_create(r->a, b, &e), &e);
+    reply_result(r, 201, "product", catalog_create(r->a, b, &e), &e);
 }
 
 void api_admin_product_update(struct request *r)
@@ -165,14 +167,14 @@ void api_admin_product_update(struct request *r)
         return;
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
-    resp_result(r, 200, "product", catalog_update(r->a, id, b, &e), &e);
+    reply_result(r, 200, "product", catalog_update(r->a, id, b, &e), &e);
 }
 
 /* ---- pages ---- */
 
 static void back_to(struct request *r, const char *fallback)
 {
-    resp_redirect(r, web_local_path(req_form(r, "next"), fallback));
+    resp_redirect(r, form_next_path(req_form(r, "next"), fallback));
 }
 
 void page_cart(struct request *r)
@@ -180,8 +182,8 @@ void page_cart(struct request *r)
     struct err e;
     json_t *c = cart_get(r->a, ME->id, &e);
     if (!c)
-        return resp_err(r, &e);
-    resp_page(r, 200, "cart.tpl", "Your cart", c);
+        return reply_err(r, &e);
+    reply_page(r, 200, "cart.tpl", "Your cart", c);
 }
 
 /* Add to cart (quantity adds to what is there) or, with buy_now, straight to checkout. */
@@ -189,7 +191,7 @@ void page_cart_add(struct request *r)
 {
     struct err e;
     long long pid = req_param_id(r, 0), q = 1;
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     const char *qs = req_form(r, "quantity");
     if (pid <= 0 || (qs && !parse_int64(qs, 0, CART_MAX_QUANTITY, &q)))
@@ -201,21 +203,21 @@ void page_cart_add(struct request *r)
                                            (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)),
                                  fcgi_client_gone, &e);
         if (!o)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         return resp_redirect(
             r, arena_sprintf(r->a, "/orders/%lld/pay",
                              (long long)json_integer_value(json_object_get(o, "id"))));
     }
     /* from a product page: add to what the cart holds; from the cart ("set"): replace it */
     if ((req_form(r, "set") ? cart_set(ME->id, pid, q, &e) : cart_add(ME->id, pid, q, &e)) < 0)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     back_to(r, "/cart");
 }
 
 void page_checkout(struct request *r)
 {
     struct err e;
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     json_t *b = json_object();
     long long coupon;
@@ -225,12 +227,12 @@ void page_checkout(struct request *r)
     json_t *o = order_create(r->a, ME, b, fcgi_client_gone, &e);
     if (!o) {
         if (e.status >= 500)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         json_t *cart = cart_get(r->a, ME->id, &e);
         if (!cart)
-            return resp_err(r, &e);
+            return reply_err(r, &e);
         json_object_set_new(cart, "error", json_pack("{s:s}", "message", e.msg));
-        return resp_page(r, e.status, "cart.tpl", "Your cart", cart);
+        return reply_page(r, e.status, "cart.tpl", "Your cart", cart);
     }
     resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
                                    (long long)json_integer_value(json_object_get(o, "id"))));
@@ -241,8 +243,8 @@ void page_orders(struct request *r)
     struct err e;
     json_t *items = order_list(ME->id, &e);
     if (!items)
-        return resp_err(r, &e);
-    resp_page(r, 200, "orders.tpl", "Your orders", json_pack("{s:o}", "items", items));
+        return reply_err(r, &e);
+    reply_page(r, 200, "orders.tpl", "Your orders", json_pack("{s:o}", "items", items));
 }
 
 static void order_page(struct request *r, int status, const char *tpl, json_t *outcome)
@@ -253,13 +255,13 @@ static void order_page(struct request *r, int status, const char *tpl, json_t *o
         return;
     json_t *o = order_get(r->a, ME->id, id, &e);
     if (!o)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     json_t *d = json_pack(
         "{s:o, s:O, s:O, s:O}", "order", o, "payable", json_object_get(o, "can_pay"), "cancellable",
         json_object_get(o, "can_cancel"), "returnable", json_object_get(o, "can_return"));
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
-    resp_page(r, status, tpl, arena_sprintf(r->a, "Order #%lld", id), d);
+    reply_page(r, status, tpl, arena_sprintf(r->a, "Order #%lld", id), d);
 }
 
 void page_order(struct request *r)
@@ -273,16 +275,16 @@ void page_order_pay(struct request *r)
     json_t *declined;
     if (strcmp(r->method, "POST") != 0)
         return order_page(r, 200, "pay.tpl", NULL);
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     long long id = order_id(r);
     if (id <= 0)
         return;
     json_t *o = payment_charge(r->a, ME, id, req_form(r, "card_number"), &declined, &e);
     if (!o && !declined && e.status >= 500)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     if (!o)
-        return order_page(r, e.status, declined ? "order.tpl" : "pay.tpl", web_outcome(NULL, &e));
+        return order_page(r, e.status, declined ? "order.tpl" : "pay.tpl", form_outcome(NULL, &e));
     resp_redirect(r, arena_sprintf(r->a, "/orders/%lld", id));
 }
 
@@ -290,7 +292,7 @@ void page_order_pay(struct request *r)
 void page_order_action(struct request *r)
 {
     struct err e;
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     long long id = order_id(r);
     if (id <= 0)
@@ -298,20 +300,20 @@ void page_order_action(struct request *r)
     bool cancel = strstr(r->path, "/cancel") != NULL;
     json_t *o = cancel ? order_cancel(r->a, ME, id, &e) : order_return(r->a, ME, id, &e);
     if (!o && e.status >= 500)
-        return resp_err(r, &e);
+        return reply_err(r, &e);
     const char *done = cancel ? "The order is cancelled; payment, stock and coupon are back."
                               : "Your return is registered; we will refund it on arrival.";
-    order_page(r, o ? 200 : e.status, "order.tpl", web_outcome(o ? done : NULL, &e));
+    order_page(r, o ? 200 : e.status, "order.tpl", form_outcome(o ? done : NULL, &e));
 }
 
 void page_like(struct request *r)
 {
     struct err e;
-    if (session_check_csrf(r) < 0)
+    if (auth_check_csrf(r) < 0)
         return;
     long long pid = req_param_id(r, 0);
     if (pid <= 0 || like_set(ME->id, pid, !req_form(r, "unlike"), &e) < 0)
-        return pid <= 0 ? resp_error(r, 404, "not_found", "no such product") : resp_err(r, &e);
+        return pid <= 0 ? resp_error(r, 404, "not_found", "no such product") : reply_err(r, &e);
     back_to(r, arena_sprintf(r->a, "/products/%lld", pid));
 }
 
@@ -320,8 +322,8 @@ void page_my_likes(struct request *r)
     struct err e;
     json_t *items = like_list(r->a, ME->id, &e);
     if (!items)
-        return web_store_failed(r);
-    resp_page(r, 200, "likes.tpl", "Your likes", json_pack("{s:o}", "items", items));
+        return reply_store_failed(r);
+    reply_page(r, 200, "likes.tpl", "Your likes", json_pack("{s:o}", "items", items));
 }
 
 void page_my_notifications(struct request *r)
@@ -329,6 +331,6 @@ void page_my_notifications(struct request *r)
     struct err e;
     json_t *items = notification_list(ME->id, &e);
     if (!items)
-        return web_store_failed(r);
-    resp_page(r, 200, "notifications.tpl", "Notifications", json_pack("{s:o}", "items", items));
+        return reply_store_failed(r);
+    reply_page(r, 200, "notifications.tpl", "Notifications", json_pack("{s:o}", "items", items));
 }

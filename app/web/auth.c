@@ -1,6 +1,6 @@
-/* session.c - who is asking: Bearer tokens for the API, cookies (with transparent refresh) for
+/* auth.c - who is asking: Bearer tokens for the API, cookies (with transparent refresh) for
  * pages, and the CSRF check on every page form. */
-#include "web/session.h"
+#include "web/auth.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -24,18 +24,18 @@ static void set_cookie(struct request *r, const char *name, const char *value, l
                               value, max_age, secure_cookies() ? "; Secure" : ""));
 }
 
-void session_set_access_cookie(struct request *r, const char *access)
+void auth_set_access_cookie(struct request *r, const char *access)
 {
     set_cookie(r, "access_token", access, ACCESS_TTL);
 }
 
-void session_set_cookies(struct request *r, const struct token_pair *t)
+void auth_set_cookies(struct request *r, const struct token_pair *t)
 {
-    session_set_access_cookie(r, t->access);
+    auth_set_access_cookie(r, t->access);
     set_cookie(r, "refresh_token", t->refresh, REFRESH_TTL);
 }
 
-void session_clear_cookies(struct request *r)
+void auth_clear_cookies(struct request *r)
 {
     set_cookie(r, "access_token", "", 0);
     set_cookie(r, "refresh_token", "", 0);
@@ -47,7 +47,7 @@ static struct principal *verify(struct request *r, const char *token)
     return access_token_verify(r->a, token, time(NULL), p) == 0 ? p : NULL;
 }
 
-void session_identify(struct request *r)
+void auth_identify(struct request *r)
 {
     r->user = NULL;
     if (!r->html) {
@@ -66,14 +66,14 @@ void session_identify(struct request *r)
     struct token_pair t;
     struct err e;
     if (account_refresh(r->a, refresh, &t, &e) == 0) {
-        session_set_cookies(r, &t);
+        auth_set_cookies(r, &t);
         r->user = verify(r, t.access);
     } else if (e.status == 401) {
-        session_clear_cookies(r); /* a dead session: stop presenting it */
+        auth_clear_cookies(r); /* a dead session: stop presenting it */
     }
 }
 
-const char *session_csrf(struct request *r)
+const char *auth_csrf(struct request *r)
 {
     const char *c = req_cookie(r, CSRF_COOKIE);
     if (c && strlen(c) == 43)
@@ -88,7 +88,7 @@ const char *session_csrf(struct request *r)
     return fresh;
 }
 
-int session_check_csrf(struct request *r)
+int auth_check_csrf(struct request *r)
 {
     const char *cookie = req_cookie(r, CSRF_COOKIE);
     const char *field = req_form(r, "csrf");
@@ -99,23 +99,4 @@ int session_check_csrf(struct request *r)
         r, 403, "csrf_failed",
         "this form has expired or did not come from this site; reload the page and try again");
     return -1;
-}
-
-void resp_retry_after(struct request *r, const struct err *e)
-{
-    if (e->status == 429 && e->retry_after > 0)
-        resp_header(r, "Retry-After", arena_sprintf(r->a, "%d", e->retry_after));
-}
-
-void resp_err(struct request *r, const struct err *e)
-{
-    resp_retry_after(r, e);
-    resp_error(r, e->status, e->code, "%s", e->msg);
-}
-
-void resp_result(struct request *r, int status, const char *key, json_t *v, const struct err *e)
-{
-    if (!v)
-        return resp_err(r, e);
-    resp_json(r, status, json_pack("{s:o}", key, v));
 }

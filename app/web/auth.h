@@ -1,0 +1,24 @@
+/* auth.h - who is asking: Bearer tokens for the API, cookies (with transparent refresh) for
+ * pages, and the CSRF check on every page form. */
+#ifndef FC_WEB_AUTH_H
+#define FC_WEB_AUTH_H
+#include "domain/tokens.h"
+#include "http/request.h"
+
+/* Sets r->user from the request's credentials (NULL when there are none or they are invalid).
+ * Pages renew an expired access cookie from the refresh cookie. */
+void auth_identify(struct request *r);
+/* Cookies for a signed-in browser; empty values clear them. */
+void auth_set_cookies(struct request *r, const struct token_pair *t);
+void auth_clear_cookies(struct request *r);
+void auth_set_access_cookie(struct request *r, const char *access);
+/* The CSRF token of this browser (set as a cookie when new), for forms. */
+const char *auth_csrf(struct request *r);
+/* A page POST must carry the csrf form field equal to its cookie. 0, or -1 answered with 403. */
+int auth_check_csrf(struct request *r);
+static inline struct principal *auth_user(struct request *r)
+{
+    return (struct principal *)r->user;
+}
+
+#endif
