@@ -20,7 +20,6 @@
 #include "core/supervisor.h"
 #include "core/text.h"
 #include "http/peers.h"
-#include "store/redis.h"
 
 static int listen_fd = -1;
 static bool listen_tcp;
@@ -222,7 +221,8 @@ static void slot_main(void *arg)
         if (FCGX_Accept_r(&s->fr) < 0)
             continue; /* not a request: libfcgi has closed it */
         serve(&s->fr, &s->a);
-        redis_overlap(false);
+        if (the_app->end_request)
+            the_app->end_request();
         if (s->fr.ipcFd >= 0) /* nginx asked to keep it (we never configure that) */
             FCGX_Free(&s->fr, 1);
         arena_reset(&s->a);
@@ -349,7 +349,8 @@ static void listening(int ep, bool *on, bool want)
 }
 
 /* The worker's loop: run the slots that can run, accept a connection when every busy slot
- * waits for Redis and one is free, and send and read Redis for all the waiting slots at once. */
+ * waits (for the app's waiter: Redis, in the web app) and one is free, and flush and read the
+ * waiter for all the waiting slots at once. */
 static void serve_loop(struct slot *slots)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -365,11 +366,13 @@ static void serve_loop(struct slot *slots)
         for (int i = 0; i < SLOTS; i++) {
             struct slot *s = &slots[i];
             if (coro_runnable(s->co)) {
-                json_use_arena(&s->a);
+                if (the_app->enter)
+                    the_app->enter(&s->a);
                 current = &s->fr;
                 coro_resume(s->co);
                 current = NULL;
-                json_use_arena(NULL);
+                if (the_app->leave)
+                    the_app->leave();
             }
         }
         double idle_deadline = give_up_idle(ep, slots);
@@ -407,15 +410,15 @@ static void serve_loop(struct slot *slots)
             continue;
         if (sv_stopping && !busy)
             break;
-        if (!busy && the_app->between_requests)
-            the_app->between_requests();
         /* Only now, with no request left to run or accept, do the waiting requests' commands
          * go out: all of them in one write. */
-        redis_send_waiting();
+        const struct fcgi_waiter *wt = &the_app->waiter;
+        if (wt->flush)
+            wt->flush();
         listening(ep, &on, free_slot && !sv_stopping);
         unsigned gen = 0;
         double deadline = 0;
-        int rfd = redis_waiting_fd(&gen, &deadline);
+        int rfd = wt->fd ? wt->fd(&gen, &deadline) : -1;
         if (rfd >= 0 && (rfd != watched || gen != watched_gen)) {
             struct epoll_event ev = {.events = EPOLLIN, .data.fd = rfd};
             if (epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev) < 0 && errno == EEXIST)
@@ -434,8 +437,10 @@ static void serve_loop(struct slot *slots)
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        if (n == 0 && rfd >= 0 && now_seconds() >= deadline)
-            redis_give_up_waiting();
+        if (n == 0 && rfd >= 0 && now_seconds() >= deadline && wt->expire)
+            wt->expire();
+        if (n == 0 && !busy && the_app->between_requests)
+            the_app->between_requests();
         for (int i = 0; i < n; i++) {
             struct slot *w = waiting_on(slots, evs[i].data.fd);
             if (w) {
@@ -443,7 +448,7 @@ static void serve_loop(struct slot *slots)
             } else if (evs[i].data.fd == listen_fd) {
                 acceptable = true;
             } else if (evs[i].data.fd == rfd) {
-                redis_read_waiting();
+                wt->read();
             } else if (evs[i].data.fd == watched) { /* nobody waits: Redis hung up, say */
                 epoll_ctl(ep, EPOLL_CTL_DEL, watched, NULL);
                 watched = -1;

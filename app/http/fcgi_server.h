@@ -6,14 +6,34 @@
 
 #include "http/request.h"
 
+/* Something the requests in flight wait on besides their connections (a store's socket): when no
+ * request can run or be accepted, the loop flushes what they queued, watches fd until deadline,
+ * reads when it is readable and expires them at the deadline. The loop knows nothing else of
+ * it; the application wires in the store's functions. */
+struct fcgi_waiter {
+    void (*flush)(void);
+    /* The fd while requests wait (else -1), its generation (new when the fd is replaced) and
+     * when to give up on them. */
+    int (*fd)(unsigned *generation, double *deadline);
+    void (*read)(void);
+    void (*expire)(void);
+};
+
 struct fcgi_app {
     /* In each worker after fork: open store handles. Non-zero return ends the worker. */
     int (*worker_init)(char *err, size_t errlen);
     /* Routes and answers one request; must set a response. */
     void (*handle)(struct request *r);
+    /* Around each turn of a request's coroutine, with the request's arena: e.g. make it the
+     * allocator of the libraries the handlers use. Either may be NULL. */
+    void (*enter)(struct arena *a);
+    void (*leave)(void);
+    /* After each request's response has been written (e.g. end a per-request mode). */
+    void (*end_request)(void);
+    struct fcgi_waiter waiter;
     /* After each response is flushed, and about once a second while the worker has no request
-     * in flight: the app's own work that must not wait for the next request (e.g. serve Kafka
-     * delivery reports). */
+     * in flight (when its wait timed out): the app's own work that must not wait for the next
+     * request (e.g. serve Kafka delivery reports). */
     void (*between_requests)(void);
     void (*worker_exit)(void);
     /* In the master on SIGHUP, before workers are replaced (e.g. reload templates). */

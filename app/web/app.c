@@ -169,6 +169,17 @@ static void between_requests(void)
     kafka_poll();
 }
 
+/* The claim gate's overlapped Redis calls end with their request. */
+static void end_request(void)
+{
+    redis_overlap(false);
+}
+
+static void json_use_default(void)
+{
+    json_use_arena(NULL);
+}
+
 static void worker_exit(void)
 {
     kafka_producer_close();
@@ -201,6 +212,13 @@ int web_main(int argc, char **argv)
     static const struct fcgi_app app = {
         .worker_init = worker_init,
         .handle = handle,
+        .enter = json_use_arena,
+        .leave = json_use_default,
+        .end_request = end_request,
+        .waiter = {.flush = redis_send_waiting,
+                   .fd = redis_waiting_fd,
+                   .read = redis_read_waiting,
+                   .expire = redis_give_up_waiting},
         .between_requests = between_requests,
         .worker_exit = worker_exit,
         .reload = view_reload,
