@@ -2,6 +2,7 @@
  * parked-events pages (role admin only). */
 #include <string.h>
 
+#include "domain/pipeline.h"
 #include "domain/stats.h"
 #include "domain/vendors.h"
 #include "store/db.h"
@@ -9,7 +10,6 @@
 #include "web/form.h"
 #include "web/reply.h"
 #include "web/auth.h"
-#include "workers/workers.h"
 
 void api_admin_vendor_create(struct request *r)
 {

@@ -63,14 +63,12 @@ int coupon_worker_run(int slot, void *arg)
 {
     (void)slot;
     (void)arg;
-    log_set_role("coupon-worker");
-    if (workers_connect_stores() < 0)
+    if (workers_open_stores("coupon-worker", false) < 0)
         return 0;
     static const char *const topics[] = {TOPIC_COUPON_CLAIMED, NULL};
     /* Claims are already decided (Redis) and answered; their durable write gains from big
      * batches (one transaction, one multi-row insert) more than it loses by waiting 100 ms. */
     int rc = consumer_run("coupon", topics, 1000, 100, on_claimed, NULL);
-    redis_close();
-    db_close();
+    workers_close_stores();
     return rc;
 }

@@ -35,8 +35,7 @@ int mailer_run(int slot, void *arg)
 {
     (void)slot;
     (void)arg;
-    log_set_role("mailer");
-    if (workers_connect_stores() < 0)
+    if (workers_open_stores("mailer", false) < 0)
         return 0;
     struct arena a;
     arena_init(&a, 64 * 1024);
@@ -52,8 +51,7 @@ int mailer_run(int slot, void *arg)
             wait_for_nudge();
     }
     arena_free(&a);
-    redis_close();
-    db_close();
+    workers_close_stores();
     log_info("stopped");
     return 0;
 }

@@ -10,19 +10,38 @@
 #include "core/log.h"
 #include "core/supervisor.h"
 #include "store/db.h"
+#include "store/kafka.h"
 #include "store/redis.h"
-#include "tools/tools.h"
 
-int workers_connect_stores(void)
+static bool with_producer;
+
+int workers_open_stores(const char *role, bool producer)
 {
     char err[512];
-    while (!sv_stopping) {
+    log_set_role(role);
+    for (;;) {
+        if (sv_stopping)
+            return -1;
         if (db_connect(err, sizeof(err)) == 0 && redis_connect(err, sizeof(err)) == 0)
-            return 0;
+            break;
         log_warn("%s; trying again in 1 s", err);
         sleep(1);
     }
-    return -1;
+    if (producer && kafka_producer_open(err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    with_producer = producer;
+    return 0;
+}
+
+void workers_close_stores(void)
+{
+    if (with_producer)
+        kafka_producer_close();
+    with_producer = false;
+    redis_close();
+    db_close();
 }
 
 struct kind {
