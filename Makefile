@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load clean format format-check
+.PHONY: all deps run stop status test unit bench load clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -68,7 +68,7 @@ stop:
 status:
 	@./scripts/stack.sh status
 
-test: deps bin/firstcome bin/unit-tests format-check
+test: deps bin/firstcome bin/unit-tests format-check check-layers
 	@./scripts/test.sh
 
 bench: deps bin/firstcome
@@ -83,6 +83,10 @@ format:
 # Part of `make test`: the sources are as `make format` leaves them.
 format-check:
 	@clang-format --dry-run --Werror $(FORMATTED) || { echo "unformatted sources: run make format"; exit 1; }
+
+# Part of `make test`: every include under app/ points at its own layer or one below it.
+check-layers:
+	@./scripts/check-layers.sh
 
 clean:
 	rm -rf build bin

@@ -6,8 +6,7 @@ There is no Docker engine here, so the compose file is checked through `docker-c
 would), the Dockerfile against the real binary and Debian's package metadata, and the nginx
 entrypoint by running it and then `nginx -t` on what it rendered.
 
-Needs: docker-compose, nginx (nginx-light), binutils (readelf), python3-pytest and python3-yaml
-(LEAD: python3-yaml is installed on this machine but not listed in scripts/deps.sh; add it).
+Needs: docker-compose, nginx (nginx-light), binutils (readelf), python3-pytest and python3-yaml.
 """
 
 import os
