@@ -36,14 +36,17 @@ static const char campaign_columns[] =
     "SELECT c.id, c.name, c.type, c.value, c.total_quantity, c.issued, c.starts_at, c.ends_at,"
     " c.vendor_id, v.name AS vendor_name FROM coupons c JOIN vendors v ON v.id = c.vendor_id";
 
-static char *meta_key(struct arena *a, long long id)
+/* One of the campaign's gate keys, {c:ID}:name, all in the campaign's hash slot: meta (total,
+ * starts, ends, the Redis run it was built in; missing=1 while the campaign is unknown),
+ * claimed (the users counted), rebuild (the rebuild lock), batch:HEX (one claim batch). */
+static struct redis_key campaign(long long id, const char *name)
 {
-    return arena_sprintf(a, "{c:%lld}:meta", id);
+    return redis_key("{c:%lld}:%s", id, name);
 }
 
-static char *claimed_key(struct arena *a, long long id)
+static const char *campaign_key(struct arena *a, long long id, const char *name)
 {
-    return arena_sprintf(a, "{c:%lld}:claimed", id);
+    return arena_strdup(a, campaign(id, name).s);
 }
 
 /* ---- campaigns ---- */
@@ -105,12 +108,8 @@ static int load(struct arena *a, long long id, struct err *e)
     if (rc < 0)
         return err_store(e);
     if (rc == 0) { /* remember the absence briefly, so a flood of bad ids stays off MySQL */
-        redisReply *r = redis_cmd("HSET {c:%lld}:meta missing 1", id);
-        if (r)
-            freeReplyObject(r);
-        r = redis_cmd("EXPIRE {c:%lld}:meta 30", id);
-        if (r)
-            freeReplyObject(r);
+        redis_run("HSET %s missing 1", campaign(id, "meta").s);
+        redis_run("EXPIRE %s 30", campaign(id, "meta").s);
         return err_set(e, 404, "not_found", "no coupon campaign has id %lld", id);
     }
     json_t *users = db_query("SELECT user_id FROM user_coupons WHERE coupon_id = ?", "i", id);
@@ -118,8 +117,8 @@ static int load(struct arena *a, long long id, struct err *e)
         return err_store(e);
     size_t n = json_array_size(users);
     const char **argv = arena_alloc(a, (n + 5) * sizeof(char *));
-    argv[0] = meta_key(a, id);
-    argv[1] = claimed_key(a, id);
+    argv[0] = campaign_key(a, id, "meta");
+    argv[1] = campaign_key(a, id, "claimed");
     argv[2] = arena_sprintf(a, "%lld",
                             (long long)json_integer_value(json_object_get(c, "total_quantity")));
     argv[3] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "starts")));
@@ -191,15 +190,15 @@ static int claims_applied(long long id, struct err *e)
 static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
 {
     if (!kafka_mode()) {
-        redisReply *r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
-        if (r)
-            freeReplyObject(r);
+        if (reset)
+            redis_run("DEL %s %s", campaign(id, "meta").s, campaign(id, "claimed").s);
         return load(a, id, e);
     }
     char *token = random_hex(a);
-    redisReply *r = redis_cmd("SET {c:%lld}:rebuild %s NX EX %d", id, token, REBUILD_LOCK_SECONDS);
+    redisReply *r =
+        redis_cmd("SET %s %s NX EX %d", campaign(id, "rebuild").s, token, REBUILD_LOCK_SECONDS);
     if (!r) /* the connection dropped: whether the SET ran, the lock's value says */
-        r = redis_cmd("GET {c:%lld}:rebuild", id);
+        r = redis_cmd("GET %s", campaign(id, "rebuild").s);
     bool mine = r && (r->type == REDIS_REPLY_STATUS ||
                       (r->type == REDIS_REPLY_STRING && !strcmp(r->str, token)));
     if (r)
@@ -209,14 +208,13 @@ static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
         e->retry_after = 1;
         return -1;
     }
-    r = reset ? redis_cmd("DEL {c:%lld}:meta {c:%lld}:claimed", id, id) : NULL;
-    if (r)
-        freeReplyObject(r);
+    if (reset)
+        redis_run("DEL %s %s", campaign(id, "meta").s, campaign(id, "claimed").s);
     int rc = claims_applied(id, e) < 0 ? -1 : load(a, id, e);
-    r = rc == 0 ? redis_cmd("DEL {c:%lld}:rebuild", id)
-                : redis_cmd("SET {c:%lld}:rebuild 1 EX %d", id, REBUILD_PAUSE_SECONDS);
-    if (r)
-        freeReplyObject(r);
+    if (rc == 0)
+        redis_run("DEL %s", campaign(id, "rebuild").s);
+    else
+        redis_run("SET %s 1 EX %d", campaign(id, "rebuild").s, REBUILD_PAUSE_SECONDS);
     return rc;
 }
 
@@ -255,7 +253,7 @@ static int present(struct arena *a, json_t *rows, struct err *e)
     json_array_foreach(rows, i, c)
     {
         long long id = json_integer_value(json_object_get(c, "id"));
-        redisReply *r = redis_cmd("HGET {c:%lld}:meta total", id);
+        redisReply *r = redis_cmd("HGET %s total", campaign(id, "meta").s);
         bool loaded = r && r->type == REDIS_REPLY_STRING;
         if (r)
             freeReplyObject(r);
@@ -266,7 +264,7 @@ static int present(struct arena *a, json_t *rows, struct err *e)
         if (!loaded && !kafka_mode() && load(a, id, e) < 0)
             return -1;
         if (loaded || !kafka_mode()) {
-            r = redis_cmd("SCARD {c:%lld}:claimed", id);
+            r = redis_cmd("SCARD %s", campaign(id, "claimed").s);
             if (!r || r->type != REDIS_REPLY_INTEGER) {
                 if (r)
                     freeReplyObject(r);
@@ -350,9 +348,9 @@ static struct gate_batch *open_batches;
 
 /* The batch's own key: the users it admitted, under a random id, so that a re-send of the same
  * run answers them as admitted again (see coupon_claim.lua). */
-static char *batch_key(struct arena *a, long long id)
+static const char *batch_key(struct arena *a, long long id)
 {
-    return arena_sprintf(a, "{c:%lld}:batch:%s", id, random_hex(a));
+    return campaign_key(a, id, arena_sprintf(a, "batch:%s", random_hex(a)));
 }
 
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
@@ -361,8 +359,8 @@ static char *batch_key(struct arena *a, long long id)
 static void gate_run(struct arena *a, struct gate_batch *b)
 {
     const char **argv = arena_alloc(a, (size_t)(3 + b->n) * sizeof(char *));
-    argv[0] = meta_key(a, b->campaign);
-    argv[1] = claimed_key(a, b->campaign);
+    argv[0] = campaign_key(a, b->campaign, "meta");
+    argv[1] = campaign_key(a, b->campaign, "claimed");
     argv[2] = batch_key(a, b->campaign);
     for (int i = 0; i < b->n; i++)
         argv[3 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
@@ -426,9 +424,9 @@ static int run_claim(struct arena *a, long long id, long long user_id, long long
 void coupon_unclaim(long long coupon_id, long long user_id)
 {
     /* Taking one user out twice is taking them out once: sent again if the connection dropped. */
-    redisReply *r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
+    redisReply *r = redis_cmd("SREM %s %lld", campaign(coupon_id, "claimed").s, user_id);
     if (!r)
-        r = redis_cmd("SREM {c:%lld}:claimed %lld", coupon_id, user_id);
+        r = redis_cmd("SREM %s %lld", campaign(coupon_id, "claimed").s, user_id);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         log_error(
             "compensation failed: user %lld still counted in campaign %lld (reconcile fixes it)",
@@ -703,7 +701,7 @@ const char *coupon_claim_status(long long id, long long user_id, long long *user
     *user_coupon_id = json_integer_value(json_object_get(row, "user_coupon_id"));
     if (*user_coupon_id > 0)
         return "issued";
-    redisReply *r = redis_cmd("SISMEMBER {c:%lld}:claimed %lld", id, user_id);
+    redisReply *r = redis_cmd("SISMEMBER %s %lld", campaign(id, "claimed").s, user_id);
     bool ok = r && r->type == REDIS_REPLY_INTEGER, held = ok && r->integer == 1;
     if (r)
         freeReplyObject(r);
@@ -729,8 +727,8 @@ json_t *coupon_mine(long long user_id, struct err *e)
 
 static bool agrees(long long id, json_t *c, long long issued_rows)
 {
-    redisReply *m = redis_cmd("HMGET {c:%lld}:meta total starts ends", id);
-    redisReply *n = redis_cmd("SCARD {c:%lld}:claimed", id);
+    redisReply *m = redis_cmd("HMGET %s total starts ends", campaign(id, "meta").s);
+    redisReply *n = redis_cmd("SCARD %s", campaign(id, "claimed").s);
     bool ok =
         m && n && m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
         m->element[0]->type == REDIS_REPLY_STRING && n->type == REDIS_REPLY_INTEGER &&

@@ -34,7 +34,5 @@ bool ratelimit_hit(const char *key, int limit, int window, int *retry_after)
 
 void ratelimit_reset(const char *key)
 {
-    redisReply *r = redis_cmd("DEL {rl:%s}", key);
-    if (r)
-        freeReplyObject(r);
+    redis_run("DEL {rl:%s}", key);
 }

@@ -8,10 +8,15 @@
 #include "store/db.h"
 #include "store/redis.h"
 
-/* One of the product's gate keys, {p:ID}:name. */
+/* One of the product's gate keys, {p:ID}:name (see stock.h): all in the product's hash slot. */
+static struct redis_key gate(long long pid, const char *name)
+{
+    return redis_key("{p:%lld}:%s", pid, name);
+}
+
 static const char *gate_key(struct arena *a, long long pid, const char *name)
 {
-    return arena_sprintf(a, "{p:%lld}:%s", pid, name);
+    return arena_strdup(a, gate(pid, name).s);
 }
 
 const char *stock_counter_key(struct arena *a, long long product_id)
@@ -194,14 +199,13 @@ enum stock_adjust_outcome stock_adjust(struct arena *a, long long product_id, lo
 
 void stock_adjust_undo(long long product_id, long long delta)
 {
-    redisReply *back = redis_cmd("INCRBY {p:%lld}:stock %lld", product_id, -delta);
-    if (back)
-        freeReplyObject(back);
+    redis_run("INCRBY %s %lld", gate(product_id, "stock").s, -delta);
 }
 
 bool stock_is_live(long long product_id)
 {
-    redisReply *r = redis_cmd("EXISTS {p:%lld}:stock {p:%lld}:meta", product_id, product_id);
+    redisReply *r =
+        redis_cmd("EXISTS %s %s", gate(product_id, "stock").s, gate(product_id, "meta").s);
     bool live = r && r->type == REDIS_REPLY_INTEGER && r->integer == 2;
     if (r)
         freeReplyObject(r);
@@ -217,11 +221,9 @@ void stock_publish_meta(long long id)
             " COALESCE(per_user_limit, 0) AS lim FROM products WHERE id = ?",
             "i", id) != 1)
         return;
-    redisReply *r = redis_cmd("HSET {p:%lld}:meta starts %lld limit %lld", id,
-                              (long long)json_integer_value(json_object_get(p, "starts")),
-                              (long long)json_integer_value(json_object_get(p, "lim")));
-    if (r)
-        freeReplyObject(r);
+    redis_run("HSET %s starts %lld limit %lld", gate(id, "meta").s,
+              (long long)json_integer_value(json_object_get(p, "starts")),
+              (long long)json_integer_value(json_object_get(p, "lim")));
 }
 
 /* Durable stock back for an order whose units the order worker had taken out. */

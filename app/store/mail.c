@@ -378,9 +378,7 @@ long long mail_enqueue(const char *to, const char *subject, const char *body)
 
 void mail_wake(void)
 {
-    redisReply *r = redis_cmd("LPUSH %s 1", MAIL_WAKEUP_KEY);
-    if (r)
-        freeReplyObject(r);
+    redis_run("LPUSH %s 1", MAIL_WAKEUP_KEY);
 }
 
 /* 1 s after the first failure, doubling, at most MAX_BACKOFF. */

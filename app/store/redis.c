@@ -378,18 +378,46 @@ redisReply *redis_argv(int argc, const char **argv)
     return send_argv(argc, argv, argc > 0 && read_only(argv[0], strlen(argv[0])));
 }
 
-redisReply *redis_cmd(const char *fmt, ...)
+static redisReply *redis_vcmd(const char *fmt, va_list ap)
 {
     char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     int len = redisvFormatCommand(&cmd, fmt, ap);
-    va_end(ap);
     if (len < 0)
         return NULL;
     redisReply *r = send_formatted(cmd, (size_t)len, read_only(fmt, strcspn(fmt, " ")));
     redisFreeCommand(cmd);
     return r;
+}
+
+redisReply *redis_cmd(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redis_vcmd(fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int redis_run(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redis_vcmd(fmt, ap);
+    va_end(ap);
+    int rc = r && r->type != REDIS_REPLY_ERROR ? 0 : -1;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+struct redis_key redis_key(const char *fmt, ...)
+{
+    struct redis_key k;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k.s, sizeof(k.s), fmt, ap);
+    va_end(ap);
+    return k;
 }
 
 redisReply *redis_script(const char *name, int nkeys, int argc, const char **argv)

@@ -21,7 +21,17 @@ void redis_close(void);
  * caller gets NULL, "outcome unknown", and a count-changing caller must either carry an id
  * that makes its own re-send harmless (the coupon gate does) or treat NULL as maybe-applied. */
 redisReply *redis_cmd(const char *fmt, ...);
+/* redis_cmd for a command whose reply is not looked at: 0, or -1 when there was none or it was
+ * an error (re-sending as redis_cmd does). */
+int redis_run(const char *fmt, ...);
 redisReply *redis_argv(int argc, const char **argv);
+
+/* A key's name, formatted (e.g. "{c:%lld}:meta"), held by value: the domain's key schemas are
+ * written once each, and redis_key(...).s is valid to the end of the expression it is in. */
+struct redis_key {
+    char s[64];
+};
+struct redis_key redis_key(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* EVALSHA of app/lua/<name>.lua; loads the script again on NOSCRIPT (a flushed or restarted
  * Redis) and repeats it, since NOSCRIPT says it did not run. A script is never re-sent after a

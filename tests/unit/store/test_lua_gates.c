@@ -368,3 +368,23 @@ Test(lua_gates, a_batch_sent_again_with_its_id_gets_the_same_outcomes_and_counts
     cr_assert_eq(r->integer, 2);
     freeReplyObject(r);
 }
+
+/* --- redis_key and redis_run, the helpers the gates' callers use ------------------------- */
+
+Test(lua_gates, redis_key_formats_a_name_held_by_value)
+{
+    cr_assert_str_eq(redis_key("{c:%lld}:%s", 42LL, "claimed").s, "{c:42}:claimed");
+    cr_assert_str_eq(redis_key("{p:%lld}:%s", 9007199254740991LL, "stock").s,
+                     "{p:9007199254740991}:stock");
+}
+
+Test(lua_gates, redis_run_answers_0_for_a_done_command_and_minus_1_for_an_error_reply)
+{
+    cr_assert_eq(redis_run("SET %s 7", redis_key("{p:%d}:stock", 5).s), 0);
+    redisReply *r = redis_cmd("GET {p:5}:stock");
+    cr_assert(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "7"));
+    freeReplyObject(r);
+    /* INCRBY on a value that is not a number: Redis answers an error, which redis_run reports. */
+    cr_assert_eq(redis_run("SET %s x", "{p:5}:stock"), 0);
+    cr_assert_eq(redis_run("INCRBY %s 1", "{p:5}:stock"), -1);
+}
