@@ -1,5 +1,6 @@
 /* supervisor.c - a master that forks children, replaces crashed ones with backoff, reloads on
  * SIGHUP and stops gracefully on SIGTERM. Its signal handlers only set flags. */
+#include "core/clock.h"
 #include "core/supervisor.h"
 
 #include <errno.h>
@@ -16,13 +17,6 @@
 volatile sig_atomic_t sv_stopping;
 static volatile sig_atomic_t got_term, got_hup;
 static void (*child_on_term)(void);
-
-double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void on_master_signal(int sig)
 {
@@ -81,7 +75,7 @@ static void spawn(struct sv_child *c, const struct sv_hooks *h)
     pid_t pid = fork();
     if (pid < 0) {
         log_error("fork %s: %s", c->name, strerror(errno));
-        c->respawn_at = now_seconds() + 1;
+        c->respawn_at = clock_now() + 1;
         return;
     }
     if (pid == 0) {
@@ -92,7 +86,7 @@ static void spawn(struct sv_child *c, const struct sv_hooks *h)
         _exit(c->run(c->slot, c->arg));
     }
     c->pid = pid;
-    c->started = now_seconds();
+    c->started = clock_now();
     c->retiring = false;
     c->respawn_at = 0;
     pid_file(h, c, true);
@@ -130,7 +124,7 @@ static int reap(struct sv_child *cs, int n, const struct sv_hooks *h, bool stopp
         if (stopping)
             continue;
         bool asked = c->retiring;
-        double lived = now_seconds() - c->started;
+        double lived = clock_now() - c->started;
         if (!asked) {
             if (WIFSIGNALED(status))
                 log_warn("%s[%d] killed by signal %d after %.1fs; replacing", c->name, (int)pid,
@@ -144,7 +138,7 @@ static int reap(struct sv_child *cs, int n, const struct sv_hooks *h, bool stopp
         } else {
             c->backoff = 0;
         }
-        c->respawn_at = now_seconds() + c->backoff;
+        c->respawn_at = clock_now() + c->backoff;
     }
     return reaped;
 }
@@ -186,7 +180,7 @@ int supervisor_run(struct sv_child *cs, int n, const struct sv_hooks *h)
                 }
         }
         reap(cs, n, h, false);
-        double t = now_seconds();
+        double t = clock_now();
         for (int i = 0; i < n; i++)
             if (cs[i].pid == 0 && cs[i].respawn_at <= t)
                 spawn(&cs[i], h);
@@ -194,13 +188,13 @@ int supervisor_run(struct sv_child *cs, int n, const struct sv_hooks *h)
     }
 
     double grace = h->grace_seconds > 0 ? h->grace_seconds : 10;
-    double deadline = now_seconds() + grace, last_term = 0;
+    double deadline = clock_now() + grace, last_term = 0;
     log_info("stopping %d children (grace %.0fs)", alive(cs, n), grace);
-    while (alive(cs, n) > 0 && now_seconds() < deadline) {
+    while (alive(cs, n) > 0 && clock_now() < deadline) {
         /* Repeated, because a TERM that lands just before a blocking accept() is not seen. */
-        if (now_seconds() - last_term >= 1) {
+        if (clock_now() - last_term >= 1) {
             signal_all(cs, n, SIGTERM);
-            last_term = now_seconds();
+            last_term = clock_now();
         }
         reap(cs, n, h, true);
         usleep(20 * 1000);

@@ -38,6 +38,4 @@ void sv_child_signals(void (*on_term)(void));
  */
 double sv_respawn_delay(double previous, double lived);
 
-double now_seconds(void);
-
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/coro.h"
 #include "core/log.h"
@@ -166,12 +167,12 @@ static bool kafka_mode(void)
 static int claims_applied(long long id, struct err *e)
 {
     usleep(REBUILD_SETTLE_MS * 1000);
-    double deadline = now_seconds() + REBUILD_WAIT_MS / 1000.0;
+    double deadline = clock_now() + REBUILD_WAIT_MS / 1000.0;
     for (;;) {
         long long lag = consumer_group_lag("coupon", TOPIC_COUPON_CLAIMED, 2000);
         if (lag == 0)
             return 0;
-        if (lag < 0 || now_seconds() > deadline) {
+        if (lag < 0 || clock_now() > deadline) {
             log_warn("campaign %lld: the coupon worker has not applied every claim (%lld left);"
                      " not rebuilt yet",
                      id, lag);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/coro.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -150,7 +151,7 @@ bool fcgi_client_gone(void)
 
 static void serve(FCGX_Request *fr, struct arena *a)
 {
-    double t0 = now_seconds();
+    double t0 = clock_now();
     struct request r;
     req_init(&r, a);
     r.method = param(fr, "REQUEST_METHOD");
@@ -190,7 +191,7 @@ static void serve(FCGX_Request *fr, struct arena *a)
     if (drained(fr))
         FCGX_Detach(fr);
     FCGX_Finish_r(fr);
-    metrics_record(r.route_id, r.status, now_seconds() - t0);
+    metrics_record(r.route_id, r.status, clock_now() - t0);
 }
 
 /* One request in flight: a coroutine that serves the connections the loop hands it. */
@@ -301,7 +302,7 @@ static void take_connection(int ep, struct slot *s, int fd, const struct sockadd
     /* nginx writes the head right after connecting: most often it is here already. */
     if (check_waiting(ep, s))
         return;
-    s->deadline = now_seconds() + read_timeout;
+    s->deadline = clock_now() + read_timeout;
     /* Edge-triggered: data that has arrived but is not a whole head yet must not wake the
      * loop again until more comes. Looked at again once watched, for what came in between. */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
@@ -321,7 +322,7 @@ static struct slot *waiting_on(struct slot *slots, int fd)
  * the others (0: none). */
 static double give_up_idle(int ep, struct slot *slots)
 {
-    double now = now_seconds(), next = 0;
+    double now = clock_now(), next = 0;
     for (int i = 0; i < SLOTS; i++) {
         struct slot *s = &slots[i];
         if (s->deadline <= 0)
@@ -426,10 +427,10 @@ static void serve_loop(struct slot *slots)
             watched = rfd;
             watched_gen = gen;
         }
-        double wake_at = rfd >= 0 ? deadline : now_seconds() + 1;
+        double wake_at = rfd >= 0 ? deadline : clock_now() + 1;
         if (idle_deadline > 0 && idle_deadline < wake_at)
             wake_at = idle_deadline;
-        double left = wake_at - now_seconds();
+        double left = wake_at - clock_now();
         int timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
         struct epoll_event evs[16];
         int n = epoll_wait(ep, evs, 16, timeout);
@@ -437,7 +438,7 @@ static void serve_loop(struct slot *slots)
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        if (n == 0 && rfd >= 0 && now_seconds() >= deadline && wt->expire)
+        if (n == 0 && rfd >= 0 && clock_now() >= deadline && wt->expire)
             wt->expire();
         if (n == 0 && !busy && the_app->between_requests)
             the_app->between_requests();

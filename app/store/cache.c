@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/arena.h"
 #include "core/supervisor.h"
 #include "store/redis.h"
@@ -59,7 +60,7 @@ json_t *cache_lookup(const char *key, const char **token)
 {
     struct entry *e = &slots[slot_of(key)];
     *token = NULL;
-    if (!e->key || strcmp(e->key, key) || now_seconds() - e->stored_at > CACHE_TTL)
+    if (!e->key || strcmp(e->key, key) || clock_now() - e->stored_at > CACHE_TTL)
         return NULL;
     *token = e->token;
     return e->value;
@@ -84,6 +85,6 @@ json_t *cache_put(const char *token, const char *key, json_t *value)
     e->key = arena_strdup(&cache_arena, key);
     e->value = copy;
     snprintf(e->token, sizeof(e->token), "%s", token);
-    e->stored_at = now_seconds();
+    e->stored_at = clock_now();
     return copy;
 }

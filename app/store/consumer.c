@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/supervisor.h"
 #include "store/db.h"
@@ -165,9 +166,9 @@ static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch, size_t max,
             continue;
         }
         if (n == 0)
-            until = now_seconds() + gather_ms / 1000.0;
+            until = clock_now() + gather_ms / 1000.0;
         batch[n++] = m;
-        double left_ms = (until - now_seconds()) * 1000;
+        double left_ms = (until - clock_now()) * 1000;
         wait_ms = left_ms > 0 ? (int)left_ms + 1 : 0;
     }
     return n;

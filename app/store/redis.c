@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/coro.h"
 #include "core/log.h"
@@ -193,7 +194,7 @@ static int ensure(void)
     char err[256];
     if (ctx && !ctx->err && !found_dead())
         return 0;
-    if (now_seconds() < resting_until)
+    if (clock_now() < resting_until)
         return -1; /* it just let a request wait out the timeout: not again at once */
     if (redis_connect(err, sizeof(err)) < 0) {
         log_warn("%s", err);
@@ -222,7 +223,7 @@ static void connection_failed(void)
 
 static void timed_out(const char *why)
 {
-    resting_until = now_seconds() + REDIS_REST_SECONDS;
+    resting_until = clock_now() + REDIS_REST_SECONDS;
     snprintf(ctx->errstr, sizeof(ctx->errstr), "%s", why);
     ctx->err = REDIS_ERR_IO;
     connection_failed();
@@ -250,7 +251,7 @@ static redisReply *exchange(void)
     if (coro_overlap() && (w = calloc(1, sizeof(*w)))) {
         w->co = coro_running();
         if (!waiting)
-            waiting_since = now_seconds();
+            waiting_since = clock_now();
         *waiting_tail = w;
         waiting_tail = &w->next;
         while (!w->done)
@@ -325,7 +326,7 @@ void redis_read_waiting(void)
             break;
         deliver(reply);
     }
-    waiting_since = now_seconds();
+    waiting_since = clock_now();
 }
 
 void redis_give_up_waiting(void)

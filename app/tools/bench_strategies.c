@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/supervisor.h"
@@ -30,7 +31,7 @@ struct record {
     long long user;
     int issued;
     int latency_us;
-    double end; /* now_seconds() when the answer came (CLOCK_MONOTONIC: shared by all) */
+    double end; /* clock_now() when the answer came (CLOCK_MONOTONIC: shared by all) */
 };
 
 struct shared {
@@ -136,7 +137,7 @@ static int redis_lock(long long c, long long u)
     snprintf(key, sizeof(key), "lab:lock:{c:%lld}", c);
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
-    double deadline = now_seconds() + LOCK_WAIT_MS / 1000.0;
+    double deadline = clock_now() + LOCK_WAIT_MS / 1000.0;
     for (;;) {
         redisReply *r = redis_cmd("SET %s %s NX PX %d", key, token, LOCK_LEASE_MS);
         int got = r && r->type == REDIS_REPLY_STATUS;
@@ -144,7 +145,7 @@ static int redis_lock(long long c, long long u)
             freeReplyObject(r);
         if (got)
             break;
-        if (now_seconds() > deadline)
+        if (clock_now() > deadline)
             return 0; /* gave up waiting: refused */
         usleep(1000);
     }
@@ -203,10 +204,10 @@ static int client(const struct run *rn, int k, int (*claim)(long long, long long
         long long idx = ((long long)k * rn->claims + j) * 7919 % rn->nusers;
         struct record *r = &rn->sh->rec[k * rn->claims + j];
         r->user = rn->users[idx];
-        double t0 = now_seconds();
+        double t0 = clock_now();
         r->ticket = __atomic_fetch_add(&rn->sh->next_ticket, 1, __ATOMIC_SEQ_CST);
         r->issued = claim(rn->campaign, r->user) == 1;
-        r->end = now_seconds();
+        r->end = clock_now();
         r->latency_us = (int)((r->end - t0) * 1e6);
         __atomic_add_fetch(&rn->sh->done, 1, __ATOMIC_RELAXED);
     }
@@ -281,7 +282,7 @@ static json_t *measure(struct run *rn, int s)
             _exit(client(rn, k, strategies[s].claim));
     }
     sleep(1); /* every client connected and waiting at the line */
-    double t0 = now_seconds();
+    double t0 = clock_now();
     __atomic_store_n(&rn->sh->go, 1, __ATOMIC_RELEASE);
     for (;;) {
         long long done = __atomic_load_n(&rn->sh->done, __ATOMIC_RELAXED);
@@ -309,9 +310,9 @@ static json_t *measure(struct run *rn, int s)
                                : "SELECT COUNT(*) AS n FROM lab_issues WHERE campaign_id = ?";
     /* The kafka mode is measured until its worker has written everything it accepted. */
     bool kafka = !strcmp(rn->strategy, "redis_lua_kafka");
-    while (kafka && count(rows_sql, rn->campaign) < accepted && now_seconds() - t0 < 120)
+    while (kafka && count(rows_sql, rn->campaign) < accepted && clock_now() - t0 < 120)
         usleep(2 * 1000);
-    double seconds = (kafka ? now_seconds() : last) - t0;
+    double seconds = (kafka ? clock_now() : last) - t0;
     progress(rn->strategy, n, n);
     fputc('\n', stderr);
     long long issued = count(rows_sql, rn->campaign);

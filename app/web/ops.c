@@ -1,6 +1,7 @@
 /* ops.c - /livez (no store touched: the ceiling), /healthz (each store checked), /metrics. */
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "core/supervisor.h"
 #include "store/db.h"
@@ -28,10 +29,10 @@ void ops_healthz(struct request *r)
 {
     static double checked_at;
     static const char *mysql = "down", *redis = "down";
-    if (now_seconds() - checked_at >= 1.0) {
+    if (clock_now() - checked_at >= 1.0) {
         mysql = db_ping() == 0 ? "ok" : "down";
         redis = redis_state();
-        checked_at = now_seconds();
+        checked_at = clock_now();
     }
     const char *kafka = kafka_health() == 0 ? "ok" : "down";
     int ok = !strcmp(mysql, "ok") && !strcmp(redis, "ok") && !strcmp(kafka, "ok");

@@ -15,8 +15,6 @@
 #include "web/reply.h"
 #include "web/auth.h"
 
-#define ME (auth_user(r))
-
 /* Answers a path id that is no id with the 404 a missing order gets. */
 static long long order_id(struct request *r)
 {
@@ -39,13 +37,13 @@ void api_orders_create(struct request *r)
     json_t *b = r->body_len ? req_json(r) : json_object();
     if (!b)
         return;
-    order_answer(r, 201, order_create(r->a, ME, b, fcgi_client_gone, &e), &e);
+    order_answer(r, 201, order_create(r->a, auth_user(r), b, fcgi_client_gone, &e), &e);
 }
 
 void api_orders(struct request *r)
 {
     struct err e;
-    reply_result(r, 200, "items", order_list(ME->id, &e), &e);
+    reply_result(r, 200, "items", order_list(auth_user(r)->id, &e), &e);
 }
 
 void api_order(struct request *r)
@@ -53,7 +51,7 @@ void api_order(struct request *r)
     struct err e;
     long long id = order_id(r);
     if (id > 0)
-        order_answer(r, 200, order_get(r->a, ME->id, id, &e), &e);
+        order_answer(r, 200, order_get(r->a, auth_user(r)->id, id, &e), &e);
 }
 
 void api_order_pay(struct request *r)
@@ -63,8 +61,8 @@ void api_order_pay(struct request *r)
     long long id = order_id(r);
     if (!b || id <= 0)
         return;
-    json_t *o = payment_charge(r->a, ME, id, json_string_value(json_object_get(b, "card_number")),
-                               &declined, &e);
+    json_t *o = payment_charge(r->a, auth_user(r), id,
+                               json_string_value(json_object_get(b, "card_number")), &declined, &e);
     if (!o && declined) /* 402 with the error shape and the order it left behind */
         return resp_json(r, 402,
                          json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message", e.msg,
@@ -77,7 +75,7 @@ void api_order_cancel(struct request *r)
     struct err e;
     long long id = order_id(r);
     if (id > 0)
-        order_answer(r, 200, order_cancel(r->a, ME, id, &e), &e);
+        order_answer(r, 200, order_cancel(r->a, auth_user(r), id, &e), &e);
 }
 
 void api_order_return(struct request *r)
@@ -85,13 +83,13 @@ void api_order_return(struct request *r)
     struct err e;
     long long id = order_id(r);
     if (id > 0)
-        order_answer(r, 200, order_return(r->a, ME, id, &e), &e);
+        order_answer(r, 200, order_return(r->a, auth_user(r), id, &e), &e);
 }
 
 void api_cart(struct request *r)
 {
     struct err e;
-    json_t *c = cart_get(r->a, ME->id, &e);
+    json_t *c = cart_get(r->a, auth_user(r)->id, &e);
     if (!c)
         return reply_err(r, &e);
     resp_json(r, 200, c);
@@ -110,7 +108,7 @@ void api_cart_put(struct request *r)
     if (!json_is_integer(q))
         return resp_error(r, 422, "invalid_quantity",
                           "quantity must be a whole number from 0 to %d", CART_MAX_QUANTITY);
-    if (cart_set(ME->id, pid, json_integer_value(q), &e) < 0)
+    if (cart_set(auth_user(r)->id, pid, json_integer_value(q), &e) < 0)
         return reply_err(r, &e);
     api_cart(r);
 }
@@ -121,7 +119,7 @@ void api_cart_delete(struct request *r)
     long long pid = req_param_id(r, 0);
     if (pid <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
-    if (cart_set(ME->id, pid, 0, &e) < 0)
+    if (cart_set(auth_user(r)->id, pid, 0, &e) < 0)
         return reply_err(r, &e);
     resp_no_content(r);
 }
@@ -132,7 +130,7 @@ void api_like(struct request *r)
     long long pid = req_param_id(r, 0);
     if (pid <= 0)
         return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
-    if (like_set(ME->id, pid, strcmp(r->method, "PUT") == 0, &e) < 0)
+    if (like_set(auth_user(r)->id, pid, strcmp(r->method, "PUT") == 0, &e) < 0)
         return reply_err(r, &e);
     resp_no_content(r);
 }
@@ -140,13 +138,13 @@ void api_like(struct request *r)
 void api_my_likes(struct request *r)
 {
     struct err e;
-    reply_result(r, 200, "items", like_list(r->a, ME->id, &e), &e);
+    reply_result(r, 200, "items", like_list(r->a, auth_user(r)->id, &e), &e);
 }
 
 void api_my_notifications(struct request *r)
 {
     struct err e;
-    reply_result(r, 200, "items", notification_list(ME->id, &e), &e);
+    reply_result(r, 200, "items", notification_list(auth_user(r)->id, &e), &e);
 }
 
 void api_admin_product_create(struct request *r)
@@ -180,7 +178,7 @@ static void back_to(struct request *r, const char *fallback)
 void page_cart(struct request *r)
 {
     struct err e;
-    json_t *c = cart_get(r->a, ME->id, &e);
+    json_t *c = cart_get(r->a, auth_user(r)->id, &e);
     if (!c)
         return reply_err(r, &e);
     reply_page(r, 200, "cart.tpl", "Your cart", c);
@@ -198,7 +196,7 @@ void page_cart_add(struct request *r)
         return resp_error(r, 422, "invalid_quantity", "quantity must be from 0 to %d",
                           CART_MAX_QUANTITY);
     if (req_form(r, "buy_now")) {
-        json_t *o = order_create(r->a, ME,
+        json_t *o = order_create(r->a, auth_user(r),
                                  json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
                                            (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)),
                                  fcgi_client_gone, &e);
@@ -209,7 +207,8 @@ void page_cart_add(struct request *r)
                              (long long)json_integer_value(json_object_get(o, "id"))));
     }
     /* from a product page: add to what the cart holds; from the cart ("set"): replace it */
-    if ((req_form(r, "set") ? cart_set(ME->id, pid, q, &e) : cart_add(ME->id, pid, q, &e)) < 0)
+    if ((req_form(r, "set") ? cart_set(auth_user(r)->id, pid, q, &e)
+                            : cart_add(auth_user(r)->id, pid, q, &e)) < 0)
         return reply_err(r, &e);
     back_to(r, "/cart");
 }
@@ -224,11 +223,11 @@ void page_checkout(struct request *r)
     const char *c = req_form(r, "coupon_id");
     if (c && *c && parse_int64(c, 1, 1LL << 53, &coupon))
         json_object_set_new(b, "coupon_id", json_integer(coupon));
-    json_t *o = order_create(r->a, ME, b, fcgi_client_gone, &e);
+    json_t *o = order_create(r->a, auth_user(r), b, fcgi_client_gone, &e);
     if (!o) {
         if (e.status >= 500)
             return reply_err(r, &e);
-        json_t *cart = cart_get(r->a, ME->id, &e);
+        json_t *cart = cart_get(r->a, auth_user(r)->id, &e);
         if (!cart)
             return reply_err(r, &e);
         json_object_set_new(cart, "error", json_pack("{s:s}", "message", e.msg));
@@ -241,7 +240,7 @@ void page_checkout(struct request *r)
 void page_orders(struct request *r)
 {
     struct err e;
-    json_t *items = order_list(ME->id, &e);
+    json_t *items = order_list(auth_user(r)->id, &e);
     if (!items)
         return reply_err(r, &e);
     reply_page(r, 200, "orders.tpl", "Your orders", json_pack("{s:o}", "items", items));
@@ -253,7 +252,7 @@ static void order_page(struct request *r, int status, const char *tpl, json_t *o
     long long id = order_id(r);
     if (id <= 0)
         return;
-    json_t *o = order_get(r->a, ME->id, id, &e);
+    json_t *o = order_get(r->a, auth_user(r)->id, id, &e);
     if (!o)
         return reply_err(r, &e);
     json_t *d = json_pack(
@@ -280,7 +279,7 @@ void page_order_pay(struct request *r)
     long long id = order_id(r);
     if (id <= 0)
         return;
-    json_t *o = payment_charge(r->a, ME, id, req_form(r, "card_number"), &declined, &e);
+    json_t *o = payment_charge(r->a, auth_user(r), id, req_form(r, "card_number"), &declined, &e);
     if (!o && !declined && e.status >= 500)
         return reply_err(r, &e);
     if (!o)
@@ -298,7 +297,8 @@ void page_order_action(struct request *r)
     if (id <= 0)
         return;
     bool cancel = strstr(r->path, "/cancel") != NULL;
-    json_t *o = cancel ? order_cancel(r->a, ME, id, &e) : order_return(r->a, ME, id, &e);
+    json_t *o = cancel ? order_cancel(r->a, auth_user(r), id, &e)
+                       : order_return(r->a, auth_user(r), id, &e);
     if (!o && e.status >= 500)
         return reply_err(r, &e);
     const char *done = cancel ? "The order is cancelled; payment, stock and coupon are back."
@@ -312,7 +312,7 @@ void page_like(struct request *r)
     if (auth_check_csrf(r) < 0)
         return;
     long long pid = req_param_id(r, 0);
-    if (pid <= 0 || like_set(ME->id, pid, !req_form(r, "unlike"), &e) < 0)
+    if (pid <= 0 || like_set(auth_user(r)->id, pid, !req_form(r, "unlike"), &e) < 0)
         return pid <= 0 ? resp_error(r, 404, "not_found", "no such product") : reply_err(r, &e);
     back_to(r, arena_sprintf(r->a, "/products/%lld", pid));
 }
@@ -320,7 +320,7 @@ void page_like(struct request *r)
 void page_my_likes(struct request *r)
 {
     struct err e;
-    json_t *items = like_list(r->a, ME->id, &e);
+    json_t *items = like_list(r->a, auth_user(r)->id, &e);
     if (!items)
         return reply_store_failed(r);
     reply_page(r, 200, "likes.tpl", "Your likes", json_pack("{s:o}", "items", items));
@@ -329,7 +329,7 @@ void page_my_likes(struct request *r)
 void page_my_notifications(struct request *r)
 {
     struct err e;
-    json_t *items = notification_list(ME->id, &e);
+    json_t *items = notification_list(auth_user(r)->id, &e);
     if (!items)
         return reply_store_failed(r);
     reply_page(r, 200, "notifications.tpl", "Notifications", json_pack("{s:o}", "items", items));
