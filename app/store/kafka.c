@@ -280,7 +280,10 @@ void kafka_producer_close(void)
     }
     if (!producer)
         return;
-    rd_kafka_flush(producer, 5000);
-    rd_kafka_destroy(producer);
+    /* What is still queued after the flush is failed (its reports served: each caller hears
+     * "not delivered", and the outbox keeps its event for the relay), then the producer goes. */
+    if (rd_kafka_flush(producer, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_warn("kafka: %d messages undelivered at close", rd_kafka_outq_len(producer));
+    producer_drain(producer);
     producer = NULL;
 }

@@ -145,3 +145,21 @@ Test(kafka_producer, a_message_failed_by_a_fatal_producer_is_published_again_on_
             cr_assert_eq(report_for(i + 100), 0, "message %lld, published again, was not delivered",
                          i);
 }
+
+Test(kafka_producer, messages_still_queued_at_close_are_reported_undelivered)
+{
+    char err[256];
+    cr_assert_eq(kafka_producer_open(err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "first", 5, on_delivery, 40, 0), 0);
+    cr_assert_eq(report_for(40), 0);
+    /* The broker goes away: what is published now stays queued through close's flush. */
+    rd_kafka_mock_broker_set_down(mock, 1);
+    for (long long i = 41; i < 44; i++)
+        cr_assert_eq(kafka_publish(TOPIC_ORDER_EVENTS, "k", "stuck", 5, on_delivery, i, 0), 0);
+    int before = reports;
+    kafka_producer_close();
+    cr_assert_eq(reports, before + 3, "%d of 3 queued messages were reported at close",
+                 reports - before);
+    for (int i = before; i < reports; i++)
+        cr_assert_neq(report_err[i], 0, "message %lld reported delivered", report_opaque[i]);
+}
