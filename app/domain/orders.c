@@ -10,7 +10,6 @@
 #include "core/text.h"
 #include "domain/catalog.h"
 #include "domain/coupons.h"
-#include "domain/payments.h"
 #include "domain/stock.h"
 #include "store/consumer.h"
 #include "store/db.h"
@@ -437,6 +436,18 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
 
 /* ---- cancel and return ---- */
 
+/* The order's approved payment, refunded (a cancel after payment, a completed return), in the
+ * caller's transaction: a refunded row beside the approved one. 0, or -1 on a store failure. */
+static int refund(long long order_id)
+{
+    return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
+                   " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
+                   " WHERE order_id = ? AND outcome = 'approved'",
+                   "i", order_id) < 0
+               ? -1
+               : 0;
+}
+
 json_t *order_cancel(struct arena *a, const struct principal *u, long long id, struct err *e)
 {
     json_t *o = order_move_begin(u->id, id, "cancelled", e);
@@ -450,7 +461,7 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
         db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i",
                 id) != 1 ||
         order_history_add(id, "cancelled") < 0 || coupon_give_back(id) < 0 ||
-        (applied && stock_restore_durable(id) < 0) || (paid && payment_refund(id) < 0) ||
+        (applied && stock_restore_durable(id) < 0) || (paid && refund(id) < 0) ||
         db_exec(
             "UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
             "i", id) < 0 ||
@@ -523,8 +534,7 @@ int orders_expire_due(struct arena *a, int limit)
 
 static int returned(long long id)
 {
-    return order_history_add(id, "returned") < 0 || stock_restore_durable(id) < 0 ||
-                   payment_refund(id) < 0
+    return order_history_add(id, "returned") < 0 || stock_restore_durable(id) < 0 || refund(id) < 0
                ? -1
                : 0;
 }

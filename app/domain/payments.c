@@ -89,14 +89,3 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
     }
     return out;
 }
-
-/* The approved payment of an order, refunded (a cancel after payment, a completed return). */
-int payment_refund(long long order_id)
-{
-    return db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4)"
-                   " SELECT order_id, 'refunded', amount, card_last4 FROM payments"
-                   " WHERE order_id = ? AND outcome = 'approved'",
-                   "i", order_id) < 0
-               ? -1
-               : 0;
-}

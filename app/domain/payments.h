@@ -16,8 +16,5 @@
  * and publishes it without waiting. Returns the paid order. */
 json_t *payment_charge(struct arena *a, const struct principal *u, long long order_id,
                        const char *card, json_t **order, struct err *e);
-/* The order's approved payment, refunded (a cancel after payment, a completed return), in the
- * caller's transaction. 0, or -1 on a store failure. */
-int payment_refund(long long order_id);
 
 #endif

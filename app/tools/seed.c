@@ -26,7 +26,7 @@ static const struct {
     const char *name, *category, *description;
     long long price;
     int stock;
-} products[] = {
+} demo_products[] = {
     {0, "Noise-cancelling headphones", "electronics", "Over-ear, 30 hours of battery, folds flat.",
      189000, 40},
     {0, "USB-C charger 65W", "electronics", "Charges a laptop and a phone at once.", 39000, 120},
@@ -69,13 +69,14 @@ int seed_demo_main(int argc, char **argv)
             goto out_rollback;
         vendor_ids[i] = db_insert_id();
     }
-    for (size_t i = 0; i < sizeof(products) / sizeof(products[0]); i++) {
+    for (size_t i = 0; i < sizeof(demo_products) / sizeof(demo_products[0]); i++) {
         /* Staggered creation times give "newest" a visible order. */
         if (db_exec("INSERT INTO products (vendor_id, name, description, category, price, stock,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    "isssiis", vendor_ids[products[i].vendor], products[i].name,
-                    products[i].description, products[i].category, products[i].price,
-                    (long long)products[i].stock, db_time(&a, now - 3600 * (long)(12 - i))) < 0)
+                    "isssiis", vendor_ids[demo_products[i].vendor], demo_products[i].name,
+                    demo_products[i].description, demo_products[i].category, demo_products[i].price,
+                    (long long)demo_products[i].stock,
+                    db_time(&a, now - 3600 * (long)(12 - i))) < 0)
             goto out_rollback;
     }
     if (db_exec("INSERT INTO products (vendor_id, name, description, category, price, stock,"
