@@ -1,4 +1,4 @@
-/* payments.c - paying an order, a decline's compensation, refunds (see payments.h). */
+/* payments.c - paying an order and a decline's compensation (see payments.h). */
 #include "domain/payments.h"
 
 #include <ctype.h>

@@ -1,6 +1,7 @@
 /* payments.h - paying an order: the simulated card gateway, the payment row, a decline's
  * compensation (its units back to the gate, its coupon back to its holder) and the
- * payment.succeeded event, written to the outbox in the payment's transaction; refunds.
+ * payment.succeeded event, written to the outbox in the payment's transaction. (Refunds are
+ * written by orders.c, with the cancel or return that makes them.)
  * Returned JSON is the caller's (jansson, in the request's arena). */
 #ifndef FC_PAYMENTS_H
 #define FC_PAYMENTS_H
