@@ -438,7 +438,7 @@ static void serve_loop(struct slot *slots)
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        if (n == 0 && rfd >= 0 && clock_now() >= deadline && wt->expire)
+        if (n == 0 && rfd >= 0 && clock_now() >= deadline)
             wt->expire();
         if (n == 0 && !busy && the_app->between_requests)
             the_app->between_requests();

@@ -9,7 +9,8 @@
 /* Something the requests in flight wait on besides their connections (a store's socket): when no
  * request can run or be accepted, the loop flushes what they queued, watches fd until deadline,
  * reads when it is readable and expires them at the deadline. The loop knows nothing else of
- * it; the application wires in the store's functions. */
+ * it; the application wires in the store's functions. flush may be NULL; fd, read and expire
+ * are given together or not at all. */
 struct fcgi_waiter {
     void (*flush)(void);
     /* The fd while requests wait (else -1), its generation (new when the fd is replaced) and

@@ -416,8 +416,14 @@ struct redis_key redis_key(const char *fmt, ...)
     struct redis_key k;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(k.s, sizeof(k.s), fmt, ap);
+    int n = vsnprintf(k.s, sizeof(k.s), fmt, ap);
     va_end(ap);
+    /* A cut name would be another key: the schemas' names are bounded well below the buffer
+     * (ids are at most 19 digits), so this is a schema that outgrew it, not input. */
+    if (n < 0 || (size_t)n >= sizeof(k.s)) {
+        log_error("redis key longer than %zu bytes: %s...", sizeof(k.s) - 1, k.s);
+        abort();
+    }
     return k;
 }
 

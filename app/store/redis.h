@@ -27,7 +27,9 @@ int redis_run(const char *fmt, ...);
 redisReply *redis_argv(int argc, const char **argv);
 
 /* A key's name, formatted (e.g. "{c:%lld}:meta"), held by value: the domain's key schemas are
- * written once each, and redis_key(...).s is valid to the end of the expression it is in. */
+ * written once each, and redis_key(...).s is valid to the end of the expression it is in. A
+ * name that does not fit (63 bytes) is a programming error: logged, and the process aborts
+ * rather than use a cut name, which would be another key. */
 struct redis_key {
     char s[64];
 };

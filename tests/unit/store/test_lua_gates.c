@@ -388,3 +388,11 @@ Test(lua_gates, redis_run_answers_0_for_a_done_command_and_minus_1_for_an_error_
     cr_assert_eq(redis_run("SET %s x", "{p:5}:stock"), 0);
     cr_assert_eq(redis_run("INCRBY %s 1", "{p:5}:stock"), -1);
 }
+
+Test(redis_key, a_name_that_does_not_fit_aborts_rather_than_being_cut, .signal = SIGABRT)
+{
+    char id[80];
+    memset(id, '7', sizeof(id) - 1);
+    id[sizeof(id) - 1] = '\0';
+    redis_key("{c:%s}:claimed", id);
+}
