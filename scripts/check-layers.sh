@@ -10,6 +10,9 @@
 #   app/main.c                dispatches to the entry points of web, workers and tools
 #
 # store, http and view are siblings and never include each other; nor do web, workers and tools.
+# The libraries under a layer are its own business: only store talks to MariaDB, Redis, Kafka and
+# curl (and tools, for the devbroker built on librdkafka), only http to libfcgi, only view to
+# ctemplate, and http knows no JSON.
 # Usage: scripts/check-layers.sh [APP_DIR]   (default: app/ of this checkout)
 set -uo pipefail
 APP=${1:-$(cd "$(dirname "$0")/.." && pwd)/app}
@@ -28,6 +31,19 @@ allowed() {
   esac
 }
 
+# Sets users to the layers that may include a library's header; empty for a library any layer
+# may use.
+library_users() {
+  case "$1" in
+    hiredis/* | mysql.h | errmsg.h | mariadb/* | curl/*) users="store" ;;
+    librdkafka/*) users="store tools" ;;
+    fcgiapp.h | fcgi_stdio.h | fcgio.h) users="http" ;;
+    ctemplate/*) users="view" ;;
+    jansson.h) users="core store domain view web workers tools" ;;
+    *) users="" ;;
+  esac
+}
+
 bad=0 files=0
 for f in "$APP"/*/*.c "$APP"/*/*.h "$APP"/*/*.cc; do
   [ -e "$f" ] || continue
@@ -40,16 +56,24 @@ for f in "$APP"/*/*.c "$APP"/*/*.h "$APP"/*/*.cc; do
   fi
   files=$((files + 1))
   while IFS=: read -r line text; do
-    inc=$(sed 's/.*"\(.*\)".*/\1/' <<<"$text")
-    target=${inc%%/*}
-    if [[ "$ok" != *" $target "* ]]; then
-      echo "layers: ${f#"$APP"/}:$line includes \"$inc\": $layer may include only ($(allowed "$layer"))"
-      bad=1
+    if [[ "$text" =~ \"(([a-z_]*)/[^\"]*)\" ]]; then
+      inc=${BASH_REMATCH[1]} target=${BASH_REMATCH[2]}
+      if [[ "$ok" != *" $target "* ]]; then
+        echo "layers: ${f#"$APP"/}:$line includes \"$inc\": $layer may include only ($(allowed "$layer"))"
+        bad=1
+      fi
+    elif [[ "$text" =~ \<([^\>]*)\> ]]; then
+      lib=${BASH_REMATCH[1]}
+      library_users "$lib"
+      if [ -n "$users" ] && [[ " $users " != *" $layer "* ]]; then
+        echo "layers: ${f#"$APP"/}:$line includes <$lib>: only ($users) may use it"
+        bad=1
+      fi
     fi
-  done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]*/' "$f")
+  done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]' "$f")
 done
 if [ $bad -ne 0 ]; then
-  echo "layers: some file includes a layer above its own (or a sibling's)"
+  echo "layers: some file includes a layer above its own (or a sibling's), or another layer's library"
   exit 1
 fi
 echo "layers: $files files, every include points down or sideways within its layer"

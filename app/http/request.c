@@ -22,7 +22,7 @@ const char *req_query(struct request *r, const char *key)
     return kv_get(&r->query, key);
 }
 
-static bool content_type_is(const struct request *r, const char *type)
+bool req_content_type_is(const struct request *r, const char *type)
 {
     size_t n = strlen(type);
     return r->content_type && strncasecmp(r->content_type, type, n) == 0 &&
@@ -33,63 +33,11 @@ const char *req_form(struct request *r, const char *key)
 {
     if (!r->form) {
         r->form = arena_calloc(r->a, sizeof(*r->form));
-        if (content_type_is(r, "application/x-www-form-urlencoded") &&
+        if (req_content_type_is(r, "application/x-www-form-urlencoded") &&
             kv_parse_urlencoded(r->a, r->body, r->body_len, r->form) < 0)
             r->form->n = 0;
     }
     return kv_get(r->form, key);
-}
-
-long req_json_values(const char *s, size_t len, long limit)
-{
-    long n = 1;
-    bool in_string = false;
-    for (size_t i = 0; i < len && n <= limit; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[' || c == ',') {
-            n++;
-        }
-    }
-    return n;
-}
-
-json_t *req_json(struct request *r)
-{
-    if (r->json)
-        return r->json;
-    if (r->body_len == 0) {
-        resp_error(r, 400, "invalid_json", "the request body is empty; send a JSON object");
-        return NULL;
-    }
-    if (r->content_type && !content_type_is(r, "application/json")) {
-        resp_error(r, 415, "unsupported_media_type", "send the body as application/json");
-        return NULL;
-    }
-    if (req_json_values(r->body, r->body_len, REQ_JSON_MAX_VALUES) > REQ_JSON_MAX_VALUES) {
-        resp_error(r, 413, "json_too_large", "the JSON body holds more than %d values",
-                   REQ_JSON_MAX_VALUES);
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!j) {
-        resp_error(r, 400, "invalid_json", "the body is not valid JSON: %s (at byte %d)", e.text,
-                   e.position);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        resp_error(r, 400, "invalid_json", "the body must be a JSON object");
-        return NULL;
-    }
-    r->json = j;
-    return j;
 }
 
 const char *req_cookie(struct request *r, const char *name)
@@ -122,25 +70,17 @@ void resp_header(struct request *r, const char *name, const char *value)
     sb_printf(&r->out_headers, "%s: %s\r\n", name, value);
 }
 
-static resp_error_page_fn error_page;
+static resp_error_fn error_writer;
 
-void resp_set_error_page(resp_error_page_fn render)
+void resp_set_error_writer(resp_error_fn write)
 {
-    error_page = render;
+    error_writer = write;
 }
 
 void resp_reset_body(struct request *r)
 {
     r->out.len = 0;
     r->out.s[0] = '\0';
-}
-
-void resp_json(struct request *r, int status, json_t *body)
-{
-    r->status = status;
-    r->out_type = "application/json";
-    resp_reset_body(r);
-    sb_add_json(&r->out, body); /* straight into the body: no copy */
 }
 
 void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
@@ -151,15 +91,18 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* A message cut at the buffer's end may end inside a character: drop the partial one,
-     * so the error body is always valid JSON. */
+     * so the writer is always handed valid UTF-8. */
     size_t n = strlen(msg);
     while (n > 0 && !utf8_valid(msg, n))
         msg[--n] = '\0';
-    if (r->html && error_page) {
-        error_page(r, status, code, msg);
+    if (error_writer) {
+        error_writer(r, status, code, msg);
         return;
     }
-    resp_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    r->status = status;
+    r->out_type = "text/plain; charset=utf-8";
+    resp_reset_body(r);
+    sb_printf(&r->out, "%s: %s\n", code, msg);
 }
 
 void resp_text(struct request *r, int status, const char *type, const char *text)

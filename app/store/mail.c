@@ -376,6 +376,19 @@ long long mail_enqueue(const char *to, const char *subject, const char *body)
     return id;
 }
 
+void mail_wait(void)
+{
+    redisReply *r = redis_cmd("BLPOP %s 1", MAIL_WAKEUP_KEY);
+    if (!r) {
+        sleep(1); /* Redis is down: poll the outbox instead */
+        return;
+    }
+    bool nudged = r->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(r);
+    if (nudged)
+        redis_run("DEL %s", MAIL_WAKEUP_KEY);
+}
+
 void mail_wake(void)
 {
     redis_run("LPUSH %s 1", MAIL_WAKEUP_KEY);

@@ -18,6 +18,11 @@
 long long mail_enqueue(const char *to, const char *subject, const char *body);
 /* Nudges the mailer to look at its queues now (best effort). */
 void mail_wake(void);
+/* The mailer's wait: returns when a nudge arrives or a second has passed, so new mail leaves at
+ * once while retry times and SIGTERM are still noticed (the 1 s BLPOP stays under hiredis's 5 s
+ * I/O timeout). A burst of nudges is one wakeup; a nudge sent before its mail committed is
+ * covered by the next poll. With Redis down it sleeps the second instead. */
+void mail_wait(void);
 
 /* True when s may be put into a header as is: no CR, LF or other control character (a CR or LF
  * would let a caller add headers of its own, e.g. a Bcc). NULL is not safe. */

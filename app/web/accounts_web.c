@@ -5,6 +5,7 @@
 
 #include "domain/accounts.h"
 #include "domain/sessions.h"
+#include "web/api.h"
 #include "web/handlers.h"
 #include "web/form.h"
 #include "web/reply.h"
@@ -26,7 +27,7 @@ static json_t *pair_json(const struct token_pair *t)
 void api_signup(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 201, "user",
@@ -38,7 +39,7 @@ void api_signup(struct request *r)
 void api_verify(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 200, "user", account_verify(r->a, jstr(b, "token"), &e), &e);
@@ -48,32 +49,32 @@ void api_login(struct request *r)
 {
     struct err e;
     struct token_pair t;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     if (account_login(r->a, jstr(b, "email"), jstr(b, "password"), r->remote_addr, &t, &e) < 0)
         return reply_err(r, &e);
-    resp_json(r, 200, pair_json(&t));
+    reply_json(r, 200, pair_json(&t));
 }
 
 void api_refresh(struct request *r)
 {
     struct err e;
     struct token_pair t;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     if (account_refresh(r->a, jstr(b, "refresh_token"), &t, &e) < 0)
         return reply_err(r, &e);
-    resp_json(r, 200, pair_json(&t));
+    reply_json(r, 200, pair_json(&t));
 }
 
 /* Ends the session of the access token and, when given, of a refresh token in the body. */
 void api_logout(struct request *r)
 {
-    const char *refresh = r->body_len ? jstr(req_json(r), "refresh_token") : NULL;
+    const char *refresh = r->body_len ? jstr(api_body(r), "refresh_token") : NULL;
     if (r->body_len && !r->json)
-        return; /* req_json answered 400 */
+        return; /* api_body answered 400 */
     struct principal *u = auth_user(r);
     if (!u && !refresh)
         return resp_error(r, 401, "unauthorized", "send the access token or the refresh token");
@@ -93,20 +94,20 @@ void api_logout_all(struct request *r)
 void api_password_reset(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     if (account_reset_request(r->a, jstr(b, "email"), r->remote_addr, &e) < 0)
         return reply_err(r, &e);
-    resp_json(r, 202,
-              json_pack("{s:s}", "message",
-                        "if that address has an account, a reset link is on its way"));
+    reply_json(r, 202,
+               json_pack("{s:s}", "message",
+                         "if that address has an account, a reset link is on its way"));
 }
 
 void api_password_reset_confirm(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     if (account_reset_confirm(r->a, jstr(b, "token"), jstr(b, "password"), r->remote_addr, &e) < 0)
@@ -123,7 +124,7 @@ void api_me(struct request *r)
 void api_me_update(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 200, "user", account_update(auth_user(r)->id, b, &e), &e);
@@ -132,7 +133,7 @@ void api_me_update(struct request *r)
 void api_me_password(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     if (account_change_password(auth_user(r)->id, auth_user(r)->family, jstr(b, "current_password"),

@@ -6,6 +6,7 @@
 #include "domain/stats.h"
 #include "domain/vendors.h"
 #include "store/db.h"
+#include "web/api.h"
 #include "web/handlers.h"
 #include "web/form.h"
 #include "web/reply.h"
@@ -14,7 +15,7 @@
 void api_admin_vendor_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 201, "vendor", vendor_create(json_string_value(json_object_get(b, "name")), &e),
@@ -72,7 +73,7 @@ void api_admin_parked(struct request *r)
     json_t *rows = parked_list();
     if (!rows)
         return reply_store_failed(r);
-    resp_json(r, 200, json_pack("{s:o}", "items", rows));
+    reply_json(r, 200, json_pack("{s:o}", "items", rows));
 }
 
 static json_t *parked_one(long long id)
@@ -100,7 +101,7 @@ void api_admin_parked_retry(struct request *r)
     json_t *row = parked_one(id);
     if (!row)
         return reply_store_failed(r);
-    resp_json(r, 200, json_pack("{s:O}", "event", row));
+    reply_json(r, 200, json_pack("{s:O}", "event", row));
 }
 
 /* /admin/parked, and its retry button (POST /admin/parked/{id}/retry). */

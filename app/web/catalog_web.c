@@ -28,7 +28,7 @@ void api_products_list(struct request *r)
     struct catalog_query q;
     json_t *list = list_products(r, &q);
     if (list)
-        resp_json(r, 200, list);
+        reply_json(r, 200, list);
 }
 
 static json_t *get_product(struct request *r)
@@ -46,7 +46,7 @@ void api_product_get(struct request *r)
 {
     json_t *p = get_product(r);
     if (p)
-        resp_json(r, 200, json_pack("{s:O}", "product", p));
+        reply_json(r, 200, json_pack("{s:O}", "product", p));
 }
 
 /* A copy of a product with presentation-only fields for templates: won with thousands

@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "domain/coupons.h"
 #include "domain/vendors.h"
+#include "web/api.h"
 #include "web/handlers.h"
 #include "web/form.h"
 #include "web/reply.h"
@@ -34,7 +35,7 @@ void api_coupon(struct request *r)
 {
     json_t *c = get_coupon(r);
     if (c)
-        resp_json(r, 200, json_pack("{s:o}", "coupon", c));
+        reply_json(r, 200, json_pack("{s:o}", "coupon", c));
 }
 
 void api_coupon_claim(struct request *r)
@@ -47,13 +48,13 @@ void api_coupon_claim(struct request *r)
     if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, &c, &e) < 0)
         return reply_err(r, &e);
     if (c.pending)
-        return resp_json(r, 202,
-                         json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
-                                   "status", "pending", "remaining", (json_int_t)c.remaining));
-    resp_json(r, 201,
-              json_pack("{s:{s:I, s:I, s:s}, s:I}", "user_coupon", "id",
-                        (json_int_t)c.user_coupon_id, "coupon_id", (json_int_t)id, "status",
-                        "available", "remaining", (json_int_t)c.remaining));
+        return reply_json(r, 202,
+                          json_pack("{s:{s:I, s:s}, s:I}", "claim", "coupon_id", (json_int_t)id,
+                                    "status", "pending", "remaining", (json_int_t)c.remaining));
+    reply_json(r, 201,
+               json_pack("{s:{s:I, s:I, s:s}, s:I}", "user_coupon", "id",
+                         (json_int_t)c.user_coupon_id, "coupon_id", (json_int_t)id, "status",
+                         "available", "remaining", (json_int_t)c.remaining));
 }
 
 void api_coupon_claim_status(struct request *r)
@@ -68,7 +69,7 @@ void api_coupon_claim_status(struct request *r)
     json_t *claim = json_pack("{s:I, s:s}", "coupon_id", (json_int_t)id, "status", status);
     if (uc > 0)
         json_object_set_new(claim, "user_coupon_id", json_integer(uc));
-    resp_json(r, 200, json_pack("{s:o}", "claim", claim));
+    reply_json(r, 200, json_pack("{s:o}", "claim", claim));
 }
 
 void api_my_coupons(struct request *r)
@@ -80,7 +81,7 @@ void api_my_coupons(struct request *r)
 void api_admin_coupon_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 201, "coupon", coupon_create(r->a, b, &e), &e);

@@ -8,6 +8,7 @@
 #include "store/kafka.h"
 #include "store/redis.h"
 #include "web/handlers.h"
+#include "web/reply.h"
 
 void ops_livez(struct request *r)
 {
@@ -36,9 +37,9 @@ void ops_healthz(struct request *r)
     }
     const char *kafka = kafka_health() == 0 ? "ok" : "down";
     int ok = !strcmp(mysql, "ok") && !strcmp(redis, "ok") && !strcmp(kafka, "ok");
-    resp_json(r, ok ? 200 : 503,
-              json_pack("{s:s, s:s, s:s, s:s}", "status", ok ? "ok" : "degraded", "mysql", mysql,
-                        "redis", redis, "kafka", kafka));
+    reply_json(r, ok ? 200 : 503,
+               json_pack("{s:s, s:s, s:s, s:s}", "status", ok ? "ok" : "degraded", "mysql", mysql,
+                         "redis", redis, "kafka", kafka));
 }
 
 void ops_metrics(struct request *r)

@@ -10,6 +10,7 @@
 #include "domain/orders.h"
 #include "domain/payments.h"
 #include "http/fcgi_server.h"
+#include "web/api.h"
 #include "web/handlers.h"
 #include "web/form.h"
 #include "web/reply.h"
@@ -28,13 +29,13 @@ static void order_answer(struct request *r, int status, json_t *o, struct err *e
 {
     if (!o)
         return reply_err(r, e);
-    resp_json(r, status, json_pack("{s:o}", "order", o));
+    reply_json(r, status, json_pack("{s:o}", "order", o));
 }
 
 void api_orders_create(struct request *r)
 {
     struct err e;
-    json_t *b = r->body_len ? req_json(r) : json_object();
+    json_t *b = r->body_len ? api_body(r) : json_object();
     if (!b)
         return;
     order_answer(r, 201, order_create(r->a, auth_user(r), b, fcgi_client_gone, &e), &e);
@@ -57,16 +58,16 @@ void api_order(struct request *r)
 void api_order_pay(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r), *declined;
+    json_t *b = api_body(r), *declined;
     long long id = order_id(r);
     if (!b || id <= 0)
         return;
     json_t *o = payment_charge(r->a, auth_user(r), id,
                                json_string_value(json_object_get(b, "card_number")), &declined, &e);
     if (!o && declined) /* 402 with the error shape and the order it left behind */
-        return resp_json(r, 402,
-                         json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message", e.msg,
-                                   "order", declined));
+        return reply_json(r, 402,
+                          json_pack("{s:{s:s, s:s}, s:o}", "error", "code", e.code, "message",
+                                    e.msg, "order", declined));
     order_answer(r, 200, o, &e);
 }
 
@@ -92,13 +93,13 @@ void api_cart(struct request *r)
     json_t *c = cart_get(r->a, auth_user(r)->id, &e);
     if (!c)
         return reply_err(r, &e);
-    resp_json(r, 200, c);
+    reply_json(r, 200, c);
 }
 
 void api_cart_put(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     long long pid = req_param_id(r, 0);
     if (!b)
         return;
@@ -150,7 +151,7 @@ void api_my_notifications(struct request *r)
 void api_admin_product_create(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     if (!b)
         return;
     reply_result(r, 201, "product", catalog_create(r->a, b, &e), &e);
@@ -159,7 +160,7 @@ void api_admin_product_create(struct request *r)
 void api_admin_product_update(struct request *r)
 {
     struct err e;
-    json_t *b = req_json(r);
+    json_t *b = api_body(r);
     long long id = req_param_id(r, 0);
     if (!b)
         return;

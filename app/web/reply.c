@@ -37,16 +37,30 @@ void reply_page(struct request *r, int status, const char *page, const char *tit
     }
 }
 
-static void error_page(struct request *r, int status, const char *code, const char *msg)
+void reply_json(struct request *r, int status, json_t *body)
 {
-    json_t *d = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "reason", http_reason(status),
-                          "code", code, "message", msg);
-    reply_page(r, status, "error.tpl", http_reason(status), d);
+    r->status = status;
+    r->out_type = "application/json";
+    resp_reset_body(r);
+    sb_add_json(&r->out, body); /* straight into the body: no copy */
+}
+
+/* resp_error's shapes: the error page for a page route, DESIGN.md's {"error": {code, message}}
+ * for the API. */
+static void error_write(struct request *r, int status, const char *code, const char *msg)
+{
+    if (r->html) {
+        json_t *d = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "reason",
+                              http_reason(status), "code", code, "message", msg);
+        reply_page(r, status, "error.tpl", http_reason(status), d);
+        return;
+    }
+    reply_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 void reply_init(void)
 {
-    resp_set_error_page(error_page);
+    resp_set_error_writer(error_write);
 }
 
 void reply_retry_after(struct request *r, const struct err *e)
@@ -65,7 +79,7 @@ void reply_result(struct request *r, int status, const char *key, json_t *v, con
 {
     if (!v)
         return reply_err(r, e);
-    resp_json(r, status, json_pack("{s:o}", key, v));
+    reply_json(r, status, json_pack("{s:o}", key, v));
 }
 
 void reply_store_failed(struct request *r)

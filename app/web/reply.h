@@ -8,8 +8,11 @@
 #include "core/err.h"
 #include "http/request.h"
 
-/* Registers the error page with http (resp_error on a page route); once per process. */
+/* Registers with http how resp_error answers (the API's JSON error shape, or the error page
+ * on a page route); once per process. */
 void reply_init(void);
+/* Answers status with the JSON text of body, which it takes; replaces an earlier body. */
+void reply_json(struct request *r, int status, json_t *body);
 /* Renders page (a template, in the layout) with data, which it takes; a render failure
  * becomes a 500 page. */
 void reply_page(struct request *r, int status, const char *page, const char *title, json_t *data);

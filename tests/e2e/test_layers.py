@@ -41,11 +41,16 @@ def app_copy(tmp_path):
     ],
 )
 def test_an_upward_include_is_named(app_copy, file, include):
+    assert_refused_with(app_copy, file, f'#include "{include}"', f'includes "{include}"')
+
+
+def assert_refused_with(app_copy, file, line, named):
+    """The check fails once line is added to file, naming the file and what it included."""
     path = app_copy / file
-    path.write_text(path.read_text() + f'\n#include "{include}"\n')
+    path.write_text(path.read_text() + f"\n{line}\n")
     r = check(app_copy)
     assert r.returncode == 1, r.stdout
-    assert f'{file}:' in r.stdout and f'includes "{include}"' in r.stdout, r.stdout
+    assert f"{file}:" in r.stdout and named in r.stdout, r.stdout
 
 
 def test_a_directory_without_a_rank_is_refused(app_copy):
@@ -54,3 +59,17 @@ def test_a_directory_without_a_rank_is_refused(app_copy):
     r = check(app_copy)
     assert r.returncode == 1
     assert "no rank (extra/)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "file, library",
+    [
+        ("http/request.h", "jansson.h"),  # http knowing the API's JSON
+        ("workers/mailer.c", "hiredis/hiredis.h"),  # a worker talking to Redis itself
+        ("domain/orders.c", "mysql.h"),  # the domain below its store
+        ("web/app.c", "fcgiapp.h"),  # web under the event loop
+        ("domain/catalog.c", "ctemplate/template.h"),  # templates outside view
+    ],
+)
+def test_another_layers_library_is_named(app_copy, file, library):
+    assert_refused_with(app_copy, file, f"#include <{library}>", f"includes <{library}>")
