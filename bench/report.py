@@ -18,7 +18,7 @@ import platform
 import sys
 
 STRATEGY_KEYS = ["strategy", "requests", "seconds", "throughput", "p50_ms", "p95_ms", "p99_ms",
-                 "issued", "quantity", "oversold", "duplicates", "fairness"]
+                 "issued", "quantity", "oversold", "duplicates", "errors", "fairness"]
 HTTP_KEYS = ["endpoint", "rps", "p50_ms", "p99_ms", "errors", "ratio"]
 
 FONT = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif"
@@ -555,7 +555,7 @@ def http_table(http):
 STRATEGY_HEADS = {"strategy": "strategy", "requests": "requests", "seconds": "seconds",
                   "throughput": "req/s", "p50_ms": "p50 ms", "p95_ms": "p95 ms", "p99_ms": "p99 ms",
                   "issued": "issued", "quantity": "quantity", "oversold": "oversold",
-                  "duplicates": "duplicates", "fairness": "fairness"}
+                  "duplicates": "duplicates", "errors": "errors", "fairness": "fairness"}
 
 
 def strategies_table(st):
@@ -571,6 +571,8 @@ def strategies_table(st):
                 cls = None
                 if k in ("oversold", "duplicates") and v is not None:
                     cls = "bad" if v > 0 else "ok" if v == 0 else None
+                elif k == "errors" and v:
+                    cls = "bad"
                 cells.append(cell(s, cls))
             else:
                 raw = r["_raw"].get(k)
@@ -670,6 +672,7 @@ def summary(dirpath, http, st, written, notes):
         for r in st["rows"]:
             marks = broke_rules(r)
             verdict = "BROKEN: " + ", ".join(marks) if marks else (
+                f"FAILED: {fmt_count(r['errors'])} claims answered with an error" if r["errors"] else
                 "ok" if r["oversold"] is not None and r["duplicates"] is not None else "unknown")
             lines.append(f"{r['strategy'][:27]:<28}{fmt_rate(r['throughput']):>10}{fmt_ms(r['p50_ms']):>9}"
                          f"{fmt_ms(r['p99_ms']):>9}{fmt_fraction(r['fairness']):>10}  {verdict}")

@@ -31,10 +31,12 @@ HTTP = {
 }
 
 
-def strategy(name, throughput, p50, p95, p99, issued=1000, oversold=0, duplicates=0, fairness=1.0):
+def strategy(name, throughput, p50, p95, p99, issued=1000, oversold=0, duplicates=0, fairness=1.0,
+             errors=0):
     return {"strategy": name, "requests": 20000, "seconds": round(20000 / throughput, 3),
             "throughput": throughput, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "issued": issued,
-            "quantity": 1000, "oversold": oversold, "duplicates": duplicates, "fairness": fairness}
+            "quantity": 1000, "oversold": oversold, "duplicates": duplicates, "errors": errors,
+            "fairness": fairness}
 
 
 STRATEGIES = [
@@ -197,10 +199,11 @@ def test_html_has_the_tables_the_values_and_the_inlined_charts(both):
     st = t["strategies-table"]
     assert len(st) == 1 + len(STRATEGIES)
     head = [c for c, _ in st[0]]
-    assert head[0] == "strategy" and head[-3:] == ["oversold", "duplicates", "fairness"] and len(head) == 12
+    assert head[0] == "strategy" and head[-4:] == ["oversold", "duplicates", "errors", "fairness"]
+    assert len(head) == 13
     naive = st[1]
     assert [c for c, _ in naive] == ["naive", "20,000", "2.41", "8,299", "0.81", "2.20", "4.60", "1,137", "1,000",
-                                     "137", "4", "0.620"]
+                                     "137", "4", "0", "0.620"]
     assert naive[9][1] == "bad" and naive[10][1] == "bad"
     for row in st[2:]:
         assert row[9] == ("0", "ok") and row[10] == ("0", "ok")
@@ -329,3 +332,14 @@ def test_summary_compares_each_endpoint_with_the_livez_turns_beside_it(tmp_path)
     checkout = by["checkout + payment (requests)"]
     assert checkout["ratio"] == round(1200 / 9000, 3) and checkout["paid_orders_per_second"] == 600
     assert (keep / "strategies.json").exists() and (tmp_path / "http.json").exists()
+
+
+def test_a_strategy_whose_claims_failed_is_not_called_ok(tmp_path):
+    """A run where the store refused most claims is not a result: the summary says so and the
+    table marks the errors, even though nothing was oversold."""
+    write(tmp_path, "strategies.json",
+          [strategy("redis_lua_kafka", 1138.0, 1.67, 5.75, 7.49, issued=40, errors=1240, fairness=0.15)])
+    line = next(l for l in run(tmp_path).splitlines() if l.startswith("redis_lua_kafka"))
+    assert line.endswith("FAILED: 1,240 claims answered with an error"), line
+    st = tables(read(tmp_path, "report.html"))["strategies-table"]
+    assert st[1][11] == ("1,240", "bad")
