@@ -11,7 +11,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
-#include "core/coro.h"
+#include "core/gather.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/supervisor.h"
@@ -325,27 +325,18 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
 
 /* ---- the gate: a worker's claims on one campaign that wait together take one script run ---- */
 
-#define GATE_BATCH_MAX 64
-#define GATE_PENDING (-1000)
 /* Re-sends of a batch whose reply was lost: each is harmless, and the last one that fails
  * leaves its users' places taken without a coupon (503; `coupons reconcile` frees them). */
 #define GATE_RESENDS 3
 
 struct gate_call {
+    struct gather_member m; /* first: the gathering's members are gate calls */
     long long user_id;
-    int outcome; /* GATE_PENDING until the batch's reply came (-100: Redis failed) */
+    int outcome; /* the batch's answer (-100: Redis failed) */
     long long remaining;
-    struct coro *co;
 };
 
-struct gate_batch {
-    long long campaign;
-    int n;
-    struct gate_call *calls[GATE_BATCH_MAX];
-    struct gate_batch *next; /* the worker's batches still open to joiners */
-};
-
-static struct gate_batch *open_batches;
+static struct gathering *open_batches; /* the worker's claim batches still open, by campaign */
 
 /* The batch's own key: the users it admitted, under a random id, so that a re-send of the same
  * run answers them as admitted again (see coupon_claim.lua). */
@@ -357,25 +348,25 @@ static const char *batch_key(struct arena *a, long long id)
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
  * coupons left for each. A run whose connection dropped may have admitted its users; it is sent
  * once more under the same batch id, which is harmless (redis.c never re-sends it blindly). */
-static void gate_run(struct arena *a, struct gate_batch *b)
+static void gate_run(struct arena *a, struct gathering *b)
 {
     const char **argv = arena_alloc(a, (size_t)(3 + b->n) * sizeof(char *));
-    argv[0] = campaign_key(a, b->campaign, "meta");
-    argv[1] = campaign_key(a, b->campaign, "claimed");
-    argv[2] = batch_key(a, b->campaign);
+    argv[0] = campaign_key(a, b->key, "meta");
+    argv[1] = campaign_key(a, b->key, "claimed");
+    argv[2] = batch_key(a, b->key);
     for (int i = 0; i < b->n; i++)
-        argv[3 + i] = arena_sprintf(a, "%lld", b->calls[i]->user_id);
+        argv[3 + i] = arena_sprintf(a, "%lld", ((struct gate_call *)b->members[i])->user_id);
     redisReply *r = redis_script("coupon_claim", 3, 3 + b->n, argv);
     for (int again = 0; !r && again < GATE_RESENDS; again++) {
         log_warn("claim batch of %d on campaign %lld: no reply from Redis; sent again", b->n,
-                 b->campaign);
+                 b->key);
         r = redis_script("coupon_claim", 3, 3 + b->n, argv);
     }
     bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * b->n);
     for (size_t i = 0; ok && i < r->elements; i++)
         ok = r->element[i]->type == REDIS_REPLY_INTEGER;
     for (int i = 0; i < b->n; i++) {
-        struct gate_call *c = b->calls[i];
+        struct gate_call *c = (struct gate_call *)b->members[i];
         c->outcome = ok ? (int)r->element[2 * i]->integer : -100;
         c->remaining = ok ? r->element[2 * i + 1]->integer : 0;
     }
@@ -383,40 +374,17 @@ static void gate_run(struct arena *a, struct gate_batch *b)
         freeReplyObject(r);
 }
 
-/* The first-come decision for one claim. Inside redis_overlap, the first claim on a campaign
- * opens a batch and waits until the worker has nothing else to run or take up; the claims on
- * that campaign that arrive meanwhile join it, and the first sends them all in one script run.
- * A flash crowd's claims on one worker then cost Redis one script call, not one each. */
+/* The first-come decision for one claim. Inside redis_overlap, the claims on one campaign that
+ * a worker holds are gathered (core/gather.h) and decided by one script run: a flash crowd's
+ * claims on one worker cost Redis one call, not one each. */
 static int run_claim(struct arena *a, long long id, long long user_id, long long *remaining)
 {
     struct gate_call *me = arena_calloc(a, sizeof(*me));
     me->user_id = user_id;
-    me->outcome = GATE_PENDING;
-    me->co = coro_running();
-    struct gate_batch *b = NULL;
-    if (coro_overlap())
-        for (b = open_batches; b && (b->campaign != id || b->n == GATE_BATCH_MAX); b = b->next)
-            ;
-    if (b) { /* joins: the batch's first claim runs the script and wakes it */
-        b->calls[b->n++] = me;
-        while (me->outcome == GATE_PENDING)
-            coro_yield();
-    } else {
-        b = arena_calloc(a, sizeof(*b));
-        b->campaign = id;
-        b->calls[b->n++] = me;
-        if (coro_overlap()) {
-            b->next = open_batches;
-            open_batches = b;
-            coro_yield_idle();
-            struct gate_batch **p = &open_batches; /* closed: later claims open another */
-            while (*p != b)
-                p = &(*p)->next;
-            *p = b->next;
-        }
+    struct gathering *b = gather_join(&open_batches, a, id, &me->m);
+    if (b) {
         gate_run(a, b);
-        for (int i = 1; i < b->n; i++)
-            coro_wake(b->calls[i]->co);
+        gather_finish(b);
     }
     *remaining = me->remaining;
     return me->outcome;
@@ -442,6 +410,20 @@ static int holds(long long coupon_id, long long user_id)
     json_t *row;
     return db_query_row(&row, "SELECT id FROM user_coupons WHERE coupon_id = ? AND user_id = ?",
                         "ii", coupon_id, user_id);
+}
+
+/* The answer to a COMMIT was lost, not the coupon perhaps: a locking read on a new connection
+ * waits while the server finishes the old transaction, and tells. */
+static long long issued_after_lost_commit(long long coupon_id, long long user_id, struct err *e)
+{
+    json_t *row;
+    int h = db_query_row(&row,
+                         "SELECT id FROM user_coupons WHERE coupon_id = ? AND user_id = ?"
+                         " LOCK IN SHARE MODE",
+                         "ii", coupon_id, user_id);
+    if (h == 1)
+        return json_integer_value(json_object_get(row, "id"));
+    return h == 0 ? err_store(e) : err_unknown(e);
 }
 
 long long coupon_issue(long long coupon_id, long long user_id, const char *event_id, struct err *e)
@@ -474,19 +456,104 @@ long long coupon_issue(long long coupon_id, long long user_id, const char *event
     }
     long long id = db_insert_id();
     int committed = db_commit();
-    if (committed == DB_OUTCOME_UNKNOWN) {
-        /* The answer was lost, not the coupon perhaps: a locking read on a new connection waits
-         * while the server finishes the old transaction, and tells. */
-        json_t *row;
-        int h = db_query_row(&row,
-                             "SELECT id FROM user_coupons WHERE coupon_id = ? AND user_id = ?"
-                             " LOCK IN SHARE MODE",
-                             "ii", coupon_id, user_id);
-        if (h == 1)
-            return json_integer_value(json_object_get(row, "id"));
-        return h == 0 ? err_store(e) : err_unknown(e);
-    }
+    if (committed == DB_OUTCOME_UNKNOWN)
+        return issued_after_lost_commit(coupon_id, user_id, e);
     return committed < 0 ? err_store(e) : id;
+}
+
+/* ---- sync mode: a worker's winners on one campaign written in one transaction ---- */
+
+struct issue_call {
+    struct gather_member m; /* first: the gathering's members are issue calls */
+    long long user_id;
+    long long user_coupon_id; /* as coupon_issue returns it */
+    struct err e;
+};
+
+static struct gathering *open_writes; /* the worker's write gatherings still open, by campaign */
+
+/* "INSERT ... VALUES (?, ?), ... RETURNING id, user_id" for n rows, built once per n. */
+static const char *insert_returning_sql(int n)
+{
+    static char *sql[GATHER_MAX + 1];
+    if (!sql[n]) {
+        size_t cap = 128 + (size_t)n * sizeof("(?, ?), ");
+        char *s = malloc(cap);
+        if (!s)
+            return NULL;
+        int off = snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id) VALUES ");
+        for (int i = 0; i < n; i++)
+            off += snprintf(s + off, cap - (size_t)off, "%s(?, ?)", i ? ", " : "");
+        snprintf(s + off, cap - (size_t)off, " RETURNING id, user_id");
+        sql[n] = s;
+    }
+    return sql[n];
+}
+
+/* Every call's coupon in one transaction: the counter raised by all of them at once (the same
+ * guard as coupon_issue's: never past the total), their rows in one insert. 0 when every call
+ * has its answer; -1 when nothing was written and each must be issued alone (too little room
+ * left, a user holding a coupon already, or a store error before COMMIT). */
+static int issue_together(long long coupon_id, struct gathering *g)
+{
+    const char *sql = insert_returning_sql(g->n);
+    if (!sql || db_begin() < 0)
+        return -1;
+    long long n = db_exec("UPDATE coupons SET issued = issued + ? WHERE id = ?"
+                          " AND issued + ? <= total_quantity",
+                          "iii", (long long)g->n, coupon_id, (long long)g->n);
+    struct db_param p[2 * GATHER_MAX];
+    for (int i = 0; i < g->n; i++) {
+        p[2 * i] = (struct db_param){.type = 'i', .i = coupon_id};
+        p[2 * i + 1] =
+            (struct db_param){.type = 'i', .i = ((struct issue_call *)g->members[i])->user_id};
+    }
+    json_t *rows = n == 1 ? db_query_p(sql, p, 2 * g->n) : NULL;
+    if (!rows || json_array_size(rows) != (size_t)g->n) {
+        db_rollback();
+        return -1;
+    }
+    int committed = db_commit();
+    if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
+        return -1; /* rolled back: nothing was written */
+    for (int i = 0; i < g->n; i++) {
+        struct issue_call *c = (struct issue_call *)g->members[i];
+        if (committed == DB_OUTCOME_UNKNOWN) {
+            c->user_coupon_id = issued_after_lost_commit(coupon_id, c->user_id, &c->e);
+            continue;
+        }
+        size_t k;
+        json_t *row;
+        json_array_foreach(rows, k, row)
+        {
+            if (json_integer_value(json_object_get(row, "user_id")) == c->user_id)
+                c->user_coupon_id = json_integer_value(json_object_get(row, "id"));
+        }
+    }
+    return 0;
+}
+
+/* coupon_issue for a sync-mode winner: the winners on one campaign that a worker holds are
+ * gathered (core/gather.h) and written together, so that a crowd's claims take the campaign
+ * row's lock once per worker, not once each. */
+static long long issue_gathered(struct arena *a, long long coupon_id, long long user_id,
+                                struct err *e)
+{
+    struct issue_call *me = arena_calloc(a, sizeof(*me));
+    me->user_id = user_id;
+    redis_overlap(true); /* no transaction is open here: the worker may run others meanwhile */
+    struct gathering *g = gather_join(&open_writes, a, coupon_id, &me->m);
+    redis_overlap(false);
+    if (g) {
+        if (g->n == 1 || issue_together(coupon_id, g) < 0)
+            for (int i = 0; i < g->n; i++) {
+                struct issue_call *c = (struct issue_call *)g->members[i];
+                c->user_coupon_id = coupon_issue(coupon_id, c->user_id, NULL, &c->e);
+            }
+        gather_finish(g);
+    }
+    *e = me->e;
+    return me->user_coupon_id;
 }
 
 static int by_coupon(const void *x, const void *y)
@@ -670,7 +737,7 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
         }
         return 0;
     }
-    long long uc = coupon_issue(id, u->id, NULL, e);
+    long long uc = repeat ? coupon_issue(id, u->id, NULL, e) : issue_gathered(a, id, u->id, e);
     if (uc > 0) {
         out->user_coupon_id = uc;
         return 0;

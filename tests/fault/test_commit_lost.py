@@ -182,17 +182,61 @@ def test_checkout_whose_commit_answer_is_lost_answers_what_mysql_stored(stack, a
                lambda: "COMMIT lost its answer" in open(log.name).read() or mode == "before", 10)
 
 
+def relay_campaign(stack, admin, quantity):
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {"vendor_id": vendor, "name": "relay " + uuid.uuid4().hex[:8],
+                                             "type": "fixed", "value": 500, "total_quantity": quantity,
+                                             "starts_at": iso(-5), "ends_at": iso(3600)}, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["coupon"]["id"]
+
+
+@pytest.mark.parametrize("mode", ["after", "before"])
+def test_claims_written_together_whose_commit_answer_is_lost_each_answer_what_mysql_stored(
+        stack, admin, relayed, mode):
+    """Sync mode: the winners a worker holds at once are written in one transaction, and that
+    COMMIT's answer is lost. Every claimant's answer is what MySQL stored for them: 201 with a
+    coupon row and a place in the gate, or 503 with neither; the counts agree afterwards."""
+    relay, port, _ = relayed
+    cid = relay_campaign(stack, admin, 20)
+    claimants = [stack.user() for _ in range(8)]
+    relay.arm("COMMIT", mode)
+    start = threading.Barrier(len(claimants))
+    answers = {}
+
+    def claim(u):
+        start.wait()
+        answers[u["id"]] = fastcgi_call(port, "POST", f"/api/v1/coupons/{cid}/claim", token=u["access"])
+
+    threads = [threading.Thread(target=claim, args=(u,)) for u in claimants]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert relay.fired.is_set(), "the relay never saw a claim's COMMIT"
+    assert len(answers) == len(claimants)
+    r = stack.redis()
+    for u in claimants:
+        status, body = answers[u["id"]]
+        rows = stack.sql("SELECT id FROM user_coupons WHERE coupon_id = %s AND user_id = %s", cid, u["id"])
+        in_gate = r.sismember(f"{{c:{cid}}}:claimed", u["id"])
+        if status == 201:
+            assert len(rows) == 1 and in_gate and body["user_coupon"]["id"] == rows[0]["id"], body
+        else:
+            assert (status, body["error"]["code"]) == (503, "unavailable"), body
+            assert list(rows) == [] and not in_gate
+    refused = [u for u in claimants if answers[u["id"]][0] != 201]
+    assert (refused == []) if mode == "after" else refused, answers  # "before" lost at least one
+    issued = stack.sql("SELECT issued FROM coupons WHERE id = %s", cid)[0]["issued"]
+    assert issued == len(claimants) - len(refused) == r.scard(f"{{c:{cid}}}:claimed")
+
+
 @pytest.mark.parametrize("mode", ["after", "before"])
 def test_claim_whose_commit_answer_is_lost_keeps_its_place_exactly_when_the_coupon_is_stored(
         stack, admin, relayed, mode):
     """Sync mode: the coupon's COMMIT answer is lost; the claim looks the coupon up."""
     relay, port, _ = relayed
-    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
-    r = stack.post("/api/v1/admin/coupons", {"vendor_id": vendor, "name": "relay " + uuid.uuid4().hex[:8],
-                                             "type": "fixed", "value": 500, "total_quantity": 3,
-                                             "starts_at": iso(-5), "ends_at": iso(3600)}, token=admin["access"])
-    assert r.status_code == 201, r.text
-    cid = r.json()["coupon"]["id"]
+    cid = relay_campaign(stack, admin, 3)
     claimant = stack.user()
     relay.arm("COMMIT", mode)
     status, body = fastcgi_call(port, "POST", f"/api/v1/coupons/{cid}/claim", token=claimant["access"])
