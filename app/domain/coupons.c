@@ -472,53 +472,25 @@ struct issue_call {
 
 static struct gathering *open_writes; /* the worker's write gatherings still open, by campaign */
 
-/* "INSERT ... VALUES (?, ?), ... RETURNING id, user_id" for n rows, built once per n. */
-static const char *insert_returning_sql(int n)
+/* Every call's coupon in one round trip: sql/011's coupon_issue_many raises the counter by all
+ * of them at once (the same guard as coupon_issue's: never past the total), inserts their rows
+ * and commits, then answers with the rows, so rows in the answer are stored rows. 0 when every
+ * call has its answer; -1 when nothing was written and each must be issued alone (too little
+ * room left, a user holding a coupon already, or a store error before the commit). */
+static int issue_together(struct arena *a, long long coupon_id, struct gathering *g)
 {
-    static char *sql[GATHER_MAX + 1];
-    if (!sql[n]) {
-        size_t cap = 128 + (size_t)n * sizeof("(?, ?), ");
-        char *s = malloc(cap);
-        if (!s)
-            return NULL;
-        int off = snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id) VALUES ");
-        for (int i = 0; i < n; i++)
-            off += snprintf(s + off, cap - (size_t)off, "%s(?, ?)", i ? ", " : "");
-        snprintf(s + off, cap - (size_t)off, " RETURNING id, user_id");
-        sql[n] = s;
-    }
-    return sql[n];
-}
-
-/* Every call's coupon in one transaction: the counter raised by all of them at once (the same
- * guard as coupon_issue's: never past the total), their rows in one insert. 0 when every call
- * has its answer; -1 when nothing was written and each must be issued alone (too little room
- * left, a user holding a coupon already, or a store error before COMMIT). */
-static int issue_together(long long coupon_id, struct gathering *g)
-{
-    const char *sql = insert_returning_sql(g->n);
-    if (!sql || db_begin() < 0)
+    struct strbuf users;
+    sb_init(&users, a, 16 * (size_t)g->n + 2);
+    for (int i = 0; i < g->n; i++)
+        sb_printf(&users, "%s%lld", i ? "," : "[", ((struct issue_call *)g->members[i])->user_id);
+    sb_adds(&users, "]");
+    json_t *rows = db_query("CALL coupon_issue_many(?, ?)", "is", coupon_id, users.s);
+    bool lost = !rows && err_store_answer_is_lost();
+    if (!lost && (!rows || json_array_size(rows) != (size_t)g->n))
         return -1;
-    long long n = db_exec("UPDATE coupons SET issued = issued + ? WHERE id = ?"
-                          " AND issued + ? <= total_quantity",
-                          "iii", (long long)g->n, coupon_id, (long long)g->n);
-    struct db_param p[2 * GATHER_MAX];
-    for (int i = 0; i < g->n; i++) {
-        p[2 * i] = (struct db_param){.type = 'i', .i = coupon_id};
-        p[2 * i + 1] =
-            (struct db_param){.type = 'i', .i = ((struct issue_call *)g->members[i])->user_id};
-    }
-    json_t *rows = n == 1 ? db_query_p(sql, p, 2 * g->n) : NULL;
-    if (!rows || json_array_size(rows) != (size_t)g->n) {
-        db_rollback();
-        return -1;
-    }
-    int committed = db_commit();
-    if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
-        return -1; /* rolled back: nothing was written */
     for (int i = 0; i < g->n; i++) {
         struct issue_call *c = (struct issue_call *)g->members[i];
-        if (committed == DB_OUTCOME_UNKNOWN) {
+        if (lost) { /* the CALL ran: whether it committed, each row tells */
             c->user_coupon_id = issued_after_lost_commit(coupon_id, c->user_id, &c->e);
             continue;
         }
@@ -545,7 +517,7 @@ static long long issue_gathered(struct arena *a, long long coupon_id, long long 
     struct gathering *g = gather_join(&open_writes, a, coupon_id, &me->m);
     redis_overlap(false);
     if (g) {
-        if (g->n == 1 || issue_together(coupon_id, g) < 0)
+        if (issue_together(a, coupon_id, g) < 0)
             for (int i = 0; i < g->n; i++) {
                 struct issue_call *c = (struct issue_call *)g->members[i];
                 c->user_coupon_id = coupon_issue(coupon_id, c->user_id, NULL, &c->e);
