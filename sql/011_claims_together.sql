@@ -6,8 +6,10 @@
 -- p_users is a JSON array of user ids. The result, read only after COMMIT: (id, user_id) of
 -- every row written, so that rows in the answer are stored rows; none when the room was short.
 -- A duplicate key (1062) or any other error rolls back and is signalled again to the caller.
+-- Written for MariaDB and MySQL 8 alike (production runs MySQL 8; see docker-compose.yaml).
+DROP PROCEDURE IF EXISTS coupon_issue_many;
 DELIMITER //
-CREATE OR REPLACE PROCEDURE coupon_issue_many(IN p_coupon BIGINT, IN p_users TEXT)
+CREATE PROCEDURE coupon_issue_many(IN p_coupon BIGINT, IN p_users TEXT)
 MODIFIES SQL DATA
 BEGIN
   DECLARE k INT DEFAULT JSON_LENGTH(p_users);
