@@ -26,11 +26,6 @@ void err_store_answer_lost(bool lost)
     answer_lost = lost;
 }
 
-bool err_store_answer_is_lost(void)
-{
-    return answer_lost;
-}
-
 int err_unknown(struct err *e)
 {
     return err_set(e, 503, "outcome_unknown",

@@ -24,7 +24,5 @@ int err_store(struct err *e);
 int err_unknown(struct err *e);
 /* The store's note: true after a write whose answer was lost, false after any other statement. */
 void err_store_answer_lost(bool lost);
-/* That note: whether the answer to the store's last write was lost. */
-bool err_store_answer_is_lost(void);
 
 #endif

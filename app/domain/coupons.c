@@ -472,25 +472,66 @@ struct issue_call {
 
 static struct gathering *open_writes; /* the worker's write gatherings still open, by campaign */
 
-/* Every call's coupon in one round trip: sql/011's coupon_issue_many raises the counter by all
- * of them at once (the same guard as coupon_issue's: never past the total), inserts their rows
- * and commits, then answers with the rows, so rows in the answer are stored rows. 0 when every
- * call has its answer; -1 when nothing was written and each must be issued alone (too little
- * room left, a user holding a coupon already, or a store error before the commit). */
-static int issue_together(struct arena *a, long long coupon_id, struct gathering *g)
+/* A statement for n rows: head, then each n times joined by ", ", then tail; built once per n
+ * into cache (GATHER_MAX + 1 entries). NULL when out of memory. */
+static const char *sql_for_rows(char **cache, int n, const char *head, const char *each,
+                                const char *tail)
 {
-    struct strbuf users;
-    sb_init(&users, a, 16 * (size_t)g->n + 2);
-    for (int i = 0; i < g->n; i++)
-        sb_printf(&users, "%s%lld", i ? "," : "[", ((struct issue_call *)g->members[i])->user_id);
-    sb_adds(&users, "]");
-    json_t *rows = db_query("CALL coupon_issue_many(?, ?)", "is", coupon_id, users.s);
-    bool lost = !rows && err_store_answer_is_lost();
-    if (!lost && (!rows || json_array_size(rows) != (size_t)g->n))
+    if (!cache[n]) {
+        size_t cap = strlen(head) + strlen(tail) + (size_t)n * (strlen(each) + 2) + 1;
+        char *s = malloc(cap);
+        if (!s)
+            return NULL;
+        int off = snprintf(s, cap, "%s", head);
+        for (int i = 0; i < n; i++)
+            off += snprintf(s + off, cap - (size_t)off, "%s%s", i ? ", " : "", each);
+        snprintf(s + off, cap - (size_t)off, "%s", tail);
+        cache[n] = s;
+    }
+    return cache[n];
+}
+
+/* Every call's coupon in one transaction: the counter raised by all of them at once (the same
+ * guard as coupon_issue's: never past the total), their rows in one insert, read back for their
+ * ids before the COMMIT (one row's id is the insert's). 0 when every call has its answer; -1 when
+ * nothing was written and each must be issued alone (too little room left, a user holding a coupon
+ * already, or a store error before COMMIT). A lost COMMIT answer is settled per row, as in
+ * coupon_issue. */
+static int issue_together(long long coupon_id, struct gathering *g)
+{
+    static char *insert_sql[GATHER_MAX + 1], *select_sql[GATHER_MAX + 1];
+    const char *ins = sql_for_rows(
+        insert_sql, g->n, "INSERT INTO user_coupons (coupon_id, user_id) VALUES ", "(?, ?)", "");
+    const char *sel = sql_for_rows(
+        select_sql, g->n,
+        "SELECT id, user_id FROM user_coupons WHERE coupon_id = ? AND user_id IN (", "?", ")");
+    if (!ins || !sel || db_begin() < 0)
         return -1;
+    struct db_param p[2 * GATHER_MAX], q[1 + GATHER_MAX];
+    q[0] = (struct db_param){.type = 'i', .i = coupon_id};
+    for (int i = 0; i < g->n; i++) {
+        long long user = ((struct issue_call *)g->members[i])->user_id;
+        p[2 * i] = (struct db_param){.type = 'i', .i = coupon_id};
+        p[2 * i + 1] = q[1 + i] = (struct db_param){.type = 'i', .i = user};
+    }
+    json_t *rows = NULL;
+    if (db_exec(
+            "UPDATE coupons SET issued = issued + ? WHERE id = ? AND issued + ? <= total_quantity",
+            "iii", (long long)g->n, coupon_id, (long long)g->n) == 1 &&
+        db_exec_p(ins, p, 2 * g->n) == g->n)
+        rows = g->n > 1 ? db_query_p(sel, q, 1 + g->n)
+                        : json_pack("[{s:I, s:I}]", "id", (json_int_t)db_insert_id(), "user_id",
+                                    (json_int_t)q[1].i); /* one row: its id is the insert's */
+    if (!rows || json_array_size(rows) != (size_t)g->n) {
+        db_rollback();
+        return -1;
+    }
+    int committed = db_commit();
+    if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
+        return -1; /* rolled back: nothing was written */
     for (int i = 0; i < g->n; i++) {
         struct issue_call *c = (struct issue_call *)g->members[i];
-        if (lost) { /* the CALL ran: whether it committed, each row tells */
+        if (committed == DB_OUTCOME_UNKNOWN) {
             c->user_coupon_id = issued_after_lost_commit(coupon_id, c->user_id, &c->e);
             continue;
         }
@@ -517,7 +558,7 @@ static long long issue_gathered(struct arena *a, long long coupon_id, long long 
     struct gathering *g = gather_join(&open_writes, a, coupon_id, &me->m);
     redis_overlap(false);
     if (g) {
-        if (issue_together(a, coupon_id, g) < 0)
+        if (issue_together(coupon_id, g) < 0)
             for (int i = 0; i < g->n; i++) {
                 struct issue_call *c = (struct issue_call *)g->members[i];
                 c->user_coupon_id = coupon_issue(coupon_id, c->user_id, NULL, &c->e);

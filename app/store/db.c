@@ -444,40 +444,16 @@ static MYSQL_STMT *run_va(const char *sql, const char *types, va_list ap)
     return run(sql, ps, collect(ps, types, ap));
 }
 
-/* A CALL answers with its procedure's result sets and then a status: everything after the
- * first result set is read and dropped, so that the connection is ready for the next
- * statement. One that breaks off here is closed (the next statement gets a new one). */
-static void drain_results(MYSQL_STMT *st)
-{
-    while (mysql_stmt_more_results(st)) {
-        if (mysql_stmt_next_result(st) > 0) {
-            set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
-            log_warn("mysql: the rest of a CALL's answer was lost (%s); reconnecting", last_error);
-            db_close();
-            return;
-        }
-        if (mysql_stmt_field_count(st) > 0) {
-            mysql_stmt_store_result(st);
-            mysql_stmt_free_result(st);
-        }
-    }
-}
-
 json_t *db_query_p(const char *sql, const struct db_param *params, int n)
 {
     MYSQL_STMT *st = run(sql, params, n);
     if (!st)
         return NULL;
     MYSQL_RES *meta = mysql_stmt_result_metadata(st);
-    json_t *rows = meta ? fetch_rows(st, meta) : json_array();
-    if (meta)
-        mysql_free_result(meta);
-    if (rows)
-        drain_results(st);
-    else if (connection_lost(last_errno)) { /* the statement ran: its answer broke off */
-        err_store_answer_lost(!harmless_to_repeat(sql));
-        db_close();
-    }
+    if (!meta)
+        return json_array();
+    json_t *rows = fetch_rows(st, meta);
+    mysql_free_result(meta);
     return rows;
 }
 

@@ -25,8 +25,6 @@ struct db_param {
     double d;
     const char *s;
 };
-/* A CALL's answer is its procedure's first result set; the rest is read and dropped (a
- * connection that breaks off after the first result set is closed; its rows are returned). */
 json_t *db_query_p(const char *sql, const struct db_param *params, int n);
 long long db_exec_p(const char *sql, const struct db_param *params, int n);
 /* First row into *row: 1 found, 0 no row, -1 error. */

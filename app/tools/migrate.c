@@ -3,11 +3,9 @@
 #include "tools/tools.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -35,58 +33,33 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* Runs one statement unless it holds only blanks and '--' comment lines. */
-static int run_statement(const char *path, char *s)
-{
-    for (;;) {
-        s += strspn(s, " \t\r\n");
-        if (strncmp(s, "--", 2) != 0)
-            break;
-        s += strcspn(s, "\n");
-    }
-    if (*s && db_exec(s, "") < 0) {
-        log_error("migration %s failed: %s", path, db_error());
-        return -1;
-    }
-    return 0;
-}
-
-/* A statement ends with the delimiter at the end of a line: ';' until a line
- * `DELIMITER //` changes it (as in the mysql client), so that a stored procedure's body keeps
- * its own semicolons; `DELIMITER ;` changes it back. '--' lines are comments. */
+/* Statements end with ';' at the end of a line; '--' lines are comments. */
 static int apply_file(const char *path)
 {
     char *text = slurp(path);
     if (!text)
         return -1;
-    size_t cap = strlen(text) + 2, len = 0; /* every line and a newline, and the NUL */
-    char *stmt = malloc(cap), delim[16] = ";";
-    int rc = stmt ? 0 : -1;
-    for (char *line = text, *next; rc == 0 && line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (strncasecmp(line, "DELIMITER ", 10) == 0) {
-            snprintf(delim, sizeof(delim), "%s", line + 10);
-            continue;
-        }
-        size_t d = strlen(delim);
-        bool ends = n >= d && strcmp(line + n - d, delim) == 0;
-        if (ends)
-            line[n -= d] = '\0';
-        memcpy(stmt + len, line, n);
-        len += n;
-        stmt[len++] = '\n';
-        stmt[len] = '\0';
-        if (ends) {
-            rc = run_statement(path, stmt);
-            len = 0;
+    int rc = 0;
+    char *stmt = text;
+    for (char *p = text; *p; p++) {
+        if (*p == ';' && (p[1] == '\n' || p[1] == '\0')) {
+            *p = '\0';
+            char *s = stmt;
+            /* drop leading comment lines and blanks */
+            for (;;) {
+                s += strspn(s, " \t\r\n");
+                if (strncmp(s, "--", 2) != 0)
+                    break;
+                s += strcspn(s, "\n");
+            }
+            if (*s && db_exec(s, "") < 0) {
+                log_error("migration %s failed: %s", path, db_error());
+                rc = -1;
+                break;
+            }
+            stmt = p + 1;
         }
     }
-    free(stmt);
     free(text);
     return rc;
 }

@@ -194,13 +194,13 @@ def relay_campaign(stack, admin, quantity):
 @pytest.mark.parametrize("mode", ["after", "before"])
 def test_claims_written_together_whose_commit_answer_is_lost_each_answer_what_mysql_stored(
         stack, admin, relayed, mode):
-    """Sync mode: the winners a worker holds at once are written by one CALL (one transaction),
-    and its answer is lost. Every claimant's answer is what MySQL stored for them: 201 with a
+    """Sync mode: the winners a worker holds at once are written in one transaction, and that
+    COMMIT's answer is lost. Every claimant's answer is what MySQL stored for them: 201 with a
     coupon row and a place in the gate, or 503 with neither; the counts agree afterwards."""
     relay, port, _ = relayed
     cid = relay_campaign(stack, admin, 20)
     claimants = [stack.user() for _ in range(8)]
-    relay.arm("CALL coupon_issue_many", mode)
+    relay.arm("COMMIT", mode)
     start = threading.Barrier(len(claimants))
     answers = {}
 
@@ -213,7 +213,7 @@ def test_claims_written_together_whose_commit_answer_is_lost_each_answer_what_my
         t.start()
     for t in threads:
         t.join(60)
-    assert relay.fired.is_set(), "the relay never saw the claims' write"
+    assert relay.fired.is_set(), "the relay never saw a claim's COMMIT"
     assert len(answers) == len(claimants)
     r = stack.redis()
     for u in claimants:
@@ -234,14 +234,13 @@ def test_claims_written_together_whose_commit_answer_is_lost_each_answer_what_my
 @pytest.mark.parametrize("mode", ["after", "before"])
 def test_claim_whose_commit_answer_is_lost_keeps_its_place_exactly_when_the_coupon_is_stored(
         stack, admin, relayed, mode):
-    """Sync mode: the answer to the coupon's write (the CALL that commits it) is lost; the claim
-    looks the coupon up."""
+    """Sync mode: the coupon's COMMIT answer is lost; the claim looks the coupon up."""
     relay, port, _ = relayed
     cid = relay_campaign(stack, admin, 3)
     claimant = stack.user()
-    relay.arm("CALL coupon_issue_many", mode)
+    relay.arm("COMMIT", mode)
     status, body = fastcgi_call(port, "POST", f"/api/v1/coupons/{cid}/claim", token=claimant["access"])
-    assert relay.fired.is_set(), "the relay never saw the claim's write"
+    assert relay.fired.is_set(), "the relay never saw the claim's COMMIT"
     coupons = stack.sql("SELECT id FROM user_coupons WHERE coupon_id = %s AND user_id = %s", cid, claimant["id"])
     in_gate = stack.redis().sismember(f"{{c:{cid}}}:claimed", claimant["id"])
     if mode == "after":
