@@ -492,11 +492,10 @@ static const char *sql_for_rows(char **cache, int n, const char *head, const cha
 }
 
 /* Every call's coupon in one transaction: the counter raised by all of them at once (the same
- * guard as coupon_issue's: never past the total), their rows in one insert, read back for their
- * ids before the COMMIT (one row's id is the insert's). 0 when every call has its answer; -1 when
- * nothing was written and each must be issued alone (too little room left, a user holding a coupon
- * already, or a store error before COMMIT). A lost COMMIT answer is settled per row, as in
- * coupon_issue. */
+ * guard as coupon_issue's: never past the total), their rows in one insert. 0 when every call
+ * has its answer; -1 when nothing was written and each must be issued alone (too little room
+ * left, a user holding a coupon already, or a store error before COMMIT). A lost COMMIT answer
+ * is settled per row, as in coupon_issue. */
 static int issue_together(long long coupon_id, struct gathering *g)
 {
     static char *insert_sql[GATHER_MAX + 1], *select_sql[GATHER_MAX + 1];
@@ -514,27 +513,28 @@ static int issue_together(long long coupon_id, struct gathering *g)
         p[2 * i] = (struct db_param){.type = 'i', .i = coupon_id};
         p[2 * i + 1] = q[1 + i] = (struct db_param){.type = 'i', .i = user};
     }
-    json_t *rows = NULL;
+    long long first = -1; /* the insert's first id, or -1 when the batch was refused */
     if (db_exec(
             "UPDATE coupons SET issued = issued + ? WHERE id = ? AND issued + ? <= total_quantity",
             "iii", (long long)g->n, coupon_id, (long long)g->n) == 1 &&
         db_exec_p(ins, p, 2 * g->n) == g->n)
-        rows = g->n > 1 ? db_query_p(sel, q, 1 + g->n)
-                        : json_pack("[{s:I, s:I}]", "id", (json_int_t)db_insert_id(), "user_id",
-                                    (json_int_t)q[1].i); /* one row: its id is the insert's */
-    if (!rows || json_array_size(rows) != (size_t)g->n) {
+        first = db_insert_id();
+    if (first < 0) {
         db_rollback();
         return -1;
     }
     int committed = db_commit();
     if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
         return -1; /* rolled back: nothing was written */
+    /* Stored: the ids are read after the COMMIT, outside the campaign row's lock (one row's id
+     * is the insert's). A read that fails, or a COMMIT whose answer was lost, is settled per
+     * row by a locking read. */
+    json_t *rows = committed != 0 ? NULL
+                   : g->n > 1     ? db_query_p(sel, q, 1 + g->n)
+                                  : json_pack("[{s:I, s:I}]", "id", (json_int_t)first, "user_id",
+                                              (json_int_t)q[1].i);
     for (int i = 0; i < g->n; i++) {
         struct issue_call *c = (struct issue_call *)g->members[i];
-        if (committed == DB_OUTCOME_UNKNOWN) {
-            c->user_coupon_id = issued_after_lost_commit(coupon_id, c->user_id, &c->e);
-            continue;
-        }
         size_t k;
         json_t *row;
         json_array_foreach(rows, k, row)
@@ -542,6 +542,8 @@ static int issue_together(long long coupon_id, struct gathering *g)
             if (json_integer_value(json_object_get(row, "user_id")) == c->user_id)
                 c->user_coupon_id = json_integer_value(json_object_get(row, "id"));
         }
+        if (c->user_coupon_id <= 0)
+            c->user_coupon_id = issued_after_lost_commit(coupon_id, c->user_id, &c->e);
     }
     return 0;
 }
