@@ -473,7 +473,7 @@ struct issue_call {
 static struct gathering *open_writes; /* the worker's write gatherings still open, by campaign */
 
 /* A statement for n rows: head, then each n times joined by ", ", then tail; built once per n
- * into cache (GATHER_MAX + 1 entries). NULL when out of memory. */
+ * into cache[n] (the caller's array has room for n). NULL when out of memory. */
 static const char *sql_for_rows(char **cache, int n, const char *head, const char *each,
                                 const char *tail)
 {
@@ -583,26 +583,19 @@ static int by_coupon(const void *x, const void *y)
 /* One multi-row insert of up to BATCH_ROWS claims; returns how many rows were new. */
 static long long insert_rows(const struct claim_event *evs, size_t n)
 {
-    static char *sql[BATCH_ROWS + 1]; /* one statement text per row count, built once */
-    if (!sql[n]) {
-        size_t cap = 128 + n * sizeof("(?, ?, ?), ");
-        char *s = malloc(cap);
-        if (!s)
-            return -1;
-        int off =
-            snprintf(s, cap, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ");
-        for (size_t i = 0; i < n; i++)
-            off += snprintf(s + off, cap - (size_t)off, "%s(?, ?, ?)", i ? ", " : "");
-        snprintf(s + off, cap - (size_t)off, " ON DUPLICATE KEY UPDATE id = id");
-        sql[n] = s;
-    }
+    static char *cache[BATCH_ROWS + 1];
+    const char *sql = sql_for_rows(
+        cache, (int)n, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ",
+        "(?, ?, ?)", " ON DUPLICATE KEY UPDATE id = id");
+    if (!sql)
+        return -1;
     struct db_param p[DB_MAX_PARAMS];
     for (size_t i = 0; i < n; i++) {
         p[3 * i] = (struct db_param){.type = 'i', .i = evs[i].coupon_id};
         p[3 * i + 1] = (struct db_param){.type = 'i', .i = evs[i].user_id};
         p[3 * i + 2] = (struct db_param){.type = 's', .s = evs[i].event_id};
     }
-    return db_exec_p(sql[n], p, (int)(3 * n));
+    return db_exec_p(sql, p, (int)(3 * n));
 }
 
 int coupon_issue_batch(const struct claim_event *in, size_t n)
