@@ -525,14 +525,14 @@ static int issue_together(long long coupon_id, struct gathering *g)
     }
     int committed = db_commit();
     if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
-        return -1; /* rolled back: nothing was written */
-    /* Stored: the ids are read after the COMMIT, outside the campaign row's lock (one row's id
-     * is the insert's). A read that fails, or a COMMIT whose answer was lost, is settled per
-     * row by a locking read. */
-    json_t *rows = committed != 0 ? NULL
-                   : g->n > 1     ? db_query_p(sel, q, 1 + g->n)
-                                  : json_pack("[{s:I, s:I}]", "id", (json_int_t)first, "user_id",
-                                              (json_int_t)q[1].i);
+        return -1;                     /* rolled back: nothing was written */
+    if (committed == 0 && g->n == 1) { /* one row: its id is the insert's */
+        ((struct issue_call *)g->members[0])->user_coupon_id = first;
+        return 0;
+    }
+    /* Stored: the ids are read after the COMMIT, outside the campaign row's lock. A read that
+     * fails, or a COMMIT whose answer was lost, is settled per row by a locking read. */
+    json_t *rows = committed == 0 ? db_query_p(sel, q, 1 + g->n) : NULL;
     for (int i = 0; i < g->n; i++) {
         struct issue_call *c = (struct issue_call *)g->members[i];
         size_t k;

@@ -376,6 +376,10 @@ long long mail_enqueue(const char *to, const char *subject, const char *body)
     return id;
 }
 
+/* The Redis list mail_wake pushes to and mail_wait blocks on, so a mail leaves at once instead
+ * of at the mailer's next poll. */
+#define MAIL_WAKEUP_KEY "mail:wakeup"
+
 void mail_wait(void)
 {
     redisReply *r = redis_cmd("BLPOP %s 1", MAIL_WAKEUP_KEY);

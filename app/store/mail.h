@@ -7,10 +7,6 @@
 
 #include "core/strbuf.h"
 
-/* The Redis list mail_enqueue pushes to and the mailer blocks on, so a mail leaves at once
- * instead of at the mailer's next poll. */
-#define MAIL_WAKEUP_KEY "mail:wakeup"
-
 /* Queues a mail with db_exec, so it commits or rolls back with the caller's open transaction (if
  * any), then nudges the mailer (best effort: the mailer also polls). Returns the outbox id, or -1
  * when `to` is not one plain address, the subject is not a safe header value (see

@@ -49,6 +49,15 @@ static void teardown(void)
 
 TestSuite(gather, .init = setup, .fini = teardown);
 
+/* Every call got its answer from its leader; the coroutines are freed. */
+static void assert_answered_and_free(struct call *c, struct coro **co, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(c[i].result, c[i].id * 10, "call %d", c[i].id);
+        coro_free(co[i]);
+    }
+}
+
 Test(gather, calls_on_one_key_are_led_by_the_first_in_arrival_order)
 {
     struct call c[3] = {{.key = 7, .id = 1, .overlap = true},
@@ -69,10 +78,7 @@ Test(gather, calls_on_one_key_are_led_by_the_first_in_arrival_order)
         cr_assert_not(coro_resume(co[i]));
         cr_assert_eq(c[i].led, 0, "member %d joined, it did not lead", i);
     }
-    for (int i = 0; i < 3; i++) {
-        cr_assert_eq(c[i].result, c[i].id * 10);
-        coro_free(co[i]);
-    }
+    assert_answered_and_free(c, co, 3);
     cr_assert_null(open_list, "the gathering closed when its leader took it");
 }
 
@@ -96,10 +102,7 @@ Test(gather, other_keys_and_calls_after_the_close_gather_apart)
     cr_assert(coro_wake_idle());
     cr_assert_not(coro_resume(co[2]));
     cr_assert_eq(c[2].led, 1);
-    for (int i = 0; i < 3; i++) {
-        cr_assert_eq(c[i].result, c[i].id * 10);
-        coro_free(co[i]);
-    }
+    assert_answered_and_free(c, co, 3);
 }
 
 Test(gather, without_overlap_every_call_leads_alone_at_once)
@@ -131,8 +134,5 @@ Test(gather, a_full_gathering_is_not_joined)
     cr_assert_eq(c[GATHER_MAX].led, 1);
     for (int i = 1; i < GATHER_MAX; i++)
         coro_resume(co[i]);
-    for (int i = 0; i <= GATHER_MAX; i++) {
-        cr_assert_eq(c[i].result, c[i].id * 10);
-        coro_free(co[i]);
-    }
+    assert_answered_and_free(c, co, GATHER_MAX + 1);
 }
