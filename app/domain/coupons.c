@@ -472,25 +472,6 @@ struct issue_call {
 
 static struct gathering *open_writes; /* the worker's write gatherings still open, by campaign */
 
-/* A statement for n rows: head, then each n times joined by ", ", then tail; built once per n
- * into cache[n] (the caller's array has room for n). NULL when out of memory. */
-static const char *sql_for_rows(char **cache, int n, const char *head, const char *each,
-                                const char *tail)
-{
-    if (!cache[n]) {
-        size_t cap = strlen(head) + strlen(tail) + (size_t)n * (strlen(each) + 2) + 1;
-        char *s = malloc(cap);
-        if (!s)
-            return NULL;
-        int off = snprintf(s, cap, "%s", head);
-        for (int i = 0; i < n; i++)
-            off += snprintf(s + off, cap - (size_t)off, "%s%s", i ? ", " : "", each);
-        snprintf(s + off, cap - (size_t)off, "%s", tail);
-        cache[n] = s;
-    }
-    return cache[n];
-}
-
 /* Every call's coupon in one transaction: the counter raised by all of them at once (the same
  * guard as coupon_issue's: never past the total), their rows in one insert. 0 when every call
  * has its answer; -1 when nothing was written and each must be issued alone (too little room
@@ -499,9 +480,9 @@ static const char *sql_for_rows(char **cache, int n, const char *head, const cha
 static int issue_together(long long coupon_id, struct gathering *g)
 {
     static char *insert_sql[GATHER_MAX + 1], *select_sql[GATHER_MAX + 1];
-    const char *ins = sql_for_rows(
+    const char *ins = db_sql_for_rows(
         insert_sql, g->n, "INSERT INTO user_coupons (coupon_id, user_id) VALUES ", "(?, ?)", "");
-    const char *sel = sql_for_rows(
+    const char *sel = db_sql_for_rows(
         select_sql, g->n,
         "SELECT id, user_id FROM user_coupons WHERE coupon_id = ? AND user_id IN (", "?", ")");
     if (!ins || !sel || db_begin() < 0)
@@ -584,7 +565,7 @@ static int by_coupon(const void *x, const void *y)
 static long long insert_rows(const struct claim_event *evs, size_t n)
 {
     static char *cache[BATCH_ROWS + 1];
-    const char *sql = sql_for_rows(
+    const char *sql = db_sql_for_rows(
         cache, (int)n, "INSERT INTO user_coupons (coupon_id, user_id, event_id) VALUES ",
         "(?, ?, ?)", " ON DUPLICATE KEY UPDATE id = id");
     if (!sql)

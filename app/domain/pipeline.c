@@ -34,7 +34,7 @@ enum consume_result pipeline_consume(struct arena *a, const struct consumer_msg 
         if (rc < 0)
             return CONSUME_RETRY;
     }
-    kafka_poll(); /* delivery reports of what the handlers published */
+    outbox_poll(); /* delivery reports of what the handlers published */
     return CONSUME_DONE;
 }
 

@@ -187,8 +187,11 @@ int consumer_run(const char *group, const char *const *topics, size_t max_batch,
     unsigned pause_ms = 100;
     while (!sv_stopping) {
         size_t n = poll_batch(rk, batch, max_batch, gather_ms);
-        if (n == 0)
+        if (n == 0) { /* a quiet moment: the handler's deferred work (outbox marks) goes on */
+            handle(NULL, 0, fn, arg, &a);
+            arena_reset(&a);
             continue;
+        }
         struct consumer_msg *msgs = arena_alloc(&a, n * sizeof(*msgs));
         for (size_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = batch[i];

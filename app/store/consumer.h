@@ -43,7 +43,8 @@ typedef enum consume_result (*consume_fn)(struct arena *a, const struct consumer
 
 /* Joins `group` on `topics` (NULL-terminated) and handles messages, up to max_batch at a time,
  * until sv_stopping. A batch waits up to gather_ms after its first message for more to arrive
- * (0: whatever has arrived; a lone message is not held back).
+ * (0: whatever has arrived; a lone message is not held back). When nothing arrives for 200 ms,
+ * fn is called with no messages (n 0), for what it defers to a quiet moment.
  * Returns 0 on a clean stop, 1 when the consumer could not be created. */
 int consumer_run(const char *group, const char *const *topics, size_t max_batch, int gather_ms,
                  consume_fn fn, void *arg);

@@ -566,3 +566,20 @@ char *db_time(struct arena *a, time_t t)
     strftime(s, 20, "%Y-%m-%d %H:%M:%S", &tm);
     return s;
 }
+
+const char *db_sql_for_rows(char **built, int n, const char *head, const char *each,
+                            const char *tail)
+{
+    if (!built[n]) {
+        size_t cap = strlen(head) + strlen(tail) + (size_t)n * (strlen(each) + 2) + 1;
+        char *s = malloc(cap);
+        if (!s)
+            return NULL;
+        int off = snprintf(s, cap, "%s", head);
+        for (int i = 0; i < n; i++)
+            off += snprintf(s + off, cap - (size_t)off, "%s%s", i ? ", " : "", each);
+        snprintf(s + off, cap - (size_t)off, "%s", tail);
+        built[n] = s;
+    }
+    return built[n];
+}

@@ -54,6 +54,11 @@ int db_truthy(json_t *v);
 unsigned db_errno(void); /* 1062 duplicate key, ... */
 const char *db_error(void);
 
+/* A statement for n rows: head, then each n times joined by ", ", then tail; built once per n
+ * into built[n] (the caller's array has room for n) and kept. NULL when out of memory. */
+const char *db_sql_for_rows(char **built, int n, const char *head, const char *each,
+                            const char *tail);
+
 /* "YYYY-MM-DD HH:MM:SS" in UTC, for binding DATETIME parameters. */
 char *db_time(struct arena *a, time_t t);
 

@@ -6,9 +6,11 @@
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
@@ -56,6 +58,38 @@ void event_id_new(char out[37])
     }
 }
 
+/* The events added since the last outbox_publish, kept so that publishing them after their
+ * COMMIT needs no read of the rows just written. An event of a transaction that rolled back is
+ * never asked for: outbox_publish forgets every kept event. */
+#define KEPT_MAX 8
+static struct kept {
+    long long id;
+    char *topic, *key, *payload;
+} kept[KEPT_MAX];
+static int n_kept;
+
+static void kept_forget(void)
+{
+    for (int i = 0; i < n_kept; i++) {
+        free(kept[i].topic);
+        free(kept[i].key);
+        free(kept[i].payload);
+    }
+    n_kept = 0;
+}
+
+static void keep(long long id, const char *topic, const char *key, const char *payload)
+{
+    if (n_kept == KEPT_MAX) /* more events than one change writes: the rest are read back */
+        return;
+    struct kept k = {id, strdup(topic), strdup(key), strdup(payload)};
+    if (!k.topic || !k.key || !k.payload) {
+        free(k.topic), free(k.key), free(k.payload);
+        return;
+    }
+    kept[n_kept++] = k;
+}
+
 long long outbox_add(struct arena *a, const char *topic, long long key, const char *type,
                      json_t *event)
 {
@@ -68,44 +102,102 @@ long long outbox_add(struct arena *a, const char *topic, long long key, const ch
     struct strbuf payload;
     sb_init(&payload, a, 512);
     sb_add_json(&payload, event);
+    const char *msg_key = arena_sprintf(a, "%lld", key);
     if (db_exec("INSERT INTO outbox (event_id, topic, msg_key, payload) VALUES (?, ?, ?, ?)",
-                "ssss", id, topic, arena_sprintf(a, "%lld", key), payload.s) < 0)
+                "ssss", id, topic, msg_key, payload.s) < 0)
         return -1;
-    return db_insert_id();
+    long long row = db_insert_id();
+    keep(row, topic, msg_key, payload.s);
+    return row;
 }
 
-/* Marks an acknowledged row published. */
+/* Acknowledged rows not yet marked published: marked together, one UPDATE for many, at most
+ * MARK_DELAY seconds after the first of them was acknowledged (outbox_poll). Until then the
+ * relay leaves them alone: it looks only at rows older than its age, 10 s. */
+#define MARK_MAX 64
+#define MARK_DELAY 0.2
+static long long marks[MARK_MAX];
+static int n_marks;
+static double first_mark_at;
+
+static void marks_write(void)
+{
+    static char *cache[MARK_MAX + 1];
+    if (n_marks == 0)
+        return;
+    const char *sql = db_sql_for_rows(cache, n_marks,
+                                      "UPDATE outbox SET published_at = UTC_TIMESTAMP()"
+                                      " WHERE published_at IS NULL AND id IN (",
+                                      "?", ")");
+    struct db_param p[MARK_MAX];
+    for (int i = 0; i < n_marks; i++)
+        p[i] = (struct db_param){.type = 'i', .i = marks[i]};
+    if (!sql || db_exec_p(sql, p, n_marks) < 0)
+        log_warn("%d outbox row(s) published but not marked (they may be sent again; consumers"
+                 " dedupe)",
+                 n_marks);
+    n_marks = 0;
+}
+
+/* Notes an acknowledged row, to be marked published. */
 static void on_delivery(long long id, long long unused, int err)
 {
     (void)unused;
     if (id <= 0 || err)
         return; /* unacknowledged: the relay sends it again */
-    if (db_exec(
-            "UPDATE outbox SET published_at = UTC_TIMESTAMP() WHERE id = ? AND published_at IS NULL",
-            "i", id) < 0)
-        log_warn("outbox %lld published but not marked (it may be sent again; consumers dedupe)",
-                 id);
+    if (n_marks == MARK_MAX)
+        marks_write(); /* delivery reports are served outside any transaction */
+    if (n_marks == 0)
+        first_mark_at = clock_now();
+    marks[n_marks++] = id;
+}
+
+void outbox_poll(void)
+{
+    kafka_poll();
+    if (n_marks > 0 && clock_now() - first_mark_at >= MARK_DELAY)
+        marks_write();
+}
+
+int outbox_flush(int timeout_ms)
+{
+    int left = kafka_flush(timeout_ms);
+    marks_write();
+    return left;
+}
+
+static void publish(long long id, const char *topic, const char *key, const char *payload)
+{
+    kafka_publish(topic, key, payload, strlen(payload), on_delivery, id, 0);
 }
 
 static void publish_row(json_t *row)
 {
-    const char *payload = json_string_value(json_object_get(row, "payload"));
-    kafka_publish(json_string_value(json_object_get(row, "topic")),
-                  json_string_value(json_object_get(row, "msg_key")), payload, strlen(payload),
-                  on_delivery, json_integer_value(json_object_get(row, "id")), 0);
+    publish(json_integer_value(json_object_get(row, "id")),
+            json_string_value(json_object_get(row, "topic")),
+            json_string_value(json_object_get(row, "msg_key")),
+            json_string_value(json_object_get(row, "payload")));
 }
 
 void outbox_publish(struct arena *a, const long long *ids, int n)
 {
     (void)a;
     for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < n_kept && kept[k].id != ids[i])
+            k++;
         json_t *row;
-        if (ids[i] > 0 && db_query_row(&row,
-                                       "SELECT id, topic, msg_key, payload FROM outbox"
-                                       " WHERE id = ? AND published_at IS NULL",
-                                       "i", ids[i]) == 1)
+        if (ids[i] <= 0)
+            continue;
+        if (k < n_kept)
+            publish(ids[i], kept[k].topic, kept[k].key, kept[k].payload);
+        else if (db_query_row(&row,
+                              "SELECT id, topic, msg_key, payload FROM outbox"
+                              " WHERE id = ? AND published_at IS NULL",
+                              "i", ids[i]) == 1)
             publish_row(row);
     }
+    kept_forget();
 }
 
 int outbox_relay(struct arena *a, int age, int limit)

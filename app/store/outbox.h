@@ -13,10 +13,17 @@ void event_id_new(char out[37]);
  * open transaction. Returns the outbox id, or -1. */
 long long outbox_add(struct arena *a, const char *topic, long long key, const char *type,
                      json_t *event);
-/* Publishes outbox rows now, without waiting for Kafka (call after the commit). A row Kafka
- * acknowledges is marked published (at the delivery report, served by kafka_poll); one that is
- * not stays for the relay. */
+/* Publishes outbox rows now, without waiting for Kafka (call after the commit): the events
+ * outbox_add kept as it wrote them, or else the rows read back. A row Kafka acknowledges is
+ * marked published (its delivery report, served by outbox_poll); one that is not stays for the
+ * relay. */
 void outbox_publish(struct arena *a, const long long *ids, int n);
+/* Serves Kafka's delivery reports (kafka_poll) and marks the acknowledged rows published, many
+ * in one UPDATE, once the first of them has waited 0.2 s. Call outside any transaction. */
+void outbox_poll(void);
+/* Waits up to timeout_ms for every message in flight (kafka_flush) and marks what was
+ * acknowledged; returns the messages still unacknowledged. */
+int outbox_flush(int timeout_ms);
 /* The relay's step: publishes rows unacknowledged for more than `age` seconds; returns how
  * many were sent, -1 on a store error. */
 int outbox_relay(struct arena *a, int age, int limit);

@@ -166,7 +166,7 @@ static int worker_init(char *err, size_t errlen)
 
 static void between_requests(void)
 {
-    kafka_poll();
+    outbox_poll();
 }
 
 /* The claim gate's overlapped Redis calls end with their request. */
@@ -182,6 +182,7 @@ static void json_use_default(void)
 
 static void worker_exit(void)
 {
+    outbox_flush(5000);
     kafka_producer_close();
     redis_close();
     db_close();

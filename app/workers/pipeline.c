@@ -55,10 +55,10 @@ static int every(const char *role, int period_ms, int (*step)(struct arena *a))
             log_warn("a store failed; trying again");
         json_use_arena(NULL);
         arena_reset(&a);
-        kafka_poll();
+        outbox_poll();
         usleep((unsigned)period_ms * 1000);
     }
-    kafka_flush(2000);
+    outbox_flush(2000);
     arena_free(&a);
     workers_close_stores();
     log_info("stopped");
@@ -72,7 +72,7 @@ static int relay_step(struct arena *a)
 {
     int n = outbox_relay(a, 10, 500);
     if (n > 0)
-        kafka_flush(5000); /* read our own reports before looking again */
+        outbox_flush(5000); /* read our own reports before looking again */
     return n;
 }
 

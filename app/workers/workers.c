@@ -11,6 +11,7 @@
 #include "core/supervisor.h"
 #include "store/db.h"
 #include "store/kafka.h"
+#include "store/outbox.h"
 #include "store/redis.h"
 
 static bool with_producer;
@@ -37,8 +38,10 @@ int workers_open_stores(const char *role, bool producer)
 
 void workers_close_stores(void)
 {
-    if (with_producer)
+    if (with_producer) {
+        outbox_flush(5000);
         kafka_producer_close();
+    }
     with_producer = false;
     redis_close();
     db_close();

@@ -607,3 +607,24 @@ def test_an_unpaid_order_expires_and_cannot_be_paid_afterwards(stack, admin, fas
     assert redis_stock(stack, pid) == 2, "given back once"
     again = order(stack, u, [(pid, 2)], coupon_id=cid)
     assert again["discount"] == 1000
+
+
+def test_every_event_of_paid_orders_is_marked_published_without_the_relay(stack, admin):
+    """Kafka's acknowledgements are marked published in batches, by the web worker that paid and
+    by the order worker that applied, also once they have gone quiet: none waits for the relay
+    (which sends again what is unmarked after 10 s)."""
+    pid = new_product(stack, admin, stock=40)
+    users = [stack.user() for _ in range(4)]
+    orders = [(u, order(stack, u, [(pid, 1)])) for u in users for _ in range(5)]
+    paid = at_once([lambda u=u, o=o: pay(stack, u, o["id"]) for u, o in orders])
+    assert Counter(r.status_code for r in paid) == {200: len(orders)}
+    keys = ", ".join(repr(str(o["id"])) for _, o in orders)
+    rows = f"FROM outbox WHERE topic IN ('payment.succeeded', 'order.events') AND msg_key IN ({keys})"
+
+    def all_marked():
+        n = stack.sql(f"SELECT COUNT(*) AS n, SUM(published_at IS NULL) AS open {rows}")[0]
+        return True if n["n"] == 2 * len(orders) and not n["open"] else None
+    wait_until("every payment.succeeded and order.preparing row to be marked", all_marked, timeout=20)
+    late = stack.sql(f"SELECT id, topic, created_at, published_at {rows}"
+                     " AND published_at >= created_at + INTERVAL 5 SECOND")
+    assert not late, late

@@ -106,10 +106,12 @@ def test_an_event_the_store_refuses_is_parked_and_the_pipeline_keeps_going(stack
 
 # ---- helpers for (c) and (e) ----
 
-def pay_answers(stack, orders, threads=12):
-    """Pays every order: {order_id: status} (None: no answer at all)."""
+def pay_answers(stack, orders, threads=12, pace=0.0):
+    """Pays every order: {order_id: status} (None: no answer at all). Each thread waits `pace`
+    seconds before each payment, for drills that must land while payments are still going."""
     def call(s, job):
         (_, token), oid = job
+        time.sleep(pace)
         try:
             return s.post(stack.url(f"/api/v1/orders/{oid}/payment"), timeout=30,
                           headers={"Authorization": "Bearer " + token}, json={"card_number": CARD_OK})
@@ -278,7 +280,8 @@ def test_killed_web_workers_and_relay_lose_and_repeat_nothing(stack, admin):
     k.start()
     try:
         paying.set()
-        paid = pay_answers(stack, orders, threads=10)
+        # Paced to last about 1.5 s: the killer's four turns (0.25 s apart) land while it pays.
+        paid = pay_answers(stack, orders, threads=10, pace=0.07)
         paying.clear()
         time.sleep(14)  # the relay's turn: events unacknowledged for 10 s
     finally:
