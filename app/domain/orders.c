@@ -19,6 +19,7 @@
 
 struct item {
     long long product_id, quantity, price;
+    const char *name;
 };
 
 /* ---- the state machine ---- */
@@ -83,9 +84,10 @@ static json_t *order_lock(long long uid, long long id, struct err *e)
 {
     json_t *o;
     int rc = db_query_row(&o,
-                          "SELECT id, user_id, status, total, user_coupon_id, stock_applied,"
-                          " expires_at <= UTC_TIMESTAMP() AS expired, delivered_at"
-                          " FROM orders WHERE id = ? AND user_id = ? FOR UPDATE",
+                          "SELECT id, status, amount, discount, total, user_coupon_id, expires_at,"
+                          " paid_at, delivered_at, created_at, expires_at <= UTC_TIMESTAMP() AS"
+                          " expired, user_id, stock_applied FROM orders"
+                          " WHERE id = ? AND user_id = ? FOR UPDATE",
                           "ii", id, uid);
     if (rc < 0)
         return err_store(e), NULL;
@@ -117,12 +119,42 @@ json_t *order_move_fail(struct err *e)
 
 /* ---- reading orders ---- */
 
-int order_history_add(long long order_id, const char *status)
+int order_history_add(long long order_id, const char *status, const char *at)
 {
-    return db_exec("INSERT INTO order_history (order_id, status) VALUES (?, ?)", "is", order_id,
-                   status) < 0
+    return db_exec("INSERT INTO order_history (order_id, status, at)"
+                   " VALUES (?, ?, COALESCE(?, UTC_TIMESTAMP()))",
+                   "iss", order_id, status, at) < 0
                ? -1
                : 0;
+}
+
+json_t *order_view(json_t *o, json_t *items, json_t *history, json_t *shipment)
+{
+    /* What the buyer may do now, as the moves below will judge it. */
+    json_object_set_new(o, "can_pay", json_boolean(order_may(o, "paid")));
+    json_object_set_new(o, "can_cancel", json_boolean(order_may(o, "cancelled")));
+    json_object_set_new(o, "can_return", json_boolean(order_may(o, "return_requested")));
+    json_object_del(o, "expired");
+    json_object_del(o, "user_id");
+    json_object_del(o, "stock_applied");
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "history", history);
+    json_object_set_new(o, "shipment", shipment ? shipment : json_null());
+    return o;
+}
+
+json_t *order_items_named(long long order_id)
+{
+    return db_query("SELECT oi.product_id, p.name, oi.quantity, oi.unit_price FROM"
+                    " order_items oi JOIN products p ON p.id = oi.product_id"
+                    " WHERE oi.order_id = ? ORDER BY oi.product_id",
+                    "i", order_id);
+}
+
+json_t *order_history(long long order_id)
+{
+    return db_query("SELECT status, at FROM order_history WHERE order_id = ? ORDER BY id", "i",
+                    order_id);
 }
 
 bool order_status_is(json_t *o, const char *s)
@@ -144,19 +176,8 @@ json_t *order_get(struct arena *a, long long user_id, long long id, struct err *
         return err_store(e), NULL;
     if (rc == 0) /* someone else's order is as absent as a missing one */
         return err_set(e, 404, "not_found", "you have no order %lld", id), NULL;
-    /* What the buyer may do now, as the moves below will judge it. */
-    json_object_set_new(o, "can_pay", json_boolean(order_may(o, "paid")));
-    json_object_set_new(o, "can_cancel", json_boolean(order_may(o, "cancelled")));
-    json_object_set_new(o, "can_return", json_boolean(order_may(o, "return_requested")));
-    json_object_del(o, "expired");
-    json_t *items = db_query("SELECT oi.product_id, p.name, oi.quantity, oi.unit_price FROM"
-                             " order_items oi JOIN products p ON p.id = oi.product_id"
-                             " WHERE oi.order_id = ? ORDER BY oi.product_id",
-                             "i", id);
-    json_t *history = items ? db_query("SELECT status, at FROM order_history WHERE order_id = ?"
-                                       " ORDER BY id",
-                                       "i", id)
-                            : NULL;
+    json_t *items = order_items_named(id);
+    json_t *history = items ? order_history(id) : NULL;
     json_t *ship;
     int s = history ? db_query_row(&ship,
                                    "SELECT tracking_number, status, due_at, shipped_at,"
@@ -165,10 +186,7 @@ json_t *order_get(struct arena *a, long long user_id, long long id, struct err *
                     : -1;
     if (s < 0)
         return err_store(e), NULL;
-    json_object_set_new(o, "items", items);
-    json_object_set_new(o, "history", history);
-    json_object_set_new(o, "shipment", s == 1 ? json_incref(ship) : json_null());
-    return o;
+    return order_view(o, items, history, s == 1 ? json_incref(ship) : NULL);
 }
 
 json_t *order_list(long long user_id, struct err *e)
@@ -237,8 +255,8 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
     qsort(items, *n, sizeof(*items), by_product);
     for (size_t k = 0; k < *n; k++) {
         json_t *p;
-        int rc =
-            db_query_row(&p, "SELECT price FROM products WHERE id = ?", "i", items[k].product_id);
+        int rc = db_query_row(&p, "SELECT price, name FROM products WHERE id = ?", "i",
+                              items[k].product_id);
         if (rc < 0)
             return err_store(e), NULL;
         if (rc == 0)
@@ -246,6 +264,7 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
                            items[k].product_id),
                    NULL;
         items[k].price = json_integer_value(json_object_get(p, "price"));
+        items[k].name = arena_strdup(a, json_string_value(json_object_get(p, "name")) ?: "");
     }
     return items;
 }
@@ -329,15 +348,38 @@ static int settle_commit(struct arena *a, const struct principal *u, const struc
     return -1;
 }
 
+/* The order just placed, as order_get would read it back: what the checkout wrote. */
+static json_t *placed_view(const struct item *items, size_t n, long long id, long long amount,
+                           long long discount, long long uc, time_t now)
+{
+    char created[21], expires[21];
+    format_iso_time(now, created);
+    format_iso_time(now + cfg.reservation_ttl, expires);
+    json_t *o = json_pack(
+        "{s:I, s:s, s:I, s:I, s:I, s:o, s:s, s:n, s:n, s:s, s:b}", "id", (json_int_t)id, "status",
+        "pending_payment", "amount", (json_int_t)amount, "discount", (json_int_t)discount, "total",
+        (json_int_t)(amount - discount), "user_coupon_id", uc ? json_integer(uc) : json_null(),
+        "expires_at", expires, "paid_at", "delivered_at", "created_at", created, "expired", 0);
+    json_t *list = json_array();
+    for (size_t i = 0; o && list && i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:I, s:s, s:I, s:I}", "product_id", (json_int_t)items[i].product_id,
+                            "name", items[i].name, "quantity", (json_int_t)items[i].quantity,
+                            "unit_price", (json_int_t)items[i].price));
+    json_t *history = json_pack("[{s:s, s:s}]", "status", "pending_payment", "at", created);
+    return o && list && history ? order_view(o, list, history, NULL) : NULL;
+}
+
 /* One try of a checkout, in one transaction: the gate rows shared, the order row (its id names
  * the reservation), the reservation, the rest of the order, COMMIT. Returns 0 placed (*order_id),
  * -1 refused or failed (e set, nothing held), or the id of a product whose counter must be
  * built before the next try (that build waits for this transaction, so it has ended here). */
 static long long checkout_once(struct arena *a, const struct principal *u, order_asker_gone_fn gone,
                                struct item *items, size_t n, json_t *coupon, long long *order_id,
-                               struct err *e)
+                               json_t **placed, struct err *e)
 {
     long long amount = 0, discount = 0, uc = 0, unloaded = 0, gate;
+    time_t now = time(NULL);
     for (size_t i = 0; i < n; i++)
         amount += items[i].price * items[i].quantity;
     *order_id = 0;
@@ -345,8 +387,10 @@ static long long checkout_once(struct arena *a, const struct principal *u, order
         return err_store(e);
     if ((gate = gate_share_items(items, n)) != 0)
         goto out_gate;
-    if (db_exec("INSERT INTO orders (user_id, amount, total, expires_at) VALUES (?, ?, ?, ?)",
-                "iiis", u->id, amount, amount, db_time(a, time(NULL) + cfg.reservation_ttl)) < 0)
+    if (db_exec("INSERT INTO orders (user_id, amount, total, expires_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                "iiiss", u->id, amount, amount, db_time(a, now + cfg.reservation_ttl),
+                db_time(a, now)) < 0)
         goto out_store;
     *order_id = db_insert_id();
     if (reserve_all(a, u, items, n, *order_id, &unloaded, e) < 0) {
@@ -363,7 +407,7 @@ static long long checkout_once(struct arena *a, const struct principal *u, order
         goto out_release;
     if ((uc && db_exec("UPDATE orders SET discount = ?, total = ?, user_coupon_id = ? WHERE id = ?",
                        "iiii", discount, amount - discount, uc, *order_id) < 0) ||
-        order_history_add(*order_id, "pending_payment") < 0)
+        order_history_add(*order_id, "pending_payment", db_time(a, now)) < 0)
         goto out_release_store;
     /* A client that gave up (nginx's timeout) would be told nothing: it gets nothing. */
     if (gone && gone()) {
@@ -371,8 +415,10 @@ static long long checkout_once(struct arena *a, const struct principal *u, order
         goto out_release_store;
     }
     int committed = db_commit();
-    if (committed == 0)
+    if (committed == 0) {
+        *placed = placed_view(items, n, *order_id, amount, discount, uc, now);
         return 0;
+    }
     int settled = settle_commit(a, u, items, n, *order_id, committed);
     if (settled == 0)
         return 0;
@@ -416,8 +462,9 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
     /* A counter to build (lost by Redis, or never built) is built between tries, outside this
      * checkout's transaction: the build waits for every transaction holding the gate shared. */
     long long rc = -1;
+    json_t *placed = NULL;
     for (size_t attempt = 0; attempt <= n; attempt++) {
-        rc = checkout_once(a, u, gone, items, n, coupon, &id, e);
+        rc = checkout_once(a, u, gone, items, n, coupon, &id, &placed, e);
         if (rc <= 0)
             break;
         if (stock_load(a, rc) < 0) {
@@ -431,7 +478,8 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
         return NULL;
     if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))
         db_exec("DELETE FROM cart_items WHERE user_id = ?", "i", u->id);
-    return order_get(a, u->id, id, e);
+    /* A commit whose answer was lost and then found placed is read back. */
+    return placed ? placed : order_get(a, u->id, id, e);
 }
 
 /* ---- cancel and return ---- */
@@ -460,7 +508,7 @@ json_t *order_cancel(struct arena *a, const struct principal *u, long long id, s
     if (stock_share_order(id) < 0 ||
         db_exec("UPDATE orders SET status = 'cancelled', stock_applied = 0 WHERE id = ?", "i",
                 id) != 1 ||
-        order_history_add(id, "cancelled") < 0 || coupon_give_back(id) < 0 ||
+        order_history_add(id, "cancelled", NULL) < 0 || coupon_give_back(id) < 0 ||
         (applied && stock_restore_durable(id) < 0) || (paid && refund(id) < 0) ||
         db_exec(
             "UPDATE shipments SET status = 'cancelled' WHERE order_id = ? AND status = 'preparing'",
@@ -480,7 +528,7 @@ json_t *order_return(struct arena *a, const struct principal *u, long long id, s
     if (!order_move_begin(u->id, id, "return_requested", e))
         return NULL;
     if (db_exec("UPDATE orders SET status = 'return_requested' WHERE id = ?", "i", id) != 1 ||
-        order_history_add(id, "return_requested") < 0 || db_commit() < 0)
+        order_history_add(id, "return_requested", NULL) < 0 || db_commit() < 0)
         return order_move_fail(e);
     return order_get(a, u->id, id, e);
 }
@@ -518,7 +566,7 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
 
 static int expired(long long id)
 {
-    return order_history_add(id, "expired") < 0 || coupon_release_hold(id) < 0 ? -1 : 0;
+    return order_history_add(id, "expired", NULL) < 0 || coupon_release_hold(id) < 0 ? -1 : 0;
 }
 
 int orders_expire_due(struct arena *a, int limit)
@@ -534,7 +582,8 @@ int orders_expire_due(struct arena *a, int limit)
 
 static int returned(long long id)
 {
-    return order_history_add(id, "returned") < 0 || stock_restore_durable(id) < 0 || refund(id) < 0
+    return order_history_add(id, "returned", NULL) < 0 || stock_restore_durable(id) < 0 ||
+                   refund(id) < 0
                ? -1
                : 0;
 }
@@ -594,7 +643,7 @@ int order_on_payment(struct arena *a, json_t *ev)
     if (coupon_mark_used(id) < 0 ||
         db_exec("UPDATE orders SET status = 'preparing', stock_applied = 1 WHERE id = ?", "i", id) <
             0 ||
-        order_history_add(id, "preparing") < 0 ||
+        order_history_add(id, "preparing", NULL) < 0 ||
         (oid = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.preparing",
                           json_pack("{s:I, s:O}", "order_id", (json_int_t)id, "user_id",
                                     json_object_get(o, "user_id")))) < 0 ||

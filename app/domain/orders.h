@@ -53,7 +53,15 @@ bool order_status_is(json_t *order, const char *status);
  * move to status `to` now: the state machine's table (orders.c), and the clock (an unpaid order
  * past its expiry cannot be paid; a delivered one is returned within RETURN_WINDOW). */
 bool order_may(json_t *order, const char *to);
-/* A line of the order's history. 0, or -1 on a store failure. */
-int order_history_add(long long order_id, const char *status);
+/* A line of the order's history, at `at` ("YYYY-MM-DD HH:MM:SS", db_time), or at the server's
+ * clock when NULL. 0, or -1 on a store failure. */
+int order_history_add(long long order_id, const char *status, const char *at);
+/* The order's lines with each product's name, and its history, as order_get answers them; NULL
+ * on a store failure. */
+json_t *order_items_named(long long order_id);
+json_t *order_history(long long order_id);
+/* An order row as order_lock or order_get reads it, made the answer: items, history, shipment
+ * (NULL: none) and what the buyer may do now. Takes the references it is given. */
+json_t *order_view(json_t *order, json_t *items, json_t *history, json_t *shipment);
 
 #endif

@@ -4,8 +4,10 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/config.h"
+#include "core/text.h"
 #include "domain/coupons.h"
 #include "domain/orders.h"
 #include "domain/stock.h"
@@ -50,24 +52,36 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
     long long total = json_integer_value(json_object_get(o, "total"));
     bool approved = gateway_approves(digits);
     const char *status = approved ? "paid" : "payment_failed";
+    char paid_at[21];
+    time_t now = time(NULL);
+    format_iso_time(now, paid_at);
+    const char *at = db_time(a, now);
     long long outbox_id = 0;
     if ((!approved && stock_share_order(id) < 0) || /* a declined order's units come back */
-        db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', UTC_TIMESTAMP(), NULL)"
+        db_exec("UPDATE orders SET status = ?, paid_at = IF(? = 'paid', ?, NULL)"
                 " WHERE id = ? AND status = 'pending_payment'",
-                "ssi", status, status, id) != 1 ||
+                "sssi", status, status, at, id) != 1 ||
         db_exec("INSERT INTO payments (order_id, outcome, amount, card_last4) VALUES (?, ?, ?, ?)",
                 "isis", id, approved ? "approved" : "declined", total,
                 digits + strlen(digits) - 4) < 0 ||
-        order_history_add(id, status) < 0)
+        order_history_add(id, status, at) < 0)
         return order_move_fail(e);
+    json_t *items = NULL, *history = NULL;
     if (approved) {
-        json_t *items =
-            db_query("SELECT product_id, quantity FROM order_items WHERE order_id = ?", "i", id);
+        /* The lines and the history answer the buyer too: read once, in the transaction. */
+        items = order_items_named(id);
+        history = items ? order_history(id) : NULL;
+        json_t *lines = json_array(), *it;
+        size_t i;
+        json_array_foreach(items, i, it) json_array_append_new(
+            lines, json_pack("{s:O, s:O}", "product_id", json_object_get(it, "product_id"),
+                             "quantity", json_object_get(it, "quantity")));
         json_t *ev =
-            items ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id, "user_id",
-                              (json_int_t)u->id, "total", (json_int_t)total, "user_coupon_id",
-                              json_object_get(o, "user_coupon_id"), "items", items)
-                  : NULL;
+            history && lines
+                ? json_pack("{s:I, s:I, s:I, s:O, s:o}", "order_id", (json_int_t)id, "user_id",
+                            (json_int_t)u->id, "total", (json_int_t)total, "user_coupon_id",
+                            json_object_get(o, "user_coupon_id"), "items", lines)
+                : NULL;
         if (!ev ||
             (outbox_id = outbox_add(a, TOPIC_PAYMENT_SUCCEEDED, id, "payment.succeeded", ev)) < 0)
             return order_move_fail(e);
@@ -77,15 +91,15 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
     if (db_commit() < 0)
         return order_move_fail(e);
     /* Committed: the payment and its event are durable together. Now the fast paths. */
-    if (approved)
+    if (approved) {
         outbox_publish(a, &outbox_id, 1);
-    else
-        stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
-    json_t *out = order_get(a, u->id, id, e);
-    if (!approved) {
-        *order = out;
-        err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
-        return NULL;
+        /* The row as the transaction left it: paid now; a shipment comes only later. */
+        json_object_set_new(o, "status", json_string("paid"));
+        json_object_set_new(o, "paid_at", json_string(paid_at));
+        return order_view(o, items, history, NULL);
     }
-    return out;
+    stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
+    *order = order_get(a, u->id, id, e);
+    err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
+    return NULL;
 }

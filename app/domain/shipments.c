@@ -46,7 +46,7 @@ static int advance(struct arena *a, json_t *s, const char *to, const char *order
                     ? "UPDATE orders SET status = ?, delivered_at = UTC_TIMESTAMP() WHERE id = ?"
                     : "UPDATE orders SET status = ? WHERE id = ?",
                 "si", order_status, order) < 0 ||
-            order_history_add(order, order_status) < 0 ||
+            order_history_add(order, order_status, NULL) < 0 ||
             (oid = outbox_add(a, TOPIC_SHIPMENT_EVENTS, order,
                               delivered ? "shipment.delivered" : "shipment.shipping", ev)) < 0)
             won = -1;
