@@ -1,8 +1,9 @@
--- wrk's summary as one parsable line: exact p50/p99 in milliseconds (bench.sh reads it).
+-- wrk's summary as one parsable line: exact p50/p99/p99.9 in milliseconds (bench.sh reads it).
 done = function(summary, latency, requests)
-  io.write(string.format("BENCH requests=%d seconds=%.3f errors=%d non2xx=%d p50=%.3f p99=%.3f next=%d\n",
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f errors=%d non2xx=%d p50=%.3f p99=%.3f p999=%.3f next=%d\n",
     summary.requests, summary.duration / 1e6,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    next_start and next_start() or 0))
+    latency:percentile(99.9) / 1000, next_start and next_start() or 0))
 end

@@ -5,6 +5,7 @@ DIR/strategies.json (from `firstcome bench strategies`) and writes, beside them:
   http.svg        requests per second per endpoint, the GET /livez ceiling as a reference line
   strategies.svg  throughput per strategy; the ones that oversold or duplicated in a warning colour
   latency.svg     p50 / p95 / p99 per strategy
+  tail.svg        p99 / p99.9 per endpoint at more connections, beside /livez's at as many
   report.html     one self-contained page: machine, date, both tables, the charts inlined
 
 and prints a short plain-text summary. Standard library only. A missing file, a missing key or a
@@ -25,6 +26,9 @@ FONT = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif"
 INK, MUTED, GRID, AXIS = "#1f2933", "#616e7c", "#e4e7eb", "#9aa5b1"
 BLUE, GREY, WARN = "#2f6fd0", "#8a96a3", "#d9480f"
 LATENCY_COLOURS = {"p50_ms": "#9cc3f0", "p95_ms": "#4d8fdc", "p99_ms": "#1c4f96"}
+TAIL_KEYS = ["connections", "rps", "p99_ms", "p999_ms", "livez_p99_ms", "livez_p999_ms", "errors"]
+TAIL_BARS = {"p99_ms": ("p99", "#4d8fdc"), "p999_ms": ("p99.9", "#1c4f96"),
+             "livez_p99_ms": ("/livez p99", "#c3c9d1"), "livez_p999_ms": ("/livez p99.9", "#8a96a3")}
 WIDTH = 1040
 
 
@@ -193,6 +197,7 @@ def read_http(path, notes):
     for r in rows:
         r["paid_orders_per_second"] = number(r["_raw"].get("paid_orders_per_second"))
         r["livez_beside"] = number(r["_raw"].get("livez_beside"))
+        r["p999_ms"] = number(r["_raw"].get("p999_ms"))
     # The ceiling: the GET /livez row (or else the one whose ratio is 1).
     ceiling = next((r for r in rows if "livez" in r["endpoint"].lower()), None) or \
         next((r for r in rows if r["ratio"] == 1.0), None)
@@ -202,7 +207,22 @@ def read_http(path, notes):
         if r["ratio"] is None and ceiling and ceiling["rps"] and r["rps"] is not None:
             r["ratio"] = r["rps"] / ceiling["rps"]
             notes.append(f"{name}: {r['endpoint']}: ratio computed from rps and the ceiling")
-    return {"machine": machine, "rows": rows, "ceiling": ceiling, "mtime": os.path.getmtime(path)}
+    tail = []
+    raw_tail = doc.get("tail") if isinstance(doc, dict) else None
+    if raw_tail is not None and not isinstance(raw_tail, list):
+        notes.append(f"{name}: tail is not a list")
+    for i, r in enumerate(raw_tail if isinstance(raw_tail, list) else [], 1):
+        if not isinstance(r, dict):
+            notes.append(f"{name}: tail row {i} is not an object")
+            continue
+        t = {"endpoint": str(r.get("endpoint", f"row {i}"))}
+        for k in TAIL_KEYS:
+            t[k] = number(r.get(k))
+            if t[k] is None:
+                notes.append(f"{name}: tail row {i} ({t['endpoint']}): {k} missing or not a number")
+        tail.append(t)
+    return {"machine": machine, "rows": rows, "ceiling": ceiling, "tail": tail,
+            "mtime": os.path.getmtime(path)}
 
 
 def read_strategies(path, notes):
@@ -401,38 +421,57 @@ def strategies_svg(rows):
     return chart.svg(y - (pitch - h), scale, "requests per second", "throughput per strategy")
 
 
-def latency_svg(rows):
-    """p50, p95 and p99 per strategy, three bars each; log scale when they span two decades."""
-    keys = ["p50_ms", "p95_ms", "p99_ms"]
+def latency_bars(title, subtitle, rows, labels, bars, aria, warn=lambda r: False):
+    """Grouped bars of latencies, one group per row (labels[i] names rows[i]), one bar per key of
+    bars {key: (name, colour)}; log scale when they span two decades."""
+    keys = list(bars)
     h, gap, group_gap = 12, 3, 16
-    chart = Chart("Latency per strategy", "milliseconds per claim, lower is better", [r["strategy"] for r in rows],
-                  top_extra=26)
+    chart = Chart(title, subtitle, labels, top_extra=26)
     scale = scale_for([r[k] for r in rows for k in keys], log_if_spread=100)
-    chart.fit([(scale(r[k]), text_width(f"p99 {fmt_ms(r[k])} ms", 11)) for r in rows for k in keys])
+    chart.fit([(scale(r[k]), text_width(f"{bars[k][0]} {fmt_ms(r[k])} ms", 11)) for r in rows for k in keys])
     lx = chart.left  # legend
     for k in keys:
         chart.parts.append(f'<rect x="{lx}" y="{chart.top - 28}" width="12" height="12" rx="2" '
-                           f'fill="{LATENCY_COLOURS[k]}"/>')
-        chart.parts.append(text(lx + 17, chart.top - 22, k[:3], 12, INK, dominant_baseline="central"))
-        lx += 60
+                           f'fill="{bars[k][1]}"/>')
+        chart.parts.append(text(lx + 17, chart.top - 22, bars[k][0], 12, INK, dominant_baseline="central"))
+        lx += text_width(bars[k][0], 12) + 34
     y = chart.top
-    for r in rows:
-        marks = broke_rules(r)
-        group = 3 * h + 2 * gap
-        chart.label(y + group / 2, r["strategy"], WARN if marks else INK, "600" if marks else None)
+    for r, label in zip(rows, labels):
+        marks = warn(r)
+        group = len(keys) * h + (len(keys) - 1) * gap
+        chart.label(y + group / 2, label, WARN if marks else INK, "600" if marks else None)
         for k in keys:
             mid = y + h / 2
+            name = bars[k][0]
             if r[k] is None:
-                chart.parts.append(text(chart.left + 6, mid, f"{k[:3]} missing", 11, MUTED,
+                chart.parts.append(text(chart.left + 6, mid, f"{name} missing", 11, MUTED,
                                         dominant_baseline="central", font_style="italic"))
             else:
-                end = bar(chart, y, h, scale(r[k]), LATENCY_COLOURS[k], f"bar {k[:3]}", r["strategy"],
-                          f"{r['strategy']} {k[:3]}: {fmt_ms(r[k])} ms")
-                chart.parts.append(text(end + 5, mid, f"{k[:3]} {fmt_ms(r[k])} ms", 11, INK,
+                end = bar(chart, y, h, scale(r[k]), bars[k][1], "bar " + k[:-3].replace("_", "-"), label,
+                          f"{label} {name}: {fmt_ms(r[k])} ms")
+                chart.parts.append(text(end + 5, mid, f"{name} {fmt_ms(r[k])} ms", 11, INK,
                                         dominant_baseline="central", **HALO))
             y += h + gap
         y += group_gap - gap
-    return chart.svg(y - group_gap, scale, "milliseconds", "latency per strategy")
+    return chart.svg(y - group_gap, scale, "milliseconds", aria)
+
+
+def latency_svg(rows):
+    """p50, p95 and p99 per strategy, three bars each."""
+    return latency_bars("Latency per strategy", "milliseconds per claim, lower is better", rows,
+                        [r["strategy"] for r in rows], {k: (k[:3], c) for k, c in LATENCY_COLOURS.items()},
+                        "latency per strategy", broke_rules)
+
+
+def tail_label(r):
+    return f"{r['endpoint']} · {fmt_count(r['connections'])} conns"
+
+
+def tail_svg(tail):
+    """p99 and p99.9 per endpoint at each connection count, with /livez's at as many beside."""
+    return latency_bars("The tail at more connections", "milliseconds per request, lower is better; "
+                        "each endpoint beside /livez at the same connections", tail,
+                        [tail_label(r) for r in tail], TAIL_BARS, "p99 and p99.9 per endpoint")
 
 
 def http_svg(http):
@@ -534,13 +573,15 @@ def cell(value, cls=None):
 def http_table(http):
     has_paid = any(r["paid_orders_per_second"] is not None for r in http["rows"])
     has_beside = any(r["livez_beside"] is not None for r in http["rows"])
-    head = (["endpoint", "req/s", "p50 ms", "p99 ms", "errors"] + (["/livez beside it"] if has_beside else [])
+    has_p999 = any(r["p999_ms"] is not None for r in http["rows"])
+    head = (["endpoint", "req/s", "p50 ms", "p99 ms"] + (["p99.9 ms"] if has_p999 else []) + ["errors"]
+            + (["/livez beside it"] if has_beside else [])
             + ["% of ceiling"] + (["paid orders/s"] if has_paid else []))
     out = ['<div class="tablewrap"><table id="http-table"><thead><tr>'
            + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     for r in http["rows"]:
         cells = [cell(r["endpoint"]), cell(fmt_rate(r["rps"])), cell(fmt_ms(r["p50_ms"])),
-                 cell(fmt_ms(r["p99_ms"])),
+                 cell(fmt_ms(r["p99_ms"]))] + ([cell(fmt_ms(r["p999_ms"]))] if has_p999 else []) + [
                  cell(fmt_count(r["errors"]), "bad" if r["errors"] else None)]
         if has_beside:
             cells.append(cell(fmt_rate(r["livez_beside"]) if r["livez_beside"] is not None else ""))
@@ -548,6 +589,20 @@ def http_table(http):
         if has_paid:
             cells.append(cell(fmt_rate(r["paid_orders_per_second"])))
         out.append(f'<tr{attrs(class_="ceiling" if r is http["ceiling"] else None)}>' + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def tail_table(tail):
+    head = ["endpoint", "connections", "req/s", "p99 ms", "p99.9 ms", "/livez p99 ms", "/livez p99.9 ms",
+            "errors"]
+    out = ['<div class="tablewrap"><table id="tail-table"><thead><tr>'
+           + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for r in tail:
+        cells = [cell(r["endpoint"]), cell(fmt_count(r["connections"])), cell(fmt_rate(r["rps"]))]
+        cells += [cell(fmt_ms(r[k])) for k in ("p99_ms", "p999_ms", "livez_p99_ms", "livez_p999_ms")]
+        cells.append(cell(fmt_count(r["errors"]), "bad" if r["errors"] else None))
+        out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
@@ -635,6 +690,10 @@ def report_html(dirpath, http, st, svgs, notes, now):
         body.append('<div class="card chart">' + svgs["http.svg"] + "</div>")
     else:
         body.append(f'<p class="missing">No HTTP results: {esc(why(notes, "http.json"))}.</p>')
+    if http and http["tail"]:
+        body.append("<h2>The tail at more connections</h2>")
+        body.append('<div class="card">' + tail_table(http["tail"]) + "</div>")
+        body.append('<div class="card chart">' + svgs["tail.svg"] + "</div>")
     body.append("<h2>Concurrency strategies</h2>")
     if st and st["rows"]:
         broken = [r["strategy"] for r in st["rows"] if broke_rules(r)]
@@ -659,14 +718,29 @@ def why(notes, name):
 
 # ---- plain text ----
 
+def text_table(columns, rows):
+    """Lines of a plain-text table: columns are (heading, width, value of a row); the first column
+    is left-aligned and cut to its width, the others right-aligned. A blank line ends it."""
+    def line(values):
+        return "".join(f"{v[:w - 1]:<{w}}" if i == 0 else f"{v:>{w}}"
+                       for i, (v, (_, w, _)) in enumerate(zip(values, columns)))
+    return [line([c[0] for c in columns])] + [line([c[2](r) for c in columns]) for r in rows] + [""]
+
+
 def summary(dirpath, http, st, written, notes):
     lines = []
     if http and http["rows"]:
-        lines.append(f"{'endpoint':<32}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ceiling':>9}")
-        for r in http["rows"]:
-            lines.append(f"{r['endpoint'][:31]:<32}{fmt_rate(r['rps']):>10}{fmt_ms(r['p50_ms']):>9}"
-                         f"{fmt_ms(r['p99_ms']):>9}{fmt_count(r['errors']):>8}{fmt_pct(r['ratio']):>9}")
-        lines.append("")
+        lines += text_table([("endpoint", 32, lambda r: r["endpoint"]), ("req/s", 10, lambda r: fmt_rate(r["rps"])),
+                             ("p50 ms", 9, lambda r: fmt_ms(r["p50_ms"])), ("p99 ms", 9, lambda r: fmt_ms(r["p99_ms"])),
+                             ("errors", 8, lambda r: fmt_count(r["errors"])),
+                             ("ceiling", 9, lambda r: fmt_pct(r["ratio"]))], http["rows"])
+    if http and http["tail"]:
+        lines += text_table([("the tail", 32, lambda r: r["endpoint"]),
+                             ("conns", 6, lambda r: fmt_count(r["connections"])),
+                             ("p99 ms", 9, lambda r: fmt_ms(r["p99_ms"])),
+                             ("p99.9 ms", 10, lambda r: fmt_ms(r["p999_ms"])),
+                             ("/livez p99", 12, lambda r: fmt_ms(r["livez_p99_ms"])),
+                             ("p99.9", 8, lambda r: fmt_ms(r["livez_p999_ms"]))], http["tail"])
     if st and st["rows"]:
         lines.append(f"{'strategy':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'fairness':>10}  verdict")
         for r in st["rows"]:
@@ -698,6 +772,8 @@ def main(argv):
     svgs = {}
     if http and http["rows"]:
         svgs["http.svg"] = http_svg(http)
+    if http and http["tail"]:
+        svgs["tail.svg"] = tail_svg(http["tail"])
     if st and st["rows"]:
         svgs["strategies.svg"] = strategies_svg(st["rows"])
         svgs["latency.svg"] = latency_svg(st["rows"])

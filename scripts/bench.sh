@@ -11,6 +11,8 @@ SLICE=${BENCH_SLICE:-3}        # an endpoint beside /livez: ROUNDS turns of SLIC
 ROUNDS=${BENCH_ROUNDS:-4}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
+TAIL_CONNECTIONS=${BENCH_TAIL_CONNECTIONS:-64 256} # the tail: more connections than slots
+TAIL_ROUNDS=${BENCH_TAIL_ROUNDS:-2}
 
 export STATE_DIR=${BENCH_STATE_DIR:-$(mktemp -d /tmp/firstcome-bench.XXXXXX)}
 export HTTP_PORT=${HTTP_PORT:-$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
@@ -39,8 +41,9 @@ run() { # run NAME PATH [LUA] [SECONDS]: one wrk run, its BENCH line saved as NA
   grep '^BENCH' "$OUT/$name.txt" | sed "s/^BENCH/$name/" | tee -a "$OUT/raw.txt" | sed 's/^[^ ]* //'
 }
 
-tally() { # tally NAME: "OK NEXT" for NAME's turns so far: 2xx answers summed, the last next=
-  awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+tally() { # tally NAME: "OK NEXT" for NAME's turns so far (NAME@C's too): 2xx summed, the last next=
+  awk -v n="$1" '$1 == n || index($1, n "@") == 1 {
+                           for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
                            ok += f["requests"] - f["non2xx"]; last = f["next"] }
                  END { print ok + 0, last + 0 }' "$OUT/raw.txt"
 }
@@ -59,6 +62,23 @@ beside() {
   done
 }
 
+# tails NAME PATH [LUA] [AFTER]: the tail at more connections than the web workers have request
+# slots (4 x 8): at each of TAIL_CONNECTIONS, TAIL_ROUNDS turns of NAME beside /livez at the same
+# connections, saved as NAME@C and livez@NAME@C, for their p99 and p99.9.
+tails() {
+  local name=$1 path=$2 lua=${3:-} after=${4:-true} c k saved=$CONNECTIONS sent
+  for c in $TAIL_CONNECTIONS; do
+    CONNECTIONS=$c
+    for k in $(seq "$TAIL_ROUNDS"); do
+      run "livez@$name@$c" /livez "" "$SLICE"
+      sent=$(tally "$name" | cut -d' ' -f2)
+      BENCH_START=$sent run "$name@$c" "$path" "$lua" "$SLICE"
+      $after
+    done
+  done
+  CONNECTIONS=$saved
+}
+
 echo "== wrk: ${THREADS} threads, ${CONNECTIONS} connections, ${WEB_WORKERS} web workers;" \
   "each endpoint in ${ROUNDS} turns of ${SLICE}s with /livez"
 : > "$OUT/raw.txt"
@@ -75,13 +95,16 @@ written() { # written: waits until the coupon worker has written every claim acc
   "$PY" bench/setup.py wait "$STATE_DIR" "$OUT/claim_kafka.claims" "$ok" > "$OUT/catchup.txt"
 }
 
-claims() { # claims NAME [AFTER]: the claim endpoint on its success path, beside /livez
+claims() { # claims NAME [AFTER]: the claim endpoint on its success path, beside /livez, and its tail
   echo "  (preparing $1: campaigns, users, logins)"
-  "$PY" bench/setup.py "$STATE_DIR" "$BASE" "$OUT/$1.claims" 200 2000 100000 | sed 's/^/  /'
-  BENCH_CLAIMS=$OUT/$1.claims beside "$1" "/api/v1/coupons/claim" bench/claim.lua "${2:-true}"
+  "$PY" bench/setup.py "$STATE_DIR" "$BASE" "$OUT/$1.claims" 500 2000 100000 | sed 's/^/  /'
+  export BENCH_CLAIMS=$OUT/$1.claims
+  beside "$1" "/api/v1/coupons/claim" bench/claim.lua "${2:-true}"
+  tails "$1" "/api/v1/coupons/claim" bench/claim.lua "${2:-true}"
 }
 
 beside products "/api/v1/products"
+tails products "/api/v1/products"
 claims claim_sync
 restart_web kafka
 # Every turn of kafka-mode claims waits for the coupon worker to write what it accepted before
@@ -98,7 +121,12 @@ echo "  (preparing checkout: products, buyers, logins)"
 # One connection per wrk thread: each connection alternates order and payment.
 THREADS_SAVED=$THREADS
 THREADS=$CONNECTIONS
-BENCH_CLAIMS=$OUT/checkout.claims run checkout "/api/v1/orders" bench/checkout.lua
+export BENCH_CLAIMS=$OUT/checkout.claims
+run checkout "/api/v1/orders" bench/checkout.lua
+for c in $TAIL_CONNECTIONS; do # its tail: one turn per count, as long as one run, with /livez's
+  THREADS=$THREADS_SAVED CONNECTIONS=$c run "livez@checkout@$c" /livez "" "$SLICE"
+  THREADS=$c CONNECTIONS=$c run "checkout@$c" "/api/v1/orders" bench/checkout.lua "$SLICE"
+done
 THREADS=$THREADS_SAVED
 
 "$PY" bench/summary.py "$OUT"

@@ -343,3 +343,42 @@ def test_a_strategy_whose_claims_failed_is_not_called_ok(tmp_path):
     assert line.endswith("FAILED: 1,240 claims answered with an error"), line
     st = tables(read(tmp_path, "report.html"))["strategies-table"]
     assert st[1][11] == ("1,240", "bad")
+
+
+def test_the_tail_at_more_connections_is_summed_reported_and_drawn(tmp_path):
+    """NAME@C turns beside livez@NAME@C: their worst p99 and p99.9 in http.json's tail, a table and
+    tail.svg in the report."""
+    def line(name, requests, p99, p999):
+        return f"{name} requests={requests} seconds=3 errors=0 non2xx=0 p50=1.0 p99={p99} p999={p999} next=0\n"
+    raw = "".join([
+        line("livez@products", 30000, 5.0, 7.0), line("products", 20000, 6.0, 8.0),
+        line("livez@claim_sync", 30000, 5.0, 7.0), line("claim_sync", 9000, 9.0, 14.0),
+        line("livez@claim_kafka", 30000, 5.0, 7.0), line("claim_kafka", 21000, 6.0, 9.0),
+        line("checkout", 3000, 30.0, 45.0),
+        line("livez@claim_sync@64", 30000, 11.0, 19.0), line("claim_sync@64", 9000, 17.0, 31.0),
+        line("livez@claim_sync@64", 33000, 12.0, 18.0), line("claim_sync@64", 9900, 16.0, 36.0),
+        line("livez@claim_sync@256", 30000, 40.0, 60.0), line("claim_sync@256", 9000, 55.0, 90.0)])
+    (tmp_path / "raw.txt").write_text(raw)
+    (tmp_path / "strategies.json").write_text("[]")
+    keep = tmp_path / "results"
+    out = subprocess.run([PYTHON, os.path.join(ROOT, "bench", "summary.py"), str(tmp_path)], capture_output=True,
+                         text=True, env=dict(os.environ, BENCH_RESULTS=str(keep)))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((keep / "http.json").read_text())
+    sync = next(r for r in doc["results"] if r["endpoint"] == "POST claim (sync mode)")
+    assert (sync["p999_ms"], sync["livez_p99_ms"]) == (14.0, 5.0)
+    tail = {(r["endpoint"], r["connections"]): r for r in doc["tail"]}
+    assert set(tail) == {("POST claim (sync mode)", 64), ("POST claim (sync mode)", 256)}
+    t64 = tail[("POST claim (sync mode)", 64)]
+    assert (t64["p99_ms"], t64["p999_ms"], t64["livez_p99_ms"], t64["livez_p999_ms"]) == (17.0, 36.0, 12.0, 19.0)
+    assert t64["ratio"] == round(18900 / 63000, 3)
+    text = run(keep)
+    assert "the tail" in text and "90.0" in text
+    root = svg(keep, "tail.svg")
+    assert len(bars(root)) == 8 and len(bars(root, "livez-p999")) == 2
+    assert "POST claim (sync mode) · 256 conns" in texts(root)
+    page = (keep / "report.html").read_text()
+    http_rows = tables(page)["http-table"]
+    assert http_rows[0][4][0] == "p99.9 ms" and http_rows[3][4][0] == "14.0"
+    rows = {r[0][0]: r for r in tables(page)["tail-table"][1:] if r[1][0] == "256"}
+    assert [c for c, _ in rows["POST claim (sync mode)"]][2:7] == ["3,000", "55.0", "90.0", "40.0", "60.0"]
