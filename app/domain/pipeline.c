@@ -1,10 +1,12 @@
-/* pipeline.c - the order pipeline's consumers: which group applies which events, batches
- * applied one event per transaction, parked events retried. */
+/* pipeline.c - the order pipeline's consumers: which group applies which events, a batch
+ * applied in one transaction (or, when that fails, one event per transaction), parked events
+ * retried. */
 #include "domain/pipeline.h"
 
 #include <string.h>
 
 #include "core/log.h"
+#include "domain/catalog.h"
 #include "domain/notifications.h"
 #include "domain/orders.h"
 #include "domain/shipments.h"
@@ -22,10 +24,40 @@ struct pipeline_consumer {
     const char *const *topics;
 };
 
+/* The whole batch in one transaction: 0 applied and committed, -1 nothing of it stays (a store
+ * failed, an event was refused, or the commit's answer was lost): the caller applies the events
+ * one by one, each in a transaction of its own, which also parks what is refused. */
+static int apply_together(struct arena *a, const struct pipeline_consumer *k,
+                          const struct consumer_msg *msgs, size_t n)
+{
+    if (db_batch_begin() < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_loadb(msgs[i].payload, msgs[i].len, 0, NULL);
+        if (!ev || k->fn(a, msgs[i].topic, ev) != 0 || !db_batch_open()) {
+            if (db_batch_open())
+                db_rollback();
+            outbox_publish_batch(false);
+            log_info("%s: a batch of %zu undone at %s[%d]@%lld; applied one event at a time",
+                     k->group, n, msgs[i].topic, msgs[i].partition, msgs[i].offset);
+            return -1;
+        }
+    }
+    int rc = db_batch_end();
+    outbox_publish_batch(rc == 0);
+    if (rc == 0 && k == &pipeline_order)
+        catalog_changed(); /* durable stock went down: after the commit, for the caches' refill */
+    return rc == 0 ? 0 : -1;
+}
+
 enum consume_result pipeline_consume(struct arena *a, const struct consumer_msg *msgs, size_t n,
                                      void *arg)
 {
     const struct pipeline_consumer *k = arg;
+    if (n > 1 && apply_together(a, k, msgs, n) == 0) {
+        outbox_poll();
+        return CONSUME_DONE;
+    }
     for (size_t i = 0; i < n; i++) {
         json_t *ev = json_loadb(msgs[i].payload, msgs[i].len, 0, NULL);
         int rc = ev ? k->fn(a, msgs[i].topic, ev) : consumer_refuse("the payload is not JSON");

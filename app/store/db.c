@@ -27,6 +27,8 @@ struct cached_stmt {
 static MYSQL *conn;
 static struct cached_stmt cache[STMT_CACHE];
 static bool in_tx;
+/* db_batch_begin: the handlers' transactions are parts of one, until db_batch_end. */
+static bool batch_open;
 /* The connection of an open transaction was lost: every statement fails until the caller ends
  * the transaction (db_commit or db_rollback); none may run in autocommit on a new connection. */
 static bool tx_lost;
@@ -527,6 +529,8 @@ static int tx_statement(const char *sql)
 
 int db_begin(void)
 {
+    if (batch_open)
+        return tx_lost ? -1 : 0;
     tx_lost = false; /* a transaction the caller never ended is over all the same */
     if (tx_statement("START TRANSACTION") < 0)
         return -1;
@@ -536,6 +540,8 @@ int db_begin(void)
 
 int db_commit(void)
 {
+    if (batch_open)
+        return tx_lost ? -1 : 0;
     if (tx_lost) {
         tx_lost = false;
         in_tx = false;
@@ -552,10 +558,32 @@ int db_commit(void)
 
 int db_rollback(void)
 {
+    batch_open = false; /* a part undone undoes the whole batch, and ends it */
     int rc = conn && !tx_lost ? tx_statement("ROLLBACK") : -1;
     in_tx = false;
     tx_lost = false;
     return rc;
+}
+
+int db_batch_begin(void)
+{
+    if (db_begin() < 0)
+        return -1;
+    batch_open = true;
+    return 0;
+}
+
+bool db_batch_open(void)
+{
+    return batch_open;
+}
+
+int db_batch_end(void)
+{
+    if (!batch_open)
+        return -1;
+    batch_open = false;
+    return db_commit();
 }
 
 char *db_time(struct arena *a, time_t t)

@@ -2,6 +2,7 @@
 #ifndef FC_DB_H
 #define FC_DB_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -46,6 +47,14 @@ int db_begin(void);
 #define DB_OUTCOME_UNKNOWN (-2)
 int db_commit(void);
 int db_rollback(void);
+
+/* One transaction for many callers' transactions (a consumer's batch of events): after
+ * db_batch_begin, db_begin and db_commit only say whether the batch still stands (0) or its
+ * connection is lost (-1), and db_rollback rolls the whole batch back and ends it. db_batch_end
+ * commits what the batch holds, as db_commit answers; -1 when a rollback ended it already. */
+int db_batch_begin(void);
+bool db_batch_open(void);
+int db_batch_end(void);
 
 /* A column read as a condition: true for boolean true and for integer 1 (a comparison's
  * type differs between servers). */

@@ -60,11 +60,13 @@ void event_id_new(char out[37])
 
 /* The events added since the last outbox_publish, kept so that publishing them after their
  * COMMIT needs no read of the rows just written. An event of a transaction that rolled back is
- * never asked for: outbox_publish forgets every kept event. */
-#define KEPT_MAX 8
+ * never asked for: outbox_publish forgets every kept event. Within a batch transaction
+ * (db_batch_begin) the events asked for wait, marked, for outbox_publish_batch. */
+#define KEPT_MAX 128
 static struct kept {
     long long id;
     char *topic, *key, *payload;
+    bool asked;
 } kept[KEPT_MAX];
 static int n_kept;
 
@@ -82,7 +84,7 @@ static void keep(long long id, const char *topic, const char *key, const char *p
 {
     if (n_kept == KEPT_MAX) /* more events than one change writes: the rest are read back */
         return;
-    struct kept k = {id, strdup(topic), strdup(key), strdup(payload)};
+    struct kept k = {id, strdup(topic), strdup(key), strdup(payload), false};
     if (!k.topic || !k.key || !k.payload) {
         free(k.topic), free(k.key), free(k.payload);
         return;
@@ -189,7 +191,10 @@ void outbox_publish(struct arena *a, const long long *ids, int n)
         json_t *row;
         if (ids[i] <= 0)
             continue;
-        if (k < n_kept)
+        if (db_batch_open()) { /* not committed yet: after the batch (one not kept: the relay) */
+            if (k < n_kept)
+                kept[k].asked = true;
+        } else if (k < n_kept)
             publish(ids[i], kept[k].topic, kept[k].key, kept[k].payload);
         else if (db_query_row(&row,
                               "SELECT id, topic, msg_key, payload FROM outbox"
@@ -197,6 +202,15 @@ void outbox_publish(struct arena *a, const long long *ids, int n)
                               "i", ids[i]) == 1)
             publish_row(row);
     }
+    if (!db_batch_open())
+        kept_forget();
+}
+
+void outbox_publish_batch(bool committed)
+{
+    for (int k = 0; committed && k < n_kept; k++)
+        if (kept[k].asked)
+            publish(kept[k].id, kept[k].topic, kept[k].key, kept[k].payload);
     kept_forget();
 }
 

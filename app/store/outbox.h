@@ -3,6 +3,7 @@
 #ifndef FC_OUTBOX_H
 #define FC_OUTBOX_H
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/arena.h"
 
@@ -18,6 +19,9 @@ long long outbox_add(struct arena *a, const char *topic, long long key, const ch
  * marked published (its delivery report, served by outbox_poll); one that is not stays for the
  * relay. */
 void outbox_publish(struct arena *a, const long long *ids, int n);
+/* After a batch transaction (db_batch_end): publishes the events its parts asked outbox_publish
+ * for when it committed, and forgets them either way (the relay has what a lost answer left). */
+void outbox_publish_batch(bool committed);
 /* Serves Kafka's delivery reports (kafka_poll) and marks the acknowledged rows published, many
  * in one UPDATE, once the first of them has waited 0.2 s. Call outside any transaction. */
 void outbox_poll(void);
