@@ -506,9 +506,12 @@ static int issue_together(long long coupon_id, struct gathering *g)
     }
     int committed = db_commit();
     if (committed < 0 && committed != DB_OUTCOME_UNKNOWN)
-        return -1;                     /* rolled back: nothing was written */
-    if (committed == 0 && g->n == 1) { /* one row: its id is the insert's */
-        ((struct issue_call *)g->members[0])->user_coupon_id = first;
+        return -1; /* rolled back: nothing was written */
+    /* One row: its id is the insert's; many, under an auto-increment mode that numbers a
+     * multi-row insert's rows consecutively: the insert's id plus the row's place. */
+    if (committed == 0 && (g->n == 1 || db_insert_ids_consecutive())) {
+        for (int i = 0; i < g->n; i++)
+            ((struct issue_call *)g->members[i])->user_coupon_id = first + i;
         return 0;
     }
     /* Stored: the ids are read after the COMMIT, outside the campaign row's lock. A read that

@@ -34,6 +34,7 @@ static bool batch_open;
 static bool tx_lost;
 static double last_used; /* when the connection last answered: an idle one is pinged first */
 static long long last_insert;
+static int consecutive_ids = -1; /* db_insert_ids_consecutive, read once per connection */
 static unsigned last_errno;
 static char last_error[512];
 
@@ -106,6 +107,7 @@ void db_close(void)
     if (conn)
         mysql_close(conn);
     conn = NULL;
+    consecutive_ids = -1;
     if (in_tx)
         tx_lost = true;
     in_tx = false;
@@ -518,6 +520,19 @@ long long db_exec(const char *sql, const char *types, ...)
 long long db_insert_id(void)
 {
     return last_insert;
+}
+
+bool db_insert_ids_consecutive(void)
+{
+    json_t *v;
+    if (consecutive_ids < 0 &&
+        db_query_row(
+            &v,
+            "SELECT @@innodb_autoinc_lock_mode IN (0, 1) AND @@auto_increment_increment = 1"
+            " AS yes",
+            "") == 1)
+        consecutive_ids = db_truthy(json_object_get(v, "yes")) ? 1 : 0;
+    return consecutive_ids == 1;
 }
 
 /* Transaction control goes through the prepared path too; a lost connection mid-transaction is

@@ -33,6 +33,12 @@ int db_query_row(json_t **row, const char *sql, const char *types, ...);
 /* INSERT/UPDATE/DELETE: affected rows, or -1 on error. */
 long long db_exec(const char *sql, const char *types, ...);
 long long db_insert_id(void);
+/* Whether a multi-row INSERT whose row count is known gives its rows consecutive ids, the first
+ * being db_insert_id(), in the order of its VALUES: InnoDB's "traditional" or "consecutive"
+ * auto-increment lock mode (0 or 1; MariaDB's default) with auto_increment_increment 1. Not
+ * under mode 2 (MySQL 8's default), where concurrent inserts interleave. Asked of the server
+ * once per connection; false when it cannot be told. Call outside a transaction. */
+bool db_insert_ids_consecutive(void);
 
 /* A lost connection is retried on a new one only where nothing can be applied twice: a
  * statement that failed before it was sent, or a read. A write whose connection dropped after

@@ -45,6 +45,8 @@ def storm(stack, coupon_id, users, per_user, threads=48):
         r = s.post(stack.url(f"/api/v1/coupons/{coupon_id}/claim"), timeout=30,
                    headers={"Authorization": "Bearer " + token})
         code = r.json().get("error", {}).get("code") if r.status_code >= 400 else None
+        if r.status_code == 201:  # the id of the coupon issued, for the winner's check
+            code = r.json()["user_coupon"]["id"]
         return uid, r.status_code, code
 
     def worker(chunk):
@@ -70,14 +72,16 @@ def test_a_storm_of_claims_issues_exactly_the_quantity(stack, admin, vendor_id):
     users = pool(stack, 300)
     results = storm(stack, c["id"], users, per_user=8)
     assert len(results) == 2400
-    statuses = Counter((s, code) for _, s, code in results)
+    statuses = Counter((s, code if s != 201 else None) for _, s, code in results)
     assert statuses[(201, None)] == 100, statuses
     assert set(statuses) <= {(201, None), (409, "already_claimed"), (410, "sold_out")}, statuses
     winners = Counter(uid for uid, s, _ in results if s == 201)
     assert len(winners) == 100 and set(winners.values()) == {1}
     assert_exactly(stack, c["id"], 100)
-    mine = {r["user_id"] for r in stack.sql("SELECT user_id FROM user_coupons WHERE coupon_id = %s", c["id"])}
-    assert mine == set(winners)
+    # Each winner was answered with the id of its own row (the sync write's ids, taken together).
+    rows = {r["user_id"]: r["id"] for r in stack.sql("SELECT id, user_id FROM user_coupons WHERE coupon_id = %s",
+                                                    c["id"])}
+    assert rows == {uid: cid for uid, s, cid in results if s == 201}
 
 
 def test_one_gate_run_decides_a_batch_of_claims_in_arrival_order(stack):
@@ -131,6 +135,51 @@ def wait_rows(stack, coupon_id, n, timeout=60):
             return got
         time.sleep(0.2)
     raise AssertionError(f"the coupon worker wrote {got} of {n}")
+
+
+def _claim_many(args):
+    """One process's share of a crowd: its claims, in order, on a kept-alive connection."""
+    import http.client
+    import json
+    port, jobs, go = args
+    go.wait()
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    out = []
+    for coupon_id, uid, token in jobs:
+        c.request("POST", f"/api/v1/coupons/{coupon_id}/claim", headers={"Authorization": "Bearer " + token})
+        r = c.getresponse()
+        body = r.read()
+        out.append((coupon_id, uid, r.status, json.loads(body)["user_coupon"]["id"] if r.status == 201 else None))
+    return out
+
+
+def test_sync_winners_written_together_each_get_their_own_coupon(stack, admin, vendor_id):
+    """A crowd of processes, so that each web worker holds several winners of one campaign at a
+    time: they are written with multi-row inserts (fewer inserts than winners), and every 201
+    names the winner's own row."""
+    import multiprocessing as mp
+    campaigns = [campaign(stack, admin, vendor_id, quantity=100)["id"] for _ in range(3)]
+    users = pool(stack, 100)
+    jobs = [(cid, uid, token) for cid in campaigns for uid, token in users]
+    inserts = lambda: int(stack.sql("SHOW GLOBAL STATUS LIKE 'Com_insert'")[0]["Value"])
+    before = inserts()
+    ctx = mp.get_context("fork")
+    procs = 48
+    with ctx.Manager() as m:
+        go = m.Event()
+        with ctx.Pool(procs) as p:
+            pending = p.map_async(_claim_many, [(stack.port, jobs[i::procs], go) for i in range(procs)])
+            time.sleep(1)
+            go.set()
+            results = [x for part in pending.get(timeout=120) for x in part]
+    written = inserts() - before
+    assert Counter(st for _, _, st, _ in results) == {201: 300}
+    for cid in campaigns:
+        rows = {r["user_id"]: r["id"] for r in stack.sql("SELECT id, user_id FROM user_coupons WHERE coupon_id = %s",
+                                                        cid)}
+        assert rows == {uid: ucid for c, uid, _, ucid in results if c == cid}
+        assert_exactly(stack, cid, 100)
+    assert written < 300, f"{written} inserts for 300 winners: no winners were written together"
 
 
 def test_the_same_storm_in_kafka_mode_once_the_worker_caught_up(stack, admin, vendor_id, kafka_mode):
