@@ -1,12 +1,11 @@
 /* pipeline.c - the order pipeline's consumers: which group applies which events, a batch
- * applied in one transaction (or, when that fails, one event per transaction), parked events
- * retried. */
+ * applied in one transaction (shipment, notify) or one event per transaction (order, and any
+ * batch whose transaction fails), parked events retried. */
 #include "domain/pipeline.h"
 
 #include <string.h>
 
 #include "core/log.h"
-#include "domain/catalog.h"
 #include "domain/notifications.h"
 #include "domain/orders.h"
 #include "domain/shipments.h"
@@ -22,6 +21,11 @@ struct pipeline_consumer {
     const char *group;
     event_fn fn;
     const char *const *topics;
+    /* Whether a batch is applied in one transaction. Not for the order group: its events take
+     * product rows (the durable stock) that checkouts share through order_items' foreign key;
+     * held for a whole batch, in the events' order, they would make checkouts wait for the
+     * batch and could deadlock with an order of several products. */
+    bool together;
 };
 
 /* The whole batch in one transaction: 0 applied and committed, -1 nothing of it stays (a store
@@ -45,8 +49,6 @@ static int apply_together(struct arena *a, const struct pipeline_consumer *k,
     }
     int rc = db_batch_end();
     outbox_publish_batch(rc == 0);
-    if (rc == 0 && k == &pipeline_order)
-        catalog_changed(); /* durable stock went down: after the commit, for the caches' refill */
     return rc == 0 ? 0 : -1;
 }
 
@@ -54,7 +56,7 @@ enum consume_result pipeline_consume(struct arena *a, const struct consumer_msg 
                                      void *arg)
 {
     const struct pipeline_consumer *k = arg;
-    if (n > 1 && apply_together(a, k, msgs, n) == 0) {
+    if (n > 1 && k->together && apply_together(a, k, msgs, n) == 0) {
         outbox_poll();
         return CONSUME_DONE;
     }
@@ -86,9 +88,10 @@ static const char *const payment_topics[] = {TOPIC_PAYMENT_SUCCEEDED, NULL};
 static const char *const order_topics[] = {TOPIC_ORDER_EVENTS, NULL};
 static const char *const every_topic[] = {TOPIC_PAYMENT_SUCCEEDED, TOPIC_ORDER_EVENTS,
                                           TOPIC_SHIPMENT_EVENTS, NULL};
-const struct pipeline_consumer pipeline_order = {"order", on_payment, payment_topics},
-                               pipeline_shipment = {"shipment", on_order_event, order_topics},
-                               pipeline_notify = {"notify", notification_on_event, every_topic};
+const struct pipeline_consumer pipeline_order = {"order", on_payment, payment_topics, false},
+                               pipeline_shipment = {"shipment", on_order_event, order_topics, true},
+                               pipeline_notify = {"notify", notification_on_event, every_topic,
+                                                  true};
 static const struct pipeline_consumer *const consumers[] = {&pipeline_order, &pipeline_shipment,
                                                             &pipeline_notify};
 

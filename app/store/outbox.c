@@ -168,6 +168,13 @@ int outbox_flush(int timeout_ms)
     return left;
 }
 
+void outbox_close(void)
+{
+    outbox_flush(5000);
+    kafka_producer_close(); /* its last reports may acknowledge more */
+    marks_write();
+}
+
 static void publish(long long id, const char *topic, const char *key, const char *payload)
 {
     kafka_publish(topic, key, payload, strlen(payload), on_delivery, id, 0);

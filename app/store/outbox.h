@@ -28,6 +28,9 @@ void outbox_poll(void);
 /* Waits up to timeout_ms for every message in flight (kafka_flush) and marks what was
  * acknowledged; returns the messages still unacknowledged. */
 int outbox_flush(int timeout_ms);
+/* At a process's end, before the database closes: outbox_flush, the producer closed
+ * (kafka_producer_close), and what its last reports acknowledged marked. */
+void outbox_close(void);
 /* The relay's step: publishes rows unacknowledged for more than `age` seconds; returns how
  * many were sent, -1 on a store error. */
 int outbox_relay(struct arena *a, int age, int limit);

@@ -182,8 +182,7 @@ static void json_use_default(void)
 
 static void worker_exit(void)
 {
-    outbox_flush(5000);
-    kafka_producer_close();
+    outbox_close();
     redis_close();
     db_close();
 }

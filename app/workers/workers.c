@@ -38,10 +38,8 @@ int workers_open_stores(const char *role, bool producer)
 
 void workers_close_stores(void)
 {
-    if (with_producer) {
-        outbox_flush(5000);
-        kafka_producer_close();
-    }
+    if (with_producer)
+        outbox_close();
     with_producer = false;
     redis_close();
     db_close();

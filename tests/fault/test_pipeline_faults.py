@@ -105,39 +105,51 @@ def test_an_event_the_store_refuses_is_parked_and_the_pipeline_keeps_going(stack
 
 
 def test_a_refused_event_in_a_batch_is_parked_alone_and_the_rest_apply_once(stack, admin):
-    """The order worker applies a batch in one transaction; one event in the middle that MySQL
-    refuses undoes that transaction, and the batch is applied again one event at a time: the
-    refused one parked, every other order applied exactly once, each order.preparing published."""
+    """The order worker gets nine payments as one batch, one in the middle of them refused by
+    MySQL: that one is parked alone, every other order applied exactly once. The shipment and
+    notify workers, frozen meanwhile, then get the resulting events as batches and apply each
+    in one transaction: one shipment per order, one notification per event, every
+    order.preparing published."""
     warm_up(stack, admin)
     short = new_product(stack, admin, stock=3)
     other = new_product(stack, admin, stock=20)
     before = checkout(stack, pool(stack, 4), other)
     [(user, refused)] = checkout(stack, pool(stack, 1), short)
     after = checkout(stack, pool(stack, 4), other)
-    worker = read_pid(stack, "worker-order-0")
-    with frozen(worker):  # the payments wait in Kafka, to arrive as one batch
-        assert Counter(st for _, st, _, _ in pay_all(stack, before, threads=1)) == {200: 4}
-        assert Counter(st for _, st, _, _ in pay_all(stack, [(user, refused)])) == {200: 1}
-        assert Counter(st for _, st, _, _ in pay_all(stack, after, threads=1)) == {200: 4}
-        stack.sql("UPDATE products SET stock = 0 WHERE id = %s", short)
     applied = [o for _, o in before + after]
+    ids = ", ".join(map(str, applied))
+    workers = [read_pid(stack, f"worker-{kind}-0") for kind in ("order", "shipment", "notify")]
+    with frozen(workers[1]), frozen(workers[2]):
+        with frozen(workers[0]):  # the payments wait in Kafka, to arrive as one batch
+            assert Counter(st for _, st, _, _ in pay_all(stack, before, threads=1)) == {200: 4}
+            assert Counter(st for _, st, _, _ in pay_all(stack, [(user, refused)])) == {200: 1}
+            assert Counter(st for _, st, _, _ in pay_all(stack, after, threads=1)) == {200: 4}
+            stack.sql("UPDATE products SET stock = 0 WHERE id = %s", short)
+        wait_until("the order worker to apply the others", lambda: True if stack.sql(
+            f"SELECT COUNT(*) AS n FROM orders WHERE id IN ({ids}) AND status = 'preparing'")[0]["n"] == 8
+            else None, 30)
     wait_pipeline(stack, applied, timeout=60)
     wait_until("the refused event parked", lambda: len(parked_of(stack, refused)) == 1 or None, 30)
     assert (product_row(stack, other)["stock"], product_row(stack, other)["sold"]) == (12, 8)
     assert stack.sql("SELECT status, stock_applied FROM orders WHERE id = %s", refused)[0] == \
         {"status": "paid", "stock_applied": 0}
-    keys = ", ".join(repr(str(o)) for o in applied)
     once = stack.sql(f"SELECT o.id, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id"
                      f" AND h.status = 'preparing') AS h, (SELECT COUNT(*) FROM outbox ob WHERE"
-                     f" ob.topic = 'order.events' AND ob.msg_key = o.id) AS ev FROM orders o"
-                     f" WHERE o.id IN ({', '.join(map(str, applied))})")
-    assert all((r["h"], r["ev"]) == (1, 1) for r in once), once
+                     f" ob.topic = 'order.events' AND ob.msg_key = o.id) AS ev, (SELECT COUNT(*) FROM"
+                     f" shipments s WHERE s.order_id = o.id) AS ship FROM orders o WHERE o.id IN ({ids})")
+    assert all((r["h"], r["ev"], r["ship"]) == (1, 1, 1) for r in once), once
+
+    def notified():
+        n = stack.sql(f"SELECT kind, COUNT(*) AS n, COUNT(DISTINCT order_id) AS orders FROM notifications"
+                      f" WHERE order_id IN ({ids}) AND kind IN ('payment.succeeded', 'order.preparing')"
+                      f" GROUP BY kind")
+        return True if {(r["kind"], r["n"], r["orders"]) for r in n} == \
+            {("payment.succeeded", 8, 8), ("order.preparing", 8, 8)} else n
+    wait_until("one notification per event", notified, 30)
     wait_until("every order.preparing published", lambda: True if stack.sql(
-        f"SELECT COUNT(*) AS n FROM outbox WHERE topic = 'order.events' AND msg_key IN ({keys})"
-        f" AND published_at IS NOT NULL")[0]["n"] == len(applied) else None, 30)
-    wait_until("a shipment for each", lambda: True if stack.sql(
-        f"SELECT COUNT(*) AS n FROM shipments WHERE order_id IN ({', '.join(map(str, applied))})"
-    )[0]["n"] == len(applied) else None, 30)
+        f"SELECT COUNT(*) AS n FROM outbox WHERE topic = 'order.events' AND msg_key IN"
+        f" ({', '.join(repr(str(o)) for o in applied)}) AND published_at IS NOT NULL")[0]["n"] == len(applied)
+        else None, 30)
 
 
 # ---- helpers for (c) and (e) ----
