@@ -303,6 +303,17 @@ def test_not_a_directory_is_a_usage_error(tmp_path):
     assert p.returncode == 2 and "not a directory" in p.stderr
 
 
+def summarize(tmp_path, raw):
+    """bench/summary.py over wrk's BENCH lines `raw`: (the results dir it keeps, its http.json)."""
+    (tmp_path / "raw.txt").write_text(raw)
+    (tmp_path / "strategies.json").write_text("[]")
+    keep = tmp_path / "results"
+    out = subprocess.run([PYTHON, os.path.join(ROOT, "bench", "summary.py"), str(tmp_path)], capture_output=True,
+                         text=True, env=dict(os.environ, BENCH_RESULTS=str(keep)))
+    assert out.returncode == 0, out.stderr
+    return keep, json.loads((keep / "http.json").read_text())
+
+
 def test_summary_compares_each_endpoint_with_the_livez_turns_beside_it(tmp_path):
     """bench/summary.py: turns summed per endpoint, each over the /livez turns measured beside it."""
     def line(name, requests, seconds, p50, p99, errors=0):
@@ -314,13 +325,7 @@ def test_summary_compares_each_endpoint_with_the_livez_turns_beside_it(tmp_path)
         line("livez@claim_sync", 24000, 3, 1.0, 5.0), line("claim_sync", 6000, 3, 8.0, 20.0),
         line("livez@claim_kafka", 24000, 3, 1.0, 5.0), line("claim_kafka", 18000, 3, 2.0, 12.0, errors=2),
         line("checkout", 12000, 10, 20.0, 40.0)])
-    (tmp_path / "raw.txt").write_text(raw)
-    (tmp_path / "strategies.json").write_text("[]")
-    keep = tmp_path / "results"
-    out = subprocess.run([PYTHON, os.path.join(ROOT, "bench", "summary.py"), str(tmp_path)], capture_output=True,
-                         text=True, env=dict(os.environ, BENCH_RESULTS=str(keep)))
-    assert out.returncode == 0, out.stderr
-    doc = json.loads((keep / "http.json").read_text())
+    keep, doc = summarize(tmp_path, raw)
     by = {r["endpoint"]: r for r in doc["results"]}
     livez = by["GET /livez (ceiling)"]
     assert livez["rps"] == round(108000 / 12) and livez["p99_ms"] == 9.0
@@ -358,13 +363,7 @@ def test_the_tail_at_more_connections_is_summed_reported_and_drawn(tmp_path):
         line("livez@claim_sync@64", 30000, 11.0, 19.0), line("claim_sync@64", 9000, 17.0, 31.0),
         line("livez@claim_sync@64", 33000, 12.0, 18.0), line("claim_sync@64", 9900, 16.0, 36.0),
         line("livez@claim_sync@256", 30000, 40.0, 60.0), line("claim_sync@256", 9000, 55.0, 90.0)])
-    (tmp_path / "raw.txt").write_text(raw)
-    (tmp_path / "strategies.json").write_text("[]")
-    keep = tmp_path / "results"
-    out = subprocess.run([PYTHON, os.path.join(ROOT, "bench", "summary.py"), str(tmp_path)], capture_output=True,
-                         text=True, env=dict(os.environ, BENCH_RESULTS=str(keep)))
-    assert out.returncode == 0, out.stderr
-    doc = json.loads((keep / "http.json").read_text())
+    keep, doc = summarize(tmp_path, raw)
     sync = next(r for r in doc["results"] if r["endpoint"] == "POST claim (sync mode)")
     assert (sync["p999_ms"], sync["livez_p99_ms"]) == (14.0, 5.0)
     tail = {(r["endpoint"], r["connections"]): r for r in doc["tail"]}
