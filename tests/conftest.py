@@ -413,7 +413,8 @@ def fastcgi_call(port, method, path, json_body=None, token=None, source="127.0.0
 @contextlib.contextmanager
 def extra_web(stack, name, allowed="127.0.0.1", **settings):
     """A further `firstcome web` of the stack, on its own TCP FastCGI port, with settings of its
-    own (nginx does not route to it): yields (port, log file), stopped afterwards."""
+    own (nginx does not route to it): yields (port, log file, its master's pid), stopped
+    afterwards."""
     port = free_port()
     env = dict(os.environ, STATE_DIR=stack.state_dir, FCGI_LISTEN=f"127.0.0.1:{port}",
                FCGI_ALLOWED_CLIENTS=allowed, WEB_WORKERS="1", **settings)
@@ -432,7 +433,7 @@ def extra_web(stack, name, allowed="127.0.0.1", **settings):
             return False
     try:
         wait_until(f"the web server {name}", answers, timeout=30)
-        yield port, log
+        yield port, log, proc.pid
     finally:
         proc.terminate()
         proc.wait(20)

@@ -310,6 +310,19 @@ static void take_connection(int ep, struct slot *s, int fd, const struct sockadd
     check_waiting(ep, s);
 }
 
+/* Looks again at the connections whose request had not arrived when they were taken: the loop
+ * waits for events only when it has nothing else to do, and while connections keep queuing it
+ * always has, so a request that came in between would wait for the queue to empty. Returns
+ * whether one of them can go on (or was closed). */
+static bool heads_arrived(int ep, struct slot *slots)
+{
+    bool any = false;
+    for (int i = 0; i < SLOTS; i++)
+        if (slots[i].deadline > 0 && check_waiting(ep, &slots[i]))
+            any = true;
+    return any;
+}
+
 static struct slot *waiting_on(struct slot *slots, int fd)
 {
     for (int i = 0; i < SLOTS; i++)
@@ -387,7 +400,7 @@ static void serve_loop(struct slot *slots)
             else
                 busy = true;
         }
-        if (runnable)
+        if (runnable || heads_arrived(ep, slots))
             continue;
         /* One connection at a time, and only when every request in flight waits for Redis:
          * a worker that took all queued connections at once would serve them one after the

@@ -1,6 +1,7 @@
 """The process edges: who may talk FastCGI to the web server, how long a silent connection may
 hold it, and that /livez keeps answering meanwhile."""
 import os
+import selectors
 import signal
 import socket
 import stat
@@ -12,8 +13,8 @@ import time
 import pytest
 import requests
 
-from conftest import (FCGI_BEGIN_REQUEST, extra_web, fastcgi_request, fcgi_record as record,
-                      read_all, wait_until)
+from conftest import (FCGI_BEGIN_REQUEST, extra_web, fastcgi_answer, fastcgi_request,
+                      fcgi_record as record, read_all, wait_until)
 
 BEGIN_REQUEST = FCGI_BEGIN_REQUEST
 
@@ -63,8 +64,42 @@ def test_silent_fastcgi_connections_are_dropped_while_livez_keeps_answering(stac
 @pytest.fixture
 def tcp_web(stack):
     """A second web server of the same stack on a TCP FastCGI port that allows 127.0.0.2 only."""
-    with extra_web(stack, "tcp", allowed="127.0.0.2") as web:
-        yield web
+    with extra_web(stack, "tcp", allowed="127.0.0.2") as (port, log, _):
+        yield port, log
+
+
+def test_a_request_that_comes_after_its_connection_is_served_before_the_queue_behind_it(stack):
+    """nginx connects first and writes the request after. A worker that took the connection in
+    between serves the request when it comes, not after every connection that queued behind it
+    (a worker takes queued connections one after another while there are any)."""
+    n = 600
+    with extra_web(stack, "late") as (port, _, master):
+        worker = int(subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                                    text=True).stdout.split()[0])
+        late = socket.create_connection(("127.0.0.1", port), timeout=30)
+        time.sleep(0.3)  # taken by the idle worker; its request is not there yet
+        os.kill(worker, signal.SIGSTOP)
+        queued = []
+        try:
+            for _ in range(n):  # product lists: they run to their end without yielding
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                s.sendall(fastcgi_get("/api/v1/products"))
+                queued.append(s)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        time.sleep(0.005)  # the worker is busy with the queue when the late request comes
+        late.sendall(fastcgi_get("/livez"))
+        answer = read_all(late, 30)
+        sel = selectors.DefaultSelector()
+        for s in queued:
+            sel.register(s, selectors.EVENT_READ)
+        answered = len(sel.select(0))
+        rest = [fastcgi_answer(read_all(s, 30))[0] for s in queued]
+        for s in queued + [late]:
+            s.close()
+    assert b"ok" in answer and rest == [200] * n
+    assert answered < n * 3 // 4, \
+        f"the late request was answered after {answered} of the {n} queued behind it"
 
 
 def test_fastcgi_peer_not_on_the_allow_list_is_refused_without_an_answer(tcp_web):

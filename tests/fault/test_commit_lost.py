@@ -127,7 +127,7 @@ class Relay(threading.Thread):
 def relayed(stack):
     relay = Relay(os.path.join(stack.state_dir, "mysql.sock"))
     relay.start()
-    with extra_web(stack, "relayed", MYSQL_SOCKET=relay.path) as (port, log):
+    with extra_web(stack, "relayed", MYSQL_SOCKET=relay.path) as (port, log, _):
         yield relay, port, log
     relay.close()
 
