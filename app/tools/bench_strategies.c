@@ -443,7 +443,7 @@ int bench_main(int argc, char **argv)
                                          {"quantity", required_argument, 0, 'q'},
                                          {"only", required_argument, 0, 'o'},
                                          {0, 0, 0, 0}};
-    int clients = 32, claims = 40, quantity = 100;
+    int clients = 32, claims = 200, quantity = 500;
     const char *only = NULL;
     if (argc < 2 || strcmp(argv[1], "strategies") != 0)
         return usage();
