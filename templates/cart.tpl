@@ -24,7 +24,7 @@
           <span class="card-cat">{{category}}</span>
           <h2 class="cart-line-name"><a href="/products/{{id}}">{{name}}</a></h2>
           <p class="cart-line-meta">
-            <span>&#8361;<span data-won>{{price}}</span> each</span>
+            <span>{{price:x-won}} each</span>
             <span class="stock" data-stock="{{stock_remaining}}">{{stock_remaining}} left</span>
           </p>
           <p class="cart-line-sale" data-sale-opens="{{sale_starts_at}}" hidden>Sale opens <time datetime="{{sale_starts_at}}" data-utc="{{sale_starts_at}}">{{sale_starts_at}}</time>; checkout waits for it.</p>
@@ -44,7 +44,7 @@
             <button type="submit" class="btn btn-ghost btn-sm">Remove<span class="sr-only"> {{name}}</span></button>
           </form>
         </div>
-        <p class="cart-line-subtotal price"><span class="sr-only">Subtotal </span>&#8361;<span data-won>{{subtotal}}</span></p>
+        <p class="cart-line-subtotal price"><span class="sr-only">Subtotal </span>{{subtotal:x-won}}</p>
       </li>
       {{/items}}
     </ul>
@@ -62,7 +62,7 @@
     <dl class="sum-rows">
       <div class="sum-total">
         <dt>Total</dt>
-        <dd class="price">&#8361;<span data-won>{{total}}</span></dd>
+        <dd class="price">{{total:x-won}}</dd>
       </div>
     </dl>
     <form class="stack-form" method="post" action="/checkout">

@@ -32,7 +32,7 @@
           <span class="card-cat">{{category}}</span>
         </div>
         <h3 class="flash-name"><a class="stretched" href="/products/{{id}}">{{name}}</a></h3>
-        <p class="price">&#8361;{{price_text}}</p>
+        <p class="price">{{price:x-won}}</p>
       </div>
       <div class="flash-side">
         {{#upcoming}}
@@ -64,7 +64,7 @@
       <div class="card-body">
         <span class="card-cat">{{category}}</span>
         <h3 class="card-title"><a class="stretched" href="/products/{{id}}">{{name}}</a></h3>
-        <p class="price">&#8361;{{price_text}}</p>
+        <p class="price">{{price:x-won}}</p>
         <p class="card-meta">
           {{#sold_out}}<span class="badge badge-soldout">Sold out</span>{{/sold_out}}
           {{#no_sold_out}}<span class="stock">{{stock_remaining}} left</span>{{/no_sold_out}}

@@ -14,7 +14,7 @@
     <div class="card-body">
       <span class="card-cat">{{category}}</span>
       <h2 class="card-title"><a class="stretched" href="/products/{{id}}">{{name}}</a></h2>
-      <p class="price">&#8361;<span data-won>{{price}}</span></p>
+      <p class="price">{{price:x-won}}</p>
       <p class="card-meta">
         <span class="stock stock-left">{{stock_remaining}} left</span>
         <span class="badge badge-soldout stock-none">Sold out</span>

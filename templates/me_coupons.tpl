@@ -11,7 +11,7 @@
   {{#items}}
   <li class="my-coupon is-{{status}}">
     <div class="coupon-stub">
-      <p class="coupon-value"><span class="coupon-amount" data-type="{{type}}">{{value}}</span> off</p>
+      <p class="coupon-value">{{value_text}}</p>
     </div>
     <div class="my-coupon-body">
       <h2 class="coupon-name"><a href="/coupons/{{coupon_id}}">{{name}}</a></h2>

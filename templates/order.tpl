@@ -24,7 +24,7 @@
       <h1>Order #{{id}}</h1>
       <p class="order-placed">Placed <time datetime="{{created_at}}" data-utc="{{created_at}}">{{created_at}}</time></p>
     </div>
-    <p class="order-head-status"><span class="badge badge-lg status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></p>
+    <p class="order-head-status"><span class="badge badge-lg status" data-status="{{status}}">{{status:x-status}}</span></p>
   </div>
 
   <div class="order-notes">
@@ -70,7 +70,7 @@
               <tr>
                 <th scope="row"><a href="/products/{{product_id}}">{{name}}</a></th>
                 <td class="num">{{quantity}}</td>
-                <td class="num nowrap">&#8361;<span data-won>{{unit_price}}</span></td>
+                <td class="num nowrap">{{unit_price:x-won}}</td>
               </tr>
               {{/items}}
             </tbody>
@@ -79,15 +79,15 @@
         <dl class="sum-rows">
           <div>
             <dt>Amount</dt>
-            <dd>&#8361;<span data-won>{{amount}}</span></dd>
+            <dd>{{amount:x-won}}</dd>
           </div>
           <div class="sum-discount" data-discount="{{discount}}">
             <dt>Coupon discount</dt>
-            <dd>&minus;&#8361;<span data-won>{{discount}}</span></dd>
+            <dd>&minus;{{discount:x-won}}</dd>
           </div>
           <div class="sum-total">
             <dt>Total</dt>
-            <dd class="price">&#8361;<span data-won>{{total}}</span></dd>
+            <dd class="price">{{total:x-won}}</dd>
           </div>
         </dl>
       </section>
@@ -98,7 +98,7 @@
         <dl class="ship-facts" data-status="{{status}}">
           <div>
             <dt>Status</dt>
-            <dd><span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></dd>
+            <dd><span class="badge status" data-status="{{status}}">{{status:x-status}}</span></dd>
           </div>
           <div data-at="{{tracking_number}}">
             <dt>Tracking number</dt>
@@ -127,7 +127,7 @@
         {{#history}}
         <li class="timeline-step" data-status="{{status}}">
           <span class="timeline-dot" aria-hidden="true"></span>
-          <span class="status-label status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span>
+          <span class="status-label status" data-status="{{status}}">{{status:x-status}}</span>
           <time datetime="{{at}}" data-utc="{{at}}">{{at}}</time>
         </li>
         {{/history}}

@@ -25,8 +25,8 @@
         <th scope="row" class="col-id"><a href="/orders/{{id}}">Order #{{id}}</a></th>
         <td class="col-date nowrap"><time datetime="{{created_at}}" data-utc="{{created_at}}">{{created_at}}</time></td>
         <td class="col-units num">{{units}}</td>
-        <td class="col-total num nowrap">&#8361;<span data-won>{{total}}</span></td>
-        <td class="col-status"><span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></td>
+        <td class="col-total num nowrap">{{total:x-won}}</td>
+        <td class="col-status"><span class="badge status" data-status="{{status}}">{{status:x-status}}</span></td>
       </tr>
       {{/items}}
     </tbody>

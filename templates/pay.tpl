@@ -38,7 +38,7 @@
           </ul>
         </div>
       </div>
-      <button type="submit" class="btn btn-primary btn-block" data-needs-hold><span>Pay &#8361;<span data-won>{{total}}</span></span></button>
+      <button type="submit" class="btn btn-primary btn-block" data-needs-hold><span>Pay {{total:x-won}}</span></button>
     </form>
 
     <form class="pay-cancel" method="post" action="/orders/{{id}}/cancel" data-confirm="Cancel order #{{id}}? Your items go back on sale.">
@@ -53,22 +53,22 @@
       {{#items}}
       <li>
         <span class="pay-item-name"><a href="/products/{{product_id}}">{{name}}</a> <span class="muted">&times;&nbsp;{{quantity}}</span></span>
-        <span class="pay-item-price">&#8361;<span data-won>{{unit_price}}</span> each</span>
+        <span class="pay-item-price">{{unit_price:x-won}} each</span>
       </li>
       {{/items}}
     </ul>
     <dl class="sum-rows">
       <div>
         <dt>Amount</dt>
-        <dd>&#8361;<span data-won>{{amount}}</span></dd>
+        <dd>{{amount:x-won}}</dd>
       </div>
       <div class="sum-discount" data-discount="{{discount}}">
         <dt>Coupon discount</dt>
-        <dd>&minus;&#8361;<span data-won>{{discount}}</span></dd>
+        <dd>&minus;{{discount:x-won}}</dd>
       </div>
       <div class="sum-total">
         <dt>Total</dt>
-        <dd class="price">&#8361;<span data-won>{{total}}</span></dd>
+        <dd class="price">{{total:x-won}}</dd>
       </div>
     </dl>
   </aside>
@@ -79,7 +79,7 @@
 <section class="message-page pay-closed" aria-labelledby="pay-closed-title">
   <span class="message-icon" aria-hidden="true"></span>
   <h1 id="pay-closed-title">Order #{{id}} is not open for payment</h1>
-  <p class="message-text">This order is <span class="badge status" data-status="{{status}}"><span class="status-raw">{{status}}</span></span></p>
+  <p class="message-text">This order is <span class="badge status" data-status="{{status}}">{{status:x-status}}</span></p>
   <p class="message-actions">
     <a class="btn btn-primary" href="/orders/{{id}}">See the order</a>
     <a class="btn" href="/orders">All orders</a>

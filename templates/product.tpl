@@ -22,7 +22,7 @@
     </p>
     <h1 class="product-name">{{name}}</h1>
     <p class="vendor">Sold by <strong>{{vendor_name}}</strong></p>
-    <p class="price price-lg">&#8361;{{price_text}}</p>
+    <p class="price price-lg">{{price:x-won}}</p>
 
     {{#upcoming}}
     <div class="sale-box" role="group" aria-label="Flash sale">

@@ -58,7 +58,7 @@
         <div class="card-body">
           <span class="card-cat">{{category}}</span>
           <h2 class="card-title"><a class="stretched" href="/products/{{id}}">{{name}}</a></h2>
-          <p class="price">&#8361;{{price_text}}</p>
+          <p class="price">{{price:x-won}}</p>
           {{#upcoming}}<p class="countdown countdown-sm" data-starts-at="{{sale_starts_at}}">Sale opens <time datetime="{{sale_starts_at}}" data-utc="{{sale_starts_at}}">{{sale_starts_at}}</time></p>{{/upcoming}}
           <p class="card-meta">
             {{#sold_out}}<span class="badge badge-soldout">Sold out</span>{{/sold_out}}

@@ -3,6 +3,7 @@ handles on its MySQL and Redis so that tests check real outcomes where they are 
 import email
 import email.policy
 import http.client
+import html
 import json
 import os
 import re
@@ -214,6 +215,23 @@ def link_token(message, path):
     m = re.search(r"\S*" + re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", body)
     assert m, body
     return m.group(1), m.group(0)
+
+
+def csrf_of(page_html):
+    """The CSRF token of a page's form."""
+    m = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    assert m, "the page has no csrf field"
+    return html.unescape(m.group(1))
+
+
+def page_session(stack, email, password):
+    """A requests session signed in through the login form, as a browser is (cookies)."""
+    s = requests.Session()
+    token = csrf_of(s.get(stack.base + "/login").text)
+    r = s.post(stack.base + "/login", data={"email": email, "password": password, "csrf": token},
+               allow_redirects=False)
+    assert r.status_code == 303, r.text
+    return s
 
 
 def unique_email(prefix="user"):

@@ -170,9 +170,25 @@ size_t utf8_length(const char *s)
     return n;
 }
 
-void format_iso_time(time_t t, char buf[static 21])
+void format_iso_time(time_t t, char buf[21])
 {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void format_grouped(long long v, char buf[28])
+{
+    char digits[24];
+    /* The magnitude as unsigned: -LLONG_MIN does not fit a long long. */
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = snprintf(digits, sizeof(digits), "%llu", m), k = 0;
+    if (v < 0)
+        buf[k++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = '\0';
 }

@@ -19,6 +19,8 @@ char *url_encode(struct arena *a, const char *s);
 bool parse_int64(const char *s, long long lo, long long hi, long long *out);
 /* "2026-11-22T03:00:00Z" (also accepts a space for T, no Z, and "+00:00"); false when malformed. */
 bool parse_iso_time(const char *s, time_t *out);
-void format_iso_time(time_t t, char buf[static 21]);
+void format_iso_time(time_t t, char buf[21]);
+/* An amount with thousands separators: 389800 -> "389,800", -5000 -> "-5,000". */
+void format_grouped(long long v, char buf[28]);
 
 #endif

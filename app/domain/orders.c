@@ -2,6 +2,7 @@
 #include "domain/orders.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -61,22 +62,56 @@ bool order_may(json_t *o, const char *to)
     return true;
 }
 
-/* The sentence of a refused move. */
+/* A status as words in a sentence: "pending_payment" -> "pending payment". */
+static const char *status_words(const char *status, char buf[static 32])
+{
+    snprintf(buf, 32, "%s", status ? status : "unknown");
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return buf;
+}
+
+/* A length of time as words: "7 days", "1 hour", "90 seconds". */
+static const char *duration_words(int seconds, char buf[static 32])
+{
+    static const struct {
+        int seconds;
+        const char *unit;
+    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (seconds % units[i].seconds == 0 || units[i].seconds == 1) {
+            int n = seconds / units[i].seconds;
+            snprintf(buf, 32, "%d %s%s", n, units[i].unit, n == 1 ? "" : "s");
+            break;
+        }
+    return buf;
+}
+
+/* The sentence of a refused move: what the order's state is, and what the move needs. */
 static void refuse(json_t *o, long long id, const char *to, struct err *e)
 {
     const char *status = json_string_value(json_object_get(o, "status"));
+    char words[32], window[32];
+    status_words(status, words);
     if (!strcmp(to, "paid"))
         err_set(e, 409, "not_payable", "order %lld is %s: it can no longer be paid", id,
                 db_truthy(json_object_get(o, "expired")) && !strcmp(status, "pending_payment")
                     ? "expired"
-                    : status);
+                    : words);
     else if (!strcmp(to, "cancelled"))
         err_set(e, 409, "not_cancellable",
-                "order %lld is %s: only orders not yet shipped can be cancelled", id, status);
-    else
+                "order %lld is %s: only orders not yet shipped can be cancelled", id, words);
+    else if (!strcmp(status, "delivered"))
         err_set(e, 409, "not_returnable",
-                "order %lld can be returned only within %d days after delivery", id,
-                cfg.return_window / 86400);
+                "order %lld was delivered more than %s ago: returns are accepted within %s of "
+                "delivery",
+                id, duration_words(cfg.return_window, window), window);
+    else if (!strcmp(status, "return_requested") || !strcmp(status, "returned"))
+        err_set(e, 409, "not_returnable", "order %lld is %s already", id, words);
+    else
+        err_set(e, 409, "not_returnable", "order %lld is %s: only delivered orders can be returned",
+                id, words);
 }
 
 /* Takes the order row for the change; its status and owner checked. */

@@ -3,13 +3,78 @@
 #include "view/view.h"
 
 #include <ctemplate/template.h>
+#include <ctemplate/template_modifiers.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <string>
 
+extern "C" {
+#include "core/text.h"
+}
+
 using ctemplate::TemplateDictionary;
+
+/* {{amount:x-won}}: an amount of won as every page shows it, "\u20a9389,800". A value that is
+ * not a whole number is left as it is. (Autoescaping still applies after it.) */
+class WonModifier : public ctemplate::TemplateModifier
+{
+    void Modify(const char *in, size_t inlen, const ctemplate::PerExpandData *,
+                ctemplate::ExpandEmitter *out, const std::string &) const override
+    {
+        char digits[24], text[28];
+        bool negative = inlen > 0 && in[0] == '-';
+        long long v;
+        if (inlen >= sizeof(digits)) {
+            out->Emit(in, inlen);
+            return;
+        }
+        memcpy(digits, in + negative, inlen - negative);
+        digits[inlen - negative] = '\0';
+        if (!parse_int64(digits, 0, LLONG_MAX, &v)) {
+            out->Emit(in, inlen);
+            return;
+        }
+        format_grouped(negative ? -v : v, text);
+        if (negative)
+            out->Emit("-");
+        out->Emit("\u20a9");
+        out->Emit(text + negative);
+    }
+};
+
+static const WonModifier won_modifier;
+
+/* {{status:x-status}}: an order's status in words, "pending_payment" -> "Awaiting payment". */
+class StatusModifier : public ctemplate::TemplateModifier
+{
+    void Modify(const char *in, size_t inlen, const ctemplate::PerExpandData *,
+                ctemplate::ExpandEmitter *out, const std::string &) const override
+    {
+        static const char *const labels[][2] = {
+            {"pending_payment", "Awaiting payment"},
+            {"paid", "Paid"},
+            {"preparing", "Preparing"},
+            {"shipping", "Shipping"},
+            {"delivered", "Delivered"},
+            {"return_requested", "Return requested"},
+            {"returned", "Returned"},
+            {"payment_failed", "Payment failed"},
+            {"expired", "Expired"},
+            {"cancelled", "Cancelled"},
+        };
+        for (const auto &l : labels)
+            if (strlen(l[0]) == inlen && memcmp(l[0], in, inlen) == 0) {
+                out->Emit(l[1]);
+                return;
+            }
+        out->Emit(in, inlen);
+    }
+};
+
+static const StatusModifier status_modifier;
 
 static std::string root_dir;
 
@@ -33,6 +98,10 @@ static bool starts_with_pragma(const std::string &path)
 extern "C" int view_init(const char *dir, char *err, size_t errlen)
 {
     root_dir = dir;
+    static bool modifiers_added = false;
+    if (!modifiers_added) /* before any template that uses them is loaded */
+        modifiers_added = ctemplate::AddModifier("x-won", &won_modifier) &&
+                          ctemplate::AddModifier("x-status", &status_modifier);
     ctemplate::mutable_default_template_cache()->SetTemplateRootDirectory(root_dir);
     DIR *d = opendir(dir);
     if (!d) {

@@ -132,6 +132,8 @@ static bool allowed(struct request *r, const struct route *rt)
 static void handle(struct request *r)
 {
     int i = router_match(routes, NROUTES, r->method, r->path, r);
+    if (i < 0 && r->html) /* the error page shows who is signed in, as every page does */
+        auth_identify(r);
     if (i == ROUTE_NOT_FOUND) {
         resp_error(r, 404, "not_found", "there is nothing at %s", r->path);
         return;

@@ -49,21 +49,11 @@ void api_product_get(struct request *r)
         reply_json(r, 200, json_pack("{s:O}", "product", p));
 }
 
-/* A copy of a product with presentation-only fields for templates: won with thousands
- * separators, sale state. (Catalog products are read-only: they may be the cache's.) */
+/* A copy of a product with presentation-only fields for templates: its sale state. (Catalog
+ * products are read-only: they may be the cache's.) */
 static json_t *decorate(json_t *product, time_t now)
 {
     json_t *p = json_copy(product);
-    long long price = json_integer_value(json_object_get(p, "price"));
-    char digits[32], out[48];
-    int n = snprintf(digits, sizeof(digits), "%lld", price), k = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            out[k++] = ',';
-        out[k++] = digits[i];
-    }
-    out[k] = '\0';
-    json_object_set_new(p, "price_text", json_string(out));
     time_t starts;
     const char *s = json_string_value(json_object_get(p, "sale_starts_at"));
     bool upcoming = s && parse_iso_time(s, &starts) && starts > now;

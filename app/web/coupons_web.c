@@ -89,6 +89,18 @@ void api_admin_coupon_create(struct request *r)
 
 /* ---- pages ---- */
 
+/* A coupon's value in words: "₩5,000 off", "10% off". */
+static json_t *value_text(json_t *c)
+{
+    long long v = json_integer_value(json_object_get(c, "value"));
+    const char *type = json_string_value(json_object_get(c, "type"));
+    if (type && !strcmp(type, "percent"))
+        return json_sprintf("%lld%% off", v);
+    char won[28];
+    format_grouped(v, won);
+    return json_sprintf("₩%s off", won);
+}
+
 /* Display fields: the state of the window now, and the value in words. */
 static json_t *decorate(json_t *c, time_t now)
 {
@@ -102,11 +114,7 @@ static json_t *decorate(json_t *c, time_t now)
     json_object_set_new(d, "ended", json_boolean(ended));
     json_object_set_new(d, "sold_out", json_boolean(sold_out && !upcoming && !ended));
     json_object_set_new(d, "open", json_boolean(!upcoming && !ended && !sold_out));
-    long long v = json_integer_value(json_object_get(c, "value"));
-    const char *type = json_string_value(json_object_get(c, "type"));
-    json_object_set_new(d, "value_text",
-                        type && !strcmp(type, "percent") ? json_sprintf("%lld%% off", v)
-                                                         : json_sprintf("₩%lld off", v));
+    json_object_set_new(d, "value_text", value_text(c));
     return d;
 }
 
@@ -176,6 +184,9 @@ void page_my_coupons(struct request *r)
     json_t *items = coupon_mine(auth_user(r)->id, &e);
     if (!items)
         return reply_err(r, &e);
+    size_t i;
+    json_t *c;
+    json_array_foreach(items, i, c) json_object_set_new(c, "value_text", value_text(c));
     reply_page(r, 200, "me_coupons.tpl", "Your coupons", json_pack("{s:o}", "items", items));
 }
 

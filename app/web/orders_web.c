@@ -222,8 +222,12 @@ void page_checkout(struct request *r)
     json_t *b = json_object();
     long long coupon;
     const char *c = req_form(r, "coupon_id");
-    if (c && *c && parse_int64(c, 1, 1LL << 53, &coupon))
-        json_object_set_new(b, "coupon_id", json_integer(coupon));
+    /* Anything but a positive number goes on as a value that order_create refuses (422), as the
+     * API's does. */
+    if (c && *c)
+        json_object_set_new(b, "coupon_id",
+                            parse_int64(c, 1, 1LL << 53, &coupon) ? json_integer(coupon)
+                                                                  : json_false());
     json_t *o = order_create(r->a, auth_user(r), b, fcgi_client_gone, &e);
     if (!o) {
         if (e.status >= 500)

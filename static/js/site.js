@@ -228,17 +228,9 @@
   else init();
 })();
 
-/* firstcome — orders: payment hold countdown, won amounts, cart sale notes, confirm buttons. */
+/* firstcome — orders: payment hold countdown, cart sale notes, confirm buttons. */
 (function () {
   'use strict';
-
-  /* ---- [data-won]: a raw integer amount gets thousands separators (129000 -> 129,000). */
-  function wonAmounts() {
-    document.querySelectorAll('[data-won]').forEach(function (el) {
-      var t = el.textContent.trim();
-      if (/^-?\d+$/.test(t)) el.textContent = t.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    });
-  }
 
   /* ---- [data-expires-at] (ISO UTC): "Your items are held for mm:ss"; at zero the hold is over
      and [data-needs-hold] buttons are disabled (the server decides anyway). */
@@ -284,7 +276,6 @@
   }
 
   function init() {
-    wonAmounts();
     holdCountdown();
     saleNotes();
     confirmForms();

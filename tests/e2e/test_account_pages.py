@@ -2,19 +2,12 @@
 access cookie is renewed from the refresh cookie, and pages that need a user send you to log in."""
 import concurrent.futures as cf
 import html
-import re
 
 import requests
 
-from conftest import link_token, unique_email
+from conftest import csrf_of, link_token, unique_email
 
 PW = "correct horse battery"
-
-
-def csrf_of(page_html):
-    m = re.search(r'name="csrf" value="([^"]+)"', page_html)
-    assert m, "the form has no csrf field"
-    return html.unescape(m.group(1))
 
 
 def browser(stack):

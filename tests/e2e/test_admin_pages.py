@@ -6,26 +6,15 @@ import re
 
 import requests
 
-from conftest import unique_email
+from conftest import csrf_of, page_session, unique_email
 
 PW = "correct horse battery"
-
-
-def csrf_of(text):
-    m = re.search(r'name="csrf" value="([^"]+)"', text)
-    assert m, "the page has no csrf field"
-    return html.unescape(m.group(1))
 
 
 def signed_in(stack, role):
     addr = unique_email(role)
     stack.cli("user", "add", "--email", addr, "--password", PW, "--role", role, "--verified")
-    s = requests.Session()
-    token = csrf_of(s.get(stack.base + "/login").text)
-    r = s.post(stack.base + "/login", data={"email": addr, "password": PW, "csrf": token},
-               allow_redirects=False)
-    assert r.status_code == 303
-    return s
+    return page_session(stack, addr, PW)
 
 
 def test_only_admins_see_the_admin_pages(stack):
@@ -59,7 +48,7 @@ def test_the_stats_api_carries_every_figure_of_the_dashboard(stack):
     assert shown == {
         "users": str(stats["users"]), "products": str(stats["products"]),
         "coupon events": str(stats["coupons"]), "coupons issued": f"{stats['issued']} / {stats['quantity']}",
-        "paid sales": f"\u20a9{stats['sales']}", "vendors": str(stats["vendors"]),
+        "paid sales": f"\u20a9{stats['sales']:,}", "vendors": str(stats["vendors"]),
         "parked events": str(stats["parked"])}
     assert f"users ({stats['verified_users']} verified)" in text
     by_status = {o["status"]: int(o["n"]) for o in stats["orders"]}

@@ -591,6 +591,24 @@ def test_the_order_page_offers_what_the_api_says_the_buyer_may_do(stack, admin, 
     assert_error(pay(stack, u, pending), 409, "not_payable")
 
 
+def test_a_refused_return_names_the_order_s_real_state(stack, admin, fast):
+    u = stack.user()
+    pid, oid = deliver(stack, admin, u)
+    pending = order(stack, u, [(pid, 1)])["id"]
+
+    def refusal(order_id):
+        r = stack.post(f"/api/v1/orders/{order_id}/return", token=u["access"])
+        assert_error(r, 409, "not_returnable")
+        return r.json()["error"]["message"]
+    assert refusal(pending) == f"order {pending} is pending payment: only delivered orders can be returned"
+    assert stack.post(f"/api/v1/orders/{oid}/return", token=u["access"]).status_code == 200
+    assert refusal(oid) in (f"order {oid} is return requested already", f"order {oid} is returned already")
+    late = deliver(stack, admin, u)[1]
+    stack.sql("UPDATE orders SET delivered_at = UTC_TIMESTAMP() - INTERVAL 8 DAY WHERE id = %s", late)
+    assert refusal(late) == (f"order {late} was delivered more than 7 days ago: returns are "
+                             "accepted within 7 days of delivery")
+
+
 def test_an_unpaid_order_expires_and_cannot_be_paid_afterwards(stack, admin, fast):
     vendor, cid, u, uc, pid, o = coupon_order(stack, admin, stock=2)
     assert redis_stock(stack, pid) == 0

@@ -594,3 +594,38 @@ Test(iso_time, parse_then_format_round_trips)
     format_iso_time(t, buf);
     cr_assert_str_eq(buf, "2024-02-29T12:34:56Z");
 }
+
+/* --- format_grouped ---------------------------------------------------------------------- */
+
+static const char *grouped(long long v)
+{
+    static char buf[28];
+    format_grouped(v, buf);
+    return buf;
+}
+
+Test(format_grouped, leaves_three_digits_and_fewer_alone)
+{
+    cr_assert_str_eq(grouped(0), "0");
+    cr_assert_str_eq(grouped(7), "7");
+    cr_assert_str_eq(grouped(999), "999");
+}
+
+Test(format_grouped, puts_a_comma_before_every_third_digit_from_the_right)
+{
+    cr_assert_str_eq(grouped(1000), "1,000");
+    cr_assert_str_eq(grouped(389800), "389,800");
+    cr_assert_str_eq(grouped(1234567), "1,234,567");
+}
+
+Test(format_grouped, keeps_the_sign_of_a_negative_amount)
+{
+    cr_assert_str_eq(grouped(-5000), "-5,000");
+    cr_assert_str_eq(grouped(-999), "-999");
+}
+
+Test(format_grouped, fits_the_extremes_in_its_buffer)
+{
+    cr_assert_str_eq(grouped(LLONG_MAX), "9,223,372,036,854,775,807");
+    cr_assert_str_eq(grouped(LLONG_MIN), "-9,223,372,036,854,775,808");
+}
