@@ -40,14 +40,22 @@ http {
         server @@FCGI_PASS@@;
     }
 
+    # Errors nginx raises before a location is chosen (a bad or too long request line) go to the
+    # site's error page when the request line is a page's, and to the API's error shape
+    # otherwise (the API's and anything that is not HTTP at all).
+    map $request $error_kind {
+        "~^(GET|HEAD|POST) /(?!api/)" page;
+        default api;
+    }
+
     server {
         listen @@LISTEN@@ default_server reuseport backlog=4096;
         server_name _;
 
         # Errors nginx answers before any location is chosen (a request line too long).
         # Such a request has no URI yet, so it goes to a URI location, not a named one.
-        error_page 400 /__error/400;
-        error_page 414 /__error/414;
+        error_page 400 /__error/$error_kind/400;
+        error_page 414 /__error/$error_kind/414;
 
         location /static/ {
             alias @@STATIC_ROOT@@/;
@@ -75,15 +83,32 @@ http {
         }
 
         location / {
+            error_page 413 /__error/page/413;
             error_page 502 503 504 /static/unavailable.html;
             include @@FASTCGI_PARAMS@@;
             fastcgi_pass firstcome;
             fastcgi_keep_conn off;
         }
 
-        location = /__error/400 { internal; default_type application/json; return 400 '{"error":{"code":"bad_request","message":"the request could not be read"}}'; }
+        # The site's error page for the errors above, rendered by the application (as a GET:
+        # nginx changes the method of an error page's request, and drops the body).
+        location ^~ /__error/page/ {
+            internal;
+            error_page 502 503 504 /static/unavailable.html;
+            # Not the refused request's parameters: its body is not passed on, so neither is its
+            # length. The headers are (the cookies: the page shows who is signed in).
+            fastcgi_param REQUEST_METHOD GET;
+            fastcgi_param DOCUMENT_URI $document_uri;
+            fastcgi_param SCRIPT_NAME $document_uri;
+            fastcgi_param QUERY_STRING "";
+            fastcgi_param REMOTE_ADDR $remote_addr;
+            fastcgi_pass_request_body off;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
+        }
+        location = /__error/api/400 { internal; default_type application/json; return 400 '{"error":{"code":"bad_request","message":"the request could not be read"}}'; }
         location @api_413 { default_type application/json; return 413 '{"error":{"code":"body_too_large","message":"the request body is larger than this server accepts"}}'; }
-        location = /__error/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
+        location = /__error/api/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
         location @api_429 { default_type application/json; add_header Retry-After 1 always; return 429 '{"error":{"code":"rate_limited","message":"too many requests; slow down"}}'; }
         location @api_503 { default_type application/json; return 503 '{"error":{"code":"unavailable","message":"the application is not answering; try again shortly"}}'; }
     }

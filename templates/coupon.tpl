@@ -58,11 +58,17 @@
 
       {{#user}}{{#coupon}}
       {{#open}}
+      {{#no_held}}
       <form class="claim-form" method="post" action="/coupons/{{id}}/claim">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit" class="btn btn-primary btn-claim" data-needs-coupon>Claim coupon</button>
       </form>
+      {{/no_held}}
       {{/open}}
+      {{#held}}
+      <button type="button" class="btn btn-primary btn-claim" disabled>Claimed</button>
+      <p class="claim-note">This coupon is yours: <a href="/me/coupons">see your coupons</a>.</p>
+      {{/held}}
       {{#upcoming}}
       <form class="claim-form" method="post" action="/coupons/{{id}}/claim">
         <input type="hidden" name="csrf" value="{{csrf}}">

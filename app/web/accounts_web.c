@@ -190,6 +190,11 @@ void page_login(struct request *r)
             json_object_set_new(d, "notice",
                                 json_pack("{s:s}", "message",
                                           "Your password was changed. Log in with the new one."));
+        else if (req_query(r, "again"))
+            json_object_set_new(d, "notice",
+                                json_pack("{s:s}", "message",
+                                          "That needs an account: log in, and you will be back "
+                                          "on the page to do it again."));
         return reply_page(r, 200, "login.tpl", "Log in", d);
     }
     if (auth_check_csrf(r) < 0)

@@ -20,6 +20,7 @@
 #include "view/view.h"
 #include "web/handlers.h"
 #include "web/auth.h"
+#include "web/form.h"
 #include "web/reply.h"
 
 #define API false
@@ -68,10 +69,12 @@ static const struct route routes[] = {
     {"GET", "/api/v1/admin/parked", api_admin_parked, API, ADMIN},
     {"POST", "/api/v1/admin/parked/{id}/retry", api_admin_parked_retry, API, ADMIN},
     {"GET", "/", page_home, PAGE, OPEN},
+    {"GET", "/__error/page/{code}", ops_error_page, PAGE, OPEN},
     {"GET", "/products", page_products, PAGE, OPEN},
     {"GET", "/products/{id}", page_product, PAGE, OPEN},
     {"GET", "/cart", page_cart, PAGE, SIGNED_IN},
     {"POST", "/cart/items/{id}", page_cart_add, PAGE, SIGNED_IN},
+    {"GET", "/checkout", page_checkout, PAGE, SIGNED_IN},
     {"POST", "/checkout", page_checkout, PAGE, SIGNED_IN},
     {"GET", "/orders", page_orders, PAGE, SIGNED_IN},
     {"GET", "/orders/{id}", page_order, PAGE, SIGNED_IN},
@@ -112,14 +115,35 @@ static const struct route routes[] = {
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 static const char *route_names[NROUTES];
 
-/* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages. */
+/* The page a signed-out person's form was on, to go back to after logging in (a redirect
+ * cannot repeat a POST): the form's own next field, else its path cut back to a page. */
+static const char *page_of_form(struct request *r)
+{
+    const char *next = form_next_path(req_form(r, "next"), NULL);
+    if (next)
+        return next;
+    char *p = arena_strdup(r->a, r->path);
+    for (char *slash; (slash = strrchr(p, '/')) && slash != p;) {
+        *slash = '\0';
+        int i = router_match(routes, NROUTES, "GET", p, r);
+        if (i >= 0 && routes[i].html)
+            return p;
+    }
+    return "/";
+}
+
+/* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages (and
+ * back: for a form, to its page, where the login page says to press the button again). */
 static bool allowed(struct request *r, const struct route *rt)
 {
     struct principal *u = auth_user(r);
     if (rt->access == OPEN || (u && (rt->access == SIGNED_IN || !strcmp(u->role, "admin"))))
         return true;
     if (!u && r->html) {
-        resp_redirect(r, arena_sprintf(r->a, "/login?next=%s", url_encode(r->a, r->path)));
+        bool form = strcmp(r->method, "GET") != 0;
+        resp_redirect(r, arena_sprintf(r->a, "/login?next=%s%s",
+                                       url_encode(r->a, form ? page_of_form(r) : r->path),
+                                       form ? "&again=1" : ""));
         return false;
     }
     if (!u)

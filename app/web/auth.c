@@ -90,6 +90,14 @@ const char *auth_csrf(struct request *r)
 
 int auth_check_csrf(struct request *r)
 {
+    /* Pages' forms are sent urlencoded; anything else (a multipart upload, JSON) has no form
+     * fields to read, so its token could not be found either: say what is wrong with it. */
+    if (r->content_type && !req_content_type_is(r, "application/x-www-form-urlencoded")) {
+        resp_error(r, 415, "unsupported_media_type",
+                   "this form takes application/x-www-form-urlencoded, not %.*s",
+                   (int)strcspn(r->content_type, ";"), r->content_type);
+        return -1;
+    }
     const char *cookie = req_cookie(r, CSRF_COOKIE);
     const char *field = req_form(r, "csrf");
     if (cookie && field && strlen(cookie) == 43 && strlen(field) == 43 &&

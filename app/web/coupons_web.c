@@ -142,7 +142,16 @@ static void coupon_page(struct request *r, int status, json_t *outcome)
     json_t *c = get_coupon(r);
     if (!c)
         return;
-    json_t *d = json_pack("{s:o}", "coupon", decorate(c, time(NULL)));
+    json_t *coupon = decorate(c, time(NULL));
+    struct principal *u = auth_user(r);
+    if (u) { /* a coupon already held (or on its way) is not offered again */
+        struct err e;
+        long long uc;
+        const char *held =
+            coupon_claim_status(json_integer_value(json_object_get(c, "id")), u->id, &uc, &e);
+        json_object_set_new(coupon, "held", json_boolean(held && strcmp(held, "none") != 0));
+    }
+    json_t *d = json_pack("{s:o}", "coupon", coupon);
     if (outcome)
         json_object_set_new(d, "outcome", outcome);
     reply_page(r, status, "coupon.tpl", json_string_value(json_object_get(c, "name")), d);

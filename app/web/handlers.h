@@ -7,6 +7,7 @@
 void ops_livez(struct request *r);
 void ops_healthz(struct request *r);
 void ops_metrics(struct request *r);
+void ops_error_page(struct request *r);
 
 /* catalog_web.c */
 void api_products_list(struct request *r);

@@ -1,4 +1,5 @@
-/* ops.c - /livez (no store touched: the ceiling), /healthz (each store checked), /metrics. */
+/* ops.c - /livez (no store touched: the ceiling), /healthz (each store checked), /metrics, and
+ * the site's pages for the errors nginx raises itself. */
 #include <string.h>
 
 #include "core/clock.h"
@@ -13,6 +14,27 @@
 void ops_livez(struct request *r)
 {
     resp_text(r, 200, "text/plain; charset=utf-8", "ok\n");
+}
+
+/* nginx's own refusals of a page's request (nginx.conf.tpl's /__error/page/), as the site's error
+ * page: a request line it could not read or too long, a form's body too large. nginx asks for
+ * them with GET and keeps its own status. */
+void ops_error_page(struct request *r)
+{
+    static const struct {
+        long long status;
+        const char *code, *message;
+    } known[] = {
+        {400, "bad_request", "your browser sent a request this shop could not read"},
+        {413, "body_too_large",
+         "what you sent is larger than this shop accepts: send less, or a smaller file"},
+        {414, "uri_too_long", "the address is too long: go back and try a shorter search"},
+    };
+    long long status = req_param_id(r, 0);
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i].status == status)
+            return resp_error(r, (int)status, known[i].code, "%s", known[i].message);
+    resp_error(r, 404, "not_found", "there is nothing at %s", r->path);
 }
 
 static const char *redis_state(void)

@@ -214,9 +214,13 @@ void page_cart_add(struct request *r)
     back_to(r, "/cart");
 }
 
+/* A refused checkout shows the cart at /checkout; opened again (a reload, a bookmark), that
+ * address leads back to the cart. */
 void page_checkout(struct request *r)
 {
     struct err e;
+    if (strcmp(r->method, "POST") != 0)
+        return resp_redirect(r, "/cart");
     if (auth_check_csrf(r) < 0)
         return;
     json_t *b = json_object();

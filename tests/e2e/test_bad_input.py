@@ -64,6 +64,24 @@ def test_garbage_request_line_gets_an_answer_not_a_dropped_connection(stack):
     assert b'"code":"bad_request"' in reply
 
 
+@pytest.mark.parametrize("body,problem", [
+    (b'{"email": "a\\u0000b", "password": "p"}', "a string holds \\u0000, which is not accepted"),
+    (b'{"email": "a", "email": "b"}', "an object has the same key twice"),
+    (b'{"email": "a"', "it ends too early"),
+    (b'{"email": "a"} x', "more follows the JSON value"),
+    (b'{"email": \xff}', "it is not valid UTF-8"),
+    (b'{"n": 1e999999}', "a number is too large"),
+    (b"[" * 5000 + b"]" * 5000, "it is nested too deeply"),
+    (b"{email: 1}", "its syntax is wrong"),
+], ids=["nul", "duplicate", "cut", "trailing", "utf8", "overflow", "deep", "syntax"])
+def test_a_body_jansson_refuses_is_explained_in_the_api_s_words(stack, body, problem):
+    r = stack.request("POST", "/api/v1/auth/login", data=body,
+                      headers={"Content-Type": "application/json"})
+    err = assert_error(r, 400, "invalid_json")
+    assert err["message"].startswith(f"the body is not valid JSON: {problem} (at byte "), err
+    assert "JSON_" not in err["message"] and "near" not in err["message"]
+
+
 def test_bad_input_left_the_catalog_untouched(stack):
     before = stack.sql("SELECT COUNT(*) AS n, SUM(stock) AS s FROM products")[0]
     for q in ["page=-1", "min_price=abc", "q=%FF", "sort=';DROP TABLE products;--"]:

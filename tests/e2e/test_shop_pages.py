@@ -123,3 +123,104 @@ def test_the_404_and_405_pages_show_who_is_signed_in(stack):
         assert ">Log out</button>" in r.text and 'href="/login"' not in r.text, path
     r = requests.get(stack.base + "/no-such-page")
     assert r.status_code == 404 and 'href="/login"' in r.text
+
+
+def test_a_multipart_post_to_a_form_is_415_saying_what_the_form_takes(stack):
+    u = stack.user()
+    s = signed_in(stack, u)
+    token = csrf_of(s.get(stack.base + "/cart").text)
+    pid = stack.sql("SELECT id FROM products ORDER BY id LIMIT 1")[0]["id"]
+    r = s.post(stack.base + f"/cart/items/{pid}", files={"quantity": (None, "1"), "csrf": (None, token)},
+               allow_redirects=False)
+    assert r.status_code == 415 and r.headers["Content-Type"].startswith("text/html")
+    text = html.unescape(r.text)
+    assert "this form takes application/x-www-form-urlencoded, not multipart/form-data" in text
+    assert "expired" not in text
+    cart = stack.get("/api/v1/cart", headers={"Authorization": "Bearer " + u["access"]}).json()
+    assert cart["items"] == [], "nothing was added"
+
+
+def test_a_form_sent_signed_out_comes_back_to_its_page_after_logging_in(stack, admin):
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": "Come back " + uuid.uuid4().hex[:6], "type": "fixed",
+        "value": 1000, "total_quantity": 10, "starts_at": iso(-5), "ends_at": iso(3600)},
+        token=admin["access"])
+    cid = r.json()["coupon"]["id"]
+    pid = stack.sql("SELECT id FROM products ORDER BY id LIMIT 1")[0]["id"]
+    u = stack.user()
+    for action, fields, back in ((f"/coupons/{cid}/claim", {}, f"/coupons/{cid}"),
+                                 (f"/cart/items/{pid}", {"quantity": "1", "next": f"/products/{pid}"},
+                                  f"/products/{pid}")):
+        # The page was opened signed in; the session ended before its button was pressed.
+        s = signed_in(stack, u)
+        token = csrf_of(s.get(stack.base + back).text)
+        for name in ("access_token", "refresh_token"):
+            s.cookies.pop(name)
+        r = s.post(stack.base + action, data={**fields, "csrf": token}, allow_redirects=False)
+        assert r.status_code == 303, action
+        login = r.headers["Location"]
+        assert login == "/login?next=" + requests.utils.quote(back, safe="") + "&again=1", login
+        page = s.get(stack.base + login)
+        assert "log in, and you will be back on the page to do it again" in html.unescape(page.text)
+        r = s.post(stack.base + "/login", data={"email": u["email"], "password": u["password"],
+                                                "csrf": csrf_of(page.text),
+                                                "next": html.unescape(re.search(r'name="next" value="([^"]*)"', page.text)[1])},
+                   allow_redirects=False)
+        assert r.status_code == 303 and r.headers["Location"] == back
+        assert s.get(stack.base + back).status_code == 200
+
+
+def test_the_coupon_page_offers_no_claim_button_to_someone_who_holds_the_coupon(stack, admin):
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    cid = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": "Held " + uuid.uuid4().hex[:6], "type": "fixed", "value": 1000,
+        "total_quantity": 10, "starts_at": iso(-5), "ends_at": iso(3600)},
+        token=admin["access"]).json()["coupon"]["id"]
+    form = f'action="/coupons/{cid}/claim"'
+    holder, other = signed_in(stack, stack.user()), signed_in(stack, stack.user())
+    page = holder.get(stack.base + f"/coupons/{cid}").text
+    assert form in page
+    r = holder.post(stack.base + f"/coupons/{cid}/claim", data={"csrf": csrf_of(page)})
+    assert r.status_code == 201
+    for text in (r.text, holder.get(stack.base + f"/coupons/{cid}").text):
+        assert form not in text and ">Claimed</button>" in text
+        assert "This coupon is yours" in text
+    assert form in other.get(stack.base + f"/coupons/{cid}").text
+
+
+def test_what_nginx_refuses_on_a_page_gets_the_site_s_error_page(stack):
+    u = stack.user()
+    s = signed_in(stack, u)
+    pid = stack.sql("SELECT id FROM products ORDER BY id LIMIT 1")[0]["id"]
+    token = csrf_of(s.get(stack.base + "/cart").text)
+    cases = [
+        (s.post(stack.base + f"/cart/items/{pid}", data={"quantity": "1", "csrf": token,
+                                                         "pad": "x" * 2_000_000}), 413,
+         "what you sent is larger than this shop accepts"),
+        (s.get(stack.base + "/products?q=" + "a" * 1_000_000), 414, "the address is too long"),
+    ]
+    for r, status, message in cases:
+        assert r.status_code == status and r.headers["Content-Type"].startswith("text/html"), status
+        text = html.unescape(r.text)
+        assert message in text and 'class="site-header"' in text and "error-page" in text, status
+    assert ">Log out</button>" in cases[0][0].text, "the page knows who sent the form"
+    cart = stack.get("/api/v1/cart", headers={"Authorization": "Bearer " + u["access"]}).json()
+    assert cart["items"] == [], "nothing was added"
+    # The API keeps its error shape for the same refusals.
+    r = stack.request("POST", "/api/v1/orders", data=b"x" * 2_000_000,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    r = stack.get("/api/v1/products?q=" + "a" * 1_000_000)
+    assert r.status_code == 414 and r.json()["error"]["code"] == "uri_too_long"
+    assert stack.get("/__error/page/413").status_code == 404, "not a page of its own from outside"
+
+
+def test_the_checkout_address_opened_again_leads_back_to_the_cart(stack):
+    s = signed_in(stack, stack.user())
+    r = s.post(stack.base + "/checkout", data={"csrf": csrf_of(s.get(stack.base + "/cart").text)},
+               allow_redirects=False)
+    assert r.status_code == 422 and 'class="site-header"' in r.text  # the cart, with the refusal
+    r = s.get(stack.base + "/checkout", allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == "/cart"
+    assert s.get(stack.base + "/checkout").status_code == 200
