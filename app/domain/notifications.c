@@ -16,6 +16,8 @@ static const char *describe(struct arena *a, const char *type, json_t *ev)
         return arena_sprintf(a, "Order #%lld is being prepared for shipping.", id);
     if (!strcmp(type, "order.cancelled"))
         return arena_sprintf(a, "Order #%lld is cancelled; any payment is refunded.", id);
+    if (!strcmp(type, "order.returned"))
+        return arena_sprintf(a, "Your return of order #%lld arrived; the payment is refunded.", id);
     if (!strcmp(type, "shipment.shipping"))
         return arena_sprintf(a, "Order #%lld is on its way (tracking %s).", id, tracking ?: "");
     if (!strcmp(type, "shipment.delivered"))

@@ -573,7 +573,11 @@ json_t *order_return(struct arena *a, const struct principal *u, long long id, s
 /* Moves each due order (rows {id, user_id}) by a guarded status update; when this process won
  * it, `then` runs in the same transaction and, after the commit, the order's units go back to
  * the gate. Returns how many moved, -1 on a store error. */
-static int move_due(struct arena *a, json_t *due, const char *guarded, int (*then)(long long id))
+/* What a timed move does beside its guarded status change, in its transaction; an event it
+ * announces the move with is left in *outbox_id, published after the commit. */
+typedef int (*move_then)(struct arena *a, json_t *order, long long *outbox_id);
+
+static int move_due(struct arena *a, json_t *due, const char *guarded, move_then then)
 {
     if (!due)
         return -1;
@@ -582,25 +586,30 @@ static int move_due(struct arena *a, json_t *due, const char *guarded, int (*the
     json_t *o;
     json_array_foreach(due, i, o)
     {
-        long long id = json_integer_value(json_object_get(o, "id"));
+        long long id = json_integer_value(json_object_get(o, "id")), outbox_id = 0;
         if (db_begin() < 0)
             return -1;
         long long won = db_exec(guarded, "i", id);
-        if (won < 0 || (won == 1 && (stock_share_order(id) < 0 || then(id) < 0)) ||
+        if (won < 0 || (won == 1 && (stock_share_order(id) < 0 || then(a, o, &outbox_id) < 0)) ||
             db_commit() < 0) {
             db_rollback();
             return -1;
         }
         if (won == 1) { /* otherwise another change (a payment, say) won: nothing to give back */
             stock_release_order(a, id, json_integer_value(json_object_get(o, "user_id")));
+            if (outbox_id > 0)
+                outbox_publish(a, &outbox_id, 1);
             moved++;
         }
     }
     return moved;
 }
 
-static int expired(long long id)
+static int expired(struct arena *a, json_t *o, long long *outbox_id)
 {
+    (void)a;
+    (void)outbox_id;
+    long long id = json_integer_value(json_object_get(o, "id"));
     return order_history_add(id, "expired", NULL) < 0 || coupon_release_hold(id) < 0 ? -1 : 0;
 }
 
@@ -615,10 +624,15 @@ int orders_expire_due(struct arena *a, int limit)
         expired);
 }
 
-static int returned(long long id)
+/* A return received: the stock back, the payment refunded, and the buyer told (order.returned). */
+static int returned(struct arena *a, json_t *o, long long *outbox_id)
 {
+    long long id = json_integer_value(json_object_get(o, "id"));
+    json_t *ev = json_pack("{s:I, s:I}", "order_id", (json_int_t)id, "user_id",
+                           json_integer_value(json_object_get(o, "user_id")));
     return order_history_add(id, "returned", NULL) < 0 || stock_restore_durable(id) < 0 ||
-                   refund(id) < 0
+                   refund(id) < 0 ||
+                   (*outbox_id = outbox_add(a, TOPIC_ORDER_EVENTS, id, "order.returned", ev)) < 0
                ? -1
                : 0;
 }

@@ -545,6 +545,9 @@ def test_a_return_within_the_window_restores_the_stock(stack, admin, fast):
     time.sleep(1.0)
     row = product_row(stack, pid)
     assert (row["stock"], row["sold"], redis_stock(stack, pid)) == (5, 0, 5), "restored once"
+    told = wait_notified(stack, u, oid, ["order.returned"])
+    assert [n["message"] for n in told if n["kind"] == "order.returned"] == \
+        [f"Your return of order #{oid} arrived; the payment is refunded."]
 
 
 def test_returns_outside_the_window_or_before_delivery_are_refused(stack, admin, fast):
