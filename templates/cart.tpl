@@ -67,11 +67,25 @@
     </dl>
     <form class="stack-form" method="post" action="/checkout">
       <input type="hidden" name="csrf" value="{{csrf}}">
-      <div class="field">
-        <label for="checkout-coupon">Coupon campaign id <span class="optional">(optional)</span></label>
-        <input id="checkout-coupon" type="number" name="coupon_id" min="1" step="1" inputmode="numeric" autocomplete="off" aria-describedby="checkout-coupon-hint">
-        <p class="field-hint" id="checkout-coupon-hint">The number of a coupon event you claimed (the one in its address, /coupons/<i>id</i>). See <a href="/me/coupons">your coupons</a>.</p>
-      </div>
+      {{#picker}}
+      <fieldset class="coupon-picker">
+        <legend>Use a coupon</legend>
+        {{#coupons}}
+        <label class="coupon-choice">
+          <input type="radio" name="coupon_id" value="{{coupon_id}}"{{#best}} checked{{/best}}>
+          <span class="coupon-choice-name">{{name}}</span>
+          <span class="coupon-choice-off">&minus;{{discount:x-won}}</span>
+        </label>
+        {{/coupons}}
+        <label class="coupon-choice">
+          <input type="radio" name="coupon_id" value="">
+          <span class="coupon-choice-name">No coupon</span>
+        </label>
+      </fieldset>
+      {{/picker}}
+      {{#no_picker}}
+      <p class="field-hint">You hold no coupon this order could use. <a href="/coupons">See the coupon events</a>.</p>
+      {{/no_picker}}
       <button type="submit" class="btn btn-primary btn-block">Place order</button>
       <p class="field-hint">Placing the order holds your items for a few minutes while you pay. Nothing is charged yet.</p>
     </form>

@@ -843,6 +843,44 @@ int coupon_reconcile(struct arena *a, long long only)
 /* ---- a coupon on an order ---- */
 
 /* The discount of the user's coupon of campaign coupon_id, held for this order. */
+/* What a coupon takes off an order of `amount`: its value in won, or its percent of the amount
+ * (rounded down); never more than the amount. */
+static long long discount_of(json_t *c, long long amount)
+{
+    long long v = json_integer_value(json_object_get(c, "value"));
+    const char *type = json_string_value(json_object_get(c, "type"));
+    long long d = type && !strcmp(type, "percent") ? amount * v / 100 : v;
+    return d > amount ? amount : d;
+}
+
+json_t *coupon_usable(long long user_id, long long amount, struct err *e)
+{
+    json_t *rows = db_query(
+        "SELECT c.id AS coupon_id, c.name, c.type, c.value, c.ends_at FROM user_coupons uc"
+        " JOIN coupons c ON c.id = uc.coupon_id WHERE uc.user_id = ? AND uc.status = 'available'"
+        " AND uc.order_id IS NULL AND c.ends_at > UTC_TIMESTAMP() ORDER BY uc.id",
+        "i", user_id);
+    if (!rows)
+        return err_store(e), NULL;
+    size_t n = json_array_size(rows);
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = json_array_get(rows, i);
+        json_object_set_new(c, "discount", json_integer(discount_of(c, amount)));
+    }
+    /* The best first (insertion sort: a person holds a handful). */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0; j--) {
+            json_t *a = json_array_get(rows, j - 1), *b = json_array_get(rows, j);
+            if (json_integer_value(json_object_get(a, "discount")) >=
+                json_integer_value(json_object_get(b, "discount")))
+                break;
+            json_incref(a);
+            json_array_set(rows, j - 1, b);
+            json_array_set_new(rows, j, a);
+        }
+    return rows;
+}
+
 long long coupon_hold_for_order(long long uid, long long coupon_id, long long order_id,
                                 long long amount, long long *uc_id, struct err *e)
 {
@@ -861,10 +899,7 @@ long long coupon_hold_for_order(long long uid, long long coupon_id, long long or
     *uc_id = json_integer_value(json_object_get(c, "id"));
     if (db_exec("UPDATE user_coupons SET order_id = ? WHERE id = ?", "ii", order_id, *uc_id) < 0)
         return err_store(e);
-    long long v = json_integer_value(json_object_get(c, "value"));
-    long long d =
-        !strcmp(json_string_value(json_object_get(c, "type")), "percent") ? amount * v / 100 : v;
-    return d > amount ? amount : d;
+    return discount_of(c, amount);
 }
 
 /* A coupon held (not yet used) by an order that will not be paid goes back to its holder. */

@@ -52,6 +52,10 @@ const char *coupon_claim_status(long long id, long long user_id, long long *user
 
 /* The user's coupons with their campaigns. */
 json_t *coupon_mine(long long user_id, struct err *e);
+/* The user's coupons an order of `amount` could use now (unused, held by no order, the campaign
+ * not ended): coupon_id, name, type, value, ends_at and the discount each would give, the
+ * largest first. NULL with e set on a store failure. */
+json_t *coupon_usable(long long user_id, long long amount, struct err *e);
 
 /* Rebuilds from MySQL the Redis state of every campaign (or one, id > 0) that is missing or
  * disagrees with MySQL. Returns how many were rebuilt, -1 on failure. */

@@ -5,6 +5,7 @@
 #include "core/text.h"
 #include "domain/cart.h"
 #include "domain/catalog.h"
+#include "domain/coupons.h"
 #include "domain/likes.h"
 #include "domain/notifications.h"
 #include "domain/orders.h"
@@ -176,13 +177,29 @@ static void back_to(struct request *r, const char *fallback)
     resp_redirect(r, form_next_path(req_form(r, "next"), fallback));
 }
 
-void page_cart(struct request *r)
+/* The cart with the coupons it could use (what each takes off it, the best chosen), and a
+ * refused checkout's reason when there is one. */
+static void cart_page(struct request *r, int status, const char *problem)
 {
     struct err e;
-    json_t *c = cart_get(r->a, auth_user(r)->id, &e);
-    if (!c)
+    long long uid = auth_user(r)->id;
+    json_t *c = cart_get(r->a, uid, &e), *coupons;
+    if (!c || !(coupons = coupon_usable(uid, json_integer_value(json_object_get(c, "total")), &e)))
         return reply_err(r, &e);
-    reply_page(r, 200, "cart.tpl", "Your cart", c);
+    if (json_array_size(coupons) > 0) {
+        json_object_set_new(json_array_get(coupons, 0), "best", json_true());
+        json_object_set_new(c, "picker", json_pack("{s:o}", "coupons", coupons));
+    } else {
+        json_object_set_new(c, "picker", json_false());
+    }
+    if (problem)
+        json_object_set_new(c, "error", json_pack("{s:s}", "message", problem));
+    reply_page(r, status, "cart.tpl", "Your cart", c);
+}
+
+void page_cart(struct request *r)
+{
+    cart_page(r, 200, NULL);
 }
 
 /* Add to cart (quantity adds to what is there) or, with buy_now, straight to checkout. */
@@ -236,11 +253,7 @@ void page_checkout(struct request *r)
     if (!o) {
         if (e.status >= 500)
             return reply_err(r, &e);
-        json_t *cart = cart_get(r->a, auth_user(r)->id, &e);
-        if (!cart)
-            return reply_err(r, &e);
-        json_object_set_new(cart, "error", json_pack("{s:s}", "message", e.msg));
-        return reply_page(r, e.status, "cart.tpl", "Your cart", cart);
+        return cart_page(r, e.status, arena_strdup(r->a, e.msg));
     }
     resp_redirect(r, arena_sprintf(r->a, "/orders/%lld/pay",
                                    (long long)json_integer_value(json_object_get(o, "id"))));

@@ -45,3 +45,34 @@ def test_the_pay_page_lays_out_every_order_line_alike(stack, browser, admin):  #
         assert price["x"] >= name["x"] + name["width"] - 1, (name, price)
     (_, first), (_, second) = boxes
     assert abs((first["x"] + first["width"]) - (second["x"] + second["width"])) < 2, "one price column"
+
+
+def test_checkout_picks_a_coupon_from_the_ones_held(stack, browser, admin):  # noqa: F811
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": "Browser pick " + uuid.uuid4().hex[:6], "type": "fixed",
+        "value": 3000, "total_quantity": 5, "starts_at": "2020-01-01T00:00:00Z",
+        "ends_at": "2099-01-01T00:00:00Z"}, token=admin["access"])
+    assert r.status_code == 201, r.text
+    coupon = r.json()["coupon"]
+    r = stack.post("/api/v1/admin/products", {"name": "Browser pick item", "description": "",
+                                              "category": "test", "price": 25000, "stock": 20},
+                   token=admin["access"])
+    pid = r.json()["product"]["id"]
+    u = stack.user()
+    assert stack.post(f"/api/v1/coupons/{coupon['id']}/claim", token=u["access"]).status_code == 201
+    log_in(stack, browser, u)
+    browser.get(stack.url(f"/products/{pid}"))
+    browser.find_element(By.CSS_SELECTOR, f'form[action="/cart/items/{pid}"] button[type=submit]').click()
+    browser.get(stack.url("/cart"))
+    choices = browser.find_elements(By.CSS_SELECTOR, ".coupon-choice")
+    assert [c.text.replace("\n", " ") for c in choices] == [f"{coupon['name']} \u2212\u20a93,000", "No coupon"]
+    choices[1].click()
+    choices[0].click()
+    assert choices[0].find_element(By.TAG_NAME, "input").is_selected()
+    browser.find_element(By.CSS_SELECTOR, 'form[action="/checkout"] button[type=submit]').click()
+    deadline = time.time() + 10
+    while time.time() < deadline and "/pay" not in browser.current_url:
+        time.sleep(0.1)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "/pay" in browser.current_url and "\u20a922,000" in body and "\u20a93,000" in body

@@ -3,6 +3,7 @@ of money and order statuses written by the server, the same on every page; refus
 what is wrong; error pages that know who is signed in."""
 import html
 import re
+import time
 import uuid
 
 import requests
@@ -224,3 +225,60 @@ def test_the_checkout_address_opened_again_leads_back_to_the_cart(stack):
     r = s.get(stack.base + "/checkout", allow_redirects=False)
     assert r.status_code == 303 and r.headers["Location"] == "/cart"
     assert s.get(stack.base + "/checkout").status_code == 200
+
+
+def new_campaign(stack, admin, type_, value, starts=-5, ends=3600):
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": f"Pick {type_} {value} " + uuid.uuid4().hex[:6], "type": type_,
+        "value": value, "total_quantity": 10, "starts_at": iso(starts), "ends_at": iso(ends)},
+        token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["coupon"]
+
+
+def test_checkout_offers_the_coupons_you_hold_with_what_each_takes_off_this_cart(stack, admin):
+    u = stack.user()
+    fixed, percent, ending, used = (new_campaign(stack, admin, "fixed", 5000),
+                                    new_campaign(stack, admin, "percent", 10),
+                                    new_campaign(stack, admin, "fixed", 9000, ends=3),
+                                    new_campaign(stack, admin, "fixed", 7000))
+    for c in (fixed, percent, ending, used):
+        assert stack.post(f"/api/v1/coupons/{c['id']}/claim", token=u["access"]).status_code == 201
+    r = stack.post("/api/v1/admin/products", {"name": "Picker item " + uuid.uuid4().hex[:6],
+                                              "description": "", "category": "test", "price": 120000,
+                                              "stock": 50}, token=admin["access"])
+    pid = r.json()["product"]["id"]
+    r = stack.post("/api/v1/admin/products", {"name": "Picker other " + uuid.uuid4().hex[:6],
+                                              "description": "", "category": "test", "price": 1000,
+                                              "stock": 50}, token=admin["access"])
+    other = r.json()["product"]["id"]
+    # One coupon goes to an order first (held by it), one campaign ends: neither is offered.
+    r = stack.post("/api/v1/orders", {"items": [{"product_id": other, "quantity": 1}],
+                                      "coupon_id": used["id"]}, token=u["access"])
+    assert r.status_code == 201, r.text
+    time.sleep(3.5)
+    s = signed_in(stack, u)
+    r = s.post(stack.base + f"/cart/items/{pid}",
+               data={"quantity": "1", "csrf": csrf_of(s.get(stack.base + "/cart").text)},
+               allow_redirects=False)
+    assert r.status_code == 303
+    cart = html.unescape(s.get(stack.base + "/cart").text)
+    offered = re.findall(r'name="coupon_id" value="(\d*)"( checked)?>\s*<span class="coupon-choice-name">'
+                         r'([^<]*)</span>(?:\s*<span class="coupon-choice-off">\u2212([^<]*)</span>)?', cart)
+    assert [(int(v), bool(c), name, off) for v, c, name, off in offered if v] == [
+        (percent["id"], True, percent["name"], "\u20a912,000"),
+        (fixed["id"], False, fixed["name"], "\u20a95,000")]
+    assert ("", "", "No coupon", "") in offered
+    r = s.post(stack.base + "/checkout", data={"coupon_id": str(fixed["id"]),
+                                               "csrf": csrf_of(cart)}, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    oid = int(re.search(r"/orders/(\d+)/pay", r.headers["Location"])[1])
+    order = stack.sql("SELECT amount, discount, total FROM orders WHERE id = %s", oid)[0]
+    assert order == {"amount": 120000, "discount": 5000, "total": 115000}
+
+
+def test_the_cart_says_so_when_no_coupon_can_be_used(stack):
+    s = signed_in(stack, stack.user())
+    cart = html.unescape(s.get(stack.base + "/cart").text)
+    assert "You hold no coupon this order could use" in cart and 'name="coupon_id"' not in cart
