@@ -31,7 +31,8 @@ static const struct command commands[] = {
     {"bench", bench_main, "bench strategies: the concurrency lab, strategies side by side"},
     {"coupons", coupons_main,
      "coupons reconcile [--id N]: rebuild Redis campaign state from MySQL"},
-    {"user", user_main, "user add ... | user bulk ... (run `firstcome user` for the options)"},
+    {"user", user_main,
+     "user add ... | user bulk ... | user password ... (run `firstcome user` for the options)"},
     {"config", config_main, "print every setting (env-file PATH: write them as KEY='value')"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

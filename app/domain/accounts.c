@@ -377,6 +377,34 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
     return 0;
 }
 
+long long account_set_password(struct arena *a, const char *email, const char *password,
+                               struct err *e)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    json_t *u;
+    if (check_password(password, e) < 0)
+        return -1;
+    if (password_hash(password, hash) != 0)
+        return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
+    if (db_begin() < 0)
+        return err_store(e);
+    int rc = db_query_row(&u, "SELECT id FROM users WHERE email = ? FOR UPDATE", "s",
+                          email_normalize(a, email ? email : ""));
+    long long id = rc == 1 ? json_integer_value(json_object_get(u, "id")) : 0;
+    if (rc == 0) {
+        db_rollback();
+        return err_set(e, 404, "not_found", "no account has the email %s", email ? email : "");
+    }
+    if (rc < 0 || db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
+        reset_links_end(id) < 0 || session_revoke_all(id) < 0 || db_commit() < 0) {
+        db_rollback();
+        return err_store(e);
+    }
+    sodium_memzero(hash, sizeof(hash));
+    log_info("user %lld was given a new password from the command line; every session ended", id);
+    return id;
+}
+
 static int check_optional(json_t *patch, const char *key, size_t max, struct err *e)
 {
     json_t *v = json_object_get(patch, key);

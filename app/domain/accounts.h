@@ -46,6 +46,10 @@ int account_reset_request(struct arena *a, const char *email, const char *client
 /* The mailer's step: turns up to `limit` queued reset requests into reset mails (none for an
  * address without an account). How many were handled, or -1 on a store error. */
 int account_reset_send_due(struct arena *a, int limit);
+/* Gives the account of `email` a new password (an operator's reset, from the command line),
+ * ending its sessions and reset links. The user's id, or -1 with e set (404, 422, store). */
+long long account_set_password(struct arena *a, const char *email, const char *password,
+                               struct err *e);
 /* Sets a new password from a mailed token (checked before the password is hashed), and ends
  * every session and every other reset link of the user. */
 int account_reset_confirm(struct arena *a, const char *token, const char *password,

@@ -91,11 +91,8 @@ int seed_demo_main(int argc, char **argv)
                 db_time(&a, now), db_time(&a, now + 7 * 86400)) < 0)
         goto out_rollback;
 
-    unsigned char raw[12];
     char password[40];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2base64(password, sizeof(password), raw, sizeof(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    tool_random_password(password);
     long long admin_id;
     struct err e;
     if (account_create(&a, "admin@firstcome.local", password, "Admin", "admin", true, &admin_id,

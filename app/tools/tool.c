@@ -1,6 +1,8 @@
 /* tool.c - what every one-shot `firstcome` command does before its own work. */
 #include "tools/tools.h"
 
+#include <sodium.h>
+
 #include "core/log.h"
 #include "store/db.h"
 #include "store/redis.h"
@@ -17,4 +19,11 @@ int tool_begin(const char *role, struct arena *a, int stores)
         return -1;
     }
     return 0;
+}
+
+void tool_random_password(char out[static 40])
+{
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(out, 40, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -8,6 +8,8 @@ enum tool_stores { TOOL_DB = 1, TOOL_REDIS = 2 };
  * (owned by the caller, freed at exit) and connects to the stores it needs. 0, or -1 with the
  * reason logged. */
 int tool_begin(const char *role, struct arena *a, int stores);
+/* A new random password (16 URL-safe characters) for an account an operator hands out. */
+void tool_random_password(char out[static 40]);
 
 int devbroker_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);

@@ -1,5 +1,6 @@
-/* useradd.c - `firstcome user add ...` (one account) and `firstcome user bulk ...` (a pool of
- * test or load-test accounts sharing one password, hashed once). */
+/* useradd.c - `firstcome user add ...` (one account), `firstcome user bulk ...` (a pool of
+ * test or load-test accounts sharing one password, hashed once) and `firstcome user password
+ * ...` (an operator's reset: the admin's forgotten password, say). */
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,7 +19,9 @@ static int usage(void)
             "usage: firstcome user add --email E --password P [--name N]"
             " [--role user|vendor|admin] [--verified]\n"
             "       firstcome user bulk --prefix P --count N --password P [--verified]\n"
-            "         (creates P-1@example.com .. P-N@example.com; existing ones are kept)\n");
+            "         (creates P-1@example.com .. P-N@example.com; existing ones are kept)\n"
+            "       firstcome user password --email E [--password P]\n"
+            "         (a new password, random and shown once unless given; every session ends)\n");
     return 2;
 }
 
@@ -54,6 +57,29 @@ static int bulk(const char *prefix, long long count, const char *password, bool 
     return 0;
 }
 
+static int new_password(struct arena *a, const char *email, const char *given)
+{
+    char made[40];
+    struct err e;
+    const char *password = given;
+    if (!password) {
+        tool_random_password(made);
+        password = made;
+    }
+    long long id = account_set_password(a, email, password, &e);
+    if (id < 0) {
+        fprintf(stderr, "firstcome user: %s (%s)\n", e.msg, e.code);
+        return 1;
+    }
+    printf("user %lld (%s): new password set, every session ended", id, email_normalize(a, email));
+    if (!given)
+        printf("; the password (shown once): %s", made);
+    printf("\n");
+    sodium_memzero(made, sizeof(made));
+    db_close();
+    return 0;
+}
+
 int user_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -64,9 +90,10 @@ int user_main(int argc, char **argv)
     const char *email = NULL, *password = NULL, *name = NULL, *role = "user", *prefix = NULL;
     long long count = 0;
     bool verified = false;
-    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "bulk")))
+    if (argc < 2 ||
+        (strcmp(argv[1], "add") && strcmp(argv[1], "bulk") && strcmp(argv[1], "password")))
         return usage();
-    bool is_bulk = strcmp(argv[1], "bulk") == 0;
+    bool is_bulk = strcmp(argv[1], "bulk") == 0, is_reset = strcmp(argv[1], "password") == 0;
     argc--, argv++;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -97,7 +124,7 @@ int user_main(int argc, char **argv)
             return usage();
         }
     }
-    if (optind != argc || !password || (is_bulk ? !prefix || !count : !email))
+    if (optind != argc || (!password && !is_reset) || (is_bulk ? !prefix || !count : !email))
         return usage();
     struct arena a;
     struct err e;
@@ -106,6 +133,8 @@ int user_main(int argc, char **argv)
         return 1;
     if (is_bulk)
         return bulk(prefix, count, password, verified);
+    if (is_reset)
+        return new_password(&a, email, password);
     if (account_create(&a, email, password, name, role, verified, &id, &e) < 0) {
         fprintf(stderr, "firstcome user: %s (%s)\n", e.msg, e.code);
         return 1;

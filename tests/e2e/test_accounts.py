@@ -1,5 +1,6 @@
 """The Accounts contract end to end: every status code it names, links read from real mail,
 sessions that rotate and die, and the password at rest."""
+import re
 import statistics
 import time
 
@@ -328,3 +329,21 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(stack):
     assert r.status_code == 204
     assert_error(stack.post("/api/v1/auth/refresh", {"refresh_token": other["refresh_token"]}), 401, "invalid_token")
     assert stack.post("/api/v1/auth/refresh", {"refresh_token": u["refresh"]}).status_code == 200
+
+
+def test_an_operator_sets_a_new_password_from_the_command_line_and_every_session_ends(stack):
+    u = stack.user()
+    out = stack.cli("user", "password", "--email", u["email"].upper(), "--password", "a brand new secret")
+    assert "new password set, every session ended" in out.stdout and "a brand new secret" not in out.stdout
+    login = lambda pw: stack.post("/api/v1/auth/login", {"email": u["email"], "password": pw})  # noqa: E731
+    assert_error(login(u["password"]), 401)
+    assert login("a brand new secret").status_code == 200
+    assert_error(stack.post("/api/v1/auth/refresh", {"refresh_token": u["refresh"]}), 401, "invalid_token")
+    out = stack.cli("user", "password", "--email", u["email"])
+    made = re.search(r"the password \(shown once\): (\S+)$", out.stdout.strip())[1]
+    assert login(made).status_code == 200 and len(made) == 16
+    bad = stack.cli("user", "password", "--email", "nobody-" + u["email"], check=False)
+    assert bad.returncode == 1 and "no account has the email" in bad.stderr
+    short = stack.cli("user", "password", "--email", u["email"], "--password", "short", check=False)
+    assert short.returncode == 1 and "weak_password" in short.stderr
+    assert login(made).status_code == 200, "a refused reset changed nothing"
