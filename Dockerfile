@@ -16,7 +16,7 @@ RUN set -eux; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config g++ \
         libfcgi-dev libmariadb-dev libhiredis-dev librdkafka-dev libctemplate-dev \
-        libjansson-dev libsodium-dev libjwt-dev libcurl4-openssl-dev; \
+        libjansson-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libvips-dev; \
     rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -42,12 +42,12 @@ FROM debian:12-slim
 #   client plugin MySQL 8 uses by default), libhiredis-dev -> libhiredis0.14,
 #   librdkafka-dev -> librdkafka1, libctemplate-dev -> libctemplate3, libjansson-dev ->
 #   libjansson4, libsodium-dev -> libsodium23, libjwt-dev -> libjwt0, libcurl4-openssl-dev ->
-#   libcurl4. tini is PID 1: it forwards SIGTERM to the supervisor and reaps orphans.
+#   libcurl4, libvips-dev -> libvips42. tini is PID 1: it forwards SIGTERM to the supervisor and reaps orphans.
 RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libfcgi0ldbl libmariadb3 libhiredis0.14 librdkafka1 libctemplate3 \
-        libjansson4 libsodium23 libjwt0 libcurl4 \
+        libjansson4 libsodium23 libjwt0 libcurl4 libvips42 \
         ca-certificates tini; \
     rm -rf /var/lib/apt/lists/*; \
     groupadd --system --gid 10001 firstcome; \

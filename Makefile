@@ -1,6 +1,6 @@
 # firstcome: build, run, test and benchmark. `make run` and `make test` are the two commands.
 SHELL := /bin/bash
-PKGS := fcgi libmariadb hiredis rdkafka jansson libsodium libjwt libcurl libctemplate
+PKGS := fcgi libmariadb hiredis rdkafka jansson libsodium libjwt libcurl libctemplate vips
 CC ?= cc
 CXX ?= g++
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \

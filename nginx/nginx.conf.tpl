@@ -63,12 +63,41 @@ http {
             add_header Cache-Control "public, max-age=604800";
             access_log off;
         }
+        # Product pictures, as the web workers wrote them (libvips, under the state dir). A new
+        # upload gets a new name, so a name's bytes never change: cached for a long time.
+        location /pictures/ {
+            alias @@PICTURES_DIR@@/;
+            expires 30d;
+            add_header Cache-Control "public, max-age=2592000, immutable";
+            access_log off;
+        }
         location = /favicon.ico {
             alias @@STATIC_ROOT@@/img/favicon.svg;
             types { }
             default_type image/svg+xml;
             expires 7d;
             access_log off;
+        }
+
+        # A picture upload may be larger than any other body (PICTURE_MAX_BYTES, apart from
+        # MAX_BODY); the app checks the same limit for these two routes.
+        location ~ ^/api/v1/admin/products/[0-9]+/picture$ {
+            @@API_LIMIT@@
+            client_max_body_size @@PICTURE_MAX_BYTES@@;
+            error_page 413 = @api_413;
+            error_page 429 = @api_429;
+            error_page 502 503 504 = @api_503;
+            include @@FASTCGI_PARAMS@@;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
+        }
+        location ~ ^/admin/products/[0-9]+/picture$ {
+            client_max_body_size @@PICTURE_MAX_BYTES@@;
+            error_page 413 /__error/page/413;
+            error_page 502 503 504 /static/unavailable.html;
+            include @@FASTCGI_PARAMS@@;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
         }
 
         location /api/ {

@@ -10,8 +10,8 @@
 #   app/main.c                dispatches to the entry points of web, workers and tools
 #
 # store, http and view are siblings and never include each other; nor do web, workers and tools.
-# The libraries under a layer are its own business: only store talks to MariaDB, Redis, Kafka and
-# curl (and tools, for the devbroker built on librdkafka), only http to libfcgi, only view to
+# The libraries under a layer are its own business: only store talks to MariaDB, Redis, Kafka,
+# curl and libvips (and tools, for the devbroker built on librdkafka), only http to libfcgi, only view to
 # ctemplate, and http knows no JSON.
 # Usage: scripts/check-layers.sh [APP_DIR]   (default: app/ of this checkout)
 set -uo pipefail
@@ -35,7 +35,7 @@ allowed() {
 # may use.
 library_users() {
   case "$1" in
-    hiredis/* | mysql.h | errmsg.h | mariadb/* | curl/*) users="store" ;;
+    hiredis/* | mysql.h | errmsg.h | mariadb/* | curl/* | vips/*) users="store" ;;
     librdkafka/*) users="store tools" ;;
     fcgiapp.h | fcgi_stdio.h | fcgio.h) users="http" ;;
     ctemplate/*) users="view" ;;

@@ -139,6 +139,7 @@ render_nginx() {
       -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" \
       -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
+      -e "s|@@PICTURES_DIR@@|$S/pictures|" -e "s|@@PICTURE_MAX_BYTES@@|${PICTURE_MAX_BYTES:-8388608}|g" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
   ! grep -q '@@' "$S/nginx/nginx.conf" || die "nginx template has an unreplaced token"
 }

@@ -73,6 +73,7 @@
             <th scope="col" class="num">Left now</th>
             <th scope="col">State</th>
             <th scope="col">Change price, stock or limit <span class="muted">(blank: unchanged)</span></th>
+            <th scope="col">Picture</th>
           </tr>
         </thead>
         <tbody>
@@ -96,6 +97,15 @@
                 <label class="sr-only" for="ap-limit-{{id}}">Per-person limit of {{name}}</label>
                 <input id="ap-limit-{{id}}" type="number" name="per_user_limit" min="1" step="1" placeholder="limit" inputmode="numeric">
                 <button type="submit" class="btn btn-sm">Save</button>
+              </form>
+            </td>
+            <td>
+              <form class="picture-form" id="product-{{id}}" method="post" action="/admin/products/{{id}}/picture" enctype="multipart/form-data" data-picture-upload data-csrf="{{csrf}}">
+                {{#pic}}<img class="picture-mini" src="{{card}}" alt="" width="64" height="36">{{/pic}}
+                <label class="sr-only" for="ap-picture-{{id}}">Picture of {{name}}</label>
+                <input id="ap-picture-{{id}}" type="file" name="picture" accept="image/png,image/jpeg,image/webp,image/gif" required>
+                <button type="submit" class="btn btn-sm">Upload</button>
+                <p class="picture-status" role="status" aria-live="polite"></p>
               </form>
             </td>
           </tr>

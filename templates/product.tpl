@@ -10,7 +10,7 @@
 
 <article class="product{{#sold_out}} is-sold-out{{/sold_out}}">
   <div class="product-media" aria-hidden="true">
-    <div class="thumb thumb-lg"><span>{{name}}</span></div>
+    <div class="thumb thumb-lg">{{#pic}}<img src="{{large}}" alt="">{{/pic}}{{#no_pic}}<span>{{name}}</span>{{/no_pic}}</div>
   </div>
 
   <div class="product-info">

@@ -54,7 +54,7 @@
     <ul class="card-grid" role="list">
       {{#items}}
       <li class="card{{#sold_out}} is-sold-out{{/sold_out}}">
-        <div class="thumb" aria-hidden="true"><span>{{name}}</span></div>
+        <div class="thumb" aria-hidden="true">{{#pic}}<img src="{{card}}" alt="" width="640" height="360" loading="lazy">{{/pic}}{{#no_pic}}<span>{{name}}</span>{{/no_pic}}</div>
         <div class="card-body">
           <span class="card-cat">{{category}}</span>
           <h2 class="card-title"><a class="stretched" href="/products/{{id}}">{{name}}</a></h2>

@@ -33,6 +33,7 @@ struct config {
     const char *api_rate;
     int password_hash_ops, password_hash_mem_kb;
     long max_body;
+    int picture_max_bytes, picture_max_pixels;
     int order_workers, shipment_workers, notify_workers;
     const char *log_level;
 };

@@ -2,6 +2,7 @@
 #include "domain/catalog.h"
 
 #include <limits.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "core/strbuf.h"
 #include "core/text.h"
 #include "domain/stock.h"
+#include "store/db.h"
+#include "store/pictures.h"
 #include "store/cache.h"
 #include "store/redis.h"
 
@@ -144,7 +147,7 @@ void catalog_build_sql(struct arena *a, const struct catalog_query *q, char **li
             order = sorts[i].clause;
     *count_sql = arena_sprintf(a, "SELECT COUNT(*) AS total%s", where.s);
     *list_sql = arena_sprintf(a,
-                              "SELECT id, name, category, price, likes, sale_starts_at%s"
+                              "SELECT id, name, category, price, likes, sale_starts_at, picture%s"
                               " ORDER BY %s LIMIT ? OFFSET ?",
                               where.s, order);
     params[n++] = (struct db_param){.type = 'i', .i = q->per_page};
@@ -208,12 +211,30 @@ static int set_stock(struct arena *a, json_t *products, char **vals)
     return 0;
 }
 
-/* Gives each freshly loaded product its stock_remaining slot before it is cached. */
+/* Gives each product its stock_remaining slot. */
 static void with_stock_slot(json_t *products)
 {
     size_t i;
     json_t *p;
     json_array_foreach(products, i, p) json_object_set_new(p, "stock_remaining", json_integer(0));
+}
+
+/* Gives each freshly loaded product its stock_remaining slot, and for its picture (the stem
+ * of its files) the URLs nginx serves the two sizes at, before it is cached. */
+static void prepare_loaded(json_t *products)
+{
+    size_t i;
+    json_t *p;
+    with_stock_slot(products);
+    json_array_foreach(products, i, p)
+    {
+        const char *stem = json_string_value(json_object_get(p, "picture"));
+        json_object_set_new(p, "picture_card",
+                            stem ? json_sprintf("/pictures/%s-card.jpg", stem) : json_null());
+        json_object_set_new(p, "picture_large",
+                            stem ? json_sprintf("/pictures/%s-large.jpg", stem) : json_null());
+        json_object_del(p, "picture");
+    }
 }
 
 /* One round trip reads the cache token and the stock of the products a cached value names. */
@@ -258,7 +279,7 @@ static json_t *cached_with_stock(struct arena *a, const char *key, json_t *(*loa
         value = load(arg);
         if (!value)
             return NULL;
-        with_stock_slot(products(value));
+        prepare_loaded(products(value));
         if (token)
             value = cache_put(token, key, value);
         else
@@ -314,7 +335,7 @@ static json_t *load_product(void *arg)
     int rc = db_query_row(&row,
                           "SELECT p.id, p.name, p.description, p.category, p.price, p.likes,"
                           " p.sale_starts_at, p.per_user_limit, v.id AS vendor_id,"
-                          " v.name AS vendor_name FROM products p"
+                          " v.name AS vendor_name, p.picture FROM products p"
                           " LEFT JOIN vendors v ON v.id = p.vendor_id WHERE p.id = ?",
                           "i", *(long long *)arg);
     /* "no such product" is cached too, as an empty list, so a missing id costs no query. */
@@ -502,4 +523,52 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 out_store:
     db_rollback();
     return err_store(e), NULL;
+}
+
+json_t *catalog_set_picture(struct arena *a, long long id, const void *data, size_t len,
+                            struct err *e)
+{
+    json_t *cur;
+    int rc = db_query_row(&cur, "SELECT picture FROM products WHERE id = ?", "i", id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no product has id %lld", id), NULL;
+    unsigned char raw[4];
+    randombytes_buf(raw, sizeof(raw));
+    const char *stem =
+        arena_sprintf(a, "%lld-%02x%02x%02x%02x", id, raw[0], raw[1], raw[2], raw[3]);
+    char why[512] = "";
+    switch (picture_store(data, len, stem, why, sizeof(why))) {
+    case PICTURE_OK:
+        break;
+    case PICTURE_NOT_AN_IMAGE:
+        return err_set(e, 415, "not_an_image", "the file is not a PNG, JPEG, WebP or GIF image"),
+               NULL;
+    case PICTURE_TOO_MANY_PIXELS:
+        log_info("picture for product %lld refused: %s", id, why);
+        return err_set(e, 422, "too_many_pixels",
+                       "the picture has more than %d pixels; send a smaller one",
+                       cfg.picture_max_pixels),
+               NULL;
+    case PICTURE_BROKEN:
+        log_info("picture for product %lld refused: %s", id, why);
+        return err_set(e, 422, "broken_image",
+                       "the picture could not be read: it is damaged or cut short"),
+               NULL;
+    default:
+        log_error("picture for product %lld not stored: %s", id, why);
+        return err_set(e, 503, "unavailable", "the picture could not be stored; try again"), NULL;
+    }
+    /* Only a product the row still names gets the picture; the old files go once it is named. */
+    if (db_exec("UPDATE products SET picture = ? WHERE id = ?", "si", stem, id) != 1) {
+        picture_remove(stem);
+        return err_store(e), NULL;
+    }
+    const char *old = json_string_value(json_object_get(cur, "picture"));
+    if (old)
+        picture_remove(old);
+    catalog_changed();
+    log_info("product %lld has a new picture (%s)", id, stem);
+    return catalog_get(a, id, e);
 }

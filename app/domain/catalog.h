@@ -45,6 +45,11 @@ int catalog_changed(void);
 json_t *catalog_create(struct arena *a, json_t *body, struct err *e);
 /* Admin: any of the same fields; a new stock moves the live counter by the difference. */
 json_t *catalog_update(struct arena *a, long long id, json_t *body, struct err *e);
+/* Admin: a new picture for the product, from the uploaded file's bytes: checked by its content,
+ * re-encoded into the sizes the pages use (picture_card, picture_large in the product) and the
+ * old picture's files removed. 415 not an image, 422 too many pixels or damaged, 404. */
+json_t *catalog_set_picture(struct arena *a, long long id, const void *data, size_t len,
+                            struct err *e);
 /* The categories that have products, for filters. */
 json_t *catalog_categories(void);
 

@@ -83,8 +83,9 @@ static const char *param(FCGX_Request *fr, const char *name)
     return v ? v : "";
 }
 
-/* Reads exactly CONTENT_LENGTH bytes. Returns 0, or an HTTP status to answer with. */
-static int read_body(FCGX_Request *fr, struct request *r)
+/* Reads exactly CONTENT_LENGTH bytes, at most `cap`. Returns 0, or an HTTP status to answer
+ * with. */
+static int read_body(FCGX_Request *fr, struct request *r, long cap)
 {
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
     long long n = 0;
@@ -92,7 +93,7 @@ static int read_body(FCGX_Request *fr, struct request *r)
         return 400;
     if (n == 0)
         return 0;
-    if (n > body_cap)
+    if (n > cap)
         return 413;
     char *buf = arena_alloc(r->a, (size_t)n + 1);
     long long got = 0;
@@ -160,16 +161,18 @@ static void serve(FCGX_Request *fr, struct arena *a)
     r.remote_addr = param(fr, "REMOTE_ADDR");
     r.cookie_header = FCGX_GetParam("HTTP_COOKIE", fr->envp);
     r.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    r.env = fr->envp;
     /* DOCUMENT_URI is the decoded path without the query string. */
     r.path = param(fr, "DOCUMENT_URI");
     if (!*r.path)
         r.path = param(fr, "SCRIPT_NAME");
     r.html = strncmp(r.path, "/api/", 5) != 0;
 
-    int bad = read_body(fr, &r);
+    long limit = the_app->body_limit ? the_app->body_limit(&r) : 0;
+    long cap = limit > 0 ? limit : body_cap;
+    int bad = read_body(fr, &r, cap);
     if (bad == 413)
-        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes",
-                   body_cap);
+        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", cap);
     else if (bad)
         resp_error(&r, 400, "bad_body", "the request body does not match its Content-Length");
     else if (!utf8_valid(r.path, strlen(r.path)))

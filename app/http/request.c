@@ -40,6 +40,15 @@ const char *req_form(struct request *r, const char *key)
     return kv_get(r->form, key);
 }
 
+const char *req_header(const struct request *r, const char *cgi_name)
+{
+    size_t n = strlen(cgi_name);
+    for (char **e = r->env; e && *e; e++)
+        if (!strncmp(*e, "HTTP_", 5) && !strncmp(*e + 5, cgi_name, n) && (*e)[5 + n] == '=')
+            return *e + 6 + n;
+    return NULL;
+}
+
 const char *req_cookie(struct request *r, const char *name)
 {
     const char *p = r->cookie_header;

@@ -26,6 +26,7 @@ struct request {
     void *json;              /* the JSON body, decoded on first use by web/api.c */
     void *user;              /* a struct principal, set by web/auth.c */
     const char *csrf_issued; /* a CSRF token set as a cookie by this response */
+    char **env;              /* the FastCGI parameters ("NAME=value"), for req_header */
 
     int status;
     const char *out_type;
@@ -41,6 +42,8 @@ const char *req_form(struct request *r, const char *key);
 /* Whether the body's Content-Type is type (parameters such as charset aside). */
 bool req_content_type_is(const struct request *r, const char *type);
 const char *req_cookie(struct request *r, const char *name);
+/* A request header by its CGI name ("X_CSRF_TOKEN" for X-CSRF-Token); NULL when absent. */
+const char *req_header(const struct request *r, const char *cgi_name);
 /* Path parameter idx as a positive id; -1 when not one (callers answer 404). */
 long long req_param_id(struct request *r, int idx);
 

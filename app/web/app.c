@@ -16,6 +16,7 @@
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/outbox.h"
+#include "store/pictures.h"
 #include "store/redis.h"
 #include "view/view.h"
 #include "web/handlers.h"
@@ -57,6 +58,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/me/notifications", api_my_notifications, API, SIGNED_IN},
     {"POST", "/api/v1/admin/products", api_admin_product_create, API, ADMIN},
     {"PATCH", "/api/v1/admin/products/{id}", api_admin_product_update, API, ADMIN},
+    {"PUT", "/api/v1/admin/products/{id}/picture", api_admin_product_picture, API, ADMIN},
     {"GET", "/api/v1/coupons", api_coupons, API, OPEN},
     {"GET", "/api/v1/coupons/{id}", api_coupon, API, OPEN},
     {"POST", "/api/v1/coupons/{id}/claim", api_coupon_claim, API, SIGNED_IN},
@@ -93,6 +95,7 @@ static const struct route routes[] = {
     {"GET", "/admin/products", page_admin_products, PAGE, ADMIN},
     {"POST", "/admin/products", page_admin_products, PAGE, ADMIN},
     {"POST", "/admin/products/{id}", page_admin_products, PAGE, ADMIN},
+    {"POST", "/admin/products/{id}/picture", page_admin_product_picture, PAGE, ADMIN},
     {"GET", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"POST", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"GET", "/admin/parked", page_admin_parked, PAGE, ADMIN},
@@ -153,6 +156,17 @@ static bool allowed(struct request *r, const struct route *rt)
     return false;
 }
 
+/* Uploads may be larger than MAX_BODY: a picture, up to PICTURE_MAX_BYTES. */
+static long body_limit(const struct request *r)
+{
+    struct request probe = *r; /* router_match fills params: not the request's own */
+    int i = router_match(routes, NROUTES, r->method, r->path, &probe);
+    return i >= 0 && (routes[i].fn == api_admin_product_picture ||
+                      routes[i].fn == page_admin_product_picture)
+               ? cfg.picture_max_bytes
+               : 0;
+}
+
 static void handle(struct request *r)
 {
     int i = router_match(routes, NROUTES, r->method, r->path, r);
@@ -182,7 +196,7 @@ static int worker_init(char *err, size_t errlen)
         log_warn("%s (will retry on use)", err);
     if (redis_connect(err, errlen) < 0)
         log_warn("%s (will retry on use)", err);
-    if (kafka_producer_open(err, errlen) < 0) {
+    if (kafka_producer_open(err, errlen) < 0 || pictures_init(err, errlen) < 0) {
         log_error("%s", err);
         return -1;
     }
@@ -238,6 +252,7 @@ int web_main(int argc, char **argv)
     static const struct fcgi_app app = {
         .worker_init = worker_init,
         .handle = handle,
+        .body_limit = body_limit,
         .enter = json_use_arena,
         .leave = json_use_default,
         .end_request = end_request,

@@ -88,6 +88,26 @@ const char *auth_csrf(struct request *r)
     return fresh;
 }
 
+static bool csrf_matches(struct request *r, const char *given)
+{
+    const char *cookie = req_cookie(r, CSRF_COOKIE);
+    return cookie && given && strlen(cookie) == 43 && strlen(given) == 43 &&
+           sodium_memcmp(cookie, given, 43) == 0;
+}
+
+static int csrf_refused(struct request *r)
+{
+    resp_error(
+        r, 403, "csrf_failed",
+        "this form has expired or did not come from this site; reload the page and try again");
+    return -1;
+}
+
+int auth_check_csrf_header(struct request *r)
+{
+    return csrf_matches(r, req_header(r, "X_CSRF_TOKEN")) ? 0 : csrf_refused(r);
+}
+
 int auth_check_csrf(struct request *r)
 {
     /* Pages' forms are sent urlencoded; anything else (a multipart upload, JSON) has no form
@@ -98,13 +118,5 @@ int auth_check_csrf(struct request *r)
                    (int)strcspn(r->content_type, ";"), r->content_type);
         return -1;
     }
-    const char *cookie = req_cookie(r, CSRF_COOKIE);
-    const char *field = req_form(r, "csrf");
-    if (cookie && field && strlen(cookie) == 43 && strlen(field) == 43 &&
-        sodium_memcmp(cookie, field, 43) == 0)
-        return 0;
-    resp_error(
-        r, 403, "csrf_failed",
-        "this form has expired or did not come from this site; reload the page and try again");
-    return -1;
+    return csrf_matches(r, req_form(r, "csrf")) ? 0 : csrf_refused(r);
 }

@@ -14,6 +14,9 @@ void auth_clear_cookies(struct request *r);
 void auth_set_access_cookie(struct request *r, const char *access);
 /* The CSRF token of this browser (set as a cookie when new), for forms. */
 const char *auth_csrf(struct request *r);
+/* For a page's script that sends a body of its own (a picture): the X-CSRF-Token header must
+ * equal the csrf cookie. 0, or -1 with a 403 csrf_failed answered. */
+int auth_check_csrf_header(struct request *r);
 /* A page POST must carry the csrf form field equal to its cookie. 0, or -1 answered with 403. */
 int auth_check_csrf(struct request *r);
 static inline struct principal *auth_user(struct request *r)

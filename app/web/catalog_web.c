@@ -1,7 +1,9 @@
 /* catalog_web.c - the catalog as JSON (/api/v1/products) and as pages (/, /products/...). */
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "core/text.h"
 #include "domain/catalog.h"
 #include "web/handlers.h"
@@ -49,11 +51,17 @@ void api_product_get(struct request *r)
         reply_json(r, 200, json_pack("{s:O}", "product", p));
 }
 
-/* A copy of a product with presentation-only fields for templates: its sale state. (Catalog
- * products are read-only: they may be the cache's.) */
+/* A copy of a product with presentation-only fields for templates: its sale state, and its
+ * picture as a section (pic.card, pic.large; no_pic shows the letter tile). (Catalog products
+ * are read-only: they may be the cache's.) */
 static json_t *decorate(json_t *product, time_t now)
 {
     json_t *p = json_copy(product);
+    json_t *card = json_object_get(p, "picture_card"), *large = json_object_get(p, "picture_large");
+    json_object_set_new(p, "pic",
+                        json_is_string(card) && json_is_string(large)
+                            ? json_pack("{s:O, s:O}", "card", card, "large", large)
+                            : json_null());
     time_t starts;
     const char *s = json_string_value(json_object_get(p, "sale_starts_at"));
     bool upcoming = s && parse_iso_time(s, &starts) && starts > now;
@@ -194,4 +202,53 @@ void page_admin_products(struct request *r)
     if (outcome)
         json_object_set_new(list, "outcome", outcome);
     reply_page(r, status, "admin_products.tpl", "Products · admin", list);
+}
+
+/* The picture's bytes are the whole body, with their image type: no multipart parser. */
+static bool picture_body(struct request *r)
+{
+    if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
+        resp_error(r, 415, "unsupported_media_type",
+                   "the page sends the picture with its script: turn JavaScript on, or PUT the "
+                   "file's bytes to /api/v1/admin/products/{id}/picture");
+        return false;
+    }
+    if (!r->content_type || strncasecmp(r->content_type, "image/", 6)) {
+        resp_error(r, 415, "unsupported_media_type",
+                   "send the picture's bytes as the body, with its type (image/png, image/jpeg, "
+                   "image/webp or image/gif)");
+        return false;
+    }
+    if (r->body_len == 0) {
+        resp_error(r, 400, "empty_body", "the picture is empty");
+        return false;
+    }
+    return true;
+}
+
+void api_admin_product_picture(struct request *r)
+{
+    struct err e;
+    long long id = req_param_id(r, 0);
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (!picture_body(r))
+        return;
+    reply_result(r, 200, "product", catalog_set_picture(r->a, id, r->body, r->body_len, &e), &e);
+}
+
+/* The admin page's upload: its script sends the file as the body (with X-CSRF-Token); the answer
+ * is the products page with the outcome, which the script shows. */
+void page_admin_product_picture(struct request *r)
+{
+    struct err e;
+    long long id = req_param_id(r, 0);
+    if (id <= 0)
+        return resp_error(r, 404, "not_found", "no product has id %s", r->params[0]);
+    if (!picture_body(r) || auth_check_csrf_header(r) < 0)
+        return;
+    json_t *p = catalog_set_picture(r->a, id, r->body, r->body_len, &e);
+    if (!p)
+        return reply_err(r, &e);
+    resp_redirect(r, arena_sprintf(r->a, "/admin/products?picture=%lld#product-%lld", id, id));
 }

@@ -15,6 +15,8 @@ void api_product_get(struct request *r);
 void page_home(struct request *r);
 void page_products(struct request *r);
 void page_product(struct request *r);
+void api_admin_product_picture(struct request *r);
+void page_admin_product_picture(struct request *r);
 void page_admin_products(struct request *r);
 
 /* accounts_web.c */

@@ -275,7 +275,40 @@
     });
   }
 
+  /* ---- form[data-picture-upload]: the chosen file goes as the request body, with its type and
+     the page's CSRF token in a header (no multipart); then the page shows the new picture. */
+  function pictureUploads() {
+    document.querySelectorAll('form[data-picture-upload]').forEach(function (form) {
+      form.addEventListener('submit', function (ev) {
+        var input = form.querySelector('input[type=file]');
+        var status = form.querySelector('.picture-status');
+        var file = input && input.files && input.files[0];
+        if (!file) return;
+        ev.preventDefault();
+        status.classList.remove('is-error');
+        status.textContent = 'Uploading…';
+        fetch(form.action, {
+          method: 'POST', body: file, credentials: 'same-origin',
+          headers: { 'Content-Type': file.type || 'application/octet-stream',
+                     'X-CSRF-Token': form.getAttribute('data-csrf') }
+        }).then(function (r) {
+          if (r.ok) { location.assign(r.url); return null; }
+          return r.text().then(function (html) {
+            var doc = new DOMParser().parseFromString(html, 'text/html');
+            var msg = doc.querySelector('.error-message');
+            status.classList.add('is-error');
+            status.textContent = msg ? msg.textContent : 'The picture was refused (' + r.status + ').';
+          });
+        }).catch(function () {
+          status.classList.add('is-error');
+          status.textContent = 'The upload did not reach the shop; try again.';
+        });
+      });
+    });
+  }
+
   function init() {
+    pictureUploads();
     holdCountdown();
     saleNotes();
     confirmForms();

@@ -76,3 +76,43 @@ def test_checkout_picks_a_coupon_from_the_ones_held(stack, browser, admin):  # n
         time.sleep(0.1)
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "/pay" in browser.current_url and "\u20a922,000" in body and "\u20a93,000" in body
+
+
+def test_an_admin_uploads_a_product_picture_from_the_products_page(stack, browser, tmp_path):  # noqa: F811
+    from PIL import Image
+    r = stack.post("/api/v1/admin/products", {"name": "Browser picture " + uuid.uuid4().hex[:6],
+                                              "description": "", "category": "test", "price": 5000,
+                                              "stock": 5}, token=stack.user("admin")["access"])
+    pid = r.json()["product"]["id"]
+    picture = tmp_path / "teapot.png"
+    Image.new("RGB", (900, 700), (30, 110, 160)).save(picture)
+    admin = stack.user("admin")
+    log_in(stack, browser, admin)
+    browser.get(stack.url(f"/admin/products?q={r.json()['product']['name']}"))
+    form = browser.find_element(By.ID, f"product-{pid}")
+    form.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(picture))
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    deadline = time.time() + 15
+    while time.time() < deadline and not browser.find_elements(By.CSS_SELECTOR, f"#product-{pid} img.picture-mini"):
+        time.sleep(0.2)
+    mini = browser.find_element(By.CSS_SELECTOR, f"#product-{pid} img.picture-mini")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", mini) == 480
+    card = stack.get(f"/api/v1/products/{pid}").json()["product"]["picture_card"]
+    assert mini.get_attribute("src").endswith(card)
+    browser.get(stack.url(f"/products/{pid}"))
+    big = browser.find_element(By.CSS_SELECTOR, ".product-media img")
+    assert browser.execute_script("return arguments[0].naturalWidth", big) == 900
+
+    # A file that is not a picture is refused with the reason shown beside the form.
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture at all")
+    browser.get(stack.url(f"/admin/products?q={r.json()['product']['name']}"))
+    form = browser.find_element(By.ID, f"product-{pid}")
+    form.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(text))
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    status = form.find_element(By.CSS_SELECTOR, ".picture-status")
+    deadline = time.time() + 10
+    while time.time() < deadline and "not a PNG" not in status.text:
+        time.sleep(0.2)
+    assert status.text == "the file is not a PNG, JPEG, WebP or GIF image"
+    assert stack.get(f"/api/v1/products/{pid}").json()["product"]["picture_card"] == card

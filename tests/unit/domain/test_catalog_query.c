@@ -280,7 +280,7 @@ Test(catalog_parse_query, category_of_51_characters_is_refused)
 Test(catalog_build_sql, no_filters_lists_newest_first_with_only_limit_and_offset)
 {
     build("");
-    cr_assert_str_eq(list_sql, "SELECT id, name, category, price, likes, sale_starts_at"
+    cr_assert_str_eq(list_sql, "SELECT id, name, category, price, likes, sale_starts_at, picture"
                                " FROM products WHERE 1=1"
                                " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
     cr_assert_eq(nparams, 2);
