@@ -42,18 +42,21 @@ FROM debian:12-slim
 #   client plugin MySQL 8 uses by default), libhiredis-dev -> libhiredis0.14,
 #   librdkafka-dev -> librdkafka1, libctemplate-dev -> libctemplate3, libjansson-dev ->
 #   libjansson4, libsodium-dev -> libsodium23, libjwt-dev -> libjwt0, libcurl4-openssl-dev ->
-#   libcurl4, libvips-dev -> libvips42. tini is PID 1: it forwards SIGTERM to the supervisor and reaps orphans.
+#   libcurl4, libvips-dev -> libvips42 (and GLib's libglib2.0-0, whose GObject API libvips'
+#   programs call). tini is PID 1: it forwards SIGTERM to the supervisor and
+#   reaps orphans. The state dir is 0751: nginx's container (another user) mounts the same volume
+#   and may pass through it to pictures/ (0755), not list the rest.
 RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libfcgi0ldbl libmariadb3 libhiredis0.14 librdkafka1 libctemplate3 \
-        libjansson4 libsodium23 libjwt0 libcurl4 libvips42 \
+        libjansson4 libsodium23 libjwt0 libcurl4 libvips42 libglib2.0-0 \
         ca-certificates tini; \
     rm -rf /var/lib/apt/lists/*; \
     groupadd --system --gid 10001 firstcome; \
     useradd --system --uid 10001 --gid firstcome --home-dir /var/lib/firstcome \
         --no-create-home --shell /usr/sbin/nologin firstcome; \
-    install -d -o firstcome -g firstcome -m 0750 /var/lib/firstcome
+    install -d -o firstcome -g firstcome -m 0751 /var/lib/firstcome
 
 # The app root stays owned by root: the service user can read it, not change it.
 COPY --from=build /out/app /app

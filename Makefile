@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load clean format format-check check-layers
+.PHONY: all deps run stop status test unit bench load screenshots clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -76,6 +76,10 @@ bench: deps bin/firstcome
 
 load: deps bin/firstcome
 	@./scripts/load.sh
+
+# Every page a person meets, in headless Chromium: docs/screenshots/.
+screenshots: deps bin/firstcome
+	@./scripts/screenshots.sh
 
 FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC) $(UNIT_HDR)
 format:

@@ -529,7 +529,7 @@ json_t *catalog_set_picture(struct arena *a, long long id, const void *data, siz
                             struct err *e)
 {
     json_t *cur;
-    int rc = db_query_row(&cur, "SELECT picture FROM products WHERE id = ?", "i", id);
+    int rc = db_query_row(&cur, "SELECT id FROM products WHERE id = ?", "i", id);
     if (rc < 0)
         return err_store(e), NULL;
     if (rc == 0)
@@ -560,15 +560,29 @@ json_t *catalog_set_picture(struct arena *a, long long id, const void *data, siz
         log_error("picture for product %lld not stored: %s", id, why);
         return err_set(e, 503, "unavailable", "the picture could not be stored; try again"), NULL;
     }
-    /* Only a product the row still names gets the picture; the old files go once it is named. */
-    if (db_exec("UPDATE products SET picture = ? WHERE id = ?", "si", stem, id) != 1) {
+    /* The row is locked while it is renamed, so that of two uploads at once each removes the
+     * files the other's row named. The old files go only once the row names the new ones and
+     * the cached products have been told. */
+    rc = db_begin() < 0
+             ? -1
+             : db_query_row(&cur, "SELECT picture FROM products WHERE id = ? FOR UPDATE", "i", id);
+    if (rc == 1 && db_exec("UPDATE products SET picture = ? WHERE id = ?", "si", stem, id) != 1)
+        rc = -1;
+    int committed = rc == 1 ? db_commit() : -1;
+    if (committed == DB_OUTCOME_UNKNOWN) /* the row may name the new files: they stay */
+        return err_unknown(e), NULL;
+    if (committed < 0) {
+        if (rc >= 0)
+            db_rollback();
         picture_remove(stem);
-        return err_store(e), NULL;
+        return rc == 0 ? (err_set(e, 404, "not_found", "no product has id %lld", id), NULL)
+                       : (err_store(e), NULL);
     }
+    catalog_changed();
     const char *old = json_string_value(json_object_get(cur, "picture"));
     if (old)
         picture_remove(old);
-    catalog_changed();
     log_info("product %lld has a new picture (%s)", id, stem);
-    return catalog_get(a, id, e);
+    json_t *p = catalog_get(a, id, e);
+    return p ? p : (err_unknown(e), NULL); /* stored, but it cannot be shown now */
 }

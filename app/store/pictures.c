@@ -79,8 +79,8 @@ static enum picture_problem check_header(const void *data, size_t len, char *why
                                               "fail_on", VIPS_FAIL_ON_ERROR, NULL);
     if (!h)
         return failed(PICTURE_BROKEN, why, whylen, "header");
-    long long pixels =
-        (long long)vips_image_get_width(h) * vips_image_get_height(h) * vips_image_get_n_pages(h);
+    /* One frame: an animation's first is all the thumbnail decodes. */
+    long long pixels = (long long)vips_image_get_width(h) * vips_image_get_height(h);
     snprintf(why, whylen, "%dx%d, %d page(s)", vips_image_get_width(h), vips_image_get_height(h),
              vips_image_get_n_pages(h));
     g_object_unref(h);

@@ -126,13 +126,15 @@ static const char *page_of_form(struct request *r)
     if (next)
         return next;
     char *p = arena_strdup(r->a, r->path);
-    for (char *slash; (slash = strrchr(p, '/')) && slash != p;) {
-        *slash = '\0';
+    for (;;) {
         int i = router_match(routes, NROUTES, "GET", p, r);
         if (i >= 0 && routes[i].html)
             return p;
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            return "/";
+        *slash = '\0';
     }
-    return "/";
 }
 
 /* Runs the route's access rule: 401/403 for the API, a trip to the login page for pages (and

@@ -112,7 +112,8 @@ int auth_check_csrf(struct request *r)
 {
     /* Pages' forms are sent urlencoded; anything else (a multipart upload, JSON) has no form
      * fields to read, so its token could not be found either: say what is wrong with it. */
-    if (r->content_type && !req_content_type_is(r, "application/x-www-form-urlencoded")) {
+    if (r->content_type && *r->content_type &&
+        !req_content_type_is(r, "application/x-www-form-urlencoded")) {
         resp_error(r, 415, "unsupported_media_type",
                    "this form takes application/x-www-form-urlencoded, not %.*s",
                    (int)strcspn(r->content_type, ";"), r->content_type);

@@ -10,12 +10,28 @@ from test_browse import browser  # noqa: F401  (the shared headless Chromium fix
 def log_in(stack, browser, user):  # noqa: F811
     browser.delete_all_cookies()
     browser.get(stack.url("/login"))
+    submit_login(browser, user)
+
+
+def submit_login(browser, user):  # noqa: F811
+    """Fills the login form on the page open now and waits to be taken on."""
     browser.find_element(By.NAME, "email").send_keys(user["email"])
     browser.find_element(By.NAME, "password").send_keys(user["password"])
     browser.find_element(By.CSS_SELECTOR, "form.auth-form button[type=submit]").click()
     deadline = time.time() + 10
     while time.time() < deadline and "/login" in browser.current_url:
         time.sleep(0.1)
+
+
+def open_campaign(stack, admin, name, value):
+    """A fixed-value coupon event of 5, open now."""
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": name + " " + uuid.uuid4().hex[:6], "type": "fixed",
+        "value": value, "total_quantity": 5, "starts_at": "2020-01-01T00:00:00Z",
+        "ends_at": "2099-01-01T00:00:00Z"}, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["coupon"]
 
 
 def test_the_pay_page_lays_out_every_order_line_alike(stack, browser, admin):  # noqa: F811
@@ -48,13 +64,7 @@ def test_the_pay_page_lays_out_every_order_line_alike(stack, browser, admin):  #
 
 
 def test_checkout_picks_a_coupon_from_the_ones_held(stack, browser, admin):  # noqa: F811
-    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
-    r = stack.post("/api/v1/admin/coupons", {
-        "vendor_id": vendor, "name": "Browser pick " + uuid.uuid4().hex[:6], "type": "fixed",
-        "value": 3000, "total_quantity": 5, "starts_at": "2020-01-01T00:00:00Z",
-        "ends_at": "2099-01-01T00:00:00Z"}, token=admin["access"])
-    assert r.status_code == 201, r.text
-    coupon = r.json()["coupon"]
+    coupon = open_campaign(stack, admin, "Browser pick", 3000)
     r = stack.post("/api/v1/admin/products", {"name": "Browser pick item", "description": "",
                                               "category": "test", "price": 25000, "stock": 20},
                    token=admin["access"])
@@ -116,3 +126,27 @@ def test_an_admin_uploads_a_product_picture_from_the_products_page(stack, browse
         time.sleep(0.2)
     assert status.text == "the file is not a PNG, JPEG, WebP or GIF image"
     assert stack.get(f"/api/v1/products/{pid}").json()["product"]["picture_card"] == card
+
+
+def test_a_claim_pressed_after_the_session_ended_comes_back_to_the_coupon_after_logging_in(stack, browser, admin):  # noqa: F811
+    cid = open_campaign(stack, admin, "Come back", 2000)["id"]
+    u = stack.user()
+    log_in(stack, browser, u)
+    browser.get(stack.url(f"/coupons/{cid}"))
+    for name in ("access_token", "refresh_token"):  # the session ends while the page is open
+        browser.delete_cookie(name)
+    browser.find_element(By.CSS_SELECTOR, "button.btn-claim").click()
+    assert "/login" in browser.current_url
+    assert "log in, and you will be back on the page to do it again" in browser.find_element(By.TAG_NAME, "body").text
+    submit_login(browser, u)
+    assert browser.current_url.endswith(f"/coupons/{cid}")
+    browser.find_element(By.CSS_SELECTOR, "button.btn-claim").click()
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "You got it!" in body
+    # The outcome stands in for the claim box; opened again, the page shows the coupon held.
+    assert not [b for b in browser.find_elements(By.CSS_SELECTOR, "button.btn-claim")
+                if b.is_displayed() and b.is_enabled()]
+    browser.get(stack.url(f"/coupons/{cid}"))
+    buttons = browser.find_elements(By.CSS_SELECTOR, "button.btn-claim")
+    assert [(b.text, b.is_enabled()) for b in buttons] == [("Claimed", False)]
+    assert stack.sql("SELECT COUNT(*) AS n FROM user_coupons WHERE coupon_id = %s", cid)[0]["n"] == 1

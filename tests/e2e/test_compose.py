@@ -317,13 +317,18 @@ def test_nginx_service(config):
     vols = volume_targets(nginx)
     entry = nginx["entrypoint"]
     assert entry[-1] in vols, "the entrypoint script must be mounted"
-    # Every mount comes from the repository, read-only, and is the file the compose file means.
+    # Every mount is read-only: the files the compose file means from the repository, and the
+    # state volume the web containers write the product pictures into.
     assert Path(vols[entry[-1]][0]) == ENTRYPOINT
     assert Path(vols[env["NGINX_TEMPLATE"]][0]) == TEMPLATE
     assert Path(vols[env["STATIC_ROOT"]][0]) == REPO / "static"
+    state = env_of(config["services"]["web"])["STATE_DIR"]
+    assert vols["/srv/firstcome/state"][0] == "appstate" in config["volumes"]
+    assert env["PICTURES_DIR"] == "/srv/firstcome/state/pictures"
+    assert volume_targets(config["services"]["web"])[state][0] == "appstate"
     for target, (source, mode) in vols.items():
         assert mode == "ro", f"{target} must be mounted read-only"
-        assert Path(source).exists(), source
+        assert source in config["volumes"] or Path(source).exists(), source
     assert "/livez" in " ".join(nginx["healthcheck"]["test"])
 
 

@@ -137,6 +137,9 @@ def test_a_multipart_post_to_a_form_is_415_saying_what_the_form_takes(stack):
     text = html.unescape(r.text)
     assert "this form takes application/x-www-form-urlencoded, not multipart/form-data" in text
     assert "expired" not in text
+    # A post with no body and no type is not a wrong type: its token is missing.
+    r = s.post(stack.base + f"/cart/items/{pid}", allow_redirects=False)
+    assert r.status_code == 403 and "csrf_failed" in r.text
     cart = stack.get("/api/v1/cart", headers={"Authorization": "Bearer " + u["access"]}).json()
     assert cart["items"] == [], "nothing was added"
 
@@ -152,7 +155,8 @@ def test_a_form_sent_signed_out_comes_back_to_its_page_after_logging_in(stack, a
     u = stack.user()
     for action, fields, back in ((f"/coupons/{cid}/claim", {}, f"/coupons/{cid}"),
                                  (f"/cart/items/{pid}", {"quantity": "1", "next": f"/products/{pid}"},
-                                  f"/products/{pid}")):
+                                  f"/products/{pid}"),
+                                 ("/checkout", {}, "/checkout")):  # which leads to the cart
         # The page was opened signed in; the session ended before its button was pressed.
         s = signed_in(stack, u)
         token = csrf_of(s.get(stack.base + back).text)
