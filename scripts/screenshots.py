@@ -49,7 +49,16 @@ def browser(width, height):
         opts.add_argument(flag)
     d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     d.profile = profile
+    # The viewport is set directly: a window cannot be narrower than 500 pixels, a phone is.
+    d.viewport = (width, height)
+    viewport(d, height)
     return d
+
+
+def viewport(d, height):
+    width = d.viewport[0]
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
 
 
 def log_in(d, email):
@@ -67,11 +76,11 @@ def shot(d, name, path):
     d.get(BASE + path)
     time.sleep(0.4)  # scripts that format dates and countdowns have run
     height = d.execute_script("return document.documentElement.scrollHeight")
-    width = d.get_window_size()["width"]
-    d.set_window_size(width, min(max(height, 600), 6000))
+    viewport(d, min(max(height, 600), 6000))  # the whole page in one picture
+    time.sleep(0.2)
     png = d.get_screenshot_as_png()
     Image.open(io.BytesIO(png)).save(os.path.join(OUT, name + ".png"), optimize=True)
-    d.set_window_size(width, 900)
+    viewport(d, d.viewport[1])
     print(f"  {name}: {path}")
 
 

@@ -67,7 +67,7 @@
       {{/open}}
       {{#held}}
       <button type="button" class="btn btn-primary btn-claim" disabled>Claimed</button>
-      <p class="claim-note">This coupon is yours: <a href="/me/coupons">see your coupons</a>.</p>
+      <p class="claim-note">This coupon is yours.</p>
       {{/held}}
       {{#upcoming}}
       <form class="claim-form" method="post" action="/coupons/{{id}}/claim">

@@ -190,7 +190,7 @@ def test_the_coupon_page_offers_no_claim_button_to_someone_who_holds_the_coupon(
     assert r.status_code == 201
     for text in (r.text, holder.get(stack.base + f"/coupons/{cid}").text):
         assert form not in text and ">Claimed</button>" in text
-        assert "This coupon is yours" in text
+        assert "This coupon is yours." in text
     assert form in other.get(stack.base + f"/coupons/{cid}").text
 
 
