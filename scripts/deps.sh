@@ -9,7 +9,7 @@ PKGS=(
   mariadb-server redis-server nginx-light
   python3 python3-pytest python3-requests python3-selenium python3-aiosmtpd python3-locust
   python3-pymysql python3-redis python3-yaml python3-jwt python3-pil
-  chromium chromium-driver wrk docker-compose curl procps
+  chromium chromium-driver wrk docker-compose curl procps prometheus
 )
 
 missing=()

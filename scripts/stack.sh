@@ -155,6 +155,26 @@ start_nginx() {
 
 healthy() { curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"status":"ok"'; }
 
+prometheus_on() { case "${PROMETHEUS:-off}" in on|1|true) return 0 ;; *) return 1 ;; esac; }
+
+# PROMETHEUS=on: Debian's Prometheus scraping this stack's /metrics every 5 s with the rules in
+# docs/prometheus/, on 127.0.0.1:PROMETHEUS_PORT (9090), its data under the state dir.
+start_prometheus() {
+  prometheus_on || return 0
+  if alive prometheus; then say "prometheus: running"; return; fi
+  command -v prometheus >/dev/null || die "prometheus is not installed (scripts/deps.sh installs it)"
+  local port=${PROMETHEUS_PORT:-9090}
+  mkdir -p "$S/prometheus/data"
+  sed -e "s|@@INTERVAL@@|5s|g" -e "s|@@RULES@@|$ROOT/docs/prometheus/rules.yml|" \
+      -e "s|@@TARGET@@|127.0.0.1:$HTTP_PORT|" "$ROOT/docs/prometheus/prometheus.yml.tpl" \
+      > "$S/prometheus/prometheus.yml"
+  start_bg prometheus "$LOGS/prometheus.log" prometheus --config.file="$S/prometheus/prometheus.yml" \
+    --storage.tsdb.path="$S/prometheus/data" --storage.tsdb.retention.time=7d \
+    --web.listen-address="127.0.0.1:$port"
+  wait_for 30 prometheus curl -fsS "http://127.0.0.1:$port/-/ready"
+  say "prometheus: http://127.0.0.1:$port/ (rules: docs/prometheus/rules.yml)"
+}
+
 cmd_start() {
   [ -x "$BIN" ] || die "$BIN is missing: run make first"
   "$BIN" config >/dev/null # resolves settings and creates the state dir's secrets
@@ -172,6 +192,7 @@ cmd_start() {
   start_workers
   start_web
   start_nginx
+  start_prometheus
   wait_for 30 "/healthz" healthy
   say ""
   say "firstcome is running: http://127.0.0.1:$HTTP_PORT/"
@@ -196,6 +217,7 @@ stop_pid() { # stop_pid NAME [SECONDS]
 }
 
 cmd_stop() {
+  stop_pid prometheus 10
   stop_pid nginx 10
   stop_pid web 15
   stop_pid workers 20 # the supervisor stops its children; stragglers are stopped below
@@ -214,7 +236,7 @@ cmd_status() {
   local rc=0
   # The stack's own port, as it was started (the caller's HTTP_PORT may be another stack's).
   [ -s "$S/env" ] && HTTP_PORT=$(sed -n "s/^HTTP_PORT='\(.*\)'$/\1/p" "$S/env")
-  for n in mysql redis devbroker workers web nginx; do
+  for n in mysql redis devbroker workers web nginx $(prometheus_on && echo prometheus); do
     if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
     else printf '%-10s stopped\n' "$n"; rc=1; fi
   done

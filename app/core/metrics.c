@@ -1,9 +1,14 @@
-/* metrics.c - request counters and latency histograms shared by all web workers (shared memory). */
+/* metrics.c - request counters and latency histograms shared by all web workers (shared memory),
+ * and the other processes' figures the web server's /metrics shows beside them. */
 #include "core/metrics.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "core/config.h"
 
 static const int status_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 402, 403, 404,
                                    405, 409, 410, 413, 415, 422, 429, 500, 502, 503, 0};
@@ -134,4 +139,83 @@ void metrics_render_parked(struct strbuf *out, const char *const *consumers,
                  "# TYPE firstcome_parked_events gauge\n");
     for (int i = 0; i < n; i++)
         sb_printf(out, "firstcome_parked_events{consumer=\"%s\"} %lld\n", consumers[i], counts[i]);
+}
+
+#define MAX_KINDS 16
+static struct {
+    char kind[32];
+    unsigned long long n;
+} restarts[MAX_KINDS];
+
+static void restarts_path(char *out, size_t n, bool tmp)
+{
+    snprintf(out, n, "%s/worker-restarts%s", cfg.state_dir, tmp ? ".tmp" : "");
+}
+
+static int restart_slot(const char *kind)
+{
+    int i = 0;
+    while (i < MAX_KINDS && restarts[i].kind[0] && strcmp(restarts[i].kind, kind))
+        i++;
+    if (i < MAX_KINDS)
+        snprintf(restarts[i].kind, sizeof(restarts[i].kind), "%s", kind);
+    return i;
+}
+
+static void write_restarts(void)
+{
+    char tmp[4200], path[4200];
+    restarts_path(tmp, sizeof(tmp), true);
+    restarts_path(path, sizeof(path), false);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    for (int k = 0; k < MAX_KINDS && restarts[k].kind[0]; k++)
+        fprintf(f, "%s %llu\n", restarts[k].kind, restarts[k].n);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+}
+
+void metrics_restarts_begin(const char *const *kinds, int n)
+{
+    for (int i = 0; i < n; i++)
+        restart_slot(kinds[i]);
+    write_restarts();
+}
+
+void metrics_count_restart(const char *kind)
+{
+    int i = restart_slot(kind);
+    if (i == MAX_KINDS)
+        return;
+    restarts[i].n++;
+    write_restarts();
+}
+
+void metrics_render_restarts(struct strbuf *out)
+{
+    char path[4200], kind[32];
+    unsigned long long n;
+    restarts_path(path, sizeof(path), false);
+    sb_adds(out, "# HELP firstcome_background_worker_restarts_total Background workers replaced"
+                 " after they died, by kind.\n"
+                 "# TYPE firstcome_background_worker_restarts_total counter\n");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fscanf(f, "%31s %llu", kind, &n) == 2)
+        sb_printf(out, "firstcome_background_worker_restarts_total{kind=\"%s\"} %llu\n", kind, n);
+    fclose(f);
+}
+
+void metrics_render_outbox(struct strbuf *out, long long waiting, long long oldest_seconds)
+{
+    sb_printf(
+        out,
+        "# HELP firstcome_outbox_waiting Events written to the outbox and not yet"
+        " acknowledged by Kafka.\n"
+        "# TYPE firstcome_outbox_waiting gauge\nfirstcome_outbox_waiting %lld\n"
+        "# HELP firstcome_outbox_oldest_seconds Age of the oldest of them (0: none).\n"
+        "# TYPE firstcome_outbox_oldest_seconds gauge\nfirstcome_outbox_oldest_seconds %lld\n",
+        waiting, oldest_seconds);
 }

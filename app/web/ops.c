@@ -85,4 +85,12 @@ void ops_metrics(struct request *r)
         json_integer_value(json_object_get(row, "n"));
     if (rows)
         metrics_render_parked(&r->out, consumers, counts, 3);
+    json_t *outbox;
+    if (db_query_row(&outbox,
+                     "SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(SECOND, MIN(created_at), NOW()),"
+                     " 0) AS oldest FROM outbox WHERE published_at IS NULL",
+                     "") == 1)
+        metrics_render_outbox(&r->out, json_integer_value(json_object_get(outbox, "n")),
+                              json_integer_value(json_object_get(outbox, "oldest")));
+    metrics_render_restarts(&r->out);
 }

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/supervisor.h"
 #include "store/db.h"
 #include "store/kafka.h"
@@ -89,7 +90,12 @@ int workers_main(int argc, char **argv)
         }
     char pid_dir[4096];
     snprintf(pid_dir, sizeof(pid_dir), "%s/pids", cfg.state_dir);
-    struct sv_hooks hooks = {.pid_dir = pid_dir, .grace_seconds = 15};
+    struct sv_hooks hooks = {
+        .pid_dir = pid_dir, .grace_seconds = 15, .on_crash = metrics_count_restart};
+    const char *names[NKINDS];
+    for (int i = 0; i < NKINDS; i++)
+        names[i] = kinds[i].name;
+    metrics_restarts_begin(names, NKINDS);
     log_info("supervising %d worker processes", n);
     int rc = supervisor_run(cs, n, &hooks);
     free(cs);

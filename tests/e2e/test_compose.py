@@ -30,7 +30,8 @@ BINARY = REPO / "bin" / "firstcome"
 NGINX = "/usr/sbin/nginx"
 
 SECRET = "compose-test-secret-5f1c0a9e4b7d2c81"
-SERVICES = {"mysql", "redis", "kafka", "kafka-init", "migrate", "web", "workers", "nginx"}
+SERVICES = {"mysql", "redis", "kafka", "kafka-init", "migrate", "web", "workers", "nginx",
+            "prometheus"}
 APP_SERVICES = ("migrate", "web", "workers")
 STATE_DIR = "/var/lib/firstcome"
 TOKEN_RE = re.compile(r"@@([A-Za-z0-9_]+)@@")
@@ -159,6 +160,23 @@ def free_port():
 def test_compose_config_is_valid_and_has_every_service(config):
     assert set(config["services"]) == SERVICES
     assert set(config["volumes"]) >= {"mysqldata", "redisdata", "kafkadata", "appstate"}
+
+
+def test_prometheus_service_loads_the_repository_s_rules_and_scrapes_nginx(config, tmp_path):
+    prom = config["services"]["prometheus"]
+    vols = volume_targets(prom)
+    assert Path(vols["/etc/prometheus/rules/firstcome.yml"][0]) == REPO / "docs" / "prometheus" / "rules.yml"
+    conf = Path(vols["/etc/prometheus/prometheus.yml"][0])
+    assert conf == REPO / "docker" / "prometheus.yml"
+    text = conf.read_text()
+    assert "/etc/prometheus/rules/firstcome.yml" in text and "nginx:80" in text
+    # promtool reads the rules from where the container mounts them: the same file here.
+    local = tmp_path / "prometheus.yml"
+    local.write_text(text.replace("/etc/prometheus/rules/firstcome.yml",
+                                  str(REPO / "docs" / "prometheus" / "rules.yml")))
+    out = subprocess.run(["promtool", "check", "config", str(local)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert ("9090", "9090") in published_ports(prom)
 
 
 def test_compose_requires_jwt_secret(tmp_path):
