@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load screenshots clean format format-check check-layers
+.PHONY: all deps run stop status test unit bench load screenshots fuzz fuzz-bin clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -68,7 +68,7 @@ stop:
 status:
 	@./scripts/stack.sh status
 
-test: deps bin/firstcome bin/unit-tests format-check check-layers
+test: deps bin/firstcome bin/unit-tests fuzz-bin format-check check-layers
 	@./scripts/test.sh
 
 bench: deps bin/firstcome
@@ -77,11 +77,28 @@ bench: deps bin/firstcome
 load: deps bin/firstcome
 	@./scripts/load.sh
 
+# libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
+# AddressSanitizer and UBSan, with the few sources each needs.
+FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_APP := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c app/http/peers.c \
+	app/http/request.c app/http/router.c app/web/api.c
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
+	-std=gnu11 -D_GNU_SOURCE -Iapp $(WARN)
+bin/fuzz/%: tests/fuzz/%.c $(FUZZ_APP) $(wildcard app/*/*.h)
+	@mkdir -p bin/fuzz
+	@echo '  FUZZ  $@'
+	@clang $(FUZZ_FLAGS) $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_APP) \
+		$(shell pkg-config --libs jansson)
+fuzz-bin: $(addprefix bin/fuzz/,$(FUZZ_TARGETS))
+fuzz: deps fuzz-bin
+	@./scripts/fuzz.sh
+
 # Every page a person meets, in headless Chromium: docs/screenshots/.
 screenshots: deps bin/firstcome
 	@./scripts/screenshots.sh
 
-FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC) $(UNIT_HDR)
+FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC) $(UNIT_HDR) \
+	$(wildcard tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMATTED)
 # Part of `make test`: the sources are as `make format` leaves them.

@@ -6,6 +6,7 @@ PKGS=(
   build-essential pkg-config g++
   libfcgi-dev libmariadb-dev libhiredis-dev librdkafka-dev libctemplate-dev
   libjansson-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libvips-dev libcriterion-dev clang-format
+  clang
   mariadb-server redis-server nginx-light
   python3 python3-pytest python3-requests python3-selenium python3-aiosmtpd python3-locust
   python3-pymysql python3-redis python3-yaml python3-jwt python3-pil

@@ -17,6 +17,18 @@ if [ "$unit_rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error|leaked' "${TMPDIR:-
   echo "unit tests failed (or a sanitizer reported a problem)"; exit 1
 fi
 
+echo "== fuzz corpora and kept crashes, each input once (make fuzz runs the fuzzers)"
+for bin in bin/fuzz/fuzz_*; do
+  t=$(basename "$bin")
+  shopt -s nullglob
+  inputs=(tests/fuzz/corpus/"$t"/* tests/fuzz/crashes/"$t"-*)
+  shopt -u nullglob
+  [ ${#inputs[@]} -gt 0 ] || continue
+  "$bin" "${inputs[@]}" > "${TMPDIR:-/tmp}/firstcome-fuzz-$t.log" 2>&1 ||
+    { echo "fuzz replay of $t failed:"; tail -n 30 "${TMPDIR:-/tmp}/firstcome-fuzz-$t.log"; exit 1; }
+  echo "  $t: ${#inputs[@]} inputs"
+done
+
 export STATE_DIR=$(mktemp -d /tmp/firstcome-test.XXXXXX)
 export HTTP_PORT=$(free_port)
 export WEB_WORKERS=${WEB_WORKERS:-4}
