@@ -343,6 +343,19 @@ static int reset_links_end(long long id)
                : 0;
 }
 
+/* In the caller's open transaction: the new hash stored, every reset link ended and the sessions
+ * ended (all of them, or all but the family `keep`), then the commit. 0, or -1 rolled back. */
+static int replace_password(long long id, const char *hash, const char *keep)
+{
+    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
+        reset_links_end(id) < 0 ||
+        (keep ? session_revoke_others(id, keep) : session_revoke_all(id)) < 0 || db_commit() < 0) {
+        db_rollback();
+        return -1;
+    }
+    return 0;
+}
+
 int account_reset_confirm(struct arena *a, const char *token, const char *password,
                           const char *client, struct err *e)
 {
@@ -368,11 +381,12 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
         return err_set(e, 400, "invalid_token",
                        "this reset link is unknown, already used or expired");
     }
-    if (id < 0 || db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
-        reset_links_end(id) < 0 || session_revoke_all(id) < 0 || db_commit() < 0) {
+    if (id < 0) {
         db_rollback();
         return err_store(e);
     }
+    if (replace_password(id, hash, NULL) < 0)
+        return err_store(e);
     log_info("user %lld reset their password; every session and reset link ended", id);
     return 0;
 }
@@ -395,11 +409,12 @@ long long account_set_password(struct arena *a, const char *email, const char *p
         db_rollback();
         return err_set(e, 404, "not_found", "no account has the email %s", email ? email : "");
     }
-    if (rc < 0 || db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
-        reset_links_end(id) < 0 || session_revoke_all(id) < 0 || db_commit() < 0) {
+    if (rc < 0) {
         db_rollback();
         return err_store(e);
     }
+    if (replace_password(id, hash, NULL) < 0)
+        return err_store(e);
     sodium_memzero(hash, sizeof(hash));
     log_info("user %lld was given a new password from the command line; every session ended", id);
     return id;
@@ -458,12 +473,7 @@ int account_change_password(long long id, const char *family, const char *curren
         return -1;
     if (password_hash(next, hash) != 0)
         return err_set(e, 503, "unavailable", "the password could not be hashed; try again");
-    if (db_begin() < 0)
+    if (db_begin() < 0 || replace_password(id, hash, family) < 0)
         return err_store(e);
-    if (db_exec("UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id) < 0 ||
-        reset_links_end(id) < 0 || session_revoke_others(id, family) < 0 || db_commit() < 0) {
-        db_rollback();
-        return err_store(e);
-    }
     return 0;
 }

@@ -83,9 +83,10 @@ static const char *param(FCGX_Request *fr, const char *name)
     return v ? v : "";
 }
 
-/* Reads exactly CONTENT_LENGTH bytes, at most `cap`. Returns 0, or an HTTP status to answer
- * with. */
-static int read_body(FCGX_Request *fr, struct request *r, long cap)
+/* Reads exactly CONTENT_LENGTH bytes, at most max_body (or, for a request the app allows more,
+ * its limit: asked only of a body over max_body). Returns 0, or an HTTP status to answer with
+ * (413 with *cap the limit it passed). */
+static int read_body(FCGX_Request *fr, struct request *r, long *cap)
 {
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
     long long n = 0;
@@ -93,7 +94,13 @@ static int read_body(FCGX_Request *fr, struct request *r, long cap)
         return 400;
     if (n == 0)
         return 0;
-    if (n > cap)
+    *cap = body_cap;
+    if (n > body_cap && the_app->body_limit) {
+        long limit = the_app->body_limit(r);
+        if (limit > body_cap)
+            *cap = limit;
+    }
+    if (n > *cap)
         return 413;
     char *buf = arena_alloc(r->a, (size_t)n + 1);
     long long got = 0;
@@ -168,9 +175,8 @@ static void serve(FCGX_Request *fr, struct arena *a)
         r.path = param(fr, "SCRIPT_NAME");
     r.html = strncmp(r.path, "/api/", 5) != 0;
 
-    long limit = the_app->body_limit ? the_app->body_limit(&r) : 0;
-    long cap = limit > 0 ? limit : body_cap;
-    int bad = read_body(fr, &r, cap);
+    long cap = body_cap;
+    int bad = read_body(fr, &r, &cap);
     if (bad == 413)
         resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", cap);
     else if (bad)

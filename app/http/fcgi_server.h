@@ -26,7 +26,8 @@ struct fcgi_app {
     /* Routes and answers one request; must set a response. */
     void (*handle)(struct request *r);
     /* The largest body the request (its method and path known) may send, when it may send more
-     * than the server's max_body (an upload); 0 for max_body. May be NULL. */
+     * than the server's max_body (an upload); 0 for max_body. Asked only of a body over
+     * max_body. May be NULL. */
     long (*body_limit)(const struct request *r);
     /* Around each turn of a request's coroutine, with the request's arena: e.g. make it the
      * allocator of the libraries the handlers use. Either may be NULL. */
