@@ -33,9 +33,12 @@ int err_unknown(struct err *e)
                    " been saved; look before trying again");
 }
 
+int err_unavailable(struct err *e)
+{
+    return err_set(e, 503, "unavailable", "a data store is not answering; try again shortly");
+}
+
 int err_store(struct err *e)
 {
-    if (answer_lost)
-        return err_unknown(e);
-    return err_set(e, 503, "unavailable", "a data store is not answering; try again shortly");
+    return answer_lost ? err_unknown(e) : err_unavailable(e);
 }

@@ -20,6 +20,9 @@ int err_set(struct err *e, int status, const char *code, const char *fmt, ...)
  * have been applied, and the person is told so rather than "no". Call it right after the store
  * call that failed: the store notes the lost answer per statement. */
 int err_store(struct err *e);
+/* 503 unavailable, for a caller that knows nothing of its own was applied, whatever the last
+ * statement's answer (a lost answer of work done for it, not by it). */
+int err_unavailable(struct err *e);
 /* 503 outcome_unknown, for a caller that knows the outcome cannot be told. */
 int err_unknown(struct err *e);
 /* The store's note: true after a write whose answer was lost, false after any other statement. */

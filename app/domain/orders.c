@@ -502,8 +502,11 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
         rc = checkout_once(a, u, gone, items, n, coupon, &id, &placed, e);
         if (rc <= 0)
             break;
+        /* The checkout's own transaction was rolled back before this rebuild: whatever became
+         * of the rebuild's statements (an answer lost while it waited for the product's row),
+         * no order was placed. */
         if (stock_load(a, rc) < 0) {
-            rc = err_store(e);
+            rc = err_unavailable(e);
             break;
         }
     }
