@@ -40,6 +40,8 @@ export LOGIN_LIMIT_PER_CLIENT=1000000 CLAIM_LIMIT_PER_CLIENT=1000000 API_RATE=50
 # (127.0.0.2 and up) with cheap refused attempts.
 export SIGNUP_LIMIT_PER_CLIENT=400 RESET_LIMIT_PER_CLIENT=400
 export PASSWORD_HASH_OPS=1 PASSWORD_HASH_MEM_KB=8192
+# A live-view stream ends (and its page reconnects) after seconds rather than minutes.
+export LIVE_STREAM_SECONDS=8
 stop_stack() {
   ./scripts/stack.sh stop >/dev/null 2>&1
   if [ "${KEEP_STATE:-0}" = 1 ]; then echo "state kept in $STATE_DIR"; else rm -rf "$STATE_DIR"; fi

@@ -104,6 +104,7 @@
               {{#upcoming}}<span class="badge badge-upcoming">Starts soon</span>{{/upcoming}}
               {{#sold_out}}<span class="badge badge-soldout">Sold out</span>{{/sold_out}}
               {{#ended}}<span class="badge badge-neutral">Ended</span>{{/ended}}
+              <a class="live-link" href="/admin/live/coupons/{{id}}">Live view</a>
             </td>
           </tr>
           {{/items}}

@@ -86,6 +86,7 @@
             <td>
               {{#upcoming}}<span class="badge badge-upcoming">Sale soon</span>{{/upcoming}}
               {{#sold_out}}<span class="badge badge-soldout">Sold out</span>{{/sold_out}}
+              <a class="live-link" href="/admin/live/products/{{id}}">Live view</a>
             </td>
             <td>
               <form class="admin-row-form" method="post" action="/admin/products/{{id}}">

@@ -103,6 +103,8 @@ static struct setting settings[] = {
      "largest product picture upload in bytes (apart from MAX_BODY)"},
     {"PICTURE_MAX_PIXELS", K_INT, &cfg.picture_max_pixels, "40000000", 1, 500000000, 0,
      "most pixels (width x height) an uploaded picture may have"},
+    {"LIVE_STREAM_SECONDS", K_INT, &cfg.live_stream_seconds, "300", 5, 3600, 0,
+     "seconds one live-view stream of /admin/live lasts (the page then reconnects)"},
     {"ORDER_WORKERS", K_INT, &cfg.order_workers, "1", 0, 64, 0, "order consumer processes"},
     {"SHIPMENT_WORKERS", K_INT, &cfg.shipment_workers, "1", 0, 64, 0,
      "shipment consumer processes"},

@@ -34,6 +34,7 @@ struct config {
     int password_hash_ops, password_hash_mem_kb;
     long max_body;
     int picture_max_bytes, picture_max_pixels;
+    int live_stream_seconds; /* how long one live-view stream lasts before the page reconnects */
     int order_workers, shipment_workers, notify_workers;
     const char *log_level;
 };

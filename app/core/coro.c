@@ -13,12 +13,15 @@ struct coro {
     void (*fn)(void *);
     void *arg;
     bool ended, runnable, overlap;
-    struct coro *idle_next; /* in the idle queue (coro_yield_idle) */
+    struct coro *idle_next;  /* in the idle queue (coro_yield_idle) */
+    struct coro *sleep_next; /* among the sleepers (coro_sleep_until) */
+    double wake_at;
 };
 
 static ucontext_t scheduler;
 static struct coro *running;
 static struct coro *idle, **idle_tail = &idle;
+static struct coro *sleepers; /* few: a plain list */
 
 static void entry(void)
 {
@@ -104,6 +107,34 @@ bool coro_wake_idle(void)
     idle = NULL;
     idle_tail = &idle;
     return true;
+}
+
+void coro_sleep_until(double until)
+{
+    struct coro *c = running;
+    if (!c)
+        return;
+    c->wake_at = until;
+    c->sleep_next = sleepers;
+    sleepers = c;
+    coro_yield();
+}
+
+double coro_wake_due(double now)
+{
+    double next = 0;
+    for (struct coro **p = &sleepers; *p;) {
+        struct coro *c = *p;
+        if (c->wake_at <= now) {
+            *p = c->sleep_next;
+            c->runnable = true;
+            continue;
+        }
+        if (next == 0 || c->wake_at < next)
+            next = c->wake_at;
+        p = &c->sleep_next;
+    }
+    return next;
 }
 
 struct coro *coro_running(void)

@@ -32,6 +32,13 @@ void coro_yield_idle(void);
  * order they went to sleep; false when there were none. */
 bool coro_wake_idle(void);
 
+/* From a coroutine: sleep until the clock (clock_now) reaches `until`; other coroutines run
+ * meanwhile. */
+void coro_sleep_until(double until);
+/* From the scheduler: wakes the sleepers whose time has come by `now`; returns when the next of
+ * those still asleep is due (0: none sleeps). */
+double coro_wake_due(double now);
+
 /* Whether the running coroutine may yield inside a store call (see redis_overlap). */
 void coro_set_overlap(bool on);
 bool coro_overlap(void);

@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/config.h"
 
@@ -16,6 +20,7 @@ static const int status_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 402, 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+_Static_assert(NBUCKETS + 1 == METRICS_BUCKETS, "metrics.h counts the buckets");
 
 struct route_stats {
     uint64_t by_status[NSTATUS];
@@ -25,6 +30,7 @@ struct route_stats {
 
 struct shm {
     uint64_t worker_restarts;
+    int64_t live_streams;
     struct route_stats routes[METRICS_MAX_ROUTES];
 };
 
@@ -63,6 +69,55 @@ void metrics_record(int route_id, int status, double seconds)
         }
     __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&s->sum_us, (uint64_t)(seconds * 1e6), __ATOMIC_RELAXED);
+}
+
+int metrics_route(const char *name)
+{
+    for (int i = 0; i < nroutes; i++)
+        if (!strcmp(route_names[i], name))
+            return i;
+    return -1;
+}
+
+void metrics_add_latency(int route_id, struct metrics_latency *h)
+{
+    if (!shm || route_id < 0 || route_id >= nroutes)
+        return;
+    struct route_stats *s = &shm->routes[route_id];
+    unsigned long long below = 0;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        unsigned long long v = __atomic_load_n(&s->le[b], __ATOMIC_RELAXED);
+        h->n[b] += v;
+        below += v;
+    }
+    /* count is added after the bucket: a request being recorded may show in neither */
+    unsigned long long count = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+    h->n[NBUCKETS] += count > below ? count - below : 0;
+}
+
+double metrics_quantile(const struct metrics_latency *before, const struct metrics_latency *after,
+                        double q)
+{
+    unsigned long long d[METRICS_BUCKETS], total = 0;
+    for (size_t b = 0; b < METRICS_BUCKETS; b++) {
+        d[b] = after->n[b] > before->n[b] ? after->n[b] - before->n[b] : 0;
+        total += d[b];
+    }
+    if (total == 0)
+        return -1;
+    unsigned long long seen = 0;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        seen += d[b];
+        if ((double)seen >= q * (double)total)
+            return buckets[b];
+    }
+    return buckets[NBUCKETS - 1];
+}
+
+void metrics_live_stream(int delta)
+{
+    if (shm)
+        __atomic_add_fetch(&shm->live_streams, delta, __ATOMIC_RELAXED);
 }
 
 void metrics_worker_restarted(void)
@@ -129,6 +184,10 @@ void metrics_render(struct strbuf *out)
         "# HELP firstcome_worker_restarts_total Web workers replaced after they died.\n"
         "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
         (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
+    sb_printf(out,
+              "# HELP firstcome_live_streams Live-view event streams open now.\n"
+              "# TYPE firstcome_live_streams gauge\nfirstcome_live_streams %lld\n",
+              (long long)__atomic_load_n(&shm->live_streams, __ATOMIC_RELAXED));
 }
 
 void metrics_render_parked(struct strbuf *out, const char *const *consumers,
@@ -206,6 +265,79 @@ void metrics_render_restarts(struct strbuf *out)
     while (fscanf(f, "%31s %llu", kind, &n) == 2)
         sb_printf(out, "firstcome_background_worker_restarts_total{kind=\"%s\"} %llu\n", kind, n);
     fclose(f);
+}
+
+void metrics_note_lag(const char *group, long long lag)
+{
+    char dir[4200], tmp[4300], path[4300];
+    snprintf(dir, sizeof(dir), "%s/lag", cfg.state_dir);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, group, (int)getpid());
+    snprintf(path, sizeof(path), "%s/%s.%d", dir, group, (int)getpid());
+    mkdir(dir, 0750);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "%lld\n", lag);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+}
+
+int metrics_consumer_lag(struct group_lag *out, int max)
+{
+    char dir[4200], path[4500];
+    snprintf(dir, sizeof(dir), "%s/lag", cfg.state_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *dot = strrchr(de->d_name, '.');
+        size_t len = dot ? (size_t)(dot - de->d_name) : 0;
+        if (de->d_name[0] == '.' || len == 0 || len >= sizeof(out->group))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct stat st;
+        long long lag;
+        if (stat(path, &st) < 0)
+            continue;
+        if (now - st.st_mtime > LAG_FRESH_SECONDS) {
+            if (now - st.st_mtime > 6 * LAG_FRESH_SECONDS) /* a process long gone */
+                unlink(path);
+            continue;
+        }
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        bool read = fscanf(f, "%lld", &lag) == 1 && lag >= 0;
+        fclose(f);
+        if (!read)
+            continue;
+        int i = 0;
+        while (i < n && (strlen(out[i].group) != len || strncmp(out[i].group, de->d_name, len)))
+            i++;
+        if (i == n) {
+            if (n == max)
+                continue;
+            snprintf(out[n].group, sizeof(out[n].group), "%.*s", (int)len, de->d_name);
+            out[n++].lag = 0;
+        }
+        out[i].lag += lag;
+    }
+    closedir(d);
+    return n;
+}
+
+void metrics_render_lag(struct strbuf *out)
+{
+    struct group_lag lags[16];
+    int n = metrics_consumer_lag(lags, 16);
+    sb_adds(out, "# HELP firstcome_consumer_lag Messages a consumer group has not handled yet,"
+                 " as its processes last noted.\n"
+                 "# TYPE firstcome_consumer_lag gauge\n");
+    for (int i = 0; i < n; i++)
+        sb_printf(out, "firstcome_consumer_lag{group=\"%s\"} %lld\n", lags[i].group, lags[i].lag);
 }
 
 void metrics_render_outbox(struct strbuf *out, long long waiting, long long oldest_seconds)

@@ -10,6 +10,22 @@
 int metrics_init(const char *const *names, int n);
 void metrics_record(int route_id, int status, double seconds);
 void metrics_worker_restarted(void);
+/* A live-view stream opened (1) or ended (-1). */
+void metrics_live_stream(int delta);
+/* The route whose name ("METHOD pattern") is name; -1 when none. */
+int metrics_route(const char *name);
+
+/* Requests' latencies, per bucket of the histogram /metrics exports. */
+#define METRICS_BUCKETS 13 /* the last: over the largest bound */
+struct metrics_latency {
+    unsigned long long n[METRICS_BUCKETS];
+};
+/* Adds the route's requests so far to *h. */
+void metrics_add_latency(int route_id, struct metrics_latency *h);
+/* The q-quantile of the requests between two readings: the upper bound, in seconds, of the
+ * bucket it falls in (the largest bound when it is beyond); -1 when no request came between. */
+double metrics_quantile(const struct metrics_latency *before, const struct metrics_latency *after,
+                        double q);
 /* Prometheus text exposition of everything recorded by every worker. */
 void metrics_render(struct strbuf *out);
 
@@ -21,6 +37,19 @@ void metrics_count_restart(const char *kind);
  * increase of a series that was there before it. */
 void metrics_restarts_begin(const char *const *kinds, int n);
 void metrics_render_restarts(struct strbuf *out);
+
+/* The consumer groups' lag: messages of their topics not yet handled. Each consumer process
+ * notes its own about once a second in $STATE_DIR/lag/<group>.<pid>; the web server's /metrics
+ * sums the notes of the last LAG_FRESH_SECONDS by group (older ones are of processes gone). */
+#define LAG_FRESH_SECONDS 10
+void metrics_note_lag(const char *group, long long lag);
+struct group_lag {
+    char group[32];
+    long long lag;
+};
+/* The groups with a fresh note, at most max; returns how many. */
+int metrics_consumer_lag(struct group_lag *out, int max);
+void metrics_render_lag(struct strbuf *out);
 
 /* The outbox gauges (read from MySQL by the caller): events written and not yet acknowledged
  * by Kafka, and the age of the oldest. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/outcomes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/gather.h"
@@ -673,7 +674,7 @@ static void on_claim_delivery(long long coupon, long long user, int err)
     arena_free(&a);
 }
 
-int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
+static int claim(struct arena *a, long long id, const struct principal *u, const char *client,
                  struct claim *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
@@ -742,6 +743,14 @@ int coupon_claim(struct arena *a, long long id, const struct principal *u, const
     if ((!repeat && strcmp(e->code, "outcome_unknown") != 0) || e->status == 410)
         coupon_unclaim(id, u->id);
     return -1;
+}
+
+int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
+                 struct claim *out, struct err *e)
+{
+    int rc = claim(a, id, u, client, out, e);
+    outcome_count(OUTCOME_CAMPAIGN, id, rc < 0 ? e->code : "claimed");
+    return rc;
 }
 
 const char *coupon_claim_status(long long id, long long user_id, long long *user_coupon_id,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/outcomes.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -325,21 +326,26 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
         /* A lost answer may have reserved this item too; its release is harmless if it did not. */
         release_items(a, u->id, items, r == STOCK_NO_ANSWER ? i + 1 : i, order_id);
         switch (r) {
-        case STOCK_NOT_LOADED:
+        case STOCK_NOT_LOADED: /* built and tried again: not an outcome yet */
             *unloaded = items[i].product_id;
             return -1;
         case STOCK_SOLD_OUT:
-            return err_set(e, 409, "sold_out", "product %lld does not have %lld left",
-                           items[i].product_id, items[i].quantity);
+            err_set(e, 409, "sold_out", "product %lld does not have %lld left", items[i].product_id,
+                    items[i].quantity);
+            break;
         case STOCK_NOT_STARTED:
-            return err_set(e, 403, "sale_not_started", "the sale of product %lld has not started",
-                           items[i].product_id);
+            err_set(e, 403, "sale_not_started", "the sale of product %lld has not started",
+                    items[i].product_id);
+            break;
         case STOCK_OVER_LIMIT:
-            return err_set(e, 409, "limit_exceeded", "product %lld is limited per person",
-                           items[i].product_id);
+            err_set(e, 409, "limit_exceeded", "product %lld is limited per person",
+                    items[i].product_id);
+            break;
         default:
-            return err_store(e);
+            err_store(e);
         }
+        outcome_count(OUTCOME_PRODUCT, items[i].product_id, e->code);
+        return -1;
     }
     return 0;
 }
@@ -514,6 +520,8 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
         rc = err_store(e);
     if (rc < 0)
         return NULL;
+    for (size_t i = 0; i < n; i++)
+        outcome_count(OUTCOME_PRODUCT, items[i].product_id, "ordered");
     if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))
         db_exec("DELETE FROM cart_items WHERE user_id = ?", "i", u->id);
     /* A commit whose answer was lost and then found placed is read back. */

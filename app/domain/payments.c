@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/outcomes.h"
 #include "core/config.h"
 #include "core/text.h"
 #include "domain/coupons.h"
@@ -37,6 +38,15 @@ static bool gateway_approves(const char *digits)
         randombytes_uniform(1000000) < (uint32_t)(cfg.payment_failure_rate * 1000000))
         return false;
     return true;
+}
+
+/* The payment's outcome, counted for each product of the order (lines {product_id, ...}). */
+static void count_items(json_t *lines, const char *outcome)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(lines, i, it) outcome_count(
+        OUTCOME_PRODUCT, json_integer_value(json_object_get(it, "product_id")), outcome);
 }
 
 json_t *payment_charge(struct arena *a, const struct principal *u, long long id, const char *card,
@@ -96,10 +106,12 @@ json_t *payment_charge(struct arena *a, const struct principal *u, long long id,
         /* The row as the transaction left it: paid now; a shipment comes only later. */
         json_object_set_new(o, "status", json_string("paid"));
         json_object_set_new(o, "paid_at", json_string(paid_at));
+        count_items(items, "paid");
         return order_view(o, items, history, NULL);
     }
     stock_release_order(a, id, u->id); /* the compensation: we won the guarded status change */
     *order = order_get(a, u->id, id, e);
+    count_items(json_object_get(*order, "items"), "payment_declined");
     err_set(e, 402, "payment_declined", "the card was declined; the items are back in stock");
     return NULL;
 }

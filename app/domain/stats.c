@@ -3,6 +3,19 @@
 
 #include "store/db.h"
 
+int stats_outbox(long long *waiting, long long *oldest_seconds)
+{
+    json_t *row;
+    if (db_query_row(&row,
+                     "SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(SECOND, MIN(created_at), NOW()),"
+                     " 0) AS oldest FROM outbox WHERE published_at IS NULL",
+                     "") != 1)
+        return -1;
+    *waiting = json_integer_value(json_object_get(row, "n"));
+    *oldest_seconds = json_integer_value(json_object_get(row, "oldest"));
+    return 0;
+}
+
 json_t *stats_get(struct err *e)
 {
     json_t *row;

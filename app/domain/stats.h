@@ -10,4 +10,8 @@
  * orders: [{status, n, total}] by status}; the caller's. NULL with e set on a store failure. */
 json_t *stats_get(struct err *e);
 
+/* The outbox: events written and not yet acknowledged by Kafka, and the age in seconds of the
+ * oldest (0: none). 0, or -1 when MySQL failed. */
+int stats_outbox(long long *waiting, long long *oldest_seconds);
+
 #endif

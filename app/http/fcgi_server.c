@@ -118,22 +118,49 @@ static int read_body(FCGX_Request *fr, struct request *r, long *cap)
     return 0;
 }
 
-/* Headers are formatted here, not with FCGX_FPrintF: libfcgi's printf knows too few formats. */
-static void write_response(FCGX_Request *fr, struct request *r, bool head)
+/* Headers are formatted here, not with FCGX_FPrintF: libfcgi's printf knows too few formats.
+ * A streamed response has no length: it ends with the request. */
+static void write_head(FCGX_Request *fr, struct request *r, bool length)
 {
     struct strbuf h;
-    bool has_body = r->status != 204 && r->status != 304;
     sb_init(&h, r->a, 256 + r->out_headers.len);
     sb_printf(&h, "Status: %d %s\r\n", r->status, http_reason(r->status));
     if (r->out_type)
         sb_printf(&h, "Content-Type: %s\r\n", r->out_type);
-    if (has_body)
+    if (length)
         sb_printf(&h, "Content-Length: %zu\r\n", r->out.len);
     sb_add(&h, r->out_headers.s, r->out_headers.len);
     sb_adds(&h, "\r\n");
     FCGX_PutStr(h.s, (int)h.len, fr->out);
+}
+
+static void write_response(FCGX_Request *fr, struct request *r, bool head)
+{
+    bool has_body = r->status != 204 && r->status != 304;
+    if (!r->streaming)
+        write_head(fr, r, has_body);
     if (!head && has_body && r->out.len)
         FCGX_PutStr(r->out.s, (int)r->out.len, fr->out);
+}
+
+/* How long a streamed response's write may wait for nginx to take it (a reader that stopped
+ * reading): the whole worker waits with it. */
+#define STREAM_SEND_TIMEOUT 5
+
+/* The request's flush (req_flush): the head the first time, then what the body holds now. */
+static bool stream_out(struct request *r)
+{
+    FCGX_Request *fr = r->conn;
+    if (!r->streaming) {
+        struct timeval tv = {.tv_sec = STREAM_SEND_TIMEOUT};
+        setsockopt(fr->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        write_head(fr, r, false);
+        r->streaming = true;
+    }
+    if (r->out.len)
+        FCGX_PutStr(r->out.s, (int)r->out.len, fr->out);
+    resp_reset_body(r);
+    return FCGX_FFlush(fr->out) == 0 && FCGX_GetError(fr->out) == 0 && !fcgi_client_gone();
 }
 
 /* Reads what is left of the request: the rest of a body nobody read, and the empty record that
@@ -169,6 +196,8 @@ static void serve(FCGX_Request *fr, struct arena *a)
     r.cookie_header = FCGX_GetParam("HTTP_COOKIE", fr->envp);
     r.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
     r.env = fr->envp;
+    r.conn = fr;
+    r.flush = stream_out;
     /* DOCUMENT_URI is the decoded path without the query string. */
     r.path = param(fr, "DOCUMENT_URI");
     if (!*r.path)
@@ -399,6 +428,7 @@ static void serve_loop(struct slot *slots)
             }
         }
         double idle_deadline = give_up_idle(ep, slots);
+        double sleeper_due = coro_wake_due(clock_now());
         struct slot *free_slot = NULL;
         bool runnable = false, busy = false;
         for (int i = 0; i < SLOTS; i++) {
@@ -452,6 +482,8 @@ static void serve_loop(struct slot *slots)
         double wake_at = rfd >= 0 ? deadline : clock_now() + 1;
         if (idle_deadline > 0 && idle_deadline < wake_at)
             wake_at = idle_deadline;
+        if (sleeper_due > 0 && sleeper_due < wake_at)
+            wake_at = sleeper_due;
         double left = wake_at - clock_now();
         int timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
         struct epoll_event evs[16];
@@ -462,7 +494,8 @@ static void serve_loop(struct slot *slots)
         }
         if (n == 0 && rfd >= 0 && clock_now() >= deadline)
             wt->expire();
-        if (n == 0 && !busy && the_app->between_requests)
+        /* (a request asleep, e.g. a stream between its events, is not a request in flight) */
+        if (n == 0 && (!busy || sleeper_due > 0) && the_app->between_requests)
             the_app->between_requests();
         for (int i = 0; i < n; i++) {
             struct slot *w = waiting_on(slots, evs[i].data.fd);

@@ -86,6 +86,11 @@ void resp_set_error_writer(resp_error_fn write)
     error_writer = write;
 }
 
+bool req_flush(struct request *r)
+{
+    return r->flush && r->flush(r);
+}
+
 void resp_reset_body(struct request *r)
 {
     r->out.len = 0;

@@ -27,6 +27,11 @@ struct request {
     void *user;              /* a struct principal, set by web/auth.c */
     const char *csrf_issued; /* a CSRF token set as a cookie by this response */
     char **env;              /* the FastCGI parameters ("NAME=value"), for req_header */
+    void *conn;              /* the server's connection, for flush */
+    /* Set by the server: sends the head (the first time) and what out holds, then empties out
+     * (see req_flush). */
+    bool (*flush)(struct request *r);
+    bool streaming; /* the head has gone out: the response ends when the handler returns */
 
     int status;
     const char *out_type;
@@ -55,6 +60,10 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
 void resp_text(struct request *r, int status, const char *type, const char *text);
 void resp_redirect(struct request *r, const char *location);
 void resp_no_content(struct request *r);
+/* Streams the response (Server-Sent Events): sends the head the first time and what the body
+ * holds now, and empties the body; the response ends when the handler returns. False when it
+ * could not be sent or the client has gone (the handler should stop), or nothing streams here. */
+bool req_flush(struct request *r);
 /* Clears the body: a handler that answers again replaces what it wrote. */
 void resp_reset_body(struct request *r);
 /* How resp_error writes its answer: registered once per process by the layer that knows the

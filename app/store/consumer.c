@@ -3,6 +3,7 @@
  * partition sought back, polling goes on), and an event refused for good is parked. */
 #include "store/consumer.h"
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,9 +13,38 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/supervisor.h"
 #include "store/db.h"
 #include "store/kafka.h"
+
+/* librdkafka's statistics (every second, from the poll): the lag of the partitions this
+ * process holds, summed, noted for /metrics. A partition's lag is its high watermark less the
+ * offset stored after its last handled message (consumer_lag_stored; consumer_lag, from the
+ * committed offset, where that is missing); -1 for a partition not held. */
+static char stats_group[32]; /* one consumer a process */
+
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    json_t *stats = json_loadb(json, len, 0, NULL), *topic, *part;
+    const char *tname, *pname;
+    long long lag = 0;
+    json_object_foreach(json_object_get(stats, "topics"), tname, topic)
+        json_object_foreach(json_object_get(topic, "partitions"), pname, part)
+    {
+        json_t *v = json_object_get(part, "consumer_lag_stored");
+        if (!v)
+            v = json_object_get(part, "consumer_lag");
+        if (json_integer_value(v) > 0)
+            lag += json_integer_value(v);
+    }
+    if (stats)
+        metrics_note_lag(stats_group, lag);
+    json_decref(stats);
+    return 0; /* librdkafka frees json */
+}
 
 static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
 {
@@ -38,7 +68,8 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
                                   * longer store outage costs a harmless rebalance) */
                                  {"max.poll.interval.ms", "10000"},
                                  /* an event waits at most this long for company in a fetch */
-                                 {"fetch.wait.max.ms", "20"}};
+                                 {"fetch.wait.max.ms", "20"},
+                                 {"statistics.interval.ms", "1000"}};
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, sizeof(err)) !=
             RD_KAFKA_CONF_OK) {
@@ -46,6 +77,8 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
+    snprintf(stats_group, sizeof(stats_group), "%s", group);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk) {
         log_error("kafka consumer: %s", err);

@@ -10,6 +10,7 @@
 #include "core/text.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/outcomes.h"
 #include "domain/coupons.h"
 #include "http/fcgi_server.h"
 #include "http/router.h"
@@ -99,6 +100,10 @@ static const struct route routes[] = {
     {"GET", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"POST", "/admin/coupons", page_admin_coupons, PAGE, ADMIN},
     {"GET", "/admin/parked", page_admin_parked, PAGE, ADMIN},
+    {"GET", "/admin/live/products/{id}", page_admin_live, PAGE, ADMIN},
+    {"GET", "/admin/live/coupons/{id}", page_admin_live, PAGE, ADMIN},
+    {"GET", "/admin/live/products/{id}/events", page_admin_live_events, PAGE, ADMIN},
+    {"GET", "/admin/live/coupons/{id}/events", page_admin_live_events, PAGE, ADMIN},
     {"POST", "/admin/parked/{id}/retry", page_admin_parked, PAGE, ADMIN},
     {"GET", "/signup", page_signup, PAGE, OPEN},
     {"POST", "/signup", page_signup, PAGE, OPEN},
@@ -247,7 +252,7 @@ int web_main(int argc, char **argv)
             return 1;
         route_names[i] = name;
     }
-    if (metrics_init(route_names, NROUTES) < 0) {
+    if (metrics_init(route_names, NROUTES) < 0 || outcomes_init() < 0) {
         log_error("metrics: cannot map shared memory");
         return 1;
     }

@@ -49,6 +49,8 @@ void page_admin(struct request *r);
 void api_admin_parked(struct request *r);
 void api_admin_parked_retry(struct request *r);
 void page_admin_parked(struct request *r);
+void page_admin_live(struct request *r);
+void page_admin_live_events(struct request *r);
 
 /* coupons_web.c */
 void api_coupons(struct request *r);

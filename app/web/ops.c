@@ -4,7 +4,9 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/outcomes.h"
 #include "core/supervisor.h"
+#include "domain/stats.h"
 #include "store/db.h"
 #include "store/kafka.h"
 #include "store/redis.h"
@@ -68,6 +70,7 @@ void ops_metrics(struct request *r)
 {
     resp_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", "");
     metrics_render(&r->out);
+    outcomes_render(&r->out);
     /* Parked events are counted where the workers record them; without MySQL the line is left
      * out rather than reporting 0. */
     static const char *const consumers[] = {"order", "shipment", "notify"};
@@ -85,12 +88,9 @@ void ops_metrics(struct request *r)
         json_integer_value(json_object_get(row, "n"));
     if (rows)
         metrics_render_parked(&r->out, consumers, counts, 3);
-    json_t *outbox;
-    if (db_query_row(&outbox,
-                     "SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(SECOND, MIN(created_at), NOW()),"
-                     " 0) AS oldest FROM outbox WHERE published_at IS NULL",
-                     "") == 1)
-        metrics_render_outbox(&r->out, json_integer_value(json_object_get(outbox, "n")),
-                              json_integer_value(json_object_get(outbox, "oldest")));
+    long long waiting, oldest;
+    if (stats_outbox(&waiting, &oldest) == 0)
+        metrics_render_outbox(&r->out, waiting, oldest);
     metrics_render_restarts(&r->out);
+    metrics_render_lag(&r->out);
 }

@@ -156,3 +156,33 @@ Test(coro, idle_sleepers_wake_together_in_the_order_they_slept)
     coro_free(x);
     coro_free(y);
 }
+
+static void sleep_then_note(void *arg)
+{
+    const double *until = arg;
+    note(*until < 15 ? 's' : 'l');
+    coro_sleep_until(*until);
+    note(*until < 15 ? 'S' : 'L');
+}
+
+Test(coro, sleepers_wake_when_their_time_has_come)
+{
+    trace[0] = '\0';
+    cr_assert_eq(coro_wake_due(0), 0, "nobody sleeps yet");
+    double soon = 10, later = 20;
+    struct coro *s = coro_new(64 * 1024, sleep_then_note, &soon);
+    struct coro *l = coro_new(64 * 1024, sleep_then_note, &later);
+    coro_resume(l);
+    coro_resume(s);
+    cr_assert_eq(coro_wake_due(5), 10, "the next due is the earlier sleeper");
+    cr_assert_not(coro_runnable(s) || coro_runnable(l));
+    cr_assert_eq(coro_wake_due(10), 20);
+    cr_assert(coro_runnable(s));
+    cr_assert_not(coro_runnable(l));
+    coro_resume(s);
+    cr_assert_eq(coro_wake_due(25), 0, "the last sleeper woke");
+    coro_resume(l);
+    cr_assert_str_eq(trace, "lsSL");
+    coro_free(s);
+    coro_free(l);
+}
