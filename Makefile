@@ -78,17 +78,40 @@ load: deps bin/firstcome
 	@./scripts/load.sh
 
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
-# AddressSanitizer and UBSan, with the few sources each needs.
+# AddressSanitizer and UBSan, with the few sources each needs: FUZZ_SRC_<target> and the
+# pkg-config libraries FUZZ_PKGS_<target>, by default FUZZ_APP and jansson. Objects are built once
+# under build/fuzz/ with libFuzzer's coverage and shared by the targets.
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_APP := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c app/http/peers.c \
 	app/http/request.c app/http/router.c app/web/api.c
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
-	-std=gnu11 -D_GNU_SOURCE -Iapp $(WARN)
-bin/fuzz/%: tests/fuzz/%.c $(FUZZ_APP) $(wildcard app/*/*.h)
+# The domain's checks and decoders share their files with its MySQL, Redis and Kafka calls: the
+# targets that reach them link the layers under web whole (nothing connects unless asked).
+FUZZ_DOMAIN := $(sort $(wildcard app/core/*.c app/store/*.c app/domain/*.c))
+FUZZ_DOMAIN_PKGS := $(filter-out fcgi libctemplate,$(PKGS))
+FUZZ_SRC_fuzz_bodies := $(FUZZ_DOMAIN) app/http/request.c app/web/api.c
+FUZZ_PKGS_fuzz_bodies := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_tokens := $(FUZZ_DOMAIN) app/http/request.c app/web/auth.c
+FUZZ_PKGS_fuzz_tokens := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_config := app/core/config.c
+FUZZ_PKGS_fuzz_config := libsodium
+FUZZ_SRC_fuzz_replies := $(FUZZ_DOMAIN)
+FUZZ_PKGS_fuzz_replies := $(FUZZ_DOMAIN_PKGS)
+fuzz_src = $(or $(FUZZ_SRC_$(1)),$(FUZZ_APP))
+fuzz_pkgs = $(or $(FUZZ_PKGS_$(1)),jansson)
+fuzz_objs = $(patsubst %.c,build/fuzz/%.o,$(call fuzz_src,$(1)))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := $(FUZZ_SAN) -fsanitize=fuzzer-no-link -g -O1 -std=gnu11 -D_GNU_SOURCE -Iapp $(WARN)
+.PRECIOUS: build/fuzz/%.o
+build/fuzz/%.o: %.c $(wildcard app/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CC    $< (fuzz)'
+	@clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+.SECONDEXPANSION:
+bin/fuzz/%: build/fuzz/tests/fuzz/%.o $$(call fuzz_objs,$$*)
 	@mkdir -p bin/fuzz
 	@echo '  FUZZ  $@'
-	@clang $(FUZZ_FLAGS) $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_APP) \
-		$(shell pkg-config --libs jansson)
+	@clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(shell pkg-config --libs $(call fuzz_pkgs,$*)) \
+		-lm -lpthread
 fuzz-bin: $(addprefix bin/fuzz/,$(FUZZ_TARGETS))
 fuzz: deps fuzz-bin
 	@./scripts/fuzz.sh

@@ -2,7 +2,9 @@
 # `make fuzz`: each libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (60) under AddressSanitizer
 # and UBSan, starting from its committed corpus (tests/fuzz/corpus/<target>/) and what earlier
 # runs found (.fuzz/<target>/, not committed). A crash is kept as
-# tests/fuzz/crashes/<target>-crash-<sha1> (commit it with its fix: `make test` replays it).
+# tests/fuzz/crashes/<target>-crash-<sha1> (commit it with its fix: `make test` replays it). A
+# target with a dictionary (tests/fuzz/<target>.dict: the keys and tokens its input is made of)
+# is given it.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -11,9 +13,11 @@ rc=0
 for bin in bin/fuzz/fuzz_*; do
   t=$(basename "$bin")
   mkdir -p ".fuzz/$t"
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   echo "== $t: ${SECONDS_EACH}s"
   "$bin" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -artifact_prefix="tests/fuzz/crashes/$t-" \
-    ".fuzz/$t" "tests/fuzz/corpus/$t" > ".fuzz/$t.log" 2>&1 || rc=1
+    "${dict[@]}" ".fuzz/$t" "tests/fuzz/corpus/$t" > ".fuzz/$t.log" 2>&1 || rc=1
   grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::new_units_added|ERROR|SUMMARY' \
     ".fuzz/$t.log" | sed 's/^/  /'
 done

@@ -246,7 +246,8 @@ static int parse_setting(struct setting *s, const char *v, char *err, size_t err
     }
     case K_DOUBLE: {
         double d = strtod(v, &end);
-        if (end == v || *end || d < (double)s->lo || d > (double)s->hi) {
+        /* Written so that NaN, which compares false with everything, is refused too. */
+        if (end == v || *end || !(d >= (double)s->lo && d <= (double)s->hi)) {
             snprintf(err, errlen, "%s=%s: expected a number from %ld to %ld", s->name, v, s->lo,
                      s->hi);
             return -1;
@@ -266,6 +267,15 @@ static int parse_setting(struct setting *s, const char *v, char *err, size_t err
         snprintf(err, errlen, "%s=%s: expected on or off", s->name, v);
         return -1;
     }
+    return -1;
+}
+
+int config_set(const char *name, const char *value, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (!strcmp(settings[i].name, name))
+            return parse_setting(&settings[i], value, err, errlen);
+    snprintf(err, errlen, "%s: no such setting", name);
     return -1;
 }
 

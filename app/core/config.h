@@ -43,6 +43,10 @@ extern struct config cfg;
 
 /* Reads the environment. Returns 0, or -1 with a message in err. */
 int config_load(char *err, size_t errlen);
+/* Sets one setting from its text as config_load reads it from the environment (a number within
+ * the setting's bounds, on or off, ...), without the defaults and checks across settings. 0, or
+ * -1 with a message in err and the setting unchanged. */
+int config_set(const char *name, const char *value, char *err, size_t errlen);
 /* Writes "KEY=value" lines of every resolved setting (secrets included: the file is 0600). */
 int config_write_env(const char *path, char *err, size_t errlen);
 /* Prints the settings table (name, value, meaning) without secrets, for `firstcome config`. */

@@ -431,15 +431,22 @@ static int check_optional(json_t *patch, const char *key, size_t max, struct err
     return 0;
 }
 
-json_t *account_update(long long id, json_t *patch, struct err *e)
+int account_check_patch(json_t *patch, struct err *e)
 {
     json_t *name = json_object_get(patch, "name");
     if (name && (!json_is_string(name) || check_name(json_string_value(name), e) < 0)) {
         if (!json_is_string(name))
             err_set(e, 422, "invalid_name", "the name must be 1 to 100 characters");
-        return NULL;
+        return -1;
     }
     if (check_optional(patch, "phone", 40, e) < 0 || check_optional(patch, "address", 500, e) < 0)
+        return -1;
+    return 0;
+}
+
+json_t *account_update(long long id, json_t *patch, struct err *e)
+{
+    if (account_check_patch(patch, e) < 0)
         return NULL;
     json_t *cur = account_get(id, e);
     if (!cur)

@@ -58,6 +58,8 @@ int account_reset_confirm(struct arena *a, const char *token, const char *passwo
 json_t *account_get(long long id, struct err *e);
 /* Updates name, phone and/or address (keys absent in patch stay as they are). */
 json_t *account_update(long long id, json_t *patch, struct err *e);
+/* account_update's check of the patch, before anything is read or stored: 0, or -1 with a 422. */
+int account_check_patch(json_t *patch, struct err *e);
 /* Checks the current password, sets the new one, and ends every other session and every
  * outstanding reset link of the user (`family` is the session making the change). */
 int account_change_password(long long id, const char *family, const char *current, const char *next,

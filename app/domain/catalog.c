@@ -375,7 +375,7 @@ json_t *catalog_categories(void)
 
 /* ---- admin writes ---- */
 
-static int check_product(json_t *b, bool partial, struct err *e)
+int catalog_check_product(json_t *b, bool partial, struct err *e)
 {
     static const char *const text[][2] = {
         {"name", "200"}, {"category", "50"}, {"description", "5000"}};
@@ -418,7 +418,7 @@ static const char *opt_time(struct arena *a, json_t *v)
 
 json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 {
-    if (check_product(b, false, e) < 0)
+    if (catalog_check_product(b, false, e) < 0)
         return NULL;
     json_t *lim = json_object_get(b, "per_user_limit");
     if (db_exec("INSERT INTO products (name, description, category, price, stock, sale_starts_at,"
@@ -445,7 +445,7 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 {
     json_t *cur;
-    if (check_product(b, true, e) < 0)
+    if (catalog_check_product(b, true, e) < 0)
         return NULL;
     /* A stock change takes the gate row exclusively, before the product row (checkouts take
      * the gate, then the product row through order_items' key): no reservation is in flight

@@ -45,6 +45,9 @@ int catalog_changed(void);
 json_t *catalog_create(struct arena *a, json_t *body, struct err *e);
 /* Admin: any of the same fields; a new stock moves the live counter by the difference. */
 json_t *catalog_update(struct arena *a, long long id, json_t *body, struct err *e);
+/* The check of a create's body (partial false: every field a product needs) or an update's
+ * (partial true: only the fields given), before anything is stored: 0, or -1 with a 422 in e. */
+int catalog_check_product(json_t *body, bool partial, struct err *e);
 /* Admin: a new picture for the product, from the uploaded file's bytes: checked by its content,
  * re-encoded into the sizes the pages use (picture_card, picture_large in the product) and the
  * old picture's files removed. 415 not an image, 422 too many pixels or damaged, 404. */

@@ -53,7 +53,7 @@ static const char *campaign_key(struct arena *a, long long id, const char *name)
 
 /* ---- campaigns ---- */
 
-static int check_body(json_t *b, struct err *e)
+int coupon_check_body(json_t *b, struct err *e)
 {
     const char *type = json_string_value(json_object_get(b, "type"));
     json_t *value = json_object_get(b, "value"), *qty = json_object_get(b, "total_quantity");
@@ -223,7 +223,7 @@ static int rebuild(struct arena *a, long long id, bool reset, struct err *e)
 json_t *coupon_create(struct arena *a, json_t *b, struct err *e)
 {
     time_t starts, ends;
-    if (check_body(b, e) < 0)
+    if (coupon_check_body(b, e) < 0)
         return NULL;
     parse_iso_time(json_string_value(json_object_get(b, "starts_at")), &starts);
     parse_iso_time(json_string_value(json_object_get(b, "ends_at")), &ends);

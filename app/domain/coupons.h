@@ -12,6 +12,8 @@
 /* Admin: {vendor_id, name, type: fixed|percent, value, total_quantity, starts_at, ends_at}.
  * total_quantity above COUPON_QUANTITY_CAP is 422. Returns the campaign. */
 json_t *coupon_create(struct arena *a, json_t *body, struct err *e);
+/* coupon_create's check of the body, before anything is stored: 0, or -1 with a 422 in e. */
+int coupon_check_body(json_t *body, struct err *e);
 /* Every campaign with its vendor and live remaining count, newest first. */
 json_t *coupon_list(struct arena *a, struct err *e);
 json_t *coupon_get(struct arena *a, long long id, struct err *e);

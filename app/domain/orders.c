@@ -19,11 +19,6 @@
 #include "store/outbox.h"
 #include "store/redis.h"
 
-struct item {
-    long long product_id, quantity, price;
-    const char *name;
-};
-
 /* ---- the state machine ---- */
 
 /* Every move an order can make, and who makes it. Each is a guarded UPDATE (... WHERE status =
@@ -241,16 +236,49 @@ json_t *order_list(long long user_id, struct err *e)
 
 static int by_product(const void *x, const void *y)
 {
-    long long a = ((const struct item *)x)->product_id, b = ((const struct item *)y)->product_id;
+    long long a = ((const struct order_item *)x)->product_id,
+              b = ((const struct order_item *)y)->product_id;
     return (a > b) - (a < b);
 }
 
+int order_items_read(json_t *list, struct order_item *items, size_t *n, struct err *e)
+{
+    *n = 0;
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > ORDER_MAX_ITEMS)
+        return err_set(e, 422, "invalid_items",
+                       "items must be a list of 1 to %d {product_id, quantity}", ORDER_MAX_ITEMS);
+    memset(items, 0, ORDER_MAX_ITEMS * sizeof(*items));
+    size_t i;
+    json_t *it;
+    json_array_foreach(list, i, it)
+    {
+        json_t *pid = json_object_get(it, "product_id"), *q = json_object_get(it, "quantity");
+        if (!json_is_integer(pid) || json_integer_value(pid) <= 0 || !json_is_integer(q) ||
+            json_integer_value(q) < 1 || json_integer_value(q) > ORDER_MAX_QUANTITY)
+            return err_set(e, 422, "invalid_items",
+                           "each item needs a product_id and a quantity from 1 to %d",
+                           ORDER_MAX_QUANTITY);
+        size_t k;
+        for (k = 0; k < *n && items[k].product_id != json_integer_value(pid); k++)
+            ;
+        if (k == *n)
+            items[(*n)++].product_id = json_integer_value(pid);
+        items[k].quantity += json_integer_value(q);
+        if (items[k].quantity > ORDER_MAX_QUANTITY)
+            return err_set(e, 422, "invalid_items", "at most %d of one product",
+                           ORDER_MAX_QUANTITY);
+    }
+    qsort(items, *n, sizeof(*items), by_product);
+    return 0;
+}
+
 /* The requested items (merged per product, sorted), or the cart's. */
-static struct item *items_of(struct arena *a, const struct principal *u, json_t *body, size_t *n,
-                             struct err *e)
+static struct order_item *items_of(struct arena *a, const struct principal *u, json_t *body,
+                                   size_t *n, struct err *e)
 {
     json_t *list = json_object_get(body, "items");
-    struct item *items = arena_calloc(a, ORDER_MAX_ITEMS * sizeof(*items));
+    struct order_item *items = arena_calloc(a, ORDER_MAX_ITEMS * sizeof(*items));
     *n = 0;
     if (!list || json_is_null(list)) {
         list =
@@ -261,34 +289,8 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
             return err_set(e, 422, "empty_cart", "your cart is empty: add products or send items"),
                    NULL;
     }
-    if (!json_is_array(list) || json_array_size(list) == 0 ||
-        json_array_size(list) > ORDER_MAX_ITEMS)
-        return err_set(e, 422, "invalid_items",
-                       "items must be a list of 1 to %d {product_id, quantity}", ORDER_MAX_ITEMS),
-               NULL;
-    size_t i;
-    json_t *it;
-    json_array_foreach(list, i, it)
-    {
-        json_t *pid = json_object_get(it, "product_id"), *q = json_object_get(it, "quantity");
-        if (!json_is_integer(pid) || json_integer_value(pid) <= 0 || !json_is_integer(q) ||
-            json_integer_value(q) < 1 || json_integer_value(q) > ORDER_MAX_QUANTITY)
-            return err_set(e, 422, "invalid_items",
-                           "each item needs a product_id and a quantity from 1 to %d",
-                           ORDER_MAX_QUANTITY),
-                   NULL;
-        size_t k;
-        for (k = 0; k < *n && items[k].product_id != json_integer_value(pid); k++)
-            ;
-        if (k == *n)
-            items[(*n)++].product_id = json_integer_value(pid);
-        items[k].quantity += json_integer_value(q);
-        if (items[k].quantity > ORDER_MAX_QUANTITY)
-            return err_set(e, 422, "invalid_items", "at most %d of one product",
-                           ORDER_MAX_QUANTITY),
-                   NULL;
-    }
-    qsort(items, *n, sizeof(*items), by_product);
+    if (order_items_read(list, items, n, e) < 0)
+        return NULL;
     for (size_t k = 0; k < *n; k++) {
         json_t *p;
         int rc = db_query_row(&p, "SELECT price, name FROM products WHERE id = ?", "i",
@@ -306,7 +308,7 @@ static struct item *items_of(struct arena *a, const struct principal *u, json_t 
 }
 
 /* Gives back what the order reserved of its first n items. */
-static void release_items(struct arena *a, long long uid, const struct item *items, size_t n,
+static void release_items(struct arena *a, long long uid, const struct order_item *items, size_t n,
                           long long order_id)
 {
     for (size_t i = 0; i < n; i++)
@@ -315,8 +317,8 @@ static void release_items(struct arena *a, long long uid, const struct item *ite
 
 /* Reserves every item for the order or none: a refusal gives back what was taken before it.
  * A counter Redis does not have (or built in another Redis run) sets *unloaded instead. */
-static int reserve_all(struct arena *a, const struct principal *u, struct item *items, size_t n,
-                       long long order_id, long long *unloaded, struct err *e)
+static int reserve_all(struct arena *a, const struct principal *u, struct order_item *items,
+                       size_t n, long long order_id, long long *unloaded, struct err *e)
 {
     for (size_t i = 0; i < n; i++) {
         enum stock_reserve_outcome r =
@@ -352,7 +354,7 @@ static int reserve_all(struct arena *a, const struct principal *u, struct item *
 
 /* The items' gate rows, shared until the transaction ends, in product order. 0 taken, -1 store
  * failure, or the id of a product that has no gate row yet (its counter was never built). */
-static long long gate_share_items(const struct item *items, size_t n)
+static long long gate_share_items(const struct order_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = stock_share_product(items[i].product_id);
@@ -367,7 +369,7 @@ static long long gate_share_items(const struct item *items, size_t n)
  * the old transaction. Returns 0 when the order exists (the buyer has it), -1 when it does not
  * (its units are given back), -2 when that cannot be told (the units stay reserved, never
  * counted twice: the order expires, or the next rebuild frees what MySQL does not hold). */
-static int settle_commit(struct arena *a, const struct principal *u, const struct item *items,
+static int settle_commit(struct arena *a, const struct principal *u, const struct order_item *items,
                          size_t n, long long order_id, int committed)
 {
     bool lost = committed == DB_OUTCOME_UNKNOWN;
@@ -390,7 +392,7 @@ static int settle_commit(struct arena *a, const struct principal *u, const struc
 }
 
 /* The order just placed, as order_get would read it back: what the checkout wrote. */
-static json_t *placed_view(const struct item *items, size_t n, long long id, long long amount,
+static json_t *placed_view(const struct order_item *items, size_t n, long long id, long long amount,
                            long long discount, long long uc, time_t now)
 {
     char created[21], expires[21];
@@ -416,8 +418,8 @@ static json_t *placed_view(const struct item *items, size_t n, long long id, lon
  * -1 refused or failed (e set, nothing held), or the id of a product whose counter must be
  * built before the next try (that build waits for this transaction, so it has ended here). */
 static long long checkout_once(struct arena *a, const struct principal *u, order_asker_gone_fn gone,
-                               struct item *items, size_t n, json_t *coupon, long long *order_id,
-                               json_t **placed, struct err *e)
+                               struct order_item *items, size_t n, json_t *coupon,
+                               long long *order_id, json_t **placed, struct err *e)
 {
     long long amount = 0, discount = 0, uc = 0, unloaded = 0, gate;
     time_t now = time(NULL);
@@ -497,7 +499,7 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
                NULL;
     if (json_is_null(coupon))
         coupon = NULL;
-    struct item *items = items_of(a, u, body, &n, e);
+    struct order_item *items = items_of(a, u, body, &n, e);
     if (!items)
         return NULL;
     /* A counter to build (lost by Redis, or never built) is built between tries, outside this

@@ -14,6 +14,17 @@
 #define ORDER_MAX_ITEMS 20
 #define ORDER_MAX_QUANTITY 100
 
+/* One line of an order: a product, its units, and (read from the product at checkout) its
+ * price and name. */
+struct order_item {
+    long long product_id, quantity, price;
+    const char *name;
+};
+/* Reads a checkout's items, [{product_id, quantity}, ...], into items (room for
+ * ORDER_MAX_ITEMS): one line per product, its quantities added up, sorted by product_id.
+ * 0 and *n lines, or -1 with a 422 invalid_items in e. */
+int order_items_read(json_t *list, struct order_item *items, size_t *n, struct err *e);
+
 /* Asked just before a checkout commits: true when whoever asked for it has gone away (nginx
  * gave up), so that nobody is left holding an order they were never told of. May be NULL. */
 typedef bool (*order_asker_gone_fn)(void);

@@ -24,6 +24,24 @@ const char *stock_counter_key(struct arena *a, long long product_id)
     return gate_key(a, product_id, "stock");
 }
 
+enum stock_reserve_outcome stock_reserve_outcome_of(const redisReply *r)
+{
+    /* {outcome, stock left}; anything else is no answer we can read, so the script may have run. */
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return STOCK_NO_ANSWER;
+    switch (r->element[0]->integer) {
+    case STOCK_RESERVED:
+    case STOCK_SOLD_OUT:
+    case STOCK_NOT_STARTED:
+    case STOCK_OVER_LIMIT:
+    case STOCK_NOT_LOADED:
+        return (enum stock_reserve_outcome)r->element[0]->integer;
+    default:
+        return STOCK_NO_ANSWER;
+    }
+}
+
 enum stock_reserve_outcome stock_reserve(struct arena *a, long long pid, long long uid,
                                          long long qty, long long order_id)
 {
@@ -32,9 +50,7 @@ enum stock_reserve_outcome stock_reserve(struct arena *a, long long pid, long lo
                            arena_sprintf(a, "%lld", uid),     arena_sprintf(a, "%lld", qty),
                            arena_sprintf(a, "%lld", order_id)};
     redisReply *r = redis_script("stock_reserve", 4, 7, argv);
-    enum stock_reserve_outcome outcome = r && r->type == REDIS_REPLY_ARRAY
-                                             ? (enum stock_reserve_outcome)r->element[0]->integer
-                                             : STOCK_NO_ANSWER;
+    enum stock_reserve_outcome outcome = stock_reserve_outcome_of(r);
     if (r)
         freeReplyObject(r);
     return outcome;

@@ -39,6 +39,10 @@ const char *stock_counter_key(struct arena *a, long long product_id);
 /* Takes qty units of the product for the order (recorded under the order's id). */
 enum stock_reserve_outcome stock_reserve(struct arena *a, long long product_id, long long user_id,
                                          long long qty, long long order_id);
+/* stock_reserve.lua's reply ({outcome, stock left}) read: STOCK_NO_ANSWER for none (NULL) and for
+ * any reply not of that shape. */
+struct redisReply;
+enum stock_reserve_outcome stock_reserve_outcome_of(const struct redisReply *reply);
 /* Gives back what the order holds of the product; a repeat gives nothing. */
 void stock_release(struct arena *a, long long product_id, long long user_id, long long order_id);
 /* Gives back every unit of an order. Callers have committed the guarded status change that

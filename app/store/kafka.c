@@ -203,10 +203,11 @@ static bool producer_swap(void)
 static rd_kafka_resp_err_t produce(const char *topic, const char *key, const char *payload,
                                    size_t len, struct delivery *d)
 {
-    return rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-        RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+    return rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic),
+                             RD_KAFKA_V_KEY((void *)(uintptr_t)key, key ? strlen(key) : 0),
+                             RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d),
+                             RD_KAFKA_V_END);
 }
 
 int kafka_publish(const char *topic, const char *key, const char *payload, size_t len,

@@ -1,0 +1,69 @@
+/* fuzz_replies.c - a Lua script's reply as our code reads it: RESP bytes made into a reply tree
+ * by hiredis's reader (as the connection does), then read by stock_reserve_outcome_of (what
+ * stock_reserve.lua answered a checkout). Checked: the outcome is one the callers know, and any
+ * outcome but STOCK_NO_ANSWER comes from a reply of the script's shape, {outcome, ...}, whose
+ * first element is that outcome; a missing reply is STOCK_NO_ANSWER. */
+#include <assert.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/read.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/stock.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n); /* libFuzzer's entry */
+
+static void reserve(const redisReply *r)
+{
+    enum stock_reserve_outcome o = stock_reserve_outcome_of(r);
+    switch (o) {
+    case STOCK_NO_ANSWER:
+        return;
+    case STOCK_RESERVED:
+    case STOCK_SOLD_OUT:
+    case STOCK_NOT_STARTED:
+    case STOCK_OVER_LIMIT:
+    case STOCK_NOT_LOADED:
+        assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1);
+        assert(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == o);
+        return;
+    }
+    assert(!"an outcome the callers do not know");
+}
+
+/* Whether a line announces an array of more than 1024 elements: Debian's hiredis (0.14) has no
+ * limit and allocates what it is told, and our scripts' replies are small. */
+static bool too_long(const uint8_t *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (data[i] == '*' && (i == 0 || data[i - 1] == '\n')) {
+            long long k = 0;
+            for (size_t j = i + 1; j < n && data[j] >= '0' && data[j] <= '9' && k <= 1024; j++)
+                k = k * 10 + (data[j] - '0');
+            if (k > 1024)
+                return true;
+        }
+    return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+{
+    if (too_long(data, n))
+        return 0;
+    redisReader *rd = redisReaderCreate();
+    assert(rd);
+    rd->maxbuf = 0;
+    assert(stock_reserve_outcome_of(NULL) == STOCK_NO_ANSWER);
+    if (redisReaderFeed(rd, (const char *)data, n) == REDIS_OK) {
+        void *reply = NULL;
+        /* Every whole reply the bytes hold, as a connection reads them one after another. */
+        while (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {
+            reserve(reply);
+            freeReplyObject(reply);
+            reply = NULL;
+        }
+    }
+    redisReaderFree(rd);
+    return 0;
+}
