@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load screenshots fuzz fuzz-bin clean format format-check check-layers
+.PHONY: all deps run stop status test unit bench load hostile screenshots fuzz fuzz-bin clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -76,6 +76,11 @@ bench: deps bin/firstcome
 
 load: deps bin/firstcome
 	@./scripts/load.sh
+
+# Hostile clients against a stack of its own, each attack for HOSTILE_SECONDS (30); the report
+# (well-behaved clients' p99 before and during each attack) is printed.
+hostile: deps bin/firstcome
+	@STACK_ONLY=1 SUITES=tests/hostile HOSTILE_SECONDS=$${HOSTILE_SECONDS:-30} ./scripts/test.sh -s
 
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
 # AddressSanitizer and UBSan, with the few sources each needs: FUZZ_SRC_<target> and the

@@ -7,7 +7,7 @@
 #
 # Every @@TOKEN@@ of the template is taken from the environment variable of the same name; the
 # defaults below are the compose deployment's. Variables whose default may legitimately be
-# replaced by an empty value (USER_DIRECTIVE, API_LIMIT) use ${VAR-default}, so setting them
+# replaced by an empty value (USER_DIRECTIVE, API_LIMIT, CONN_LIMIT) use ${VAR-default}, so setting them
 # to "" removes the directive. Whole-line comments of the template are dropped, and any token
 # left over (a token added to the template but not known here) is an error, never a silent
 # broken config.
@@ -31,12 +31,13 @@ TEMP_DIR=${TEMP_DIR:-$STATE_DIR/tmp}
 ACCESS_LOG=${ACCESS_LOG:-/dev/stdout}
 API_RATE=${API_RATE:-50r/s}
 API_LIMIT=${API_LIMIT-limit_req zone=api burst=100 nodelay;}
+CONN_LIMIT=${CONN_LIMIT-limit_conn peraddr 256;}
 MAX_BODY=${MAX_BODY:-1048576}
 PICTURE_MAX_BYTES=${PICTURE_MAX_BYTES:-8388608}
 PICTURES_DIR=${PICTURES_DIR:-/srv/firstcome/state/pictures}
 
 TOKENS="FCGI_PASS LISTEN DAEMON USER_DIRECTIVE MIME_TYPES FASTCGI_PARAMS STATIC_ROOT STATE_DIR
-LOG_DIR TEMP_DIR ACCESS_LOG API_RATE API_LIMIT MAX_BODY PICTURE_MAX_BYTES PICTURES_DIR"
+LOG_DIR TEMP_DIR ACCESS_LOG API_RATE API_LIMIT CONN_LIMIT MAX_BODY PICTURE_MAX_BYTES PICTURES_DIR"
 
 die() {
     echo "nginx-entrypoint: $*" >&2

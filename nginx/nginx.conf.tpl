@@ -2,12 +2,14 @@
 # replacing the double-at tokens; the rendered file lives in the state dir.
 @@USER_DIRECTIVE@@
 worker_processes auto;
+# Room for the connections below (idle and slow clients hold one each while they last).
+worker_rlimit_nofile 20000;
 pid @@STATE_DIR@@/pids/nginx.pid;
 error_log @@LOG_DIR@@/nginx-error.log warn;
 daemon @@DAEMON@@;
 
 events {
-    worker_connections 4096;
+    worker_connections 8192;
 }
 
 http {
@@ -23,6 +25,19 @@ http {
     sendfile on;
     tcp_nodelay on;
     keepalive_timeout 30;
+
+    # Slow, idle and abusive clients (docs/architecture.md, "Hostile clients") are nginx's to
+    # hold, never the workers': a request reaches a worker only once nginx has read all of it.
+    # Whoever sends no whole request head within 10 s, or lets 10 s pass between two pieces of
+    # a body or two reads of an answer, is cut off without a word (reset: no lingering socket).
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 10s;
+    reset_timedout_connection on;
+    # Requests in progress per address (read head, not yet answered: a slow body counts).
+    limit_conn_zone $binary_remote_addr zone=peraddr:10m;
+    limit_conn_status 429;
+    limit_conn_log_level info;
     server_tokens off;
     client_max_body_size @@MAX_BODY@@;
     large_client_header_buffers 4 16k;
@@ -51,11 +66,15 @@ http {
     server {
         listen @@LISTEN@@ default_server reuseport backlog=4096;
         server_name _;
+        @@CONN_LIMIT@@
 
         # Errors nginx answers before any location is chosen (a request line too long).
         # Such a request has no URI yet, so it goes to a URI location, not a named one.
         error_page 400 /__error/$error_kind/400;
         error_page 414 /__error/$error_kind/414;
+        # A header line longer than a buffer, or more header than all of them hold (an oversized
+        # cookie, say): nginx's own 494, answered as 431 in the path's shape.
+        error_page 494 =431 /__error/$error_kind/431;
 
         location /static/ {
             alias @@STATIC_ROOT@@/;
@@ -113,6 +132,7 @@ http {
 
         location / {
             error_page 413 /__error/page/413;
+            error_page 429 /__error/page/429;
             error_page 502 503 504 /static/unavailable.html;
             include @@FASTCGI_PARAMS@@;
             fastcgi_pass firstcome;
@@ -137,6 +157,7 @@ http {
         }
         location = /__error/api/400 { internal; default_type application/json; return 400 '{"error":{"code":"bad_request","message":"the request could not be read"}}'; }
         location @api_413 { default_type application/json; return 413 '{"error":{"code":"body_too_large","message":"the request body is larger than this server accepts"}}'; }
+        location = /__error/api/431 { internal; default_type application/json; return 431 '{"error":{"code":"headers_too_large","message":"the request headers (cookies included) are larger than this server reads"}}'; }
         location = /__error/api/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
         location @api_429 { default_type application/json; add_header Retry-After 1 always; return 429 '{"error":{"code":"rate_limited","message":"too many requests; slow down"}}'; }
         location @api_503 { default_type application/json; return 503 '{"error":{"code":"unavailable","message":"the application is not answering; try again shortly"}}'; }

@@ -73,7 +73,9 @@ def log_in(d, email):
 
 
 def shot(d, name, path):
-    d.get(BASE + path)
+    """The page at path (None: the page open now, as it stands) in one picture."""
+    if path:
+        d.get(BASE + path)
     time.sleep(0.4)  # scripts that format dates and countdowns have run
     height = d.execute_script("return document.documentElement.scrollHeight")
     viewport(d, min(max(height, 600), 6000))  # the whole page in one picture
@@ -81,7 +83,39 @@ def shot(d, name, path):
     png = d.get_screenshot_as_png()
     Image.open(io.BytesIO(png)).save(os.path.join(OUT, name + ".png"), optimize=True)
     viewport(d, d.viewport[1])
-    print(f"  {name}: {path}")
+    print(f"  {name}: {path or d.current_url}")
+
+
+def live_storm(admin_token, seconds=12):
+    """A coupon event of 100 (COUPON_QUANTITY_CAP) and 160 claimants claiming over about `seconds`, in a thread: the
+    live view's charts have something to show. Returns the event's id and the thread."""
+    import concurrent.futures as cf
+    import threading
+    vendor = api("GET", "/api/v1/admin/vendors", admin_token)["items"][0]["id"]
+    event = api("POST", "/api/v1/admin/coupons", admin_token, json={
+        "vendor_id": vendor, "name": "Midnight flash coupon", "type": "percent", "value": 20,
+        "total_quantity": 100, "starts_at": "2020-01-01T00:00:00Z",
+        "ends_at": "2099-01-01T00:00:00Z"})["coupon"]
+    prefix = "storm" + uuid.uuid4().hex[:6]
+    cli("user", "bulk", "--prefix", prefix, "--count", "160", "--password", PW, "--verified")
+    with cf.ThreadPoolExecutor(16) as ex:
+        tokens = list(ex.map(lambda i: login_token(f"{prefix}-{i}@example.com"), range(1, 161)))
+
+    def claimant(part):
+        with requests.Session() as s:
+            for t in part:
+                s.post(BASE + f"/api/v1/coupons/{event['id']}/claim",
+                       headers={"Authorization": "Bearer " + t}, timeout=30)
+                time.sleep(seconds / len(part))
+
+    def storm():
+        time.sleep(3)  # the page is open and has its first events
+        with cf.ThreadPoolExecutor(8) as ex:
+            list(ex.map(claimant, [tokens[i::8] for i in range(8)]))
+
+    t = threading.Thread(target=storm, daemon=True)
+    t.start()
+    return event["id"], t
 
 
 def main():
@@ -136,6 +170,11 @@ def main():
         for name, path in [("admin", "/admin"), ("admin-products", "/admin/products"),
                            ("admin-coupons", "/admin/coupons"), ("admin-parked", "/admin/parked")]:
             shot(d, name, path)
+        event_id, storm = live_storm(admin_token)
+        d.get(BASE + f"/admin/live/coupons/{event_id}")
+        storm.join()
+        time.sleep(2)
+        shot(d, "admin-live", None)
     finally:
         d.quit()
         shutil.rmtree(d.profile, ignore_errors=True)

@@ -127,16 +127,19 @@ start_web() {
 }
 
 render_nginx() {
-  local user_directive="" api_limit=""
+  local user_directive="" api_limit="" conn_limit=""
   [ "$(id -u)" -ne 0 ] || user_directive="user root;"
-  case "${RATE_LIMITS:-on}" in off|0|false) ;; *) api_limit="limit_req zone=api burst=400 nodelay;" ;; esac
+  case "${RATE_LIMITS:-on}" in off|0|false) ;; *)
+    api_limit="limit_req zone=api burst=400 nodelay;"
+    conn_limit="limit_conn peraddr ${CONN_PER_ADDRESS:-256};" ;;
+  esac
   mkdir -p "$S/nginx" "$S/tmp/nginx"
   sed -e "s|@@USER_DIRECTIVE@@|$user_directive|" \
       -e "s|@@STATE_DIR@@|$S|g" -e "s|@@LOG_DIR@@|$LOGS|g" -e "s|@@TEMP_DIR@@|$S/tmp/nginx|g" \
       -e "s|@@DAEMON@@|on|" -e "s|@@MIME_TYPES@@|/etc/nginx/mime.types|" \
       -e "s|@@FASTCGI_PARAMS@@|/etc/nginx/fastcgi_params|g" \
       -e "s|@@ACCESS_LOG@@|$LOGS/nginx-access.log combined buffer=64k flush=1s|" \
-      -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" \
+      -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" -e "s|@@CONN_LIMIT@@|$conn_limit|" \
       -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
       -e "s|@@PICTURES_DIR@@|$S/pictures|" -e "s|@@PICTURE_MAX_BYTES@@|${PICTURE_MAX_BYTES:-8388608}|g" \

@@ -8,6 +8,10 @@ PY=/usr/bin/python3 # Debian's: the test libraries are Debian packages
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# SUITES: the pytest directories to run against the stack (`make hostile` runs tests/hostile
+# alone, longer, with STACK_ONLY=1: no unit tests or fuzz replay first).
+SUITES=${SUITES:-tests/e2e tests/fault tests/browser tests/hostile}
+if [ "${STACK_ONLY:-0}" != 1 ]; then
 echo "== unit tests (ASan + UBSan)"
 # Criterion runs each test in its own process and does not fail a test on a sanitizer report
 # alone, so the output is searched for reports as well.
@@ -28,6 +32,7 @@ for bin in bin/fuzz/fuzz_*; do
     { echo "fuzz replay of $t failed:"; tail -n 30 "${TMPDIR:-/tmp}/firstcome-fuzz-$t.log"; exit 1; }
   echo "  $t: ${#inputs[@]} inputs"
 done
+fi
 
 export STATE_DIR=$(mktemp -d /tmp/firstcome-test.XXXXXX)
 export HTTP_PORT=$(free_port)
@@ -41,7 +46,7 @@ export LOGIN_LIMIT_PER_CLIENT=1000000 CLAIM_LIMIT_PER_CLIENT=1000000 API_RATE=50
 export SIGNUP_LIMIT_PER_CLIENT=400 RESET_LIMIT_PER_CLIENT=400
 export PASSWORD_HASH_OPS=1 PASSWORD_HASH_MEM_KB=8192
 # A live-view stream ends (and its page reconnects) after seconds rather than minutes.
-export LIVE_STREAM_SECONDS=8
+export LIVE_STREAM_SECONDS=10
 stop_stack() {
   ./scripts/stack.sh stop >/dev/null 2>&1
   if [ "${KEEP_STATE:-0}" = 1 ]; then echo "state kept in $STATE_DIR"; else rm -rf "$STATE_DIR"; fi
@@ -52,7 +57,8 @@ echo "== stack on port $HTTP_PORT, state $STATE_DIR"
 ./scripts/stack.sh start || { tail -n 30 "$STATE_DIR"/logs/*.log; exit 1; }
 
 echo "== end-to-end and browser tests"
-"$PY" -m pytest -q -p no:cacheprovider tests/e2e tests/fault tests/browser "$@"
+# shellcheck disable=SC2086 # SUITES is a list of directories
+"$PY" -m pytest -q -p no:cacheprovider $SUITES "$@"
 rc=$?
 if [ $rc -ne 0 ]; then
   echo "-- last log lines"; tail -n 15 "$STATE_DIR"/logs/web.log "$STATE_DIR"/logs/nginx-error.log 2>/dev/null

@@ -45,7 +45,7 @@
       <span class="spark-note" data-live-note="p99"></span>
     </li>
     <li class="stat live-stat">
-      <span class="stat-value" data-live-value="pipeline">{{outbox}}</span>
+      <span class="stat-value" data-live-value="pipeline">{{waiting}}</span>
       <span class="stat-label">events waiting in the outbox and the consumer groups</span>
       <svg class="spark" data-live-chart="pipeline" viewBox="0 0 300 48" preserveAspectRatio="none" aria-hidden="true"><polyline points=""/></svg>
       <span class="spark-note" data-live-note="pipeline"></span>

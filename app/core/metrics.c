@@ -14,8 +14,8 @@
 
 #include "core/config.h"
 
-static const int status_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 402, 403, 404,
-                                   405, 409, 410, 413, 415, 422, 429, 500, 502, 503, 0};
+static const int status_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 402, 403, 404, 405,
+                                   409, 410, 413, 415, 422, 429, 431, 500, 502, 503, 0};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
@@ -30,7 +30,7 @@ struct route_stats {
 
 struct shm {
     uint64_t worker_restarts;
-    int64_t live_streams;
+    int64_t live_streams[METRICS_MAX_WORKERS]; /* by worker slot: a crashed one's is reset */
     struct route_stats routes[METRICS_MAX_ROUTES];
 };
 
@@ -84,14 +84,14 @@ void metrics_add_latency(int route_id, struct metrics_latency *h)
     if (!shm || route_id < 0 || route_id >= nroutes)
         return;
     struct route_stats *s = &shm->routes[route_id];
-    unsigned long long below = 0;
+    /* count is read first: metrics_record adds it after the bucket, so a request being
+     * recorded meanwhile shows in its bucket alone, never as one over the largest bound */
+    unsigned long long count = __atomic_load_n(&s->count, __ATOMIC_RELAXED), below = 0;
     for (size_t b = 0; b < NBUCKETS; b++) {
         unsigned long long v = __atomic_load_n(&s->le[b], __ATOMIC_RELAXED);
         h->n[b] += v;
         below += v;
     }
-    /* count is added after the bucket: a request being recorded may show in neither */
-    unsigned long long count = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
     h->n[NBUCKETS] += count > below ? count - below : 0;
 }
 
@@ -114,10 +114,19 @@ double metrics_quantile(const struct metrics_latency *before, const struct metri
     return buckets[NBUCKETS - 1];
 }
 
+static int worker_slot = -1;
+
+void metrics_worker_begin(int slot)
+{
+    worker_slot = slot >= 0 && slot < METRICS_MAX_WORKERS ? slot : -1;
+    if (shm && worker_slot >= 0)
+        __atomic_store_n(&shm->live_streams[worker_slot], 0, __ATOMIC_RELAXED);
+}
+
 void metrics_live_stream(int delta)
 {
-    if (shm)
-        __atomic_add_fetch(&shm->live_streams, delta, __ATOMIC_RELAXED);
+    if (shm && worker_slot >= 0)
+        __atomic_add_fetch(&shm->live_streams[worker_slot], delta, __ATOMIC_RELAXED);
 }
 
 void metrics_worker_restarted(void)
@@ -184,10 +193,13 @@ void metrics_render(struct strbuf *out)
         "# HELP firstcome_worker_restarts_total Web workers replaced after they died.\n"
         "# TYPE firstcome_worker_restarts_total counter\nfirstcome_worker_restarts_total %llu\n",
         (unsigned long long)__atomic_load_n(&shm->worker_restarts, __ATOMIC_RELAXED));
+    long long streams = 0;
+    for (int i = 0; i < METRICS_MAX_WORKERS; i++)
+        streams += __atomic_load_n(&shm->live_streams[i], __ATOMIC_RELAXED);
     sb_printf(out,
               "# HELP firstcome_live_streams Live-view event streams open now.\n"
               "# TYPE firstcome_live_streams gauge\nfirstcome_live_streams %lld\n",
-              (long long)__atomic_load_n(&shm->live_streams, __ATOMIC_RELAXED));
+              streams);
 }
 
 void metrics_render_parked(struct strbuf *out, const char *const *consumers,

@@ -10,7 +10,11 @@
 int metrics_init(const char *const *names, int n);
 void metrics_record(int route_id, int status, double seconds);
 void metrics_worker_restarted(void);
-/* A live-view stream opened (1) or ended (-1). */
+/* In a web worker at its start: its slot among the workers (a replaced one has its
+ * predecessor's), whose per-worker figures start again from 0. */
+#define METRICS_MAX_WORKERS 256
+void metrics_worker_begin(int slot);
+/* A live-view stream opened (1) or ended (-1) in this worker. */
 void metrics_live_stream(int delta);
 /* The route whose name ("METHOD pattern") is name; -1 when none. */
 int metrics_route(const char *name);

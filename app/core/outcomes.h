@@ -20,6 +20,9 @@ extern const char *const outcome_names[OUTCOMES_N];
 
 /* Maps the shared memory; in the master, before fork. Counting without it does nothing. */
 int outcomes_init(void);
+/* Counts one outcome of the item. An outcome that proves the item exists (claimed, ordered,
+ * paid, sold_out, ...) gives it a row; any other (rate_limited, unavailable, not_found, ...)
+ * counts only for an item that has one. */
 void outcome_count(enum outcome_item kind, long long id, const char *outcome);
 /* The item's counts, in the order of outcome_names; false (all 0) when it has none. */
 bool outcome_counts(enum outcome_item kind, long long id, unsigned long long counts[OUTCOMES_N]);

@@ -520,6 +520,7 @@ static int worker_main(int slot, void *arg)
     char err[512] = "";
     log_set_role("web");
     sv_child_signals(NULL);
+    metrics_worker_begin(slot);
     if (the_app->worker_init && the_app->worker_init(err, sizeof(err)) != 0) {
         log_error("worker %d: init failed: %s", slot, err);
         sleep(1); /* the supervisor's backoff grows while the stores are down */

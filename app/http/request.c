@@ -179,6 +179,8 @@ const char *http_reason(int status)
         return "Payload Too Large";
     case 414:
         return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
     case 415:
         return "Unsupported Media Type";
     case 422:

@@ -21,13 +21,14 @@
 /* librdkafka's statistics (every second, from the poll): the lag of the partitions this
  * process holds, summed, noted for /metrics. A partition's lag is its high watermark less the
  * offset stored after its last handled message (consumer_lag_stored; consumer_lag, from the
- * committed offset, where that is missing); -1 for a partition not held. */
+ * committed offset, where none is stored yet); -1 for a partition not held. */
 static char stats_group[32]; /* one consumer a process */
 
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
     (void)opaque;
+    json_alloc_plain_begin(); /* outside a batch: no arena to reset, so malloc, and freed */
     json_t *stats = json_loadb(json, len, 0, NULL), *topic, *part;
     const char *tname, *pname;
     long long lag = 0;
@@ -35,7 +36,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         json_object_foreach(json_object_get(topic, "partitions"), pname, part)
     {
         json_t *v = json_object_get(part, "consumer_lag_stored");
-        if (!v)
+        if (json_integer_value(v) < 0) /* nothing stored yet: the committed offset's */
             v = json_object_get(part, "consumer_lag");
         if (json_integer_value(v) > 0)
             lag += json_integer_value(v);
@@ -43,6 +44,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     if (stats)
         metrics_note_lag(stats_group, lag);
     json_decref(stats);
+    json_alloc_plain_end();
     return 0; /* librdkafka frees json */
 }
 

@@ -58,14 +58,17 @@ void page_admin_live(struct request *r)
     struct live_reading now;
     live_read(r->a, kind, id, routes, n, &now);
     json_t *ev = live_event(NULL, &now);
+    long long waiting = now.outbox > 0 ? now.outbox : 0;
+    for (int i = 0; i < now.nlags; i++)
+        waiting += now.lags[i].lag;
     json_object_set_new(item, "campaign", json_boolean(kind == OUTCOME_CAMPAIGN));
     json_object_set_new(item, "product", json_boolean(kind == OUTCOME_PRODUCT));
     json_object_set_new(item, "events", json_string(arena_sprintf(r->a, "%s/events", r->path)));
     reply_page(
         r, 200, "admin_live.tpl",
         arena_sprintf(r->a, "Live: %s · admin", json_string_value(json_object_get(item, "name"))),
-        json_pack("{s:o, s:O, s:O, s:o, s:o}", "item", item, "outbox",
-                  json_object_get(ev, "outbox"), "left", json_object_get(ev, "left"), "totals",
+        json_pack("{s:o, s:I, s:O, s:o, s:o}", "item", item, "waiting", (json_int_t)waiting, "left",
+                  json_object_get(ev, "left"), "totals",
                   rows_of(json_object_get(ev, "totals"), "outcome"), "lag",
                   rows_of(json_object_get(ev, "lag"), "group")));
 }
@@ -99,18 +102,27 @@ void page_admin_live_events(struct request *r)
     live_read(r->a, kind, id, routes, n, &before);
     sb_printf(&r->out, "retry: %d\n", 2000); /* the reconnect after the stream's end */
     send_event(r, live_event(NULL, &before));
+    /* Each tick's figures live in an arena of their own, emptied every tick: the request's
+     * would grow for the whole stream. (The loop makes the request's arena jansson's again
+     * at every resume.) */
+    struct arena tick;
+    arena_init(&tick, 16 * 1024);
     /* A stream lasts a few minutes, then the page's EventSource connects again: no request
      * holds a slot for ever, and a restarted worker is found again. */
     double end = clock_now() + cfg.live_stream_seconds, next = before.at + TICK_SECONDS;
     while (req_flush(r) && !sv_stopping && next < end) {
         coro_sleep_until(next);
-        live_read(r->a, kind, id, routes, n, &now);
+        arena_reset(&tick);
+        json_use_arena(&tick);
+        live_read(&tick, kind, id, routes, n, &now);
         send_event(r, live_event(&before, &now));
+        json_use_arena(r->a);
         before = now;
         next += TICK_SECONDS;
         if (next < clock_now()) /* the worker was busy past a tick: none to catch up */
             next = clock_now() + TICK_SECONDS;
     }
+    arena_free(&tick);
     open_streams--;
     metrics_live_stream(-1);
 }

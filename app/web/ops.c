@@ -31,6 +31,11 @@ void ops_error_page(struct request *r)
         {413, "body_too_large",
          "what you sent is larger than this shop accepts: send less, or a smaller file"},
         {414, "uri_too_long", "the address is too long: go back and try a shorter search"},
+        {431, "headers_too_large",
+         "your browser sent more headers or cookies than this shop reads: clear this site's"
+         " cookies and try again"},
+        {429, "rate_limited",
+         "too many requests from your address are in progress: wait a moment and try again"},
     };
     long long status = req_param_id(r, 0);
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

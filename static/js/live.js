@@ -43,10 +43,18 @@
     if (el) el.textContent = fmt(v, digits);
   }
 
-  function rows(tableName, key, entries) {
+  /* The table's rows, one per entry ([key, figures...]); prune drops the rows of keys gone. */
+  function rows(tableName, key, entries, prune) {
     var body = root.querySelector('[data-live-table="' + tableName + '"]');
     var empty = root.querySelector('[data-live-empty="' + tableName + '"]');
     if (!body) return;
+    if (prune) {
+      var keep = {};
+      entries.forEach(function (e) { keep[e[0]] = true; });
+      Array.prototype.slice.call(body.children).forEach(function (tr) {
+        if (!keep[tr.getAttribute('data-' + key)]) body.removeChild(tr);
+      });
+    }
     entries.forEach(function (e) {
       var tr = body.querySelector('tr[data-' + key + '="' + e[0] + '"]');
       if (!tr) {
@@ -61,7 +69,7 @@
       }
       e.forEach(function (cell, i) { tr.children[i].textContent = i === 0 ? cell : fmt(cell, 1); });
     });
-    if (empty && entries.length) empty.hidden = true;
+    if (empty) empty.hidden = entries.length > 0;
   }
 
   function onEvent(ev) {
@@ -89,7 +97,7 @@
     rows('outcomes', 'outcome', Object.keys(totals).map(function (k) {
       return [k, totals[k], rates ? (rates[k] || 0) : null];
     }));
-    rows('lag', 'group', Object.keys(ev.lag || {}).map(function (g) { return [g, ev.lag[g]]; }));
+    rows('lag', 'group', Object.keys(ev.lag || {}).map(function (g) { return [g, ev.lag[g]]; }), true);
     if (state) state.textContent = 'Live: updated ' + new Date().toLocaleTimeString() + '.';
     root.setAttribute('data-live-events-seen', String((+root.getAttribute('data-live-events-seen') || 0) + 1));
   }

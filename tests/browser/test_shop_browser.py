@@ -2,6 +2,7 @@
 import time
 import uuid
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from test_browse import browser  # noqa: F401  (the shared headless Chromium fixture)
@@ -21,6 +22,22 @@ def submit_login(browser, user):  # noqa: F811
     deadline = time.time() + 10
     while time.time() < deadline and "/login" in browser.current_url:
         time.sleep(0.1)
+
+
+def page_text_once(browser, expected, timeout=10):  # noqa: F811
+    """The text of the page once it holds `expected` (or when time runs out): a click on a form's
+    button returns before the next page has replaced this one."""
+    deadline = time.time() + timeout
+    text = ""
+    while time.time() < deadline:
+        try:
+            text = browser.find_element(By.TAG_NAME, "body").text
+        except StaleElementReferenceException:
+            text = ""
+        if expected in text:
+            break
+        time.sleep(0.1)
+    return text
 
 
 def open_campaign(stack, admin, name, value):
@@ -136,13 +153,12 @@ def test_a_claim_pressed_after_the_session_ended_comes_back_to_the_coupon_after_
     for name in ("access_token", "refresh_token"):  # the session ends while the page is open
         browser.delete_cookie(name)
     browser.find_element(By.CSS_SELECTOR, "button.btn-claim").click()
+    assert "log in, and you will be back on the page to do it again" in page_text_once(browser, "log in")
     assert "/login" in browser.current_url
-    assert "log in, and you will be back on the page to do it again" in browser.find_element(By.TAG_NAME, "body").text
     submit_login(browser, u)
     assert browser.current_url.endswith(f"/coupons/{cid}")
     browser.find_element(By.CSS_SELECTOR, "button.btn-claim").click()
-    body = browser.find_element(By.TAG_NAME, "body").text
-    assert "You got it!" in body
+    assert "You got it!" in page_text_once(browser, "You got it!")
     # The outcome stands in for the claim box; opened again, the page shows the coupon held.
     assert not [b for b in browser.find_elements(By.CSS_SELECTOR, "button.btn-claim")
                 if b.is_displayed() and b.is_enabled()]

@@ -40,6 +40,13 @@ Test(outcomes, counted_per_item_and_outcome_across_processes)
     cr_assert_eq(n[index_of("ordered")], 0, "product 7 is another item than campaign 7");
     cr_assert(outcome_counts(OUTCOME_PRODUCT, 7, n));
     cr_assert_eq(n[index_of("ordered")], 1);
+    /* A refusal that does not prove the item exists takes no row: made-up ids fill nothing. */
+    outcome_count(OUTCOME_CAMPAIGN, 99, "rate_limited");
+    outcome_count(OUTCOME_CAMPAIGN, 99, "not_found");
+    cr_assert_not(outcome_counts(OUTCOME_CAMPAIGN, 99, n));
+    outcome_count(OUTCOME_CAMPAIGN, 7, "rate_limited"); /* a known item counts it */
+    cr_assert(outcome_counts(OUTCOME_CAMPAIGN, 7, n));
+    cr_assert_eq(n[index_of("rate_limited")], 1);
 
     struct arena a;
     arena_init(&a, 4096);
