@@ -101,13 +101,19 @@ FUZZ_SRC_fuzz_config := app/core/config.c
 FUZZ_PKGS_fuzz_config := libsodium
 FUZZ_SRC_fuzz_replies := $(FUZZ_DOMAIN)
 FUZZ_PKGS_fuzz_replies := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_gates := $(FUZZ_DOMAIN)
+FUZZ_PKGS_fuzz_gates := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_urls := $(FUZZ_DOMAIN)
+FUZZ_PKGS_fuzz_urls := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_fcgi := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c \
+	app/http/request.c app/http/fcgi_records.c
 fuzz_src = $(or $(FUZZ_SRC_$(1)),$(FUZZ_APP))
 fuzz_pkgs = $(or $(FUZZ_PKGS_$(1)),jansson)
 fuzz_objs = $(patsubst %.c,build/fuzz/%.o,$(call fuzz_src,$(1)))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := $(FUZZ_SAN) -fsanitize=fuzzer-no-link -g -O1 -std=gnu11 -D_GNU_SOURCE -Iapp $(WARN)
 .PRECIOUS: build/fuzz/%.o
-build/fuzz/%.o: %.c $(wildcard app/*/*.h)
+build/fuzz/%.o: %.c $(wildcard app/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CC    $< (fuzz)'
 	@clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -126,7 +132,7 @@ screenshots: deps bin/firstcome
 	@./scripts/screenshots.sh
 
 FORMATTED := $(SRC) $(CXXSRC) app/main.c $(wildcard app/*/*.h) $(UNIT_SRC) $(UNIT_HDR) \
-	$(wildcard tests/fuzz/*.c)
+	$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(FORMATTED)
 # Part of `make test`: the sources are as `make format` leaves them.

@@ -333,7 +333,7 @@ static int limited(struct arena *a, const struct principal *u, const char *clien
 struct gate_call {
     struct gather_member m; /* first: the gathering's members are gate calls */
     long long user_id;
-    int outcome; /* the batch's answer (-100: Redis failed) */
+    int outcome; /* the batch's answer (COUPON_GATE_NO_ANSWER: Redis failed) */
     long long remaining;
 };
 
@@ -344,6 +344,21 @@ static struct gathering *open_batches; /* the worker's claim batches still open,
 static const char *batch_key(struct arena *a, long long id)
 {
     return campaign_key(a, id, arena_sprintf(a, "batch:%s", random_hex(a)));
+}
+
+int coupon_gate_read(const redisReply *r, int n, int *outcomes, long long *remaining)
+{
+    /* {outcome, coupons left} for each user, in order; the outcomes are the script's own. */
+    bool ok = r && n > 0 && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * n);
+    for (size_t i = 0; ok && i < r->elements; i++)
+        ok = r->element[i]->type == REDIS_REPLY_INTEGER &&
+             (i % 2 ? r->element[i]->integer >= 0
+                    : r->element[i]->integer >= NO_CAMPAIGN && r->element[i]->integer <= SOLD_OUT);
+    for (int i = 0; i < n; i++) {
+        outcomes[i] = ok ? (int)r->element[2 * i]->integer : COUPON_GATE_NO_ANSWER;
+        remaining[i] = ok ? r->element[2 * i + 1]->integer : 0;
+    }
+    return ok ? 0 : -1;
 }
 
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
@@ -363,13 +378,13 @@ static void gate_run(struct arena *a, struct gathering *b)
                  b->key);
         r = redis_script("coupon_claim", 3, 3 + b->n, argv);
     }
-    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)(2 * b->n);
-    for (size_t i = 0; ok && i < r->elements; i++)
-        ok = r->element[i]->type == REDIS_REPLY_INTEGER;
+    int *outcomes = arena_alloc(a, (size_t)b->n * sizeof(int));
+    long long *remaining = arena_alloc(a, (size_t)b->n * sizeof(long long));
+    coupon_gate_read(r, b->n, outcomes, remaining);
     for (int i = 0; i < b->n; i++) {
         struct gate_call *c = (struct gate_call *)b->members[i];
-        c->outcome = ok ? (int)r->element[2 * i]->integer : -100;
-        c->remaining = ok ? r->element[2 * i + 1]->integer : 0;
+        c->outcome = outcomes[i];
+        c->remaining = remaining[i];
     }
     if (r)
         freeReplyObject(r);

@@ -76,4 +76,11 @@ int coupon_give_back(long long order_id);
 /* The coupon the order holds is used, its value credited to its vendor. 0, or -1. */
 int coupon_mark_used(long long order_id);
 
+/* The claim gate's reply (coupon_claim.lua's, for a batch of n users) read into each user's
+ * outcome (the script's codes, from -2 to 4) and coupons left: 0, or -1 when the reply is not of
+ * the script's shape (every outcome then COUPON_GATE_NO_ANSWER: the script may have run). */
+#define COUPON_GATE_NO_ANSWER (-100)
+struct redisReply;
+int coupon_gate_read(const struct redisReply *r, int n, int *outcomes, long long *remaining);
+
 #endif

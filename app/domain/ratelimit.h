@@ -8,6 +8,10 @@
  * seconds until the window ends. Always true when RATE_LIMITS=off. Fails open (true) when
  * Redis does not answer: a limiter must not take the shop down with it. */
 bool ratelimit_hit(const char *key, int limit, int window, int *retry_after);
+/* rate_limit.lua's reply read: {count (at least 1), seconds left in the window}; false when it
+ * is not of that shape (the limiter then fails open). */
+struct redisReply;
+bool ratelimit_read(const struct redisReply *r, long long *count, long long *ttl);
 /* Forgets a key (a successful login clears its failures). */
 void ratelimit_reset(const char *key);
 

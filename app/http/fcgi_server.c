@@ -20,6 +20,7 @@
 #include "core/metrics.h"
 #include "core/supervisor.h"
 #include "core/text.h"
+#include "http/fcgi_records.h"
 #include "http/peers.h"
 
 static int listen_fd = -1;
@@ -77,21 +78,12 @@ static int open_listener(const char *listen, char *err, size_t errlen)
     return fd;
 }
 
-static const char *param(FCGX_Request *fr, const char *name)
-{
-    const char *v = FCGX_GetParam(name, fr->envp);
-    return v ? v : "";
-}
-
 /* Reads exactly CONTENT_LENGTH bytes, at most max_body (or, for a request the app allows more,
  * its limit: asked only of a body over max_body). Returns 0, or an HTTP status to answer with
  * (413 with *cap the limit it passed). */
 static int read_body(FCGX_Request *fr, struct request *r, long *cap)
 {
-    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-    long long n = 0;
-    if (cl && *cl && !parse_int64(cl, 0, (long long)1 << 40, &n))
-        return 400;
+    long long n = r->content_length;
     if (n == 0)
         return 0;
     *cap = body_cap;
@@ -189,35 +181,21 @@ static void serve(FCGX_Request *fr, struct arena *a)
     double t0 = clock_now();
     struct request r;
     req_init(&r, a);
-    r.method = param(fr, "REQUEST_METHOD");
-    r.query_string = param(fr, "QUERY_STRING");
-    r.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
-    r.remote_addr = param(fr, "REMOTE_ADDR");
-    r.cookie_header = FCGX_GetParam("HTTP_COOKIE", fr->envp);
-    r.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
-    r.env = fr->envp;
     r.conn = fr;
     r.flush = stream_out;
-    /* DOCUMENT_URI is the decoded path without the query string. */
-    r.path = param(fr, "DOCUMENT_URI");
-    if (!*r.path)
-        r.path = param(fr, "SCRIPT_NAME");
-    r.html = strncmp(r.path, "/api/", 5) != 0;
-
     long cap = body_cap;
-    int bad = read_body(fr, &r, &cap);
-    if (bad == 413)
-        resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", cap);
-    else if (bad)
-        resp_error(&r, 400, "bad_body", "the request body does not match its Content-Length");
-    else if (!utf8_valid(r.path, strlen(r.path)))
-        resp_error(&r, 400, "bad_path", "the path is not valid UTF-8");
-    else if (kv_parse_urlencoded(a, r.query_string, strlen(r.query_string), &r.query) < 0)
-        resp_error(&r, 400, "bad_query", "the query string has a malformed escape or is not UTF-8");
-    else if (fcgi_client_gone()) { /* nginx gave up while it waited for a worker: no effects */
+    int bad = req_assemble(&r, fr->envp); /* a refusal is answered already */
+    if (!bad) {
+        bad = read_body(fr, &r, &cap);
+        if (bad == 413)
+            resp_error(&r, 413, "body_too_large", "the request body is larger than %ld bytes", cap);
+        else if (bad)
+            resp_error(&r, 400, "bad_body", "the request body does not match its Content-Length");
+    }
+    if (!bad && fcgi_client_gone()) { /* nginx gave up while it waited for a worker: no effects */
         log_warn("%s %s: the client went away before a worker took it; not run", r.method, r.path);
         resp_error(&r, 503, "unavailable", "the request waited too long for a worker");
-    } else {
+    } else if (!bad) {
         the_app->handle(&r);
     }
 
@@ -276,7 +254,6 @@ static void slot_main(void *arg)
  * record libfcgi answers or refuses by itself), 0: not yet, -1: the peer hung up. */
 static int request_arrived(int fd)
 {
-    enum { BEGIN_REQUEST = 1, PARAMS = 4 };
     static unsigned char buf[64 * 1024];
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
     if (n == 0)
@@ -285,16 +262,7 @@ static int request_arrived(int fd)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     if ((size_t)n == sizeof(buf)) /* more than nginx ever sends first: SO_RCVTIMEO bounds it */
         return 1;
-    for (size_t off = 0; off + 8 <= (size_t)n;) {
-        int type = buf[off + 1];
-        size_t content = (size_t)buf[off + 4] << 8 | buf[off + 5];
-        if (type != BEGIN_REQUEST && type != PARAMS)
-            return 1;
-        if (type == PARAMS && content == 0)
-            return 1;
-        off += 8 + content + buf[off + 6];
-    }
-    return 0;
+    return fcgi_head_complete(buf, (size_t)n);
 }
 
 static void stop_waiting(int ep, struct slot *s)

@@ -40,13 +40,51 @@ const char *req_form(struct request *r, const char *key)
     return kv_get(r->form, key);
 }
 
+/* The FastCGI parameter `prefix name`; NULL when absent. */
+static const char *env_get(char *const *env, const char *prefix, const char *name)
+{
+    size_t p = strlen(prefix), n = strlen(name);
+    for (char *const *e = env; e && *e; e++)
+        if (!strncmp(*e, prefix, p) && !strncmp(*e + p, name, n) && (*e)[p + n] == '=')
+            return *e + p + n + 1;
+    return NULL;
+}
+
 const char *req_header(const struct request *r, const char *cgi_name)
 {
-    size_t n = strlen(cgi_name);
-    for (char **e = r->env; e && *e; e++)
-        if (!strncmp(*e, "HTTP_", 5) && !strncmp(*e + 5, cgi_name, n) && (*e)[5 + n] == '=')
-            return *e + 6 + n;
-    return NULL;
+    return env_get(r->env, "HTTP_", cgi_name);
+}
+
+int req_assemble(struct request *r, char **env)
+{
+    r->env = env;
+    const char *v;
+    r->method = (v = env_get(env, "", "REQUEST_METHOD")) ? v : "";
+    r->query_string = (v = env_get(env, "", "QUERY_STRING")) ? v : "";
+    r->content_type = env_get(env, "", "CONTENT_TYPE");
+    r->remote_addr = (v = env_get(env, "", "REMOTE_ADDR")) ? v : "";
+    r->cookie_header = env_get(env, "", "HTTP_COOKIE");
+    r->authorization = env_get(env, "", "HTTP_AUTHORIZATION");
+    /* DOCUMENT_URI is the decoded path without the query string. */
+    r->path = (v = env_get(env, "", "DOCUMENT_URI")) && *v ? v
+              : (v = env_get(env, "", "SCRIPT_NAME"))      ? v
+                                                           : "";
+    r->html = strncmp(r->path, "/api/", 5) != 0;
+    r->content_length = 0;
+    const char *cl = env_get(env, "", "CONTENT_LENGTH");
+    if (cl && *cl && !parse_int64(cl, 0, (long long)1 << 40, &r->content_length)) {
+        resp_error(r, 400, "bad_body", "the Content-Length is not a number of bytes");
+        return 400;
+    }
+    if (!utf8_valid(r->path, strlen(r->path))) {
+        resp_error(r, 400, "bad_path", "the path is not valid UTF-8");
+        return 400;
+    }
+    if (kv_parse_urlencoded(r->a, r->query_string, strlen(r->query_string), &r->query) < 0) {
+        resp_error(r, 400, "bad_query", "the query string has a malformed escape or is not UTF-8");
+        return 400;
+    }
+    return 0;
 }
 
 const char *req_cookie(struct request *r, const char *name)

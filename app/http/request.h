@@ -15,6 +15,7 @@ struct request {
     struct arena *a;
     const char *method, *path, *query_string, *content_type, *remote_addr, *cookie_header,
         *authorization;
+    long long content_length; /* CONTENT_LENGTH, 0 when none */
     const char *body;
     size_t body_len;
     const char *params[REQ_MAX_PARAMS];
@@ -40,6 +41,11 @@ struct request {
 };
 
 void req_init(struct request *r, struct arena *a);
+/* Fills the request from its FastCGI parameters (env: "NAME=value", NULL-terminated, kept):
+ * method, path (DOCUMENT_URI, else SCRIPT_NAME), query (parsed), content type and length,
+ * client address, cookies, Authorization. Returns 0, or 400 with the answer set (a length
+ * that is not a number, a path that is not UTF-8, a malformed query string). */
+int req_assemble(struct request *r, char **env);
 
 const char *req_query(struct request *r, const char *key);
 /* Form field from an urlencoded body; NULL when absent or the body is not a form. */

@@ -15,6 +15,7 @@
 #include "core/coro.h"
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "core/text.h"
 
 #define MAX_SCRIPTS 32
 #define REDIS_IO_TIMEOUT_MS 5000
@@ -114,6 +115,65 @@ int redis_connect(char *err, size_t errlen)
     return rc;
 }
 
+int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    out->port = 6379;
+    if (strncmp(url, "unix://", 7) == 0) {
+        const char *path = url + 7;
+        if (path[0] != '/' || strlen(path) >= sizeof(out->host)) {
+            snprintf(err, errlen, "REDIS_URL=%.300s: expected unix:///absolute/path", url);
+            return -1;
+        }
+        out->unix_socket = true;
+        strcpy(out->host, path);
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "REDIS_URL=%.300s: expected redis:// or unix://", url);
+        return -1;
+    }
+    const char *p = url + 8;
+    if (strchr(p, '@')) { /* redis://:password@host is not supported: say so */
+        snprintf(err, errlen, "REDIS_URL with a password is not supported");
+        return -1;
+    }
+    size_t n = strcspn(p, ":/");
+    if (n == 0 || n >= sizeof(out->host)) {
+        snprintf(err, errlen, "REDIS_URL=%.300s: expected redis://host:port", url);
+        return -1;
+    }
+    memcpy(out->host, p, n);
+    p += n;
+    char num[16];
+    long long v;
+    if (*p == ':') {
+        n = strcspn(++p, "/");
+        bool ok = n > 0 && n < sizeof(num);
+        if (ok) {
+            memcpy(num, p, n);
+            num[n] = '\0';
+            ok = parse_int64(num, 1, 65535, &v);
+        }
+        if (!ok) {
+            snprintf(err, errlen, "REDIS_URL=%.300s: the port must be a number from 1 to 65535",
+                     url);
+            return -1;
+        }
+        out->port = (int)v;
+        p += n;
+    }
+    if (*p == '/' && p[1]) {
+        if (!parse_int64(p + 1, 0, 1023, &v)) {
+            snprintf(err, errlen, "REDIS_URL=%.300s: the database must be a number from 0 to 1023",
+                     url);
+            return -1;
+        }
+        out->db = (int)v;
+    }
+    return 0;
+}
+
 static int connect_now(char *err, size_t errlen)
 {
     redis_close();
@@ -121,27 +181,12 @@ static int connect_now(char *err, size_t errlen)
         return -1;
     struct timeval tv = {2, 0};
     const char *u = cfg.redis_url;
-    int db = 0;
-    if (strncmp(u, "unix://", 7) == 0) {
-        ctx = redisConnectUnixWithTimeout(u + 7, tv);
-    } else if (strncmp(u, "redis://", 8) == 0) {
-        char host[256] = "127.0.0.1";
-        int port = 6379;
-        const char *hp = u + 8;
-        const char *at = strrchr(hp, '@'); /* redis://:password@host is not supported: say so */
-        if (at) {
-            snprintf(err, errlen, "REDIS_URL with a password is not supported");
-            return -1;
-        }
-        if (sscanf(hp, "%255[^:/]:%d/%d", host, &port, &db) < 1) {
-            snprintf(err, errlen, "REDIS_URL=%s: expected redis://host:port", u);
-            return -1;
-        }
-        ctx = redisConnectWithTimeout(host, port, tv);
-    } else {
-        snprintf(err, errlen, "REDIS_URL=%s: expected redis:// or unix://", u);
+    struct redis_url where;
+    if (redis_url_parse(u, &where, err, errlen) < 0)
         return -1;
-    }
+    int db = where.db;
+    ctx = where.unix_socket ? redisConnectUnixWithTimeout(where.host, tv)
+                            : redisConnectWithTimeout(where.host, where.port, tv);
     if (!ctx || ctx->err) {
         snprintf(err, errlen, "redis connect %s: %s", u, ctx ? ctx->errstr : "out of memory");
         redis_close();

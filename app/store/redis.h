@@ -61,4 +61,13 @@ void redis_send_waiting(void);    /* writes what the waiting requests queued */
 void redis_read_waiting(void);    /* reads what has arrived and wakes whose reply it is */
 void redis_give_up_waiting(void); /* a timeout: the waiters get NULL and the connection goes */
 
+/* REDIS_URL read: unix:///path, or redis://host[:port][/db] (port 6379 and db 0 when left
+ * out). 0, or -1 with err saying what is wrong. */
+struct redis_url {
+    bool unix_socket;
+    char host[256]; /* the host, or the socket's path */
+    int port, db;
+};
+int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t errlen);
+
 #endif

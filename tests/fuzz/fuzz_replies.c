@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "domain/stock.h"
+#include "resp_limit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n); /* libFuzzer's entry */
 
@@ -32,24 +33,9 @@ static void reserve(const redisReply *r)
     assert(!"an outcome the callers do not know");
 }
 
-/* Whether a line announces an array of more than 1024 elements: Debian's hiredis (0.14) has no
- * limit and allocates what it is told, and our scripts' replies are small. */
-static bool too_long(const uint8_t *data, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (data[i] == '*' && (i == 0 || data[i - 1] == '\n')) {
-            long long k = 0;
-            for (size_t j = i + 1; j < n && data[j] >= '0' && data[j] <= '9' && k <= 1024; j++)
-                k = k * 10 + (data[j] - '0');
-            if (k > 1024)
-                return true;
-        }
-    return false;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    if (too_long(data, n))
+    if (resp_too_long(data, n))
         return 0;
     redisReader *rd = redisReaderCreate();
     assert(rd);
