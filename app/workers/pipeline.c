@@ -1,11 +1,12 @@
 /* pipeline.c - the order pipeline's worker processes: order, shipment and notify consume Kafka
  * (through domain/pipeline.c); relay republishes the outbox; scheduler runs the due transitions
- * kept in MySQL. */
+ * kept in MySQL; rooms moves the waiting rooms' clocks. */
 #include <stdint.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/supervisor.h"
+#include "domain/rooms.h"
 #include "domain/orders.h"
 #include "domain/pipeline.h"
 #include "domain/shipments.h"
@@ -93,4 +94,16 @@ int scheduler_run(int slot, void *arg)
 {
     (void)slot, (void)arg;
     return every("scheduler", 500, schedule_step);
+}
+
+static int rooms_step(struct arena *a)
+{
+    return rooms_tick(a) < 0 ? -1 : 0;
+}
+
+/* Ten times a second: admissions follow a room's rate to a tenth of a second. */
+int rooms_worker_run(int slot, void *arg)
+{
+    (void)slot, (void)arg;
+    return every("rooms", 100, rooms_step);
 }

@@ -63,6 +63,7 @@ static const struct kind kinds[] = {
     {"notify", notify_worker_run, &cfg.notify_workers, "every event becomes a user notification"},
     {"relay", relay_worker_run, NULL, "publishes outbox events Kafka has not acknowledged"},
     {"scheduler", scheduler_run, NULL, "expires unpaid orders, advances shipments and returns"},
+    {"rooms", rooms_worker_run, NULL, "shuffles waiting rooms at their start and admits people"},
 };
 #define NKINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
 

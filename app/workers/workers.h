@@ -26,5 +26,6 @@ int shipment_worker_run(int slot, void *arg);
 int notify_worker_run(int slot, void *arg);
 int relay_worker_run(int slot, void *arg);
 int scheduler_run(int slot, void *arg);
+int rooms_worker_run(int slot, void *arg);
 
 #endif

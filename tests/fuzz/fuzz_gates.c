@@ -42,7 +42,7 @@ static void read_both(const redisReply *r, int users)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    if (n == 0 || resp_too_long(data, n))
+    if (n == 0 || resp_too_long(data + 1, n - 1))
         return 0;
     int users = 1 + data[0] % 8;
     int outcomes[8];

@@ -1,0 +1,242 @@
+/* rooms.c - waiting rooms (see rooms.h); their Redis side is app/lua/room_*.lua. */
+#include "domain/rooms.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "store/db.h"
+#include "store/redis.h"
+
+/* The room's keys, all in its hash slot. */
+static const char *key(struct arena *a, long long id, const char *name)
+{
+    return arena_sprintf(a, "{r:%lld}:%s", id, name);
+}
+
+static const char room_columns[] =
+    "SELECT id, item_kind, item_id, rate, pass_seconds, prequeue_seconds, opens_at,"
+    " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens,"
+    " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) - prequeue_seconds AS joins_from"
+    " FROM rooms WHERE id = ?";
+
+static json_t *row_of(long long id, struct err *e)
+{
+    json_t *row;
+    int rc = db_query_row(&row, room_columns, "i", id);
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no waiting room has id %lld", id), NULL;
+    return row;
+}
+
+/* The room's settings into Redis (meta), when Redis has none: made, or lost with Redis. */
+static int load(struct arena *a, json_t *row)
+{
+    long long id = json_integer_value(json_object_get(row, "id"));
+    redisReply *r = redis_cmd("HSETNX %s opens %lld", key(a, id, "meta"),
+                              (long long)json_integer_value(json_object_get(row, "opens")));
+    bool ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (r)
+        freeReplyObject(r);
+    if (ok)
+        ok = redis_run("HSET %s joins_from %lld rate %lld", key(a, id, "meta"),
+                       (long long)json_integer_value(json_object_get(row, "joins_from")),
+                       (long long)json_integer_value(json_object_get(row, "rate"))) == 0;
+    return ok ? 0 : -1;
+}
+
+static int int_field(json_t *b, const char *name, long long lo, long long hi, long long dflt,
+                     long long *out, struct err *e)
+{
+    json_t *v = json_object_get(b, name);
+    if (!v || json_is_null(v)) {
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return err_set(e, 422, "invalid_room", "%s must be a whole number from %lld to %lld", name,
+                       lo, hi);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+json_t *room_create(struct arena *a, json_t *body, struct err *e)
+{
+    const char *kind = json_string_value(json_object_get(body, "item"));
+    json_t *item_id = json_object_get(body, "item_id");
+    long long rate, pass, pre;
+    if (!kind || (strcmp(kind, "product") && strcmp(kind, "campaign")))
+        return err_set(e, 422, "invalid_room", "item must be product or campaign"), NULL;
+    if (!json_is_integer(item_id) || json_integer_value(item_id) <= 0)
+        return err_set(e, 422, "invalid_room", "item_id must be the id of the %s", kind), NULL;
+    if (int_field(body, "rate", 1, 100000, -1, &rate, e) < 0 ||
+        int_field(body, "pass_seconds", 10, 3600, 300, &pass, e) < 0 ||
+        int_field(body, "prequeue_seconds", 0, 86400, 600, &pre, e) < 0)
+        return NULL;
+    if (rate < 0)
+        return err_set(e, 422, "invalid_room", "rate (people admitted a second) is required"), NULL;
+    json_t *start;
+    int rc = db_query_row(&start,
+                          !strcmp(kind, "product")
+                              ? "SELECT sale_starts_at AS opens_at FROM products WHERE id = ?"
+                              : "SELECT starts_at AS opens_at FROM coupons WHERE id = ?",
+                          "i", (long long)json_integer_value(item_id));
+    if (rc < 0)
+        return err_store(e), NULL;
+    if (rc == 0)
+        return err_set(e, 404, "not_found", "no %s has id %lld", kind,
+                       (long long)json_integer_value(item_id)),
+               NULL;
+    if (json_is_null(json_object_get(start, "opens_at")))
+        return err_set(e, 422, "no_sale_start",
+                       "product %lld has no sale start: a room opens when its sale does",
+                       (long long)json_integer_value(item_id)),
+               NULL;
+    long long n = db_exec("INSERT IGNORE INTO rooms (item_kind, item_id, rate, pass_seconds,"
+                          " prequeue_seconds, opens_at) VALUES (?, ?, ?, ?, ?, ?)",
+                          "siiiis", kind, (long long)json_integer_value(item_id), rate, pass, pre,
+                          json_string_value(json_object_get(start, "opens_at")));
+    if (n < 0)
+        return err_store(e), NULL;
+    if (n == 0)
+        return err_set(e, 409, "room_exists", "this %s has a waiting room already", kind), NULL;
+    long long id = db_insert_id();
+    json_t *row = row_of(id, e);
+    if (!row || load(a, row) < 0)
+        return err_unknown(e), NULL; /* made: a failed read back is never "not made" */
+    return room_get(a, id, e);
+}
+
+/* Runs one of the room's scripts on its five keys, loading the room into Redis first when it
+ * is not there. The reply, or NULL with e set. */
+static redisReply *run(struct arena *a, json_t *row, const char *script, const char *arg,
+                       struct err *e)
+{
+    long long id = json_integer_value(json_object_get(row, "id"));
+    const char *argv[6] = {key(a, id, "meta"),   key(a, id, "pre"),     key(a, id, "tickets"),
+                           key(a, id, "issued"), key(a, id, "serving"), arg};
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *r = redis_script(script, 5, 6, argv);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+            r->element[0]->type != REDIS_REPLY_INTEGER) {
+            if (r)
+                freeReplyObject(r);
+            return err_store(e), NULL;
+        }
+        if (r->element[0]->integer != -1 || attempt == 1)
+            return r;
+        freeReplyObject(r);
+        if (load(a, row) < 0)
+            return err_store(e), NULL;
+    }
+    return NULL;
+}
+
+static long long integer_at(const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_INTEGER ? r->element[i]->integer
+                                                                         : 0;
+}
+
+json_t *room_get(struct arena *a, long long id, struct err *e)
+{
+    json_t *row = row_of(id, e);
+    if (!row)
+        return NULL;
+    redisReply *r = run(a, row, "room_where", "0", e);
+    if (!r)
+        return NULL;
+    long long serving = integer_at(r, 2), issued = integer_at(r, 3), pre = integer_at(r, 4);
+    freeReplyObject(r);
+    time_t now = time(NULL);
+    return json_pack("{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id",
+                     (json_int_t)id, "item", "kind", json_object_get(row, "item_kind"), "id",
+                     json_object_get(row, "item_id"), "rate", json_object_get(row, "rate"),
+                     "pass_seconds", json_object_get(row, "pass_seconds"), "prequeue_seconds",
+                     json_object_get(row, "prequeue_seconds"), "opens_at",
+                     json_object_get(row, "opens_at"), "joins_from",
+                     (json_int_t)json_integer_value(json_object_get(row, "joins_from")), "open",
+                     now >= json_integer_value(json_object_get(row, "opens")), "waiting",
+                     (json_int_t)(issued - serving), "admitted", (json_int_t)serving, "prequeue",
+                     (json_int_t)pre);
+}
+
+/* A place from room_where.lua's or room_join.lua's answer. */
+static json_t *place(long long id, long long rate, long long state, long long ticket,
+                     long long serving, long long pre)
+{
+    const char *name = state == 1   ? (ticket <= serving ? "admitted" : "waiting")
+                       : state == 0 ? "prequeue"
+                                    : "out";
+    long long ahead = state == 1 && ticket > serving ? ticket - serving - 1 : 0;
+    return json_pack(
+        "{s:I, s:s, s:I, s:I, s:I, s:I}", "room_id", (json_int_t)id, "state", name, "ticket",
+        (json_int_t)(state == 1 ? ticket : 0), "ahead", (json_int_t)ahead, "wait_seconds",
+        (json_int_t)(state == 1 && ticket > serving ? (ticket - serving + rate - 1) / rate : 0),
+        "waiting_before_start", (json_int_t)pre);
+}
+
+/* The person's place in the room of `row`. */
+static json_t *place_in(struct arena *a, json_t *row, long long user_id, struct err *e)
+{
+    redisReply *r = run(a, row, "room_where", arena_sprintf(a, "%lld", user_id), e);
+    if (!r)
+        return NULL;
+    json_t *p = place(json_integer_value(json_object_get(row, "id")),
+                      json_integer_value(json_object_get(row, "rate")), integer_at(r, 0),
+                      integer_at(r, 1), integer_at(r, 2), integer_at(r, 4));
+    freeReplyObject(r);
+    return p;
+}
+
+json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e)
+{
+    json_t *row = row_of(id, e);
+    return row ? place_in(a, row, user_id, e) : NULL;
+}
+
+json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e)
+{
+    json_t *row = row_of(id, e);
+    redisReply *r = row ? run(a, row, "room_join", arena_sprintf(a, "%lld", user_id), e) : NULL;
+    if (!r)
+        return NULL;
+    long long state = integer_at(r, 0);
+    freeReplyObject(r);
+    if (state == -2) {
+        char at[21];
+        format_iso_time((time_t)json_integer_value(json_object_get(row, "joins_from")), at);
+        return err_set(e, 403, "too_early", "this waiting room takes people from %s", at), NULL;
+    }
+    return place_in(a, row, user_id, e);
+}
+
+int rooms_tick(struct arena *a)
+{
+    /* The rooms that take people now: from their pre-queue's opening on. */
+    json_t *rows = db_query("SELECT id, rate, TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS"
+                            " opens, TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) -"
+                            " prequeue_seconds AS joins_from FROM rooms"
+                            " WHERE opens_at <= UTC_TIMESTAMP() + INTERVAL prequeue_seconds SECOND"
+                            " AND opens_at >= UTC_TIMESTAMP() - INTERVAL 1 DAY",
+                            ""),
+           *row;
+    if (!rows)
+        return -1;
+    int admitted = 0;
+    size_t i;
+    json_array_foreach(rows, i, row)
+    {
+        struct err e;
+        redisReply *r =
+            run(a, row, "room_tick", arena_sprintf(a, "%u", randombytes_uniform(2000000000)), &e);
+        if (!r)
+            return -1;
+        admitted += (int)integer_at(r, 2);
+        freeReplyObject(r);
+    }
+    return admitted;
+}

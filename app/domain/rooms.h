@@ -1,0 +1,33 @@
+/* rooms.h - waiting rooms in front of a sale: people who arrive before a product's flash sale or
+ * a coupon event opens are shuffled at its start (being a fast bot gains nothing), those after
+ * queue first come, first served, and the rooms worker admits them at the room's rate. A place
+ * is a ticket number; where a person stands is their ticket against the highest one admitted,
+ * read in O(1). Settings and the start are in MySQL (rooms), the places in Redis ({r:ID}:...). */
+#ifndef FC_ROOMS_H
+#define FC_ROOMS_H
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+/* Admin: {item: "product"|"campaign", item_id, rate (people a second, 1-100000), pass_seconds
+ * (10-3600, 300), prequeue_seconds (0-86400, 600)}. The room opens when its item's sale does
+ * (a product's sale_starts_at, a campaign's starts_at): 422 for a product with no sale start,
+ * 409 when the item has a room already. Returns the room. */
+json_t *room_create(struct arena *a, json_t *body, struct err *e);
+/* {id, item: {kind, id}, rate, pass_seconds, prequeue_seconds, opens_at, joins_from, open,
+ * waiting (tickets not yet admitted), admitted, prequeue}; 404. */
+json_t *room_get(struct arena *a, long long id, struct err *e);
+/* Joins the room (joining again is the same place) and says where the person stands, as
+ * room_place does; 403 too_early before joins_from, 404. */
+json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e);
+/* Where the person stands: {room_id, state: "prequeue" (joined before the start: no place until
+ * the shuffle), "waiting", "admitted" or "out" (not in the room), ticket, ahead (people before
+ * them not yet admitted), wait_seconds (ahead over the rate), waiting_before_start}; 404. */
+json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e);
+/* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
+ * day after its start) moves its clock: the shuffle at the start, then the admissions. Returns
+ * how many it admitted, -1 on a store failure. */
+int rooms_tick(struct arena *a);
+
+#endif

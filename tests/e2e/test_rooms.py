@@ -1,0 +1,137 @@
+"""Waiting rooms in front of a sale: one place per person, the pre-queue shuffled at the start,
+arrival order after it, admission at the room's rate, and where a person stands."""
+import concurrent.futures as cf
+import time
+import uuid
+
+import requests
+
+from conftest import assert_error, auth, iso, pool
+
+
+def campaign_starting_in(stack, admin, seconds):
+    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
+    r = stack.post("/api/v1/admin/coupons", {
+        "vendor_id": vendor, "name": "Room " + uuid.uuid4().hex[:6], "type": "fixed", "value": 1000,
+        "total_quantity": 50, "starts_at": iso(seconds), "ends_at": iso(seconds + 3600)}, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["coupon"]["id"]
+
+
+def make_room(stack, admin, **settings):
+    r = stack.post("/api/v1/admin/rooms", settings, token=admin["access"])
+    assert r.status_code == 201, r.text
+    return r.json()["room"]
+
+
+def join(stack, token, room):
+    r = requests.post(stack.url(f"/api/v1/rooms/{room}/join"), headers=auth(token), timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["place"]
+
+
+def place(stack, token, room):
+    r = requests.get(stack.url(f"/api/v1/rooms/{room}/place"), headers=auth(token), timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["place"]
+
+
+def test_a_room_is_made_by_an_admin_for_an_item_with_a_start(stack, admin):
+    cid = campaign_starting_in(stack, admin, 600)
+    u = stack.user()
+    assert_error(stack.post("/api/v1/admin/rooms", {"item": "campaign", "item_id": cid, "rate": 10},
+                            token=u["access"]), 403)
+    for bad in ({"item": "shop", "item_id": cid, "rate": 10}, {"item": "campaign", "item_id": cid},
+                {"item": "campaign", "item_id": cid, "rate": 0},
+                {"item": "campaign", "item_id": cid, "rate": 10, "pass_seconds": 5}):
+        assert_error(stack.post("/api/v1/admin/rooms", bad, token=admin["access"]), 422, "invalid_room")
+    assert_error(stack.post("/api/v1/admin/rooms", {"item": "campaign", "item_id": 999999999, "rate": 5},
+                            token=admin["access"]), 404)
+    pid = stack.post("/api/v1/admin/products", {"name": "No sale start", "description": "",
+                                                "category": "test", "price": 100, "stock": 5},
+                     token=admin["access"]).json()["product"]["id"]
+    assert_error(stack.post("/api/v1/admin/rooms", {"item": "product", "item_id": pid, "rate": 5},
+                            token=admin["access"]), 422, "no_sale_start")
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=25, prequeue_seconds=300)
+    assert room["item"] == {"kind": "campaign", "id": cid}
+    assert room["rate"] == 25 and room["pass_seconds"] == 300 and room["open"] is False
+    assert_error(stack.post("/api/v1/admin/rooms", {"item": "campaign", "item_id": cid, "rate": 5},
+                            token=admin["access"]), 409, "room_exists")
+    assert requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]["id"] == room["id"]
+    # Too early: the pre-queue opens prequeue_seconds before the start.
+    late = make_room(stack, admin, item="campaign", item_id=campaign_starting_in(stack, admin, 3600),
+                     rate=5, prequeue_seconds=60)
+    r = requests.post(stack.url(f"/api/v1/rooms/{late['id']}/join"), headers=auth(u), timeout=30)
+    assert_error(r, 403, "too_early")
+    assert place(stack, u["access"], late["id"])["state"] == "out"
+
+
+def test_the_pre_queue_is_shuffled_at_the_start_and_later_arrivals_queue_in_order(stack, admin):
+    start_in = 6
+    cid = campaign_starting_in(stack, admin, start_in)
+    t0 = time.time()
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=20, prequeue_seconds=600)
+    early, later = pool(stack, 40), pool(stack, 10)
+    # 40 people join before the start, concurrently, each twice: one place each, no ticket yet.
+    with cf.ThreadPoolExecutor(16) as ex:
+        first = list(ex.map(lambda u: join(stack, u[1], room["id"]), early + early))
+    assert time.time() - t0 < start_in - 0.5, "joined too late for the test"
+    assert {p["state"] for p in first} == {"prequeue"} and {p["ticket"] for p in first} == {0}
+    assert requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]["prequeue"] == 40
+    # After the start: the pre-queue holds tickets 1..40 in a random order.
+    while time.time() - t0 < start_in + 0.5:
+        time.sleep(0.1)
+    tickets = {}
+    deadline = time.time() + 10
+    while len(tickets) < 40 and time.time() < deadline:
+        tickets = {uid: p["ticket"] for uid, p in ((uid, place(stack, t, room["id"])) for uid, t in early)
+                   if p["state"] in ("waiting", "admitted")}
+        time.sleep(0.2)
+    assert sorted(tickets.values()) == list(range(1, 41))
+    joined_order = [tickets[uid] for uid, _ in early]
+    assert joined_order != sorted(joined_order), "the pre-queue kept its arrival order"
+    # Later arrivals get the next tickets in the order they came, and joining again keeps them.
+    got = [join(stack, t, room["id"])["ticket"] for _, t in later]
+    assert got == list(range(41, 51))
+    assert [join(stack, t, room["id"])["ticket"] for _, t in later] == got
+    # Redis keeps one ticket per person: 50 in all.
+    assert stack.redis().hlen(f"{{r:{room['id']}}}:tickets") == 50
+
+
+def test_people_are_admitted_at_the_rooms_rate_and_know_where_they_stand(stack, admin):
+    rate = 10
+    cid = campaign_starting_in(stack, admin, 1)
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=rate, prequeue_seconds=600)
+    time.sleep(1.5)
+    people = pool(stack, 60)
+    places = [join(stack, t, room["id"]) for _, t in people]  # after the start: arrival order
+    assert [p["ticket"] for p in places] == list(range(1, 61))
+    # Where the last one stands: everyone before them not yet admitted is ahead of them.
+    me = place(stack, people[-1][1], room["id"])
+    assert me["state"] == "waiting" and me["ahead"] <= 59 and me["ahead"] >= 59 - 3 * rate
+    assert me["wait_seconds"] == -(-(me["ahead"] + 1) // rate)
+    # Admissions follow the rate: serving moves by about `rate` a second (measured after the
+    # first second, which may admit the one second's credit the empty room had kept).
+    def admitted():
+        return requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]["admitted"]
+    time.sleep(1)
+    a0, t0 = admitted(), time.time()
+    time.sleep(3)
+    a1, t1 = admitted(), time.time()
+    measured = (a1 - a0) / (t1 - t0)
+    assert 0.75 * rate <= measured <= 1.25 * rate, measured
+    # Nobody is admitted past the last ticket given, and the first are admitted in order.
+    deadline = time.time() + 10
+    while admitted() < 60 and time.time() < deadline:
+        time.sleep(0.2)
+    assert admitted() == 60
+    assert place(stack, people[0][1], room["id"])["state"] == "admitted"
+    time.sleep(1)
+    assert admitted() == 60
+    # A person who comes now, to an empty room, is admitted within a tick or two, not in a burst.
+    newcomer = pool(stack, 1)[0][1]
+    assert join(stack, newcomer, room["id"])["ticket"] == 61
+    deadline = time.time() + 3
+    while place(stack, newcomer, room["id"])["state"] != "admitted" and time.time() < deadline:
+        time.sleep(0.1)
+    assert place(stack, newcomer, room["id"])["state"] == "admitted"
