@@ -1,5 +1,6 @@
 /* coupons.c - first-come coupon campaigns: create, list, claim (sync or through Kafka),
  * durable issue, and the Redis state rebuilt from MySQL. */
+#include "domain/rooms.h"
 #include "domain/coupons.h"
 
 #include <sodium.h>
@@ -761,9 +762,14 @@ static int claim(struct arena *a, long long id, const struct principal *u, const
 }
 
 int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
-                 struct claim *out, struct err *e)
+                 const char *pass, struct claim *out, struct err *e)
 {
-    int rc = claim(a, id, u, client, out, e);
+    long long room = 0;
+    memset(out, 0, sizeof(*out));
+    int rc =
+        room_admit(a, true, id, u->id, pass, &room, e) < 0 ? -1 : claim(a, id, u, client, out, e);
+    if (rc < 0)
+        room_give_back(a, room, u->id); /* a claim that failed does not spend the pass */
     outcome_count(OUTCOME_CAMPAIGN, id, rc < 0 ? e->code : "claimed");
     return rc;
 }

@@ -25,9 +25,10 @@ struct claim {
     long long user_coupon_id;
     long long remaining;
 };
-/* Claims one coupon of campaign id for user u from client address `client`. */
+/* Claims one coupon of campaign id for user u from client address `client`, carrying `pass`
+ * (NULL: none) for a campaign a waiting room guards (rooms.h: 403 without a valid one). */
 int coupon_claim(struct arena *a, long long id, const struct principal *u, const char *client,
-                 struct claim *out, struct err *e);
+                 const char *pass, struct claim *out, struct err *e);
 
 /* The durable write of one claim: MySQL's unique key and conditional counter decide. Returns
  * the user_coupon id, 0 when this user already holds one (an idempotent repeat), or -1 with

@@ -1,4 +1,5 @@
 /* orders.c - an order's life (see orders.h). */
+#include "domain/rooms.h"
 #include "domain/orders.h"
 
 #include <stdlib.h>
@@ -483,7 +484,27 @@ out_store:
     return err_store(e);
 }
 
-json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
+static void rooms_give_back(struct arena *a, const struct principal *u, const long long *rooms,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        room_give_back(a, rooms[i], u->id);
+}
+
+/* The waiting rooms' gate for every product of the order (rooms.h); on a refusal the uses
+ * already taken are given back. The rooms are left in rooms[] (0: none). */
+static int rooms_admit(struct arena *a, const struct principal *u, const struct order_item *items,
+                       size_t n, const char *pass, long long *rooms, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (room_admit(a, false, items[i].product_id, u->id, pass, &rooms[i], e) < 0) {
+            rooms_give_back(a, u, rooms, i);
+            return -1;
+        }
+    return 0;
+}
+
+json_t *order_create(struct arena *a, const struct principal *u, json_t *body, const char *pass,
                      order_asker_gone_fn gone, struct err *e)
 {
     size_t n;
@@ -501,6 +522,9 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
         coupon = NULL;
     struct order_item *items = items_of(a, u, body, &n, e);
     if (!items)
+        return NULL;
+    long long *rooms = arena_calloc(a, n * sizeof(long long));
+    if (rooms_admit(a, u, items, n, pass, rooms, e) < 0)
         return NULL;
     /* A counter to build (lost by Redis, or never built) is built between tries, outside this
      * checkout's transaction: the build waits for every transaction holding the gate shared. */
@@ -520,8 +544,12 @@ json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
     }
     if (rc > 0)
         rc = err_store(e);
-    if (rc < 0)
+    if (rc < 0) {
+        /* An order not placed does not spend the pass; one that may have been placed does. */
+        if (strcmp(e->code, "outcome_unknown") != 0)
+            rooms_give_back(a, u, rooms, n);
         return NULL;
+    }
     for (size_t i = 0; i < n; i++)
         outcome_count(OUTCOME_PRODUCT, items[i].product_id, "ordered");
     if (!json_object_get(body, "items") || json_is_null(json_object_get(body, "items")))

@@ -29,8 +29,9 @@ int order_items_read(json_t *list, struct order_item *items, size_t *n, struct e
  * gave up), so that nobody is left holding an order they were never told of. May be NULL. */
 typedef bool (*order_asker_gone_fn)(void);
 /* body: {items?: [{product_id, quantity}], coupon_id?} (no items: the cart). Reserves every
- * item or none, and writes the order as pending_payment. Returns the order. */
-json_t *order_create(struct arena *a, const struct principal *u, json_t *body,
+ * item or none, and writes the order as pending_payment. `pass` (NULL: none) is the waiting
+ * room's, for a product a room guards (rooms.h). Returns the order. */
+json_t *order_create(struct arena *a, const struct principal *u, json_t *body, const char *pass,
                      order_asker_gone_fn gone, struct err *e);
 /* The user's order with items, history and shipment, and what the buyer may do now (can_pay,
  * can_cancel, can_return, as order_may judges it); another user's order is 404. */

@@ -4,8 +4,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "domain/tokens.h"
 #include "store/db.h"
 #include "store/redis.h"
 
@@ -164,6 +166,35 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
                      (json_int_t)pre);
 }
 
+/* An admitted person's pass, from the start of their turn (room_pass.lua): set into the place
+ * p, or the place turned "expired" when the turn passed unused. */
+static int give_pass(struct arena *a, json_t *row, long long user_id, json_t *p, struct err *e)
+{
+    long long id = json_integer_value(json_object_get(row, "id"));
+    const char *argv[4] = {key(a, id, "tickets"), key(a, id, "serving"), key(a, id, "passed"),
+                           arena_sprintf(a, "%lld", user_id)};
+    redisReply *r = redis_script("room_pass", 3, 4, argv);
+    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+              r->element[1]->type == REDIS_REPLY_INTEGER;
+    long long start = ok ? r->element[1]->integer : 0;
+    if (r)
+        freeReplyObject(r);
+    if (!ok)
+        return err_store(e);
+    if (start == 0) /* not admitted after all (Redis lost the room meanwhile) */
+        return 0;
+    time_t exp = (time_t)(start + json_integer_value(json_object_get(row, "pass_seconds")));
+    if (time(NULL) >= exp) {
+        json_object_set_new(p, "state", json_string("expired"));
+        return 0;
+    }
+    char at[21];
+    format_iso_time(exp, at);
+    json_object_set_new(p, "pass", json_string(pass_issue(a, id, user_id, exp)));
+    json_object_set_new(p, "pass_expires_at", json_string(at));
+    return 0;
+}
+
 /* A place from room_where.lua's or room_join.lua's answer. */
 static json_t *place(long long id, long long rate, long long state, long long ticket,
                      long long serving, long long pre)
@@ -189,6 +220,9 @@ static json_t *place_in(struct arena *a, json_t *row, long long user_id, struct 
                       json_integer_value(json_object_get(row, "rate")), integer_at(r, 0),
                       integer_at(r, 1), integer_at(r, 2), integer_at(r, 4));
     freeReplyObject(r);
+    const char *state = json_string_value(json_object_get(p, "state"));
+    if (!strcmp(state, "admitted") && give_pass(a, row, user_id, p, e) < 0)
+        return NULL;
     return p;
 }
 
@@ -212,6 +246,75 @@ json_t *room_join(struct arena *a, long long id, long long user_id, struct err *
         return err_set(e, 403, "too_early", "this waiting room takes people from %s", at), NULL;
     }
     return place_in(a, row, user_id, e);
+}
+
+/* The rooms that guard their items now (from their making to a day after their start), as this
+ * process last read them: read again every GUARDS_SECONDS, kept as they were when the read
+ * fails. A sale without a room costs a claim or a checkout nothing but a look at this list. */
+#define GUARDS_SECONDS 2.0
+#define MAX_GUARDS 256
+static struct guard {
+    bool campaign;
+    long long item_id, room_id;
+} guards[MAX_GUARDS];
+static int nguards;
+static double guards_read_at;
+
+static long long guarding_room(bool campaign, long long item_id)
+{
+    double now = clock_now();
+    if (now - guards_read_at >= GUARDS_SECONDS) {
+        guards_read_at = now;
+        json_t *rows = db_query("SELECT id, item_kind = 'campaign' AS campaign, item_id FROM rooms"
+                                " WHERE opens_at >= UTC_TIMESTAMP() - INTERVAL 1 DAY"
+                                " ORDER BY id DESC LIMIT 256",
+                                ""),
+               *row;
+        size_t i;
+        if (rows)
+            nguards = 0;
+        json_array_foreach(rows, i, row) guards[nguards++] =
+            (struct guard){.campaign = json_integer_value(json_object_get(row, "campaign")) == 1,
+                           .item_id = json_integer_value(json_object_get(row, "item_id")),
+                           .room_id = json_integer_value(json_object_get(row, "id"))};
+    }
+    for (int i = 0; i < nguards; i++)
+        if (guards[i].campaign == campaign && guards[i].item_id == item_id)
+            return guards[i].room_id;
+    return 0;
+}
+
+int room_admit(struct arena *a, bool campaign, long long item_id, long long user_id,
+               const char *pass, long long *room, struct err *e)
+{
+    *room = guarding_room(campaign, item_id);
+    if (*room <= 0)
+        return 0;
+    long long id = *room;
+    if (!pass_valid(pass, id, user_id, time(NULL))) {
+        *room = 0;
+        return err_set(e, 403, "room_pass_required",
+                       "this sale has a waiting room: join it at /rooms/%lld and come back with"
+                       " the pass it gives you when your turn comes",
+                       id);
+    }
+    redisReply *r = redis_cmd("SADD %s %lld", key(a, id, "used"), user_id);
+    long long added = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    if (added != 1)
+        *room = 0;
+    if (added < 0)
+        return err_store(e);
+    if (added == 0)
+        return err_set(e, 403, "pass_used", "your pass of waiting room %lld has been used", id);
+    return 0;
+}
+
+void room_give_back(struct arena *a, long long room, long long user_id)
+{
+    if (room > 0)
+        redis_run("SREM %s %lld", key(a, room, "used"), user_id);
 }
 
 int rooms_tick(struct arena *a)

@@ -6,6 +6,7 @@
 #ifndef FC_ROOMS_H
 #define FC_ROOMS_H
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/arena.h"
 #include "core/err.h"
@@ -23,8 +24,18 @@ json_t *room_get(struct arena *a, long long id, struct err *e);
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e);
 /* Where the person stands: {room_id, state: "prequeue" (joined before the start: no place until
  * the shuffle), "waiting", "admitted" or "out" (not in the room), ticket, ahead (people before
- * them not yet admitted), wait_seconds (ahead over the rate), waiting_before_start}; 404. */
+ * them not yet admitted), wait_seconds (ahead over the rate), waiting_before_start}, and once
+ * admitted, pass (see tokens.h) and pass_expires_at: the turn starts when the person first asks
+ * after admission and lasts pass_seconds; past it the state is "expired"; 404. */
 json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e);
+/* The gate of a claim (campaign) or a checkout (a product): when a room guards the item, the
+ * person must carry a valid pass of it (403 room_pass_required, naming the room, when not), and
+ * a pass admits once per item (403 pass_used): the use is taken here and *room set, for
+ * room_give_back when the claim or checkout then fails. 0 when admitted or unguarded (*room
+ * 0). A new room guards its item in every web worker within two seconds. */
+int room_admit(struct arena *a, bool campaign, long long item_id, long long user_id,
+               const char *pass, long long *room, struct err *e);
+void room_give_back(struct arena *a, long long room, long long user_id);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
  * day after its start) moves its clock: the shuffle at the start, then the admissions. Returns
  * how many it admitted, -1 on a store failure. */

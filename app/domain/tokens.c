@@ -2,6 +2,7 @@
 #include "domain/tokens.h"
 
 #include <jwt.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "store/db.h"
 
 char *token_random(struct arena *a)
@@ -61,6 +63,51 @@ out_free:
     jwt_free(jwt);
     json_alloc_plain_end();
     return out;
+}
+
+char *pass_issue(struct arena *a, long long room_id, long long user_id, time_t exp)
+{
+    jwt_t *jwt = NULL;
+    char *out = NULL, *enc = NULL;
+    int klen;
+    const unsigned char *key = secret(&klen);
+    json_alloc_plain_begin(); /* libjwt frees jansson's output with free() */
+    if (jwt_new(&jwt) != 0) {
+        json_alloc_plain_end();
+        return NULL;
+    }
+    if (!jwt_add_grant(jwt, "typ", "pass") &&
+        !jwt_add_grant(jwt, "sub", arena_sprintf(a, "%lld", user_id)) &&
+        !jwt_add_grant_int(jwt, "room", (long)room_id) &&
+        !jwt_add_grant_int(jwt, "exp", (long)exp) && !jwt_set_alg(jwt, JWT_ALG_HS256, key, klen) &&
+        (enc = jwt_encode_str(jwt)))
+        out = arena_strdup(a, enc);
+    free(enc);
+    jwt_free(jwt);
+    json_alloc_plain_end();
+    return out;
+}
+
+bool pass_valid(const char *token, long long room_id, long long user_id, time_t now)
+{
+    jwt_t *jwt = NULL;
+    int klen;
+    const unsigned char *key = secret(&klen);
+    if (!token || !*token || strlen(token) > 1024)
+        return false;
+    json_alloc_plain_begin();
+    bool ok = jwt_decode(&jwt, token, key, klen) == 0 && jwt &&
+              jwt_get_alg(jwt) == JWT_ALG_HS256; /* pinned, as for access tokens */
+    if (ok) {
+        const char *typ = jwt_get_grant(jwt, "typ"), *sub = jwt_get_grant(jwt, "sub");
+        long long who;
+        ok = typ && !strcmp(typ, "pass") && sub && parse_int64(sub, 1, LLONG_MAX, &who) &&
+             who == user_id && jwt_get_grant_int(jwt, "room") == (long)room_id &&
+             jwt_get_grant_int(jwt, "exp") > (long)now;
+    }
+    jwt_free(jwt);
+    json_alloc_plain_end();
+    return ok;
 }
 
 /* The full check: libjwt parses, checks the signature, and we check the claims. */

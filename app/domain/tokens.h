@@ -32,6 +32,10 @@ void token_hash(const char *token, char out[65]);
 /* Signs an access token for p (HS256 with JWT_SECRET); NULL on failure. It trusts p as given:
  * the product signs only through session_access, which reads p from the database. */
 char *access_token_issue(struct arena *a, const struct principal *p, time_t now);
+/* A waiting room's pass: signed, bound to the person and the room, valid until exp. */
+char *pass_issue(struct arena *a, long long room_id, long long user_id, time_t exp);
+/* Whether token is a pass of room_id for user_id, unexpired at now. */
+bool pass_valid(const char *token, long long room_id, long long user_id, time_t now);
 /* Verifies signature, algorithm (HS256 only: "none" and others refused), type and expiry.
  * Returns 0 and fills p, or -1. */
 int access_token_verify(struct arena *a, const char *token, time_t now, struct principal *p);

@@ -169,7 +169,7 @@ static int product_claim(long long c, long long u)
     struct principal p = {.id = u, .verified = true};
     struct claim out;
     struct err e;
-    int rc = coupon_claim(&a, c, &p, "lab", &out, &e) == 0 ? 1 : (e.status >= 500 ? -1 : 0);
+    int rc = coupon_claim(&a, c, &p, "lab", NULL, &out, &e) == 0 ? 1 : (e.status >= 500 ? -1 : 0);
     kafka_poll();
     json_use_arena(NULL);
     arena_free(&a);

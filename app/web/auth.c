@@ -121,3 +121,9 @@ int auth_check_csrf(struct request *r)
     }
     return csrf_matches(r, req_form(r, "csrf")) ? 0 : csrf_refused(r);
 }
+
+const char *auth_room_pass(struct request *r)
+{
+    const char *h = req_header(r, "X_ROOM_PASS");
+    return h && *h ? h : req_cookie(r, "room_pass");
+}

@@ -19,6 +19,9 @@ const char *auth_csrf(struct request *r);
 int auth_check_csrf_header(struct request *r);
 /* A page POST must carry the csrf form field equal to its cookie. 0, or -1 answered with 403. */
 int auth_check_csrf(struct request *r);
+/* The waiting room's pass the request carries: the API's X-Room-Pass header, else a page's
+ * room_pass cookie; NULL when none. */
+const char *auth_room_pass(struct request *r);
 static inline struct principal *auth_user(struct request *r)
 {
     return (struct principal *)r->user;

@@ -45,7 +45,7 @@ void api_coupon_claim(struct request *r)
     long long id = req_param_id(r, 0);
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, &c, &e) < 0)
+    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, auth_room_pass(r), &c, &e) < 0)
         return reply_err(r, &e);
     if (c.pending)
         return reply_json(r, 202,
@@ -172,7 +172,7 @@ void page_coupon_claim(struct request *r)
     long long id = req_param_id(r, 0);
     if (id <= 0)
         return resp_error(r, 404, "not_found", "no coupon campaign has id %s", r->params[0]);
-    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, &c, &e) < 0) {
+    if (coupon_claim(r->a, id, auth_user(r), r->remote_addr, auth_room_pass(r), &c, &e) < 0) {
         if (e.status >= 500 || e.status == 404)
             return reply_err(r, &e);
         return coupon_page(

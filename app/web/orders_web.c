@@ -39,7 +39,8 @@ void api_orders_create(struct request *r)
     json_t *b = r->body_len ? api_body(r) : json_object();
     if (!b)
         return;
-    order_answer(r, 201, order_create(r->a, auth_user(r), b, fcgi_client_gone, &e), &e);
+    order_answer(r, 201,
+                 order_create(r->a, auth_user(r), b, auth_room_pass(r), fcgi_client_gone, &e), &e);
 }
 
 void api_orders(struct request *r)
@@ -217,7 +218,7 @@ void page_cart_add(struct request *r)
         json_t *o = order_create(r->a, auth_user(r),
                                  json_pack("{s:[{s:I, s:I}]}", "items", "product_id",
                                            (json_int_t)pid, "quantity", (json_int_t)(q ? q : 1)),
-                                 fcgi_client_gone, &e);
+                                 auth_room_pass(r), fcgi_client_gone, &e);
         if (!o)
             return reply_err(r, &e);
         return resp_redirect(
@@ -249,7 +250,7 @@ void page_checkout(struct request *r)
         json_object_set_new(b, "coupon_id",
                             parse_int64(c, 1, 1LL << 53, &coupon) ? json_integer(coupon)
                                                                   : json_false());
-    json_t *o = order_create(r->a, auth_user(r), b, fcgi_client_gone, &e);
+    json_t *o = order_create(r->a, auth_user(r), b, auth_room_pass(r), fcgi_client_gone, &e);
     if (!o) {
         if (e.status >= 500)
             return reply_err(r, &e);

@@ -135,3 +135,102 @@ def test_people_are_admitted_at_the_rooms_rate_and_know_where_they_stand(stack, 
     while place(stack, newcomer, room["id"])["state"] != "admitted" and time.time() < deadline:
         time.sleep(0.1)
     assert place(stack, newcomer, room["id"])["state"] == "admitted"
+
+
+def pass_of(stack, token, room, timeout=12):
+    """The caller's pass once they are admitted (joining first)."""
+    join(stack, token, room)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        p = place(stack, token, room)
+        if p["state"] == "admitted":
+            assert p["pass"] and p["pass_expires_at"]
+            return p["pass"]
+        time.sleep(0.1)
+    raise AssertionError(f"not admitted: {p}")
+
+
+def signed(stack, claims):
+    import jwt
+    return jwt.encode(claims, stack.env["JWT_SECRET"], algorithm="HS256")
+
+
+def claim(stack, token, cid, room_pass=None):
+    headers = auth(token)
+    if room_pass:
+        headers["X-Room-Pass"] = room_pass
+    return requests.post(stack.url(f"/api/v1/coupons/{cid}/claim"), headers=headers, timeout=30)
+
+
+def until_guarded(stack, token, cid):
+    """A new room guards its item in every web worker within two seconds."""
+    deadline = time.time() + 6
+    while time.time() < deadline:
+        r = claim(stack, token, cid)
+        if r.status_code == 403 and r.json()["error"]["code"] == "room_pass_required":
+            return r
+        assert r.status_code == 403 and r.json()["error"]["code"] == "not_started", r.text
+        time.sleep(0.2)
+    raise AssertionError(r.text)
+
+
+def test_with_a_room_on_only_a_valid_pass_claims_and_only_once(stack, admin):
+    cid = campaign_starting_in(stack, admin, 4)  # the room guards it before it opens
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=100, pass_seconds=120)
+    (uid, token), (other_id, other) = pool(stack, 2)
+    refusal = until_guarded(stack, token, cid)
+    assert f"/rooms/{room['id']}" in refusal.json()["error"]["message"]
+    mine = pass_of(stack, token, room["id"])
+    theirs = pass_of(stack, other, room["id"])
+    now = int(time.time())
+    refused = {
+        "forged": signed(stack, {"typ": "pass", "sub": str(uid), "room": room["id"], "exp": now + 60})[:-3] + "abc",
+        "someone else's": theirs,
+        "expired": signed(stack, {"typ": "pass", "sub": str(uid), "room": room["id"], "exp": now - 1}),
+        "another room's": signed(stack, {"typ": "pass", "sub": str(uid), "room": room["id"] + 1, "exp": now + 60}),
+        "not a pass": signed(stack, {"typ": "access", "sub": str(uid), "room": room["id"], "exp": now + 60}),
+        "garbage": "x" * 5000,
+    }
+    for why, p in refused.items():
+        r = claim(stack, token, cid, p)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "room_pass_required", (why, r.text)
+    r = claim(stack, token, cid, mine)
+    assert r.status_code in (201, 202), r.text
+    # The same pass again: used.
+    r = claim(stack, token, cid, mine)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "pass_used", r.text
+    assert stack.sql("SELECT COUNT(*) AS n FROM user_coupons WHERE coupon_id = %s AND user_id = %s",
+                     cid, uid)[0]["n"] == 1
+    # Nobody claimed without a pass: one coupon, the pass holder's.
+    assert stack.sql("SELECT COUNT(*) AS n FROM user_coupons WHERE coupon_id = %s", cid)[0]["n"] == 1
+
+
+def test_a_checkout_needs_the_pass_and_a_failed_one_does_not_spend_it(stack, admin):
+    r = stack.post("/api/v1/admin/products", {"name": "Room sale " + uuid.uuid4().hex[:6], "description": "",
+                                              "category": "test", "price": 1000, "stock": 5,
+                                              "sale_starts_at": iso(4), "per_user_limit": 2},
+                   token=admin["access"])
+    assert r.status_code == 201, r.text
+    pid = r.json()["product"]["id"]
+    room = make_room(stack, admin, item="product", item_id=pid, rate=100, pass_seconds=120)
+    (uid, token), = pool(stack, 1)
+    body = {"items": [{"product_id": pid, "quantity": 1}]}
+    deadline = time.time() + 6
+    while time.time() < deadline:
+        r = requests.post(stack.url("/api/v1/orders"), json=body, headers=auth(token), timeout=30)
+        if r.status_code == 403 and r.json()["error"]["code"] == "room_pass_required":
+            break
+        assert r.status_code == 403 and r.json()["error"]["code"] == "sale_not_started", r.text
+        time.sleep(0.2)
+    assert r.json()["error"]["code"] == "room_pass_required", r.text
+    mine = pass_of(stack, token, room["id"])  # after the start
+    headers = {**auth(token), "X-Room-Pass": mine}
+    # Refused by the sale itself (over the per-person limit): the pass is not spent.
+    r = requests.post(stack.url("/api/v1/orders"), json={"items": [{"product_id": pid, "quantity": 3}]},
+                      headers=headers, timeout=30)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "limit_exceeded", r.text
+    r = requests.post(stack.url("/api/v1/orders"), json=body, headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+    r = requests.post(stack.url("/api/v1/orders"), json=body, headers=headers, timeout=30)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "pass_used", r.text
+    assert stack.sql("SELECT COUNT(*) AS n FROM order_items WHERE product_id = %s", pid)[0]["n"] == 1
