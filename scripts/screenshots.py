@@ -118,6 +118,35 @@ def live_storm(admin_token, seconds=12):
     return event["id"], t
 
 
+def room_shots(d, admin_token, email):
+    """A waiting room before and after its sale opens: 80 people and the shopper join before the
+    start; the shopper's page is taken in the pre-queue and then waiting for their turn."""
+    vendor = api("GET", "/api/v1/admin/vendors", admin_token)["items"][0]["id"]
+    import datetime as dt
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = api("POST", "/api/v1/admin/coupons", admin_token, json={
+        "vendor_id": vendor, "name": "Launch night: 30% off", "type": "percent", "value": 30,
+        "total_quantity": 100, "starts_at": start, "ends_at": "2099-01-01T00:00:00Z"})["coupon"]
+    room = api("POST", "/api/v1/admin/rooms", admin_token, json={
+        "item": "campaign", "item_id": event["id"], "rate": 2, "pass_seconds": 300})["room"]
+    prefix = "queue" + uuid.uuid4().hex[:6]
+    cli("user", "bulk", "--prefix", prefix, "--count", "80", "--password", PW, "--verified")
+    for i in range(1, 81):
+        api("POST", f"/api/v1/rooms/{room['id']}/join", login_token(f"{prefix}-{i}@example.com"))
+    log_in(d, email)
+    d.get(BASE + f"/rooms/{room['id']}")
+    d.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
+    time.sleep(1)
+    shot(d, "room-prequeue", None)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        state = d.find_elements(By.CSS_SELECTOR, "[data-room-state]")
+        if state and state[0].get_attribute("data-room-state") in ("waiting", "admitted"):
+            break
+        time.sleep(0.5)
+    shot(d, "room-waiting", None)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     # A shopper with a history: a claimed coupon, a like, a paid order that moves on, an unpaid one.
@@ -166,6 +195,7 @@ def main():
                            ("notifications", "/me/notifications"), ("likes", "/me/likes"),
                            ("coupon-claimed", f"/coupons/{coupon['id']}")]:
             shot(d, name, path)
+        room_shots(d, admin_token, email)
         log_in(d, admin)
         for name, path in [("admin", "/admin"), ("admin-products", "/admin/products"),
                            ("admin-coupons", "/admin/coupons"), ("admin-parked", "/admin/parked")]:

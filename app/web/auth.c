@@ -35,6 +35,11 @@ void auth_set_cookies(struct request *r, const struct token_pair *t)
     set_cookie(r, "refresh_token", t->refresh, REFRESH_TTL);
 }
 
+void auth_set_room_pass(struct request *r, const char *pass, long max_age)
+{
+    set_cookie(r, "room_pass", pass, max_age > 0 ? max_age : 0);
+}
+
 void auth_clear_cookies(struct request *r)
 {
     set_cookie(r, "access_token", "", 0);

@@ -19,6 +19,9 @@ const char *auth_csrf(struct request *r);
 int auth_check_csrf_header(struct request *r);
 /* A page POST must carry the csrf form field equal to its cookie. 0, or -1 answered with 403. */
 int auth_check_csrf(struct request *r);
+/* Sets the room_pass cookie (HttpOnly) for max_age seconds: what the pages' claim and checkout
+ * send (auth_room_pass). */
+void auth_set_room_pass(struct request *r, const char *pass, long max_age);
 /* The waiting room's pass the request carries: the API's X-Room-Pass header, else a page's
  * room_pass cookie; NULL when none. */
 const char *auth_room_pass(struct request *r);

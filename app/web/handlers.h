@@ -54,6 +54,9 @@ void api_admin_room_create(struct request *r);
 void api_room(struct request *r);
 void api_room_join(struct request *r);
 void api_room_place(struct request *r);
+void page_room(struct request *r);
+void page_room_join(struct request *r);
+void page_room_place(struct request *r);
 void page_admin_live_events(struct request *r);
 
 /* coupons_web.c */

@@ -1,5 +1,11 @@
-/* rooms_web.c - waiting rooms as JSON: an admin makes one for a sale (/api/v1/admin/rooms), a
- * signed-in person joins it and asks where they stand (/api/v1/rooms/{id}/join, /place). */
+/* rooms_web.c - waiting rooms: an admin makes one for a sale (/api/v1/admin/rooms); a
+ * signed-in person joins it and asks where they stand, through the API (/api/v1/rooms/{id}/join,
+ * /place) or the waiting page (/rooms/{id}), which moves on to the sale when the pass comes. */
+#include <string.h>
+#include <time.h>
+
+#include "core/text.h"
+#include "domain/live.h"
 #include "domain/rooms.h"
 #include "web/api.h"
 #include "web/auth.h"
@@ -30,4 +36,67 @@ void api_room_place(struct request *r)
 {
     struct err e;
     reply_result(r, 200, "place", room_place(r->a, req_param_id(r, 0), auth_user(r)->id, &e), &e);
+}
+
+/* ---- the waiting page ---- */
+
+/* The room's place for the person, with the pass (when it came) also set as the room_pass
+ * cookie for the pages' claim and checkout, until it expires. */
+static json_t *place_with_cookie(struct request *r, long long id, struct err *e)
+{
+    json_t *p = room_place(r->a, id, auth_user(r)->id, e);
+    const char *pass = p ? json_string_value(json_object_get(p, "pass")) : NULL;
+    time_t until;
+    if (pass && parse_iso_time(json_string_value(json_object_get(p, "pass_expires_at")), &until))
+        auth_set_room_pass(r, pass, (long)(until - time(NULL)));
+    return p;
+}
+
+void page_room(struct request *r)
+{
+    struct err e;
+    long long id = req_param_id(r, 0);
+    json_t *room = room_get(r->a, id, &e), *p = room ? place_with_cookie(r, id, &e) : NULL;
+    if (!p)
+        return reply_err(r, &e);
+    json_t *item = json_object_get(room, "item");
+    bool campaign = !strcmp(json_string_value(json_object_get(item, "kind")), "campaign");
+    long long item_id = json_integer_value(json_object_get(item, "id"));
+    json_t *named = live_item(r->a, campaign ? OUTCOME_CAMPAIGN : OUTCOME_PRODUCT, item_id, &e);
+    if (!named)
+        return reply_err(r, &e);
+    const char *state = json_string_value(json_object_get(p, "state"));
+    long long ticket = json_integer_value(json_object_get(p, "ticket")),
+              ahead = json_integer_value(json_object_get(p, "ahead"));
+    json_object_set_new(p, state, json_true()); /* the template's section for the state */
+    json_object_set_new(p, "progress",
+                        json_integer(ticket > 0 ? (ticket - ahead - 1) * 100 / ticket : 0));
+    json_object_set_new(room, "name", json_copy(json_object_get(named, "name")));
+    json_object_set_new(
+        room, "next",
+        json_string(arena_sprintf(r->a, campaign ? "/coupons/%lld" : "/products/%lld", item_id)));
+    json_object_set_new(room, "csrf", json_string(auth_csrf(r)));
+    json_object_set_new(room, "place", p);
+    reply_page(
+        r, 200, "room.tpl",
+        arena_sprintf(r->a, "Waiting room: %s", json_string_value(json_object_get(named, "name"))),
+        json_pack("{s:o}", "room", room));
+}
+
+void page_room_join(struct request *r)
+{
+    if (auth_check_csrf(r) < 0)
+        return;
+    struct err e;
+    long long id = req_param_id(r, 0);
+    if (!room_join(r->a, id, auth_user(r)->id, &e))
+        return reply_err(r, &e);
+    resp_redirect(r, arena_sprintf(r->a, "/rooms/%lld", id));
+}
+
+/* For the waiting page's script: the place as JSON (and the cookie once the pass comes). */
+void page_room_place(struct request *r)
+{
+    struct err e;
+    reply_result(r, 200, "place", place_with_cookie(r, req_param_id(r, 0), &e), &e);
 }
