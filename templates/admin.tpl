@@ -4,6 +4,7 @@
     <p class="eyebrow">Admin</p>
     <h1>Dashboard</h1>
   </div>
+  <a class="section-link" href="/admin/rooms">Waiting rooms <span aria-hidden="true">&rarr;</span></a>
 </div>
 
 {{#figures}}

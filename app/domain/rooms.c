@@ -17,6 +17,16 @@ static const char *key(struct arena *a, long long id, const char *name)
     return arena_sprintf(a, "{r:%lld}:%s", id, name);
 }
 
+/* A count of one of the room's keys (HLEN, SCARD); -1 when Redis did not answer. */
+static long long count(struct arena *a, long long id, const char *cmd, const char *name)
+{
+    redisReply *r = redis_cmd("%s %s", cmd, key(a, id, name));
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
 static const char room_columns[] =
     "SELECT id, item_kind, item_id, rate, pass_seconds, prequeue_seconds, opens_at,"
     " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens,"
@@ -153,17 +163,40 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
         return NULL;
     long long serving = integer_at(r, 2), issued = integer_at(r, 3), pre = integer_at(r, 4);
     freeReplyObject(r);
+    long long turns = count(a, id, "HLEN", "passed"), used = count(a, id, "SCARD", "used");
     time_t now = time(NULL);
-    return json_pack("{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id",
-                     (json_int_t)id, "item", "kind", json_object_get(row, "item_kind"), "id",
-                     json_object_get(row, "item_id"), "rate", json_object_get(row, "rate"),
-                     "pass_seconds", json_object_get(row, "pass_seconds"), "prequeue_seconds",
-                     json_object_get(row, "prequeue_seconds"), "opens_at",
-                     json_object_get(row, "opens_at"), "joins_from",
-                     (json_int_t)json_integer_value(json_object_get(row, "joins_from")), "open",
-                     now >= json_integer_value(json_object_get(row, "opens")), "waiting",
-                     (json_int_t)(issued - serving), "admitted", (json_int_t)serving, "prequeue",
-                     (json_int_t)pre);
+    json_t *room = json_pack(
+        "{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id", (json_int_t)id,
+        "item", "kind", json_object_get(row, "item_kind"), "id", json_object_get(row, "item_id"),
+        "rate", json_object_get(row, "rate"), "pass_seconds", json_object_get(row, "pass_seconds"),
+        "prequeue_seconds", json_object_get(row, "prequeue_seconds"), "opens_at",
+        json_object_get(row, "opens_at"), "joins_from",
+        (json_int_t)json_integer_value(json_object_get(row, "joins_from")), "open",
+        now >= json_integer_value(json_object_get(row, "opens")), "waiting",
+        (json_int_t)(issued - serving), "admitted", (json_int_t)serving, "prequeue",
+        (json_int_t)pre);
+    /* Admitted people who started their turn, and who used their pass (-1: not known). */
+    json_object_set_new(room, "turns", json_integer(turns));
+    json_object_set_new(room, "used", json_integer(used));
+    return room;
+}
+
+json_t *room_list(struct arena *a, struct err *e)
+{
+    json_t *ids = db_query("SELECT id FROM rooms ORDER BY opens_at DESC, id DESC LIMIT 100", ""),
+           *row;
+    if (!ids)
+        return err_store(e), NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_array_foreach(ids, i, row)
+    {
+        json_t *room = room_get(a, json_integer_value(json_object_get(row, "id")), e);
+        if (!room)
+            return NULL;
+        json_array_append_new(out, room);
+    }
+    return out;
 }
 
 /* An admitted person's pass, from the start of their turn (room_pass.lua): set into the place

@@ -17,8 +17,11 @@
  * 409 when the item has a room already. Returns the room. */
 json_t *room_create(struct arena *a, json_t *body, struct err *e);
 /* {id, item: {kind, id}, rate, pass_seconds, prequeue_seconds, opens_at, joins_from, open,
- * waiting (tickets not yet admitted), admitted, prequeue}; 404. */
+ * waiting (tickets not yet admitted), admitted, prequeue, turns (admitted people who started
+ * their turn), used (passes used)}; 404. */
 json_t *room_get(struct arena *a, long long id, struct err *e);
+/* The last 100 rooms by their start, newest first, as room_get gives each. */
+json_t *room_list(struct arena *a, struct err *e);
 /* Joins the room (joining again is the same place) and says where the person stands, as
  * room_place does; 403 too_early before joins_from, 404. */
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e);

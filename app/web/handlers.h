@@ -57,6 +57,8 @@ void api_room_place(struct request *r);
 void page_room(struct request *r);
 void page_room_join(struct request *r);
 void page_room_place(struct request *r);
+void api_admin_rooms(struct request *r);
+void page_admin_rooms(struct request *r);
 void page_admin_live_events(struct request *r);
 
 /* coupons_web.c */

@@ -6,6 +6,7 @@
 #include "core/metrics.h"
 #include "core/outcomes.h"
 #include "core/supervisor.h"
+#include "domain/rooms.h"
 #include "domain/stats.h"
 #include "store/db.h"
 #include "store/kafka.h"
@@ -71,6 +72,24 @@ void ops_healthz(struct request *r)
                          "redis", redis, "kafka", kafka));
 }
 
+/* Each waiting room's people by where they are; left out when a store failed. */
+static void render_rooms(struct request *r)
+{
+    struct err e;
+    json_t *rooms = room_list(r->a, &e), *room;
+    if (!rooms)
+        return;
+    static const char *const states[] = {"prequeue", "waiting", "admitted", "turns", "used"};
+    sb_adds(&r->out, "# HELP firstcome_room_people People in each waiting room: in the pre-queue,"
+                     " waiting with a place, let in, who took their turn, who used their pass.\n"
+                     "# TYPE firstcome_room_people gauge\n");
+    size_t i;
+    json_array_foreach(rooms, i, room) for (size_t k = 0; k < 5; k++)
+        sb_printf(&r->out, "firstcome_room_people{room=\"%lld\",state=\"%s\"} %lld\n",
+                  (long long)json_integer_value(json_object_get(room, "id")), states[k],
+                  (long long)json_integer_value(json_object_get(room, states[k])));
+}
+
 void ops_metrics(struct request *r)
 {
     resp_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", "");
@@ -98,4 +117,5 @@ void ops_metrics(struct request *r)
         metrics_render_outbox(&r->out, waiting, oldest);
     metrics_render_restarts(&r->out);
     metrics_render_lag(&r->out);
+    render_rooms(r);
 }

@@ -9,6 +9,7 @@
 #include "domain/rooms.h"
 #include "web/api.h"
 #include "web/auth.h"
+#include "web/form.h"
 #include "web/handlers.h"
 #include "web/reply.h"
 
@@ -99,4 +100,38 @@ void page_room_place(struct request *r)
 {
     struct err e;
     reply_result(r, 200, "place", place_with_cookie(r, req_param_id(r, 0), &e), &e);
+}
+
+void api_admin_rooms(struct request *r)
+{
+    struct err e;
+    reply_result(r, 200, "items", room_list(r->a, &e), &e);
+}
+
+/* /admin/rooms: the rooms with their figures, and a form for a new one. */
+void page_admin_rooms(struct request *r)
+{
+    struct err e;
+    json_t *outcome = NULL;
+    int status = 200;
+    if (!strcmp(r->method, "POST")) {
+        if (auth_check_csrf(r) < 0)
+            return;
+        static const char *const text[] = {"item", NULL};
+        static const char *const nums[] = {"item_id", "rate", "pass_seconds", "prequeue_seconds",
+                                           NULL};
+        json_t *room = room_create(r->a, form_body(r, text, nums), &e);
+        if (!room && e.status >= 500)
+            return reply_err(r, &e);
+        status = room ? 201 : e.status;
+        outcome =
+            form_outcome(room ? "The waiting room is made: it opens with its sale." : NULL, &e);
+    }
+    json_t *items = room_list(r->a, &e);
+    if (!items)
+        return reply_err(r, &e);
+    json_t *d = json_pack("{s:o}", "items", items);
+    if (outcome)
+        json_object_set_new(d, "outcome", outcome);
+    reply_page(r, status, "admin_rooms.tpl", "Waiting rooms · admin", d);
 }

@@ -234,3 +234,41 @@ def test_a_checkout_needs_the_pass_and_a_failed_one_does_not_spend_it(stack, adm
     r = requests.post(stack.url("/api/v1/orders"), json=body, headers=headers, timeout=30)
     assert r.status_code == 403 and r.json()["error"]["code"] == "pass_used", r.text
     assert stack.sql("SELECT COUNT(*) AS n FROM order_items WHERE product_id = %s", pid)[0]["n"] == 1
+
+
+def test_operators_see_each_rooms_people_on_the_admin_page_and_in_metrics(stack, admin):
+    from conftest import csrf_of, page_session
+    import re
+    cid = campaign_starting_in(stack, admin, 1)
+    s = page_session(stack, admin["email"], admin["password"])
+    page = s.get(stack.url("/admin/rooms"))
+    assert page.status_code == 200
+    r = s.post(stack.url("/admin/rooms"), data={"csrf": csrf_of(page.text), "item": "campaign",
+                                               "item_id": str(cid), "rate": "50", "pass_seconds": "",
+                                               "prequeue_seconds": ""})
+    assert r.status_code == 201 and "The waiting room is made" in r.text, r.text[:500]
+    room = stack.sql("SELECT id, pass_seconds, prequeue_seconds FROM rooms WHERE item_kind = 'campaign'"
+                     " AND item_id = %s", cid)[0]
+    assert (room["pass_seconds"], room["prequeue_seconds"]) == (300, 600), "blank fields take the defaults"
+    r = s.post(stack.url("/admin/rooms"), data={"csrf": csrf_of(page.text), "item": "campaign",
+                                               "item_id": str(cid), "rate": "0"})
+    assert r.status_code == 422 and "rate" in r.text
+    people = pool(stack, 5)
+    time.sleep(1.2)
+    for _, t in people:
+        join(stack, t, room["id"])
+    pass_of(stack, people[0][1], room["id"])
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        text = stack.get("/metrics").text
+        figures = dict(re.findall(r'^firstcome_room_people\{room="%d",state="([a-z]+)"\} (\d+)$' % room["id"],
+                                  text, re.M))
+        if figures.get("admitted") == "5":
+            break
+        time.sleep(0.2)
+    assert figures == {"prequeue": "0", "waiting": "0", "admitted": "5", "turns": "1", "used": "0"}, figures
+    listed = s.get(stack.url("/admin/rooms")).text
+    assert f'href="/rooms/{room["id"]}"' in listed
+    listed_api = stack.get("/api/v1/admin/rooms", headers=auth(admin)).json()["items"]
+    mine = next(x for x in listed_api if x["id"] == room["id"])
+    assert (mine["admitted"], mine["turns"], mine["used"]) == (5, 1, 0)
