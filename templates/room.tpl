@@ -7,6 +7,9 @@
 {{#place}}
   <div class="room-card" data-room-state="{{state}}">
     {{#out}}
+    {{#lost}}
+    <div class="alert alert-error" role="alert"><p>your place in this queue was lost: the shop's queue store restarted and lost its last moments. Join again; we are sorry for the wait.</p></div>
+    {{/lost}}
     <h2>Join the queue</h2>
     <p>Take a place now. Everyone who joins before the sale opens gets a random place when it opens, so there is no need to hurry; after that, places follow the order people join in.</p>
     {{/out}}

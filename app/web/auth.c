@@ -35,6 +35,11 @@ void auth_set_cookies(struct request *r, const struct token_pair *t)
     set_cookie(r, "refresh_token", t->refresh, REFRESH_TTL);
 }
 
+void auth_set_cookie(struct request *r, const char *name, const char *value, long max_age)
+{
+    set_cookie(r, name, value, max_age);
+}
+
 void auth_set_room_pass(struct request *r, const char *pass, long max_age)
 {
     set_cookie(r, "room_pass", pass, max_age > 0 ? max_age : 0);

@@ -19,6 +19,8 @@ const char *auth_csrf(struct request *r);
 int auth_check_csrf_header(struct request *r);
 /* A page POST must carry the csrf form field equal to its cookie. 0, or -1 answered with 403. */
 int auth_check_csrf(struct request *r);
+/* Sets a cookie of the site's (Path=/, HttpOnly, SameSite=Lax, Secure over https). */
+void auth_set_cookie(struct request *r, const char *name, const char *value, long max_age);
 /* Sets the room_pass cookie (HttpOnly) for max_age seconds: what the pages' claim and checkout
  * send (auth_room_pass). */
 void auth_set_room_pass(struct request *r, const char *pass, long max_age);

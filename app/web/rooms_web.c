@@ -70,6 +70,8 @@ void page_room(struct request *r)
     long long ticket = json_integer_value(json_object_get(p, "ticket")),
               ahead = json_integer_value(json_object_get(p, "ahead"));
     json_object_set_new(p, state, json_true()); /* the template's section for the state */
+    if (!strcmp(state, "out") && req_cookie(r, arena_sprintf(r->a, "room_joined_%lld", id)))
+        json_object_set_new(p, "lost", json_true());
     json_object_set_new(p, "progress",
                         json_integer(ticket > 0 ? (ticket - ahead - 1) * 100 / ticket : 0));
     json_object_set_new(room, "name", json_copy(json_object_get(named, "name")));
@@ -92,6 +94,8 @@ void page_room_join(struct request *r)
     long long id = req_param_id(r, 0);
     if (!room_join(r->a, id, auth_user(r)->id, &e))
         return reply_err(r, &e);
+    /* Remembered by the browser: a place Redis lost is then told as lost, not as never taken. */
+    auth_set_cookie(r, arena_sprintf(r->a, "room_joined_%lld", id), "1", 86400);
     resp_redirect(r, arena_sprintf(r->a, "/rooms/%lld", id));
 }
 

@@ -6,34 +6,7 @@ import uuid
 
 import requests
 
-from conftest import assert_error, auth, iso, pool
-
-
-def campaign_starting_in(stack, admin, seconds):
-    vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
-    r = stack.post("/api/v1/admin/coupons", {
-        "vendor_id": vendor, "name": "Room " + uuid.uuid4().hex[:6], "type": "fixed", "value": 1000,
-        "total_quantity": 50, "starts_at": iso(seconds), "ends_at": iso(seconds + 3600)}, token=admin["access"])
-    assert r.status_code == 201, r.text
-    return r.json()["coupon"]["id"]
-
-
-def make_room(stack, admin, **settings):
-    r = stack.post("/api/v1/admin/rooms", settings, token=admin["access"])
-    assert r.status_code == 201, r.text
-    return r.json()["room"]
-
-
-def join(stack, token, room):
-    r = requests.post(stack.url(f"/api/v1/rooms/{room}/join"), headers=auth(token), timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()["place"]
-
-
-def place(stack, token, room):
-    r = requests.get(stack.url(f"/api/v1/rooms/{room}/place"), headers=auth(token), timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()["place"]
+from conftest import assert_error, auth, campaign_starting_in, iso, join, make_room, place, pool
 
 
 def test_a_room_is_made_by_an_admin_for_an_item_with_a_start(stack, admin):
