@@ -39,7 +39,17 @@
       <input type="hidden" name="csrf" value="{{csrf}}">
       <button type="submit" class="btn btn-primary">Join the queue</button>
     </form>
-    {{/out}}{{/place}}
+    {{/out}}{{#waiting}}
+    <form method="post" action="/rooms/{{room_id}}/leave">
+      <input type="hidden" name="csrf" value="{{csrf}}">
+      <button type="submit" class="btn">Leave the queue</button>
+    </form>
+    {{/waiting}}{{#prequeue}}
+    <form method="post" action="/rooms/{{room_id}}/leave">
+      <input type="hidden" name="csrf" value="{{csrf}}">
+      <button type="submit" class="btn">Leave the queue</button>
+    </form>
+    {{/prequeue}}{{/place}}
     <p class="room-what-next" data-room-note>{{#place}}{{#admitted}}Go on to the sale; your pass goes with you.{{/admitted}}{{#waiting}}This page updates by itself, and takes you to the sale when your turn comes. Without JavaScript, refresh it to see where you are.{{/waiting}}{{#prequeue}}This page updates by itself. Without JavaScript, refresh it after the sale opens.{{/prequeue}}{{/place}}</p>
     <a class="btn{{#place}}{{#admitted}} btn-primary{{/admitted}}{{/place}}" href="{{next}}" data-room-go>Go to the sale</a>
   </div>

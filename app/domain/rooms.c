@@ -122,16 +122,21 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
     return room_get(a, id, e);
 }
 
-/* Runs one of the room's scripts on its five keys, loading the room into Redis first when it
- * is not there. The reply, or NULL with e set. */
+/* Runs one of the room's scripts on its six keys (meta, pre, tickets, issued, serving, left),
+ * loading the room into Redis first when it is not there. The reply, or NULL with e set. */
 static redisReply *run(struct arena *a, json_t *row, const char *script, const char *arg,
                        struct err *e)
 {
     long long id = json_integer_value(json_object_get(row, "id"));
-    const char *argv[6] = {key(a, id, "meta"),   key(a, id, "pre"),     key(a, id, "tickets"),
-                           key(a, id, "issued"), key(a, id, "serving"), arg};
+    const char *argv[7] = {key(a, id, "meta"),
+                           key(a, id, "pre"),
+                           key(a, id, "tickets"),
+                           key(a, id, "issued"),
+                           key(a, id, "serving"),
+                           key(a, id, "left"),
+                           arg};
     for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *r = redis_script(script, 5, 6, argv);
+        redisReply *r = redis_script(script, 6, 7, argv);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
             r->element[0]->type != REDIS_REPLY_INTEGER) {
             if (r)
@@ -163,7 +168,8 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
         return NULL;
     long long serving = integer_at(r, 2), issued = integer_at(r, 3), pre = integer_at(r, 4);
     freeReplyObject(r);
-    long long turns = count(a, id, "HLEN", "passed"), used = count(a, id, "SCARD", "used");
+    long long turns = count(a, id, "HLEN", "passed"), used = count(a, id, "SCARD", "used"),
+              left = count(a, id, "ZCARD", "left");
     time_t now = time(NULL);
     json_t *room = json_pack(
         "{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id", (json_int_t)id,
@@ -178,6 +184,7 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
     /* Admitted people who started their turn, and who used their pass (-1: not known). */
     json_object_set_new(room, "turns", json_integer(turns));
     json_object_set_new(room, "used", json_integer(used));
+    json_object_set_new(room, "left", json_integer(left));
     return room;
 }
 
@@ -230,16 +237,16 @@ static int give_pass(struct arena *a, json_t *row, long long user_id, json_t *p,
 
 /* A place from room_where.lua's or room_join.lua's answer. */
 static json_t *place(long long id, long long rate, long long state, long long ticket,
-                     long long serving, long long pre)
+                     long long serving, long long pre, long long gone)
 {
     const char *name = state == 1   ? (ticket <= serving ? "admitted" : "waiting")
                        : state == 0 ? "prequeue"
                                     : "out";
-    long long ahead = state == 1 && ticket > serving ? ticket - serving - 1 : 0;
+    long long ahead = state == 1 && ticket > serving ? ticket - serving - 1 - gone : 0;
     return json_pack(
         "{s:I, s:s, s:I, s:I, s:I, s:I}", "room_id", (json_int_t)id, "state", name, "ticket",
         (json_int_t)(state == 1 ? ticket : 0), "ahead", (json_int_t)ahead, "wait_seconds",
-        (json_int_t)(state == 1 && ticket > serving ? (ticket - serving + rate - 1) / rate : 0),
+        (json_int_t)(state == 1 && ticket > serving ? (ahead + 1 + rate - 1) / rate : 0),
         "waiting_before_start", (json_int_t)pre);
 }
 
@@ -251,7 +258,7 @@ static json_t *place_in(struct arena *a, json_t *row, long long user_id, struct 
         return NULL;
     json_t *p = place(json_integer_value(json_object_get(row, "id")),
                       json_integer_value(json_object_get(row, "rate")), integer_at(r, 0),
-                      integer_at(r, 1), integer_at(r, 2), integer_at(r, 4));
+                      integer_at(r, 1), integer_at(r, 2), integer_at(r, 4), integer_at(r, 5));
     freeReplyObject(r);
     const char *state = json_string_value(json_object_get(p, "state"));
     if (!strcmp(state, "admitted") && give_pass(a, row, user_id, p, e) < 0)
@@ -263,6 +270,20 @@ json_t *room_place(struct arena *a, long long id, long long user_id, struct err 
 {
     json_t *row = row_of(id, e);
     return row ? place_in(a, row, user_id, e) : NULL;
+}
+
+json_t *room_leave(struct arena *a, long long id, long long user_id, struct err *e)
+{
+    json_t *row = row_of(id, e);
+    if (!row)
+        return NULL;
+    const char *argv[5] = {key(a, id, "pre"), key(a, id, "tickets"), key(a, id, "serving"),
+                           key(a, id, "left"), arena_sprintf(a, "%lld", user_id)};
+    redisReply *r = redis_script("room_leave", 4, 5, argv);
+    bool ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (r)
+        freeReplyObject(r);
+    return ok ? place_in(a, row, user_id, e) : (err_store(e), NULL);
 }
 
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e)

@@ -18,13 +18,16 @@
 json_t *room_create(struct arena *a, json_t *body, struct err *e);
 /* {id, item: {kind, id}, rate, pass_seconds, prequeue_seconds, opens_at, joins_from, open,
  * waiting (tickets not yet admitted), admitted, prequeue, turns (admitted people who started
- * their turn), used (passes used)}; 404. */
+ * their turn), used (passes used), left (people who gave up a place)}; 404. */
 json_t *room_get(struct arena *a, long long id, struct err *e);
 /* The last 100 rooms by their start, newest first, as room_get gives each. */
 json_t *room_list(struct arena *a, struct err *e);
 /* Joins the room (joining again is the same place) and says where the person stands, as
  * room_place does; 403 too_early before joins_from, 404. */
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e);
+/* Gives up the person's place (one not admitted yet): the admissions then pass over it. The
+ * place after it, as room_place says ("out"); 404. */
+json_t *room_leave(struct arena *a, long long id, long long user_id, struct err *e);
 /* Where the person stands: {room_id, state: "prequeue" (joined before the start: no place until
  * the shuffle), "waiting", "admitted" or "out" (not in the room), ticket, ahead (people before
  * them not yet admitted), wait_seconds (ahead over the rate), waiting_before_start}, and once

@@ -3,8 +3,9 @@
 -- at the room's rate: `serving` (the highest ticket admitted) moves on by the time passed
 -- times the rate, never past the last ticket given; a credit of at most one second's worth is
 -- kept while nobody waits, so a quiet room does not admit a burst later.
+-- Tickets of people who left (room_leave.lua) are passed over: they take no admission.
 -- KEYS[1] meta (opens, rate, shuffled, clock, credit), KEYS[2] pre, KEYS[3] tickets,
--- KEYS[4] issued, KEYS[5] serving. ARGV[1] a random seed for the shuffle.
+-- KEYS[4] issued, KEYS[5] serving, KEYS[6] left. ARGV[1] a random seed for the shuffle.
 -- Returns {state, serving, admitted now}: state 1 running, 0 not open yet, -1 not loaded.
 local m = redis.call('HMGET', KEYS[1], 'opens', 'rate', 'shuffled', 'clock', 'credit')
 if not m[1] then return {-1, 0, 0} end
@@ -40,7 +41,16 @@ local add = math.floor(credit)
 if add > issued - serving then add = issued - serving end
 if add < 0 then add = 0 end
 credit = math.min(credit - add, rate)
-serving = serving + add
+-- Each left ticket in the stretch admitted now lets one more through, until none is left in it.
+local target = serving + add
+local skipped = redis.call('ZCOUNT', KEYS[6], '(' .. serving, target)
+local from = target
+while skipped > 0 and target < issued do
+  target = math.min(target + skipped, issued)
+  skipped = redis.call('ZCOUNT', KEYS[6], '(' .. from, target)
+  from = target
+end
+serving = target
 redis.call('SET', KEYS[5], serving)
 redis.call('HSET', KEYS[1], 'clock', string.format('%.6f', now), 'credit', string.format('%.6f', credit))
 return {1, serving, add}

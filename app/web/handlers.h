@@ -56,6 +56,8 @@ void api_room_join(struct request *r);
 void api_room_place(struct request *r);
 void page_room(struct request *r);
 void page_room_join(struct request *r);
+void page_room_leave(struct request *r);
+void api_room_leave(struct request *r);
 void page_room_place(struct request *r);
 void api_admin_rooms(struct request *r);
 void page_admin_rooms(struct request *r);

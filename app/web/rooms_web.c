@@ -33,6 +33,12 @@ void api_room_join(struct request *r)
     reply_result(r, 200, "place", room_join(r->a, req_param_id(r, 0), auth_user(r)->id, &e), &e);
 }
 
+void api_room_leave(struct request *r)
+{
+    struct err e;
+    reply_result(r, 200, "place", room_leave(r->a, req_param_id(r, 0), auth_user(r)->id, &e), &e);
+}
+
 void api_room_place(struct request *r)
 {
     struct err e;
@@ -96,6 +102,18 @@ void page_room_join(struct request *r)
         return reply_err(r, &e);
     /* Remembered by the browser: a place Redis lost is then told as lost, not as never taken. */
     auth_set_cookie(r, arena_sprintf(r->a, "room_joined_%lld", id), "1", 86400);
+    resp_redirect(r, arena_sprintf(r->a, "/rooms/%lld", id));
+}
+
+void page_room_leave(struct request *r)
+{
+    if (auth_check_csrf(r) < 0)
+        return;
+    struct err e;
+    long long id = req_param_id(r, 0);
+    if (!room_leave(r->a, id, auth_user(r)->id, &e))
+        return reply_err(r, &e);
+    auth_set_cookie(r, arena_sprintf(r->a, "room_joined_%lld", id), "", 0); /* not lost: left */
     resp_redirect(r, arena_sprintf(r->a, "/rooms/%lld", id));
 }
 

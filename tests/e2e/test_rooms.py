@@ -245,3 +245,35 @@ def test_operators_see_each_rooms_people_on_the_admin_page_and_in_metrics(stack,
     listed_api = stack.get("/api/v1/admin/rooms", headers=auth(admin)).json()["items"]
     mine = next(x for x in listed_api if x["id"] == room["id"])
     assert (mine["admitted"], mine["turns"], mine["used"]) == (5, 1, 0)
+
+
+def test_admissions_pass_over_people_who_left(stack, admin):
+    rate = 2
+    cid = campaign_starting_in(stack, admin, 1)
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=rate, prequeue_seconds=600)
+    time.sleep(1.5)
+    people = pool(stack, 16)
+    tickets = [join(stack, t, room["id"])["ticket"] for _, t in people]
+    assert tickets == list(range(1, 17))
+    last = people[-1][1]
+    ahead_before = place(stack, last, room["id"])["ahead"]
+    # Ten of the people ahead of the last one leave (the last five of them, and five more).
+    leavers = people[5:15]
+    for _, t in leavers:
+        r = requests.delete(stack.url(f"/api/v1/rooms/{room['id']}/join"), headers=auth(t), timeout=30)
+        assert r.status_code == 200 and r.json()["place"]["state"] == "out", r.text
+    me = place(stack, last, room["id"])
+    assert me["ahead"] <= ahead_before - 10, (ahead_before, me)
+    # The last one is let in after the five who stayed, at the rate: not after fifteen.
+    t0 = time.time()
+    while place(stack, last, room["id"])["state"] != "admitted" and time.time() - t0 < 12:
+        time.sleep(0.1)
+    waited = time.time() - t0
+    assert place(stack, last, room["id"])["state"] == "admitted"
+    assert waited < (15 - 10) / rate + 2, waited
+    listed = requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]
+    assert listed["left"] == 10
+    # Leaving after admission gives nothing back; joining again is a new place at the end.
+    r = requests.delete(stack.url(f"/api/v1/rooms/{room['id']}/join"), headers=auth(last), timeout=30)
+    assert r.json()["place"]["state"] == "admitted"
+    assert join(stack, leavers[0][1], room["id"])["ticket"] == 17
