@@ -1,6 +1,6 @@
 {{%AUTOESCAPE context="HTML"}}
 {{#room}}
-<section class="room" aria-labelledby="room-title" data-room="{{id}}" data-room-next="{{next}}" data-room-rate="{{rate}}">
+<section class="room" aria-labelledby="room-title" data-room="{{id}}" data-room-next="{{next}}" data-room-rate="{{rate}}" data-room-opens="{{opens}}">
   <p class="eyebrow">Waiting room</p>
   <h1 id="room-title">{{name}}</h1>
   <p class="room-lede">So many people want this sale at once that the shop lets them in a few at a time: {{rate}} a second, in the order of the queue. Your place is kept while you wait.</p>

@@ -122,21 +122,18 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
     return room_get(a, id, e);
 }
 
-/* Runs one of the room's scripts on its six keys (meta, pre, tickets, issued, serving, left),
+/* Runs one of the room's scripts on its seven keys (meta, pre, tickets, issued, serving, left,
+ * stretches),
  * loading the room into Redis first when it is not there. The reply, or NULL with e set. */
 static redisReply *run(struct arena *a, json_t *row, const char *script, const char *arg,
                        struct err *e)
 {
     long long id = json_integer_value(json_object_get(row, "id"));
-    const char *argv[7] = {key(a, id, "meta"),
-                           key(a, id, "pre"),
-                           key(a, id, "tickets"),
-                           key(a, id, "issued"),
-                           key(a, id, "serving"),
-                           key(a, id, "left"),
-                           arg};
+    const char *argv[8] = {
+        key(a, id, "meta"),    key(a, id, "pre"),  key(a, id, "tickets"),   key(a, id, "issued"),
+        key(a, id, "serving"), key(a, id, "left"), key(a, id, "stretches"), arg};
     for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *r = redis_script(script, 6, 7, argv);
+        redisReply *r = redis_script(script, 7, 8, argv);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
             r->element[0]->type != REDIS_REPLY_INTEGER) {
             if (r)
@@ -170,6 +167,11 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
     freeReplyObject(r);
     long long turns = count(a, id, "HLEN", "passed"), used = count(a, id, "SCARD", "used"),
               left = count(a, id, "ZCARD", "left");
+    /* People who left and whose tickets are not passed over yet wait no more. */
+    redisReply *z = redis_cmd("ZCOUNT %s (%lld +inf", key(a, id, "left"), serving);
+    long long left_ahead = z && z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+    if (z)
+        freeReplyObject(z);
     time_t now = time(NULL);
     json_t *room = json_pack(
         "{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id", (json_int_t)id,
@@ -179,7 +181,7 @@ json_t *room_get(struct arena *a, long long id, struct err *e)
         json_object_get(row, "opens_at"), "joins_from",
         (json_int_t)json_integer_value(json_object_get(row, "joins_from")), "open",
         now >= json_integer_value(json_object_get(row, "opens")), "waiting",
-        (json_int_t)(issued - serving), "admitted", (json_int_t)serving, "prequeue",
+        (json_int_t)(issued - serving - left_ahead), "admitted", (json_int_t)serving, "prequeue",
         (json_int_t)pre);
     /* Admitted people who started their turn, and who used their pass (-1: not known). */
     json_object_set_new(room, "turns", json_integer(turns));
@@ -206,14 +208,15 @@ json_t *room_list(struct arena *a, struct err *e)
     return out;
 }
 
-/* An admitted person's pass, from the start of their turn (room_pass.lua): set into the place
- * p, or the place turned "expired" when the turn passed unused. */
+/* An admitted person's pass, from the start of their turn (room_pass.lua: when the room let
+ * their ticket in): set into the place p, or the place turned "expired" when the turn passed
+ * unused. */
 static int give_pass(struct arena *a, json_t *row, long long user_id, json_t *p, struct err *e)
 {
     long long id = json_integer_value(json_object_get(row, "id"));
-    const char *argv[4] = {key(a, id, "tickets"), key(a, id, "serving"), key(a, id, "passed"),
-                           arena_sprintf(a, "%lld", user_id)};
-    redisReply *r = redis_script("room_pass", 3, 4, argv);
+    const char *argv[5] = {key(a, id, "tickets"), key(a, id, "serving"), key(a, id, "passed"),
+                           key(a, id, "stretches"), arena_sprintf(a, "%lld", user_id)};
+    redisReply *r = redis_script("room_pass", 4, 5, argv);
     bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
               r->element[1]->type == REDIS_REPLY_INTEGER;
     long long start = ok ? r->element[1]->integer : 0;
@@ -313,7 +316,9 @@ static struct guard {
 } guards[MAX_GUARDS];
 static int nguards;
 static double guards_read_at;
+static bool guards_known; /* a read has succeeded: before, nothing can be let through */
 
+/* The room guarding the item, 0 when none, -1 when this process could never read the list. */
 static long long guarding_room(bool campaign, long long item_id)
 {
     double now = clock_now();
@@ -325,13 +330,20 @@ static long long guarding_room(bool campaign, long long item_id)
                                 ""),
                *row;
         size_t i;
-        if (rows)
+        if (rows) {
             nguards = 0;
+            guards_known = true;
+            if (json_array_size(rows) == MAX_GUARDS)
+                log_warn("%d waiting rooms guard items at once: only the newest are enforced",
+                         MAX_GUARDS);
+        }
         json_array_foreach(rows, i, row) guards[nguards++] =
             (struct guard){.campaign = json_integer_value(json_object_get(row, "campaign")) == 1,
                            .item_id = json_integer_value(json_object_get(row, "item_id")),
                            .room_id = json_integer_value(json_object_get(row, "id"))};
     }
+    if (!guards_known)
+        return -1;
     for (int i = 0; i < nguards; i++)
         if (guards[i].campaign == campaign && guards[i].item_id == item_id)
             return guards[i].room_id;
@@ -342,7 +354,11 @@ int room_admit(struct arena *a, bool campaign, long long item_id, long long user
                const char *pass, long long *room, struct err *e)
 {
     *room = guarding_room(campaign, item_id);
-    if (*room <= 0)
+    if (*room < 0) {
+        *room = 0;
+        return err_unavailable(e); /* no pass can be judged: nothing is let through unjudged */
+    }
+    if (*room == 0)
         return 0;
     long long id = *room;
     if (!pass_valid(pass, id, user_id, time(NULL))) {

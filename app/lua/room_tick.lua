@@ -2,10 +2,11 @@
 -- At the start (once): the pre-queue is shuffled into tickets 1..P. Then people are admitted
 -- at the room's rate: `serving` (the highest ticket admitted) moves on by the time passed
 -- times the rate, never past the last ticket given; a credit of at most one second's worth is
--- kept while nobody waits, so a quiet room does not admit a burst later.
+-- kept, so a quiet room, or a worker that stalled, does not admit a burst later.
 -- Tickets of people who left (room_leave.lua) are passed over: they take no admission.
 -- KEYS[1] meta (opens, rate, shuffled, clock, credit), KEYS[2] pre, KEYS[3] tickets,
--- KEYS[4] issued, KEYS[5] serving, KEYS[6] left. ARGV[1] a random seed for the shuffle.
+-- KEYS[4] issued, KEYS[5] serving, KEYS[6] left, KEYS[7] stretches (each tick's last ticket
+-- admitted, scored by it, with the time). ARGV[1] a random seed for the shuffle.
 -- Returns {state, serving, admitted now}: state 1 running, 0 not open yet, -1 not loaded.
 local m = redis.call('HMGET', KEYS[1], 'opens', 'rate', 'shuffled', 'clock', 'credit')
 if not m[1] then return {-1, 0, 0} end
@@ -34,7 +35,8 @@ if m[3] ~= '1' then
 end
 local rate = tonumber(m[2])
 local last = tonumber(m[4]) or now
-local credit = (tonumber(m[5]) or 0) + (now - last) * rate
+-- at most one second's worth: a tick late by minutes (a stalled worker) lets no crowd through
+local credit = math.min((tonumber(m[5]) or 0) + (now - last) * rate, math.max(rate, 1))
 local serving = tonumber(redis.call('GET', KEYS[5]) or '0')
 local issued = tonumber(redis.call('GET', KEYS[4]) or '0')
 local add = math.floor(credit)
@@ -49,6 +51,9 @@ while skipped > 0 and target < issued do
   target = math.min(target + skipped, issued)
   skipped = redis.call('ZCOUNT', KEYS[6], '(' .. from, target)
   from = target
+end
+if target > serving then -- when this stretch of tickets was let in: their turns start now
+  redis.call('ZADD', KEYS[7], target, target .. ':' .. string.format('%.3f', now))
 end
 serving = target
 redis.call('SET', KEYS[5], serving)

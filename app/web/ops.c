@@ -79,12 +79,14 @@ static void render_rooms(struct request *r)
     json_t *rooms = room_list(r->a, &e), *room;
     if (!rooms)
         return;
-    static const char *const states[] = {"prequeue", "waiting", "admitted", "turns", "used"};
-    sb_adds(&r->out, "# HELP firstcome_room_people People in each waiting room: in the pre-queue,"
-                     " waiting with a place, let in, who took their turn, who used their pass.\n"
-                     "# TYPE firstcome_room_people gauge\n");
+    static const char *const states[] = {"prequeue", "waiting", "admitted",
+                                         "turns",    "used",    "left"};
+    sb_adds(&r->out,
+            "# HELP firstcome_room_people People in each waiting room: in the pre-queue,"
+            " waiting with a place, let in, who took their turn, who used their pass, who left.\n"
+            "# TYPE firstcome_room_people gauge\n");
     size_t i;
-    json_array_foreach(rooms, i, room) for (size_t k = 0; k < 5; k++)
+    json_array_foreach(rooms, i, room) for (size_t k = 0; k < 6; k++)
         sb_printf(&r->out, "firstcome_room_people{room=\"%lld\",state=\"%s\"} %lld\n",
                   (long long)json_integer_value(json_object_get(room, "id")), states[k],
                   (long long)json_integer_value(json_object_get(room, states[k])));

@@ -85,6 +85,12 @@ void page_room(struct request *r)
         room, "next",
         json_string(arena_sprintf(r->a, campaign ? "/coupons/%lld" : "/products/%lld", item_id)));
     json_object_set_new(room, "csrf", json_string(auth_csrf(r)));
+    time_t opens;
+    json_object_set_new(
+        room, "opens",
+        json_integer(parse_iso_time(json_string_value(json_object_get(room, "opens_at")), &opens)
+                         ? (json_int_t)opens
+                         : 0));
     json_object_set_new(room, "place", p);
     reply_page(
         r, 200, "room.tpl",

@@ -20,9 +20,18 @@
     if (el) el.textContent = text;
   }
 
+  var opens = Number(root.getAttribute('data-room-opens')) * 1000;
+
   /* Seconds until the next ask: a tenth of the expected wait, from 2 to 30 seconds, times a
-   * random 0.5-1.5; doubled for each failure in a row, up to a minute. */
+   * random 0.5-1.5; doubled for each failure in a row, up to a minute. In the pre-queue nothing
+   * changes before the start: half the time left, at most a minute, and after the start a
+   * moment within ten seconds, so that a crowd's pages do not all ask at once. */
   function delay(place) {
+    if (state === 'prequeue' && opens) {
+      var left = opens - Date.now();
+      if (left > 4000) return Math.min(60000, left / 2) * (0.75 + Math.random() / 2);
+      return Math.max(left, 0) + 1000 + Math.random() * 10000;
+    }
     var base = place && place.wait_seconds ? place.wait_seconds / 10 : 2;
     base = Math.min(30, Math.max(2, base)) * Math.pow(2, Math.min(failures, 5));
     return Math.min(60, base) * (0.5 + Math.random()) * 1000;

@@ -14,6 +14,7 @@ from test_shop_browser import log_in, page_text_once
 
 
 def test_a_person_waits_gets_the_pass_and_claims(stack, browser, admin):  # noqa: F811
+    crowd, u = pool(stack, 30), stack.user()  # before the clock starts: logins are slow
     vendor = stack.sql("SELECT id FROM vendors ORDER BY id LIMIT 1")[0]["id"]
     r = stack.post("/api/v1/admin/coupons", {
         "vendor_id": vendor, "name": "Queue " + uuid.uuid4().hex[:6], "type": "fixed", "value": 1000,
@@ -24,11 +25,9 @@ def test_a_person_waits_gets_the_pass_and_claims(stack, browser, admin):  # noqa
                                            "pass_seconds": 120}, token=admin["access"])
     assert r.status_code == 201, r.text
     room = r.json()["room"]["id"]
-    crowd = pool(stack, 30)
     for _, token in crowd:  # they join before the start too
         assert requests.post(stack.url(f"/api/v1/rooms/{room}/join"), headers=auth(token),
                              timeout=30).status_code == 200
-    u = stack.user()
     log_in(stack, browser, u)
     browser.get(stack.url(f"/rooms/{room}"))
     assert browser.find_element(By.CSS_SELECTOR, "[data-room-state]").get_attribute("data-room-state") == "out"

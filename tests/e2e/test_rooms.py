@@ -40,11 +40,11 @@ def test_a_room_is_made_by_an_admin_for_an_item_with_a_start(stack, admin):
 
 
 def test_the_pre_queue_is_shuffled_at_the_start_and_later_arrivals_queue_in_order(stack, admin):
+    early, later = pool(stack, 40), pool(stack, 10)  # before the clock starts: logins are slow
     start_in = 6
     cid = campaign_starting_in(stack, admin, start_in)
     t0 = time.time()
     room = make_room(stack, admin, item="campaign", item_id=cid, rate=20, prequeue_seconds=600)
-    early, later = pool(stack, 40), pool(stack, 10)
     # 40 people join before the start, concurrently, each twice: one place each, no ticket yet.
     with cf.ThreadPoolExecutor(16) as ex:
         first = list(ex.map(lambda u: join(stack, u[1], room["id"]), early + early))
@@ -72,16 +72,16 @@ def test_the_pre_queue_is_shuffled_at_the_start_and_later_arrivals_queue_in_orde
 
 
 def test_people_are_admitted_at_the_rooms_rate_and_know_where_they_stand(stack, admin):
-    rate = 10
+    rate, n = 10, 100
+    people = pool(stack, n)
     cid = campaign_starting_in(stack, admin, 1)
     room = make_room(stack, admin, item="campaign", item_id=cid, rate=rate, prequeue_seconds=600)
     time.sleep(1.5)
-    people = pool(stack, 60)
     places = [join(stack, t, room["id"]) for _, t in people]  # after the start: arrival order
-    assert [p["ticket"] for p in places] == list(range(1, 61))
+    assert [p["ticket"] for p in places] == list(range(1, n + 1))
     # Where the last one stands: everyone before them not yet admitted is ahead of them.
     me = place(stack, people[-1][1], room["id"])
-    assert me["state"] == "waiting" and me["ahead"] <= 59 and me["ahead"] >= 59 - 3 * rate
+    assert me["state"] == "waiting" and n - 1 - 4 * rate <= me["ahead"] <= n - 1, me
     assert me["wait_seconds"] == -(-(me["ahead"] + 1) // rate)
     # Admissions follow the rate: serving moves by about `rate` a second (measured after the
     # first second, which may admit the one second's credit the empty room had kept).
@@ -94,16 +94,16 @@ def test_people_are_admitted_at_the_rooms_rate_and_know_where_they_stand(stack, 
     measured = (a1 - a0) / (t1 - t0)
     assert 0.75 * rate <= measured <= 1.25 * rate, measured
     # Nobody is admitted past the last ticket given, and the first are admitted in order.
-    deadline = time.time() + 10
-    while admitted() < 60 and time.time() < deadline:
+    deadline = time.time() + 15
+    while admitted() < n and time.time() < deadline:
         time.sleep(0.2)
-    assert admitted() == 60
+    assert admitted() == n
     assert place(stack, people[0][1], room["id"])["state"] == "admitted"
     time.sleep(1)
-    assert admitted() == 60
+    assert admitted() == n
     # A person who comes now, to an empty room, is admitted within a tick or two, not in a burst.
     newcomer = pool(stack, 1)[0][1]
-    assert join(stack, newcomer, room["id"])["ticket"] == 61
+    assert join(stack, newcomer, room["id"])["ticket"] == n + 1
     deadline = time.time() + 3
     while place(stack, newcomer, room["id"])["state"] != "admitted" and time.time() < deadline:
         time.sleep(0.1)
@@ -239,7 +239,8 @@ def test_operators_see_each_rooms_people_on_the_admin_page_and_in_metrics(stack,
         if figures.get("admitted") == "5":
             break
         time.sleep(0.2)
-    assert figures == {"prequeue": "0", "waiting": "0", "admitted": "5", "turns": "1", "used": "0"}, figures
+    assert figures == {"prequeue": "0", "waiting": "0", "admitted": "5", "turns": "1", "used": "0",
+                       "left": "0"}, figures
     listed = s.get(stack.url("/admin/rooms")).text
     assert f'href="/rooms/{room["id"]}"' in listed
     listed_api = stack.get("/api/v1/admin/rooms", headers=auth(admin)).json()["items"]
@@ -249,10 +250,10 @@ def test_operators_see_each_rooms_people_on_the_admin_page_and_in_metrics(stack,
 
 def test_admissions_pass_over_people_who_left(stack, admin):
     rate = 2
+    people = pool(stack, 16)
     cid = campaign_starting_in(stack, admin, 1)
     room = make_room(stack, admin, item="campaign", item_id=cid, rate=rate, prequeue_seconds=600)
     time.sleep(1.5)
-    people = pool(stack, 16)
     tickets = [join(stack, t, room["id"])["ticket"] for _, t in people]
     assert tickets == list(range(1, 17))
     last = people[-1][1]
