@@ -41,6 +41,8 @@ export WEB_WORKERS=${WEB_WORKERS:-4}
 # test users are not throttled as one; per-user and per-email limits stay as in production.
 # Argon2id keeps its algorithm but a cheaper cost, so hundreds of test users take seconds.
 export LOGIN_LIMIT_PER_CLIENT=1000000 CLAIM_LIMIT_PER_CLIENT=1000000 API_RATE=50000r/s
+# The tests check the limits themselves: on, whatever the caller's shell says.
+export RATE_LIMITS=on
 # Signup and reset limits stay low enough that a test can reach them from an address of its own
 # (127.0.0.2 and up) with cheap refused attempts.
 export SIGNUP_LIMIT_PER_CLIENT=400 RESET_LIMIT_PER_CLIENT=400
