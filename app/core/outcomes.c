@@ -5,6 +5,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* The first PROVING outcomes are the ones only an item that exists can have (the gate or the
+ * order decided them): they may take a row. The others (a refusal before the item was looked
+ * at, a store failure, an unknown id) count only for an item that has a row, so that requests
+ * for made-up ids cannot fill the table. */
+#define PROVING 10
 const char *const outcome_names[OUTCOMES_N] = {
     "claimed",          "ordered",         "paid",           "payment_declined",
     "sold_out",         "already_claimed", "limit_exceeded", "not_started",
@@ -63,21 +68,6 @@ static struct row *row_of(uint64_t key, bool create)
     return NULL;
 }
 
-/* The outcomes only an item that exists can have (the gate or the order decided them): they
- * may take a row. The others (a refusal before the item was looked at, a store failure, an
- * unknown id) count only for an item that has a row, so that requests for made-up ids cannot
- * fill the table. */
-static bool proves_item(size_t i)
-{
-    static const char *const proving[] = {
-        "claimed",         "ordered",        "paid",        "payment_declined", "sold_out",
-        "already_claimed", "limit_exceeded", "not_started", "sale_not_started", "ended"};
-    for (size_t k = 0; k < sizeof(proving) / sizeof(proving[0]); k++)
-        if (!strcmp(outcome_names[i], proving[k]))
-            return true;
-    return false;
-}
-
 void outcome_count(enum outcome_item kind, long long id, const char *outcome)
 {
     if (!table || id <= 0)
@@ -86,9 +76,10 @@ void outcome_count(enum outcome_item kind, long long id, const char *outcome)
     for (size_t k = 0; k + 1 < OUTCOMES_N; k++)
         if (outcome && !strcmp(outcome_names[k], outcome))
             i = k;
-    struct row *r = row_of(key_of(kind, id), proves_item(i));
+    bool proving = i < PROVING;
+    struct row *r = row_of(key_of(kind, id), proving);
     if (!r) {
-        if (proves_item(i))
+        if (proving)
             __atomic_add_fetch(&table->dropped, 1, __ATOMIC_RELAXED);
         return;
     }
