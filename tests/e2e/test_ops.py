@@ -40,12 +40,15 @@ def test_healthz_names_redis_when_it_is_down_and_restart_brings_it_back(stack):
     r = stack.redis()
     r.set("healthz-probe", "kept")
     r.shutdown()  # AOF is on: the data must survive the restart
-    # A worker checks its stores at most once a second: the answer may lag by that much.
-    wait_until("/healthz to name redis down", lambda: stack.get("/healthz").status_code == 503, 10)
-    resp = stack.get("/healthz")
-    body = resp.json()
-    assert body["redis"] == "down" and body["mysql"] == "ok" and body["kafka"] == "ok"
-    out = stack.stack_cmd("start")
+    try:
+        # Each worker checks its stores at most once a second: until every worker has looked
+        # again, one may still answer from before the shutdown. The same answer is judged.
+        seen = []
+        wait_until("/healthz to name redis down",
+                   lambda: seen.append(stack.get("/healthz")) or seen[-1].status_code == 503, 10)
+        assert seen[-1].json() == {"status": "degraded", "mysql": "ok", "redis": "down", "kafka": "ok"}
+    finally:
+        out = stack.stack_cmd("start")  # later tests need Redis whatever happened above
     assert out.returncode == 0, out.stdout + out.stderr
     assert "redis: started" in out.stdout
     assert "mysql: running" in out.stdout and "web: running" in out.stdout
@@ -57,9 +60,12 @@ def test_healthz_names_kafka_when_the_broker_is_frozen(stack):
     pid = stack.pid("devbroker")
     os.kill(pid, signal.SIGSTOP)
     try:
-        # The producer's watcher asks the broker every second and gives up after one.
-        wait_until("/healthz to name kafka down", lambda: stack.get("/healthz").status_code == 503, 10)
-        assert stack.get("/healthz").json()["kafka"] == "down"
+        # The producer's watcher asks the broker every second and gives up after one; the
+        # answer that says 503 is the one judged (another worker may not have looked yet).
+        seen = []
+        wait_until("/healthz to name kafka down",
+                   lambda: seen.append(stack.get("/healthz")) or seen[-1].status_code == 503, 10)
+        assert seen[-1].json()["kafka"] == "down"
     finally:
         os.kill(pid, signal.SIGCONT)
     stack.wait_healthy()
