@@ -2,13 +2,6 @@
 -- POST /api/v1/orders (one unit of one of many products) and, from its answer, the order's
 -- payment with the approving test card. Reads bench/checkout.txt written by bench/setup.py:
 -- first line the product ids, then one access token per line.
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
 function init(args)
   local f = assert(io.open(os.getenv("BENCH_CLAIMS") or "checkout.txt"))
   products = {}
@@ -17,6 +10,7 @@ function init(args)
   for line in f:lines() do table.insert(tokens, line) end
   f:close()
   i = tid
+  nthreads = tonumber(os.getenv("BENCH_THREADS") or "1") -- each thread its own share of buyers
   pending = nil -- the order to pay next, if any
 end
 
@@ -28,7 +22,7 @@ function request()
                            {["Authorization"] = "Bearer " .. token,
                             ["Content-Type"] = "application/json"}, body)
     pending = nil
-    i = i + #threads
+    i = i + nthreads
     return req
   end
   local p = products[(math.floor(i / #tokens) % #products) + 1]

@@ -4,13 +4,6 @@
 -- The request line of each campaign and the header block of each user are built once in
 -- init(): request() only joins two strings, so the load generator spends on a claim about what
 -- it spends on a /livez request, and the CPU it shares with the stack is not the claim's cost.
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
 function init(args)
   local f = assert(io.open(os.getenv("BENCH_CLAIMS") or "claims.txt"))
   lines = {}

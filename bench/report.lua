@@ -1,4 +1,13 @@
--- wrk's summary as one parsable line: exact p50/p99/p99.9 in milliseconds (bench.sh reads it).
+-- The part every bench script ends with (bench.sh and `firstcome bench room` append it): each
+-- thread's number as `tid` (0, 1, ...) for the scripts that split their users among threads,
+-- and wrk's summary as one parsable line: exact p50/p99/p99.9 in milliseconds.
+threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
 done = function(summary, latency, requests)
   io.write(string.format(
     "BENCH requests=%d seconds=%.3f errors=%d non2xx=%d p50=%.3f p99=%.3f p999=%.3f next=%d\n",

@@ -78,4 +78,6 @@ keep = os.environ.get("BENCH_RESULTS") or os.path.join(
 os.makedirs(keep, exist_ok=True)
 json.dump(doc, open(os.path.join(keep, "http.json"), "w"), indent=2)
 shutil.copy(os.path.join(out, "strategies.json"), keep)
+if os.path.exists(os.path.join(out, "room.json")):
+    shutil.copy(os.path.join(out, "room.json"), keep)
 print(f"results: {keep}/http.json and strategies.json (the bench stack's state dir is removed)")

@@ -115,6 +115,9 @@ sed 's/^ */  /; s/after the kafka run ended/after the last turn of kafka-mode cl
 restart_web sync
 echo "== the concurrency lab: every strategy on its own campaign, in this run"
 ./bin/firstcome bench strategies | sed 's/^/  /' # writes $OUT/strategies.json
+# A waiting room under a burst, smaller than docs/benchmarks.md's 100,000 (writes $OUT/room.json).
+./bin/firstcome bench room --people "${BENCH_ROOM_PEOPLE:-10000}" --rate "${BENCH_ROOM_RATE:-1000}" |
+  sed 's/^/  /'
 echo "== HTTP, continued"
 echo "  (preparing checkout: products, buyers, logins)"
 "$PY" bench/setup.py checkout "$STATE_DIR" "$BASE" "$OUT/checkout.claims" | sed 's/^/  /'

@@ -432,7 +432,8 @@ static int usage(void)
                     " [--only NAME[,NAME]]\nstrategies:");
     for (int s = 0; s < NSTRATEGIES; s++)
         fprintf(stderr, " %s", strategies[s].name);
-    fprintf(stderr, "\nResults: $STATE_DIR/bench/strategies.json\n");
+    fprintf(stderr, "\nResults: $STATE_DIR/bench/strategies.json\n"
+                    "       firstcome bench room --help: a waiting room under a burst\n");
     return 2;
 }
 
@@ -445,6 +446,8 @@ int bench_main(int argc, char **argv)
                                          {0, 0, 0, 0}};
     int clients = 32, claims = 200, quantity = 500;
     const char *only = NULL;
+    if (argc >= 2 && strcmp(argv[1], "room") == 0)
+        return bench_room_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "strategies") != 0)
         return usage();
     argc--, argv++;

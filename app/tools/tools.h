@@ -19,5 +19,6 @@ int mail_main(int argc, char **argv);
 int user_main(int argc, char **argv);
 int coupons_main(int argc, char **argv);
 int bench_main(int argc, char **argv);
+int bench_room_main(int argc, char **argv); /* `bench room`, from bench_main */
 
 #endif
