@@ -294,14 +294,41 @@ json_t *room_leave(struct arena *a, long long id, long long user_id, struct err 
     return ok ? place_in(a, row, user_id, e) : (err_store(e), NULL);
 }
 
+/* One step of the room's clock (room_tick.lua), from whoever needs it first: the rooms worker,
+ * or a join that finds the room open and its pre-queue not yet shuffled. The reply, or NULL. */
+static redisReply *tick(struct arena *a, json_t *row, struct err *e)
+{
+    return run(a, row, "room_tick", arena_sprintf(a, "%u", randombytes_uniform(2000000000)), e);
+}
+
+/* room_join.lua's state for the person, or -9 with e set when Redis failed. */
+static long long join_once(struct arena *a, json_t *row, long long user_id, struct err *e)
+{
+    redisReply *r = run(a, row, "room_join", arena_sprintf(a, "%lld", user_id), e);
+    if (!r)
+        return -9;
+    long long state = integer_at(r, 0);
+    freeReplyObject(r);
+    return state;
+}
+
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e)
 {
     json_t *row = row_of(id, e);
-    redisReply *r = row ? run(a, row, "room_join", arena_sprintf(a, "%lld", user_id), e) : NULL;
-    if (!r)
+    if (!row)
         return NULL;
-    long long state = integer_at(r, 0);
-    freeReplyObject(r);
+    long long state = join_once(a, row, user_id, e);
+    if (state == -3) { /* the start has come, the shuffle not yet: shuffle, then join */
+        redisReply *t = tick(a, row, e);
+        if (!t)
+            return NULL;
+        freeReplyObject(t);
+        state = join_once(a, row, user_id, e);
+    }
+    if (state == -9)
+        return NULL;
+    if (state == -3)
+        return err_unavailable(e), NULL; /* shuffled by nobody: cannot happen while Redis works */
     if (state == -2) {
         char at[21];
         format_iso_time((time_t)json_integer_value(json_object_get(row, "joins_from")), at);
@@ -410,8 +437,7 @@ int rooms_tick(struct arena *a)
     json_array_foreach(rows, i, row)
     {
         struct err e;
-        redisReply *r =
-            run(a, row, "room_tick", arena_sprintf(a, "%u", randombytes_uniform(2000000000)), &e);
+        redisReply *r = tick(a, row, &e);
         if (!r) { /* the other rooms' clocks go on */
             failed = true;
             continue;

@@ -285,18 +285,19 @@ static int burst(struct arena *a, long long room, const char *name, const char *
     if (join_files(script, src, report) < 0)
         return -1;
     setenv("BENCH_ROOM_TOKENS", tokens, 1);
+    sample(a, room); /* who is in before the burst */
+    long long first =
+        samples.n ? samples.at[samples.n - 1].issued + samples.at[samples.n - 1].prequeue : 0;
     pid_t lz = wrk(lout, report, "/livez", 1, LIVEZ_CONNECTIONS, "600s");
     pid_t jn = wrk(jout, script, "/api/v1/rooms/0/join", threads, connections, "600s");
     if (lz < 0 || jn < 0)
         return -1;
     double began = wall_now(), moved = began, full = 0;
-    long long had = -1, first = -1;
+    long long had = -1;
     for (;;) {
         tick(a, room);
         const struct sample *s = samples.n ? &samples.at[samples.n - 1] : NULL;
         long long in = s ? s->issued + s->prequeue : 0;
-        if (first < 0)
-            first = in;
         if (in >= until) {
             full = wall_now(); /* the last answers are on their way: a few ticks for them */
             for (int k = 0; k < 3; k++)
@@ -385,6 +386,27 @@ static json_t *order_of(const long long *ticket, long long from, long long to)
                           tenth ? (double)early_early / (double)tenth : 0.0);
     free(p), free(x), free(y);
     return o;
+}
+
+/* The largest distance between a person's place and their turn among those one wrk thread sent
+ * (thread t of `threads` sends every threads-th person of [from, to) from the t-th on, in that
+ * order): only requests in flight at the same time, on the thread's connections, can pass each
+ * other, so first come, first served means a distance below the connections of a thread. */
+static long long thread_displacement(const long long *ticket, long long from, long long to,
+                                     int threads)
+{
+    long long far = 0;
+    struct placed *p = calloc((size_t)(to - from) / (size_t)threads + 1, sizeof(*p));
+    for (int t = 0; t < threads; t++) {
+        long long m = 0;
+        for (long long k = from + t; k < to; k += threads, m++)
+            p[m] = (struct placed){.ticket = ticket[k], .arrival = m};
+        qsort(p, (size_t)m, sizeof(*p), by_ticket);
+        for (long long r = 0; r < m; r++)
+            far = llabs(p[r].arrival - r) > far ? llabs(p[r].arrival - r) : far;
+    }
+    free(p);
+    return far;
 }
 
 /* The stretches the rooms worker admitted (each tick: the last ticket let in, and when) and
@@ -539,10 +561,11 @@ static void print_report(json_t *doc)
                json_real_value(json_object_get(pre, "correlation")),
                100 * json_real_value(json_object_get(pre, "first_tenth_kept")));
     if (json_is_object(at))
-        printf("  at the start: arrival vs place correlation %.6f, furthest from arrival order"
-               " %lld places\n",
+        printf("  at the start: arrival vs place correlation %.6f; among one wrk thread's people"
+               " the furthest from arrival order is %lld places (%lld in flight at once)\n",
                json_real_value(json_object_get(at, "correlation")),
-               (long long)json_integer_value(json_object_get(at, "max_displacement")));
+               (long long)json_integer_value(json_object_get(at, "max_displacement_in_thread")),
+               (long long)json_integer_value(json_object_get(at, "in_flight_per_thread")));
     printf("  admissions: %lld a second set; over %lld one-second windows mean %.1f, min %.1f,"
            " max %.1f, %.1f%% within 5%%; admitted twice: %lld\n",
            (long long)json_integer_value(json_object_get(doc, "rate")),
@@ -627,13 +650,20 @@ static int run(struct arena *a, const struct opts *o)
     long long decreases = 0;
     for (size_t i = 1; i < samples.n; i++)
         decreases += samples.at[i].admitted < samples.at[i - 1].admitted;
-    json_t *places_j = places(ticket, n, pre), *ad = admissions(a, room, o, n);
+    json_t *places_j = places(ticket, n, pre), *ad = admissions(a, room, o, n),
+           *at_start = order_of(ticket, pre, n);
+    if (json_is_object(at_start)) {
+        long long d = thread_displacement(ticket, pre, n, o->threads);
+        json_object_set_new(at_start, "max_displacement_in_thread", json_integer(d));
+        json_object_set_new(at_start, "in_flight_per_thread",
+                            json_integer(o->connections / o->threads));
+    }
     json_t *doc = json_pack(
         "{s:I, s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:I, s:o}", "room",
         (json_int_t)room, "people", (json_int_t)n, "prequeue_people", (json_int_t)pre, "rate",
         (json_int_t)o->rate, "made_seconds", made, "signed_seconds", signed_s, "joins", joins,
         "livez", livez, "places", places_j, "order", "prequeue", order_of(ticket, 0, pre),
-        "at_start", order_of(ticket, pre, n), "admissions", ad, "admitted_twice",
+        "at_start", at_start, "admissions", ad, "admitted_twice",
         (json_int_t)(json_integer_value(json_object_get(places_j, "same_ticket_twice")) +
                      json_integer_value(json_object_get(ad, "steps_back")) + decreases),
         "series", series(opens));

@@ -1,6 +1,9 @@
 """Waiting rooms in front of a sale: one place per person, the pre-queue shuffled at the start,
 arrival order after it, admission at the room's rate, and where a person stands."""
 import concurrent.futures as cf
+import datetime as dt
+import os
+import signal
 import time
 import uuid
 
@@ -69,6 +72,27 @@ def test_the_pre_queue_is_shuffled_at_the_start_and_later_arrivals_queue_in_orde
     assert [join(stack, t, room["id"])["ticket"] for _, t in later] == got
     # Redis keeps one ticket per person: 50 in all.
     assert stack.redis().hlen(f"{{r:{room['id']}}}:tickets") == 50
+
+
+def test_a_join_after_the_start_is_never_shuffled_in_with_the_pre_queue(stack, admin):
+    """The rooms worker shuffles the pre-queue at its first tick after the start; a person who
+    joins in between shuffles it first and takes the next place. The worker is stopped here so
+    that nobody else does."""
+    early, later = pool(stack, 5), pool(stack, 5)
+    cid = campaign_starting_in(stack, admin, 3)
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=1, prequeue_seconds=600)
+    assert {join(stack, t, room["id"])["state"] for _, t in early} == {"prequeue"}
+    worker = stack.pid("worker-rooms-0")
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        opens = dt.datetime.strptime(room["opens_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        while dt.datetime.now(dt.timezone.utc) < opens + dt.timedelta(seconds=0.3):
+            time.sleep(0.05)
+        got = [join(stack, t, room["id"]) for _, t in later]
+        assert [p["ticket"] for p in got] == [6, 7, 8, 9, 10], got
+        assert sorted(place(stack, t, room["id"])["ticket"] for _, t in early) == [1, 2, 3, 4, 5]
+    finally:
+        os.kill(worker, signal.SIGCONT)
 
 
 def test_people_are_admitted_at_the_rooms_rate_and_know_where_they_stand(stack, admin):
