@@ -529,6 +529,8 @@ static int usage(void)
 
 static void print_wrk(const char *what, json_t *r)
 {
+    if (!r)
+        return; /* no such burst (nobody joined before the start) */
     json_t *pace = json_object_get(r, "people_per_second");
     printf("  %-30s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  non-2xx %lld\n", what,
            json_real_value(pace ? pace : json_object_get(r, "rps")),
@@ -689,7 +691,7 @@ int bench_room_main(int argc, char **argv)
     long long v;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
-        if (!optarg || !parse_int64(optarg, 1, 1000000, &v))
+        if (!optarg || !parse_int64(optarg, c == 'p' ? 0 : 1, 1000000, &v))
             return usage();
         if (c == 'n')
             o.people = v;
