@@ -405,6 +405,22 @@ static long long guarding_room(bool campaign, long long item_id)
     return 0;
 }
 
+/* Whether one of the passes (separated by spaces: the cookies of several rooms; the first
+ * MAX_PASSES looked at) is a valid pass of the room for the person. */
+#define MAX_PASSES 8
+static bool carries_pass(struct arena *a, const char *passes, long long room, long long user_id)
+{
+    if (!passes)
+        return false;
+    char *copy = arena_strdup(a, passes), *save = NULL;
+    int n = 0;
+    for (char *p = strtok_r(copy, " ", &save); p && n++ < MAX_PASSES;
+         p = strtok_r(NULL, " ", &save))
+        if (pass_valid(p, room, user_id, time(NULL)))
+            return true;
+    return false;
+}
+
 int room_admit(struct arena *a, bool campaign, long long item_id, long long user_id,
                const char *pass, long long *room, struct err *e)
 {
@@ -416,7 +432,7 @@ int room_admit(struct arena *a, bool campaign, long long item_id, long long user
     if (*room == 0)
         return 0;
     long long id = *room;
-    if (!pass_valid(pass, id, user_id, time(NULL))) {
+    if (!carries_pass(a, pass, id, user_id)) {
         *room = 0;
         return err_set(e, 403, "room_pass_required",
                        "this sale has a waiting room: join it at /rooms/%lld and come back with"

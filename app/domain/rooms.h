@@ -35,7 +35,8 @@ json_t *room_leave(struct arena *a, long long id, long long user_id, struct err 
  * after admission and lasts pass_seconds; past it the state is "expired"; 404. */
 json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e);
 /* The gate of a claim (campaign) or a checkout (a product): when a room guards the item, the
- * person must carry a valid pass of it (403 room_pass_required, naming the room, when not), and
+ * person must carry a valid pass of it (403 room_pass_required, naming the room, when not; pass
+ * may hold several, separated by spaces, as the cookies of several rooms do), and
  * a pass admits once per item (403 pass_used): the use is taken here and *room set, for
  * room_give_back when the claim or checkout then fails. 0 when admitted or unguarded (*room
  * 0). A new room guards its item in every web worker within two seconds. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "core/text.h"
 
 void req_init(struct request *r, struct arena *a)
@@ -87,21 +88,48 @@ int req_assemble(struct request *r, char **env)
     return 0;
 }
 
+/* The value of the next cookie from *p named `name` (or, with prefix, whose name starts with
+ * it) and *len its length; NULL when none is left. *p moves past it. */
+static const char *next_cookie(const char **p, const char *name, bool prefix, size_t *len)
+{
+    size_t n = strlen(name);
+    while (*p && **p) {
+        while (**p == ' ' || **p == ';')
+            (*p)++;
+        const char *start = *p, *end = strchr(start, ';');
+        if (!end)
+            end = start + strlen(start);
+        *p = end;
+        const char *eq = memchr(start, '=', (size_t)(end - start));
+        size_t named = eq ? (size_t)(eq - start) : 0;
+        if (!eq || named < n || (!prefix && named != n) || strncmp(start, name, n) != 0)
+            continue;
+        *len = (size_t)(end - eq - 1);
+        return eq + 1;
+    }
+    return NULL;
+}
+
 const char *req_cookie(struct request *r, const char *name)
 {
     const char *p = r->cookie_header;
-    size_t n = strlen(name);
-    while (p && *p) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        if (!end)
-            end = p + strlen(p);
-        if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=')
-            return arena_strndup(r->a, p + n + 1, (size_t)(end - p - (ptrdiff_t)n - 1));
-        p = end;
+    size_t len;
+    const char *v = next_cookie(&p, name, false, &len);
+    return v ? arena_strndup(r->a, v, len) : NULL;
+}
+
+const char *req_cookies_named(struct request *r, const char *prefix)
+{
+    const char *p = r->cookie_header, *v;
+    size_t len;
+    struct strbuf all;
+    sb_init(&all, r->a, 256);
+    while ((v = next_cookie(&p, prefix, true, &len))) {
+        if (all.len)
+            sb_addc(&all, ' ');
+        sb_add(&all, v, len);
     }
-    return NULL;
+    return all.len ? all.s : NULL;
 }
 
 long long req_param_id(struct request *r, int idx)

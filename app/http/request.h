@@ -53,6 +53,9 @@ const char *req_form(struct request *r, const char *key);
 /* Whether the body's Content-Type is type (parameters such as charset aside). */
 bool req_content_type_is(const struct request *r, const char *type);
 const char *req_cookie(struct request *r, const char *name);
+/* The values of every cookie whose name starts with prefix, separated by spaces; NULL when
+ * none. */
+const char *req_cookies_named(struct request *r, const char *prefix);
 /* A request header by its CGI name ("X_CSRF_TOKEN" for X-CSRF-Token); NULL when absent. */
 const char *req_header(const struct request *r, const char *cgi_name);
 /* Path parameter idx as a positive id; -1 when not one (callers answer 404). */

@@ -40,9 +40,9 @@ void auth_set_cookie(struct request *r, const char *name, const char *value, lon
     set_cookie(r, name, value, max_age);
 }
 
-void auth_set_room_pass(struct request *r, const char *pass, long max_age)
+void auth_set_room_pass(struct request *r, long long room, const char *pass, long max_age)
 {
-    set_cookie(r, "room_pass", pass, max_age > 0 ? max_age : 0);
+    set_cookie(r, arena_sprintf(r->a, "room_pass_%lld", room), pass, max_age > 0 ? max_age : 0);
 }
 
 void auth_clear_cookies(struct request *r)
@@ -135,5 +135,5 @@ int auth_check_csrf(struct request *r)
 const char *auth_room_pass(struct request *r)
 {
     const char *h = req_header(r, "X_ROOM_PASS");
-    return h && *h ? h : req_cookie(r, "room_pass");
+    return h && *h ? h : req_cookies_named(r, "room_pass_");
 }

@@ -21,11 +21,11 @@ int auth_check_csrf_header(struct request *r);
 int auth_check_csrf(struct request *r);
 /* Sets a cookie of the site's (Path=/, HttpOnly, SameSite=Lax, Secure over https). */
 void auth_set_cookie(struct request *r, const char *name, const char *value, long max_age);
-/* Sets the room_pass cookie (HttpOnly) for max_age seconds: what the pages' claim and checkout
- * send (auth_room_pass). */
-void auth_set_room_pass(struct request *r, const char *pass, long max_age);
-/* The waiting room's pass the request carries: the API's X-Room-Pass header, else a page's
- * room_pass cookie; NULL when none. */
+/* Sets the room's room_pass_{id} cookie (HttpOnly) for max_age seconds: what the pages' claim
+ * and checkout send (auth_room_pass). One cookie a room: a person waiting in two keeps both. */
+void auth_set_room_pass(struct request *r, long long room, const char *pass, long max_age);
+/* The waiting room passes the request carries: the API's X-Room-Pass header, else every
+ * room_pass_{id} cookie of the pages, separated by spaces; NULL when none. */
 const char *auth_room_pass(struct request *r);
 static inline struct principal *auth_user(struct request *r)
 {

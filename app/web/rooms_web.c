@@ -55,7 +55,7 @@ static json_t *place_with_cookie(struct request *r, long long id, struct err *e)
     const char *pass = p ? json_string_value(json_object_get(p, "pass")) : NULL;
     time_t until;
     if (pass && parse_iso_time(json_string_value(json_object_get(p, "pass_expires_at")), &until))
-        auth_set_room_pass(r, pass, (long)(until - time(NULL)));
+        auth_set_room_pass(r, id, pass, (long)(until - time(NULL)));
     return p;
 }
 

@@ -47,7 +47,7 @@ def test_a_person_waits_gets_the_pass_and_claims(stack, browser, admin):  # noqa
     assert browser.current_url.endswith(f"/coupons/{cid}"), (browser.current_url, seen)
     assert "prequeue" in seen
     # The pass came with it, as a cookie: the claim goes through.
-    assert browser.get_cookie("room_pass")
+    assert browser.get_cookie(f"room_pass_{room}")
     browser.find_element(By.CSS_SELECTOR, "button.btn-claim").click()
     assert "You got it!" in page_text_once(browser, "You got it!")
     assert stack.sql("SELECT COUNT(*) AS n FROM user_coupons WHERE coupon_id = %s AND user_id = %s",

@@ -9,7 +9,8 @@ import uuid
 
 import requests
 
-from conftest import assert_error, auth, campaign_starting_in, iso, join, make_room, place, pool
+from conftest import (assert_error, auth, campaign_starting_in, csrf_of, iso, join, make_room, page_session,
+                      place, pool, wait_until)
 
 
 def test_a_room_is_made_by_an_admin_for_an_item_with_a_start(stack, admin):
@@ -302,3 +303,28 @@ def test_admissions_pass_over_people_who_left(stack, admin):
     r = requests.delete(stack.url(f"/api/v1/rooms/{room['id']}/join"), headers=auth(last), timeout=30)
     assert r.json()["place"]["state"] == "admitted"
     assert join(stack, leavers[0][1], room["id"])["ticket"] == 17
+
+
+def test_pages_keep_a_pass_for_each_room_so_one_person_claims_behind_two_rooms(stack, admin):
+    cids = [campaign_starting_in(stack, admin, 4) for _ in range(2)]
+    rooms = [make_room(stack, admin, item="campaign", item_id=c, rate=100, pass_seconds=120)["id"]
+             for c in cids]
+    u, (_, probe) = stack.user(), pool(stack, 1)[0]
+    for c in cids:
+        until_guarded(stack, probe, c)
+    s = page_session(stack, u["email"], u["password"])
+    for room in rooms:
+        join(stack, u["access"], room)
+    deadline = time.time() + 15
+    for room in rooms:  # the waiting page's question: once admitted, it sets the room's cookie
+        while s.get(stack.url(f"/rooms/{room}/place"), timeout=30).json()["place"]["state"] != "admitted":
+            assert time.time() < deadline, "not admitted"
+            time.sleep(0.2)
+    assert all(s.cookies.get(f"room_pass_{room}") for room in rooms), s.cookies.keys()
+    for c in cids:
+        token = csrf_of(s.get(stack.url(f"/coupons/{c}"), timeout=30).text)
+        r = s.post(stack.url(f"/coupons/{c}/claim"), data={"csrf": token}, allow_redirects=False, timeout=30)
+        assert r.status_code in (201, 202), r.text
+    wait_until("both claims written", lambda: stack.sql(
+        "SELECT COUNT(*) AS n FROM user_coupons WHERE user_id = %s AND coupon_id IN (%s, %s)",
+        u["id"], *cids)[0]["n"] == 2, 15)

@@ -51,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     r.cookie_header = cookie;
     (void)req_cookie(&r, "csrf");
     (void)req_cookie(&r, "access_token");
+    (void)req_cookies_named(&r, "room_pass_");
     (void)req_header(&r, "X_CSRF_TOKEN");
     for (const char *m = "GET\0POST\0PUT\0"; *m; m += strlen(m) + 1) {
         int i = router_match(routes, (int)(sizeof(routes) / sizeof(routes[0])), m, path, &r);

@@ -100,6 +100,20 @@ Test(cookie, empty_cookie_header_is_null)
     cr_assert_null(req_cookie(&r, "a"));
 }
 
+Test(cookie, named_gathers_every_cookie_whose_name_starts_so)
+{
+    r.cookie_header = "room_pass_3=a.b.c; csrf=x; room_pass_12=d.e.f;room_pass=g";
+    cr_assert_str_eq(req_cookies_named(&r, "room_pass_"), "a.b.c d.e.f");
+}
+
+Test(cookie, named_is_null_without_one)
+{
+    r.cookie_header = "xroom_pass_1=a; room_pass=b";
+    cr_assert_null(req_cookies_named(&r, "room_pass_"));
+    r.cookie_header = NULL;
+    cr_assert_null(req_cookies_named(&r, "room_pass_"));
+}
+
 /* --- resp_error without a registered writer -------------------------------------------- */
 
 Test(resp, error_without_a_writer_is_plain_text_code_and_message)
