@@ -563,11 +563,12 @@ static void print_report(json_t *doc)
                json_real_value(json_object_get(pre, "correlation")),
                100 * json_real_value(json_object_get(pre, "first_tenth_kept")));
     if (json_is_object(at))
-        printf("  at the start: arrival vs place correlation %.6f; among one wrk thread's people"
-               " the furthest from arrival order is %lld places (%lld in flight at once)\n",
-               json_real_value(json_object_get(at, "correlation")),
-               (long long)json_integer_value(json_object_get(at, "max_displacement_in_thread")),
-               (long long)json_integer_value(json_object_get(at, "in_flight_per_thread")));
+        printf(
+            "  at the start: arrival vs place correlation %.6f; among one wrk thread's people"
+            " the furthest from sending order is %lld places (the thread keeps %lld in flight)\n",
+            json_real_value(json_object_get(at, "correlation")),
+            (long long)json_integer_value(json_object_get(at, "max_displacement_in_thread")),
+            (long long)json_integer_value(json_object_get(at, "in_flight_per_thread")));
     printf("  admissions: %lld a second set; over %lld one-second windows mean %.1f, min %.1f,"
            " max %.1f, %.1f%% within 5%%; admitted twice: %lld\n",
            (long long)json_integer_value(json_object_get(doc, "rate")),
@@ -595,7 +596,7 @@ static int run(struct arena *a, const struct opts *o)
     printf("  %lld people made in %.1f s\n", n, made);
     fflush(stdout);
     /* The start: after the pre-queue's burst, at a pace this machine keeps with room to spare. */
-    int lead = pre > 0 ? 10 + (int)(pre / 1500) : 3;
+    int lead = pre > 0 ? 10 + (int)(pre / 4000) : 3;
     long long room = make_room(a, o, lead, tag);
     double opens = (double)(time(NULL) + lead);
     char pre_path[4200], at_path[4200];
