@@ -6,6 +6,8 @@ DIR/strategies.json (from `firstcome bench strategies`) and writes, beside them:
   strategies.svg  throughput per strategy; the ones that oversold or duplicated in a warning colour
   latency.svg     p50 / p95 / p99 per strategy
   tail.svg        p99 / p99.9 per endpoint at more connections, beside /livez's at as many
+  room.svg        a waiting room under a burst (DIR/room.json, from `firstcome bench room`):
+                  people admitted, waiting and in the pre-queue over time, the rate as a reference
   report.html     one self-contained page: machine, date, both tables, the charts inlined
 
 and prints a short plain-text summary. Standard library only. A missing file, a missing key or a
@@ -97,6 +99,10 @@ def fmt_pct(ratio):
 
 def fmt_fraction(x):
     return "—" if x is None else f"{x:.3f}"
+
+
+def fmt_correlation(x):
+    return "—" if x is None else f"{x:.4f}"
 
 
 def fmt_axis(x):
@@ -244,6 +250,49 @@ def read_strategies(path, notes):
     return {"rows": rows, "extra": extra, "machine": machine, "mtime": os.path.getmtime(path)}
 
 
+ROOM_NUMBERS = ["people", "prequeue_people", "rate"]
+
+
+def read_room(path, notes):
+    """room.json from `firstcome bench room`, or None. Its absence is normal (no note); a file
+    that is there but broken is noted, and what can be read of it is kept."""
+    if not os.path.exists(path):
+        return None
+    ok, doc = load(path, notes)
+    if not ok:
+        return None
+    name = os.path.basename(path)
+    if not isinstance(doc, dict):
+        notes.append(f"{name}: expected an object")
+        return None
+    room = {"_raw": doc, "mtime": os.path.getmtime(path)}
+    for k in ROOM_NUMBERS:
+        room[k] = number(doc.get(k))
+        if room[k] is None:
+            notes.append(f"{name}: {k} missing or not a number")
+    series = doc.get("series")
+    room["series"] = [[number(v) for v in s] for s in series if isinstance(s, list) and len(s) == 4] \
+        if isinstance(series, list) else []
+    bad = len(series) - len(room["series"]) if isinstance(series, list) else 0
+    room["series"] = [s for s in room["series"] if None not in s]
+    if not isinstance(series, list):
+        notes.append(f"{name}: no series of samples")
+    elif bad or len(room["series"]) < len(series):
+        notes.append(f"{name}: {len(series) - len(room['series'])} samples are not four numbers; left out")
+    for k in ("joins", "livez", "places", "order", "admissions"):
+        if not isinstance(doc.get(k), dict):
+            notes.append(f"{name}: no {k}")
+    return room
+
+
+def room_value(room, *path):
+    """A value deep in room.json, or None."""
+    v = room["_raw"]
+    for k in path:
+        v = v.get(k) if isinstance(v, dict) else None
+    return v
+
+
 def broke_rules(r):
     """The marks for a strategy that issued beyond its stock or gave a user two: ['oversold 12', ...]."""
     marks = []
@@ -389,6 +438,103 @@ def bar(chart, y, h, frac, fill, cls, name, title=None):
 
 
 HALO = {"stroke": "#ffffff", "stroke_width": "3", "paint_order": "stroke", "stroke_linejoin": "round"}
+
+
+def nice_step(raw):
+    mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw - 1e-12)
+
+
+ROOM_LINES = [(1, "admitted so far", BLUE), (2, "waiting with a place", "#e8590c"),
+              (3, "in the pre-queue", GREY)]
+
+
+def room_svg(room):
+    """People admitted, waiting and in the pre-queue over time, with the configured rate as a
+    dashed line from the start."""
+    s = room["series"]
+    people, rate = room["people"] or 0, room["rate"] or 0
+    x0, x1 = min(p[0] for p in s), max(p[0] for p in s)
+    x1 = max(x1, x0 + 1)
+    ys = Linear(max([people] + [max(p[1], p[2], p[3]) for p in s]))
+    left, right, top, bottom, h = 86, WIDTH - 24, 84, 330, 380
+    X = lambda t: left + (t - x0) / (x1 - x0) * (right - left)
+    Y = lambda v: bottom - ys(v) * (bottom - top)
+    title = (f"Waiting room: {fmt_count(people)} people, {fmt_count(rate)} admitted a second"
+             if people and rate else "Waiting room")
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" viewBox="0 0 {WIDTH} {h}" '
+           f'font-family="{esc(FONT)}" role="img" aria-label="{esc(title)}">',
+           f'<rect x="0" y="0" width="{WIDTH}" height="{h}" fill="#ffffff"/>',
+           text(16, 26, title, 16, INK, font_weight="600"),
+           text(16, 45, "people over time, sampled every 100 ms; seconds from the room's start", 12, MUTED)]
+    for t in ys.ticks:
+        out.append(f'<line x1="{left}" y1="{Y(t):.1f}" x2="{right}" y2="{Y(t):.1f}" stroke="{GRID}" stroke-width="1"/>')
+        out.append(text(left - 8, Y(t), fmt_axis(t), 11, MUTED, text_anchor="end", dominant_baseline="central"))
+    step = nice_step((x1 - x0) / 10)
+    t = math.ceil(x0 / step) * step
+    while t <= x1 + 1e-9:
+        out.append(text(X(t), bottom + 16, fmt_axis(t) if t >= 0 else "-" + fmt_axis(-t), 11, MUTED,
+                        text_anchor="middle"))
+        t += step
+    out.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{AXIS}" stroke-width="1"/>')
+    out.append(text((left + right) / 2, bottom + 34, "seconds from the start", 12, MUTED, text_anchor="middle"))
+    if x0 <= 0 <= x1:
+        out.append(f'<line class="start" x1="{X(0):.1f}" y1="{top - 8}" x2="{X(0):.1f}" y2="{bottom}" '
+                   f'stroke="{INK}" stroke-width="1" stroke-dasharray="2 3"/>')
+        out.append(text(X(0) + 4, top - 2, "start", 11, INK))
+    if rate and people:
+        end = min(x1, people / rate)
+        out.append(f'<line class="rate" x1="{X(max(0, x0)):.1f}" y1="{Y(max(0, x0) * rate):.1f}" x2="{X(end):.1f}" '
+                   f'y2="{Y(end * rate):.1f}" stroke="{BLUE}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.6">'
+                   f'<title>{esc(fmt_count(rate))} a second from the start</title></line>')
+    for i, name, colour in ROOM_LINES:
+        pts = " ".join(f"{X(p[0]):.1f},{Y(p[i]):.1f}" for p in s)
+        out.append(f'<polyline class="series" data-name="{esc(name)}" points="{pts}" fill="none" '
+                   f'stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>')
+    lx = left + 10
+    for _, name, colour in ROOM_LINES + [(0, f"the rate set ({fmt_count(rate)} a second)", BLUE)]:
+        dash = ' stroke-dasharray="6 4" opacity="0.6"' if name.startswith("the rate") else ""
+        out.append(f'<line x1="{lx}" y1="62" x2="{lx + 22}" y2="62" stroke="{colour}" stroke-width="2"{dash}/>')
+        out.append(text(lx + 28, 62, name, 12, INK, dominant_baseline="central"))
+        lx += 28 + text_width(name, 12) + 24
+    return "\n".join(out + ["</svg>"]) + "\n"
+
+
+def room_table(room):
+    """The bursts, /livez beside them, and what the run checked."""
+    v = lambda *p: room_value(room, *p)
+    rows = []
+    for key, label in (("prequeue", "joins before the start"), ("at_start", "joins at the start")):
+        if isinstance(v("joins", key), dict):
+            rows.append((label, fmt_rate(number(v("joins", key, "people_per_second"))) + " people/s",
+                         fmt_ms(number(v("joins", key, "p50_ms"))), fmt_ms(number(v("joins", key, "p99_ms"))),
+                         fmt_count(number(v("joins", key, "errors"))) + " / " + fmt_count(number(v("joins", key, "non2xx")))))
+    for key, label in (("before", "/livez before"), ("prequeue", "/livez beside the first burst"),
+                       ("at_start", "/livez beside the burst at the start")):
+        if isinstance(v("livez", key), dict):
+            rows.append((label, fmt_rate(number(v("livez", key, "rps"))) + " req/s",
+                         fmt_ms(number(v("livez", key, "p50_ms"))), fmt_ms(number(v("livez", key, "p99_ms"))),
+                         fmt_count(number(v("livez", key, "errors"))) + " / " + fmt_count(number(v("livez", key, "non2xx")))))
+    out = ['<div class="tablewrap"><table id="room-table"><thead><tr>'
+           + "".join(f"<th>{esc(h)}</th>" for h in ("", "pace", "p50 ms", "p99 ms", "errors / non-2xx"))
+           + "</tr></thead><tbody>"]
+    out += ["<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows]
+    out.append("</tbody></table></div>")
+    checks = [
+        ("without a place", fmt_count(number(v("places", "without_place")))),
+        ("tickets held twice", fmt_count(number(v("places", "same_ticket_twice")))),
+        ("the pre-queue holds the first tickets", {True: "yes", False: "no"}.get(v("places", "prequeue_holds_first_tickets"), "—")),
+        ("pre-queue: arrival vs place correlation", fmt_correlation(number(v("order", "prequeue", "correlation")))),
+        ("after the start: arrival vs place correlation", fmt_correlation(number(v("order", "at_start", "correlation")))),
+        ("after the start: furthest from a wrk thread's sending order",
+         fmt_count(number(v("order", "at_start", "max_displacement_in_thread")))),
+        ("admissions a second: mean / min / max", " / ".join(fmt_rate(number(v("admissions", k))) for k in ("mean", "min", "max"))),
+        ("one-second windows within 5% of the rate", fmt_pct(number(v("admissions", "within_5pct")))),
+        ("admitted twice", fmt_count(number(v("admitted_twice")))),
+    ]
+    out.append('<div class="tablewrap"><table id="room-checks"><tbody>'
+               + "".join(f"<tr>{cell(k)}{cell(val)}</tr>" for k, val in checks) + "</tbody></table></div>")
+    return "".join(out)
 
 
 def strategies_svg(rows):
@@ -673,7 +819,7 @@ def when(ts):
     return dt.datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
-def report_html(dirpath, http, st, svgs, notes, now):
+def report_html(dirpath, http, st, svgs, notes, now, room=None):
     dates = [f"generated <b>{esc(now.strftime('%Y-%m-%d %H:%M %Z').strip())}</b>"]
     for name, d in (("http.json", http), ("strategies.json", st)):
         if d:
@@ -705,6 +851,11 @@ def report_html(dirpath, http, st, svgs, notes, now):
         body.append('<div class="card chart">' + svgs["latency.svg"] + "</div>")
     else:
         body.append(f'<p class="missing">No strategy results: {esc(why(notes, "strategies.json"))}.</p>')
+    if room:
+        body.append("<h2>A waiting room under a burst</h2>")
+        body.append('<div class="card">' + room_table(room) + "</div>")
+        if "room.svg" in svgs:
+            body.append('<div class="card chart">' + svgs["room.svg"] + "</div>")
     body.append(f"<footer>bench/report.py {esc(os.path.abspath(dirpath))}</footer>")
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -727,8 +878,14 @@ def text_table(columns, rows):
     return [line([c[0] for c in columns])] + [line([c[2](r) for c in columns]) for r in rows] + [""]
 
 
-def summary(dirpath, http, st, written, notes):
+def summary(dirpath, http, st, written, notes, room=None):
     lines = []
+    if room:
+        v = lambda *p: number(room_value(room, *p))
+        lines += [f"waiting room: {fmt_count(room['people'])} people, {fmt_count(v('places', 'without_place'))} without"
+                  f" a place, admitted twice {fmt_count(v('admitted_twice'))}; admissions a second"
+                  f" {fmt_rate(v('admissions', 'mean'))} (set {fmt_count(room['rate'])}),"
+                  f" {fmt_pct(v('admissions', 'within_5pct'))} of seconds within 5%", ""]
     if http and http["rows"]:
         lines += text_table([("endpoint", 32, lambda r: r["endpoint"]), ("req/s", 10, lambda r: fmt_rate(r["rps"])),
                              ("p50 ms", 9, lambda r: fmt_ms(r["p50_ms"])), ("p99 ms", 9, lambda r: fmt_ms(r["p99_ms"])),
@@ -769,7 +926,10 @@ def main(argv):
     notes = []
     http = read_http(os.path.join(dirpath, "http.json"), notes)
     st = read_strategies(os.path.join(dirpath, "strategies.json"), notes)
+    room = read_room(os.path.join(dirpath, "room.json"), notes)
     svgs = {}
+    if room and room["series"]:
+        svgs["room.svg"] = room_svg(room)
     if http and http["rows"]:
         svgs["http.svg"] = http_svg(http)
     if http and http["tail"]:
@@ -777,7 +937,7 @@ def main(argv):
     if st and st["rows"]:
         svgs["strategies.svg"] = strategies_svg(st["rows"])
         svgs["latency.svg"] = latency_svg(st["rows"])
-    page = report_html(dirpath, http, st, svgs, notes, dt.datetime.now().astimezone())
+    page = report_html(dirpath, http, st, svgs, notes, dt.datetime.now().astimezone(), room)
     written = []
     try:
         for name, content in list(svgs.items()) + [("report.html", page)]:
@@ -787,7 +947,7 @@ def main(argv):
     except OSError as e:
         print(f"report.py: could not write {e.filename}: {e.strerror}", file=sys.stderr)
         return 1
-    print(summary(dirpath, http, st, written, notes))
+    print(summary(dirpath, http, st, written, notes, room))
     return 0
 
 

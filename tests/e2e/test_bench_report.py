@@ -381,3 +381,53 @@ def test_the_tail_at_more_connections_is_summed_reported_and_drawn(tmp_path):
     assert http_rows[0][4][0] == "p99.9 ms" and http_rows[3][4][0] == "14.0"
     rows = {r[0][0]: r for r in tables(page)["tail-table"][1:] if r[1][0] == "256"}
     assert [c for c, _ in rows["POST claim (sync mode)"]][2:7] == ["3,000", "55.0", "90.0", "40.0", "60.0"]
+
+
+def room_doc(people=400, rate=100):
+    """A small room.json as `firstcome bench room` writes it: a pre-queue filling before the start,
+    then admissions at the rate."""
+    series = [[t / 10, 0, 0, min(200, (t + 30) * 20)] for t in range(-30, 0)]
+    series += [[t / 10, min(people, t * rate // 10), max(0, min(people, 200 + t * 40) - t * rate // 10), 0]
+               for t in range(0, 45)]
+    return {"room": 1, "people": people, "prequeue_people": 200, "rate": rate,
+            "joins": {"prequeue": {"people_per_second": 5000.0, "p50_ms": 5.0, "p99_ms": 9.0, "errors": 0,
+                                   "non2xx": 0},
+                      "at_start": {"people_per_second": 4800.0, "p50_ms": 5.5, "p99_ms": 9.5, "errors": 0,
+                                   "non2xx": 0}},
+            "livez": {"before": {"rps": 20000.0, "p50_ms": 0.2, "p99_ms": 0.9, "errors": 0, "non2xx": 0}},
+            "places": {"people": people, "without_place": 0, "same_ticket_twice": 0, "ticket_out_of_range": 0,
+                       "prequeue_holds_first_tickets": True},
+            "order": {"prequeue": {"correlation": 0.01}, "at_start": {"correlation": 0.9991,
+                                                                      "max_displacement_in_thread": 12}},
+            "admissions": {"mean": 100.0, "min": 99.0, "max": 101.0, "within_5pct": 1.0},
+            "admitted_twice": 0, "series": series}
+
+
+def test_a_waiting_room_run_is_drawn_over_time_and_tabled(tmp_path):
+    write(tmp_path, "room.json", room_doc())
+    out = run(tmp_path)
+    assert "waiting room: 400 people, 0 without a place" in out
+    root = svg(tmp_path, "room.svg")
+    lines = root.findall(f".//{SVG}polyline")
+    assert sorted(p.get("data-name") for p in lines) == ["admitted so far", "in the pre-queue",
+                                                        "waiting with a place"]
+    assert all(len(p.get("points").split()) == 75 for p in lines)
+    assert root.find(f".//{SVG}line[@class='rate']") is not None
+    assert root.find(f".//{SVG}line[@class='start']") is not None
+    page = read(tmp_path, "report.html")
+    assert "A waiting room under a burst" in page and 'id="room-checks"' in page
+    assert "<td>0.9991</td>" in page and "<td>0.0100</td>" in page
+
+
+def test_a_broken_room_json_is_noted_and_the_rest_still_drawn(tmp_path):
+    doc = room_doc()
+    del doc["rate"]
+    doc["series"][3] = [0.3, "many", 1, 2]
+    write(tmp_path, "room.json", doc)
+    write(tmp_path, "http.json", HTTP)
+    out = run(tmp_path)
+    assert "room.json: rate missing or not a number" in out
+    assert "room.json: 1 samples are not four numbers" in out
+    assert os.path.exists(tmp_path / "http.svg") and os.path.exists(tmp_path / "room.svg")
+    write(tmp_path, "room.json", '"not an object"')
+    assert "room.json: expected an object" in run(tmp_path)
