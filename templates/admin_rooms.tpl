@@ -49,6 +49,11 @@
           <input id="ar-pre" type="number" name="prequeue_seconds" min="0" max="86400" step="1" placeholder="600" inputmode="numeric">
         </div>
       </div>
+      <div class="field">
+        <label for="ar-threshold">Turn on only above (arrivals a second)</label>
+        <input id="ar-threshold" type="number" name="threshold" min="1" max="10000000" step="1" inputmode="numeric" aria-describedby="ar-threshold-note">
+        <p class="field-hint" id="ar-threshold-note">Left empty, the room guards its item from now on. With a number, claims or checkouts go straight through until one second brings more than that many, and the room turns itself on.</p>
+      </div>
       <div class="form-actions">
         <button type="submit" class="btn btn-primary">Make the room</button>
       </div>
@@ -70,6 +75,7 @@
             <th scope="col" class="num">Let in</th>
             <th scope="col" class="num">Took their turn</th>
             <th scope="col" class="num">Passes used</th>
+            <th scope="col">State</th>
           </tr>
         </thead>
         <tbody>
@@ -84,6 +90,15 @@
             <td class="num">{{admitted}}</td>
             <td class="num">{{turns}}</td>
             <td class="num">{{used}}</td>
+            <td>
+              <form method="post" action="/admin/rooms/{{id}}/switch">
+                <input type="hidden" name="csrf" value="{{csrf}}">
+                {{#on}}<span class="badge badge-live" data-room-on="1">On</span>
+                <input type="hidden" name="on" value="0"><button type="submit" class="btn btn-sm">Turn off</button>{{/on}}
+                {{#no_on}}<span class="badge badge-neutral" data-room-on="0">Off{{#auto}} until {{threshold}}/s{{/auto}}</span>
+                <input type="hidden" name="on" value="1"><button type="submit" class="btn btn-sm">Turn on</button>{{/no_on}}
+              </form>
+            </td>
           </tr>
           {{/items}}
         </tbody>

@@ -4,6 +4,11 @@
   <p class="eyebrow">Waiting room</p>
   <h1 id="room-title">{{name}}</h1>
   <p class="room-lede">So many people want this sale at once that the shop lets them in a few at a time: {{rate}} a second, in the order of the queue. Your place is kept while you wait.</p>
+{{#off}}
+  <div class="alert alert-success" role="status" data-room-off>
+    <p>There is no queue for this sale right now: go straight to it.{{#auto}} The queue starts by itself if more than {{threshold}} people a second arrive.{{/auto}}</p>
+  </div>
+{{/off}}
 {{#place}}
   <div class="room-card" data-room-state="{{state}}">
     {{#out}}

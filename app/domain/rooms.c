@@ -28,9 +28,11 @@ static long long count(struct arena *a, long long id, const char *cmd, const cha
     return n;
 }
 
-#define ROOM_COLUMNS                                                                               \
-    "SELECT id, item_kind, item_id, rate, pass_seconds, prequeue_seconds, opens_at,"               \
-    " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens,"                                     \
+#define ROOM_COLUMNS                                                                                 \
+    "SELECT id, item_kind, item_id, rate, pass_seconds, prequeue_seconds, threshold,"                \
+    " switched_on_at, turned_off = 0 AND (threshold = 0 OR switched_on_at IS NOT NULL) AS guarding," \
+    " opens_at,"                                                                                     \
+    " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens,"                                       \
     " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) - prequeue_seconds AS joins_from FROM rooms"
 
 static json_t *view(struct arena *a, json_t *row, struct err *e);
@@ -68,6 +70,14 @@ static json_t *row_of(long long id, struct err *e)
     return row;
 }
 
+/* The row read again at the next ask, in this process (the others within ROW_SECONDS). */
+static void forget_row(long long id)
+{
+    size_t slot = (size_t)id % ROW_SLOTS;
+    if (rows_read[slot].id == id)
+        rows_read[slot].read_at = -ROW_SECONDS;
+}
+
 /* The room's settings into Redis (meta), when Redis has none: made, or lost with Redis. */
 static int load(struct arena *a, json_t *row)
 {
@@ -81,6 +91,9 @@ static int load(struct arena *a, json_t *row)
         ok = redis_run("HSET %s joins_from %lld rate %lld", key(a, id, "meta"),
                        (long long)json_integer_value(json_object_get(row, "joins_from")),
                        (long long)json_integer_value(json_object_get(row, "rate"))) == 0;
+    /* A room that switched itself on stays on when Redis lost it (MySQL has when). */
+    if (ok && !json_is_null(json_object_get(row, "switched_on_at")))
+        ok = redis_run("HSET %s on 1", key(a, id, "meta")) == 0;
     return ok ? 0 : -1;
 }
 
@@ -103,14 +116,15 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
 {
     const char *kind = json_string_value(json_object_get(body, "item"));
     json_t *item_id = json_object_get(body, "item_id");
-    long long rate, pass, pre;
+    long long rate, pass, pre, threshold;
     if (!kind || (strcmp(kind, "product") && strcmp(kind, "campaign")))
         return err_set(e, 422, "invalid_room", "item must be product or campaign"), NULL;
     if (!json_is_integer(item_id) || json_integer_value(item_id) <= 0)
         return err_set(e, 422, "invalid_room", "item_id must be the id of the %s", kind), NULL;
     if (int_field(body, "rate", 1, 100000, -1, &rate, e) < 0 ||
         int_field(body, "pass_seconds", 10, 3600, 300, &pass, e) < 0 ||
-        int_field(body, "prequeue_seconds", 0, 86400, 600, &pre, e) < 0)
+        int_field(body, "prequeue_seconds", 0, 86400, 600, &pre, e) < 0 ||
+        int_field(body, "threshold", 1, 10000000, 0, &threshold, e) < 0)
         return NULL;
     if (rate < 0)
         return err_set(e, 422, "invalid_room", "rate (people admitted a second) is required"), NULL;
@@ -132,9 +146,9 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
                        (long long)json_integer_value(item_id)),
                NULL;
     long long n = db_exec("INSERT IGNORE INTO rooms (item_kind, item_id, rate, pass_seconds,"
-                          " prequeue_seconds, opens_at) VALUES (?, ?, ?, ?, ?, ?)",
-                          "siiiis", kind, (long long)json_integer_value(item_id), rate, pass, pre,
-                          json_string_value(json_object_get(start, "opens_at")));
+                          " prequeue_seconds, threshold, opens_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          "siiiiis", kind, (long long)json_integer_value(item_id), rate, pass, pre,
+                          threshold, json_string_value(json_object_get(start, "opens_at")));
     if (n < 0)
         return err_store(e), NULL;
     if (n == 0)
@@ -210,6 +224,10 @@ static json_t *view(struct arena *a, json_t *row, struct err *e)
     json_object_set_new(room, "turns", json_integer(turns));
     json_object_set_new(room, "used", json_integer(used));
     json_object_set_new(room, "left", json_integer(left));
+    long long threshold = json_integer_value(json_object_get(row, "threshold"));
+    json_object_set_new(room, "on", json_boolean(db_truthy(json_object_get(row, "guarding"))));
+    json_object_set_new(room, "threshold", threshold > 0 ? json_integer(threshold) : json_null());
+    json_object_set_new(room, "switched_on_at", json_copy(json_object_get(row, "switched_on_at")));
     return room;
 }
 
@@ -360,26 +378,30 @@ json_t *room_join(struct arena *a, long long id, long long user_id, struct err *
     return place_in(a, row, user_id, e);
 }
 
-/* The rooms that guard their items now (from their making to a day after their start), as this
+/* The rooms in front of items now (from their making to a day after their start), as this
  * process last read them: read again every GUARDS_SECONDS, kept as they were when the read
  * fails. A sale without a room costs a claim or a checkout nothing but a look at this list. */
 #define GUARDS_SECONDS 2.0
 #define MAX_GUARDS 256
 static struct guard {
-    bool campaign;
+    bool campaign, off;
     long long item_id, room_id;
+    long long threshold; /* > 0: on only once arrivals passed it */
+    bool switched;       /* ... which MySQL says they did */
 } guards[MAX_GUARDS];
 static int nguards;
 static double guards_read_at;
 static bool guards_known; /* a read has succeeded: before, nothing can be let through */
 
-/* The room guarding the item, 0 when none, -1 when this process could never read the list. */
-static long long guarding_room(bool campaign, long long item_id)
+/* The room in front of the item, NULL when none; *unknown when this process could never read
+ * the list. */
+static const struct guard *guard_of(bool campaign, long long item_id, bool *unknown)
 {
     double now = clock_now();
     if (now - guards_read_at >= GUARDS_SECONDS) {
         guards_read_at = now;
-        json_t *rows = db_query("SELECT id, item_kind = 'campaign' AS campaign, item_id FROM rooms"
+        json_t *rows = db_query("SELECT id, item_kind = 'campaign' AS campaign, item_id, threshold,"
+                                " switched_on_at IS NOT NULL AS switched, turned_off FROM rooms"
                                 " WHERE opens_at >= UTC_TIMESTAMP() - INTERVAL 1 DAY"
                                 " ORDER BY id DESC LIMIT 256",
                                 ""),
@@ -393,16 +415,41 @@ static long long guarding_room(bool campaign, long long item_id)
                          MAX_GUARDS);
         }
         json_array_foreach(rows, i, row) guards[nguards++] =
-            (struct guard){.campaign = json_integer_value(json_object_get(row, "campaign")) == 1,
+            (struct guard){.campaign = db_truthy(json_object_get(row, "campaign")),
+                           .off = db_truthy(json_object_get(row, "turned_off")),
                            .item_id = json_integer_value(json_object_get(row, "item_id")),
-                           .room_id = json_integer_value(json_object_get(row, "id"))};
+                           .room_id = json_integer_value(json_object_get(row, "id")),
+                           .threshold = json_integer_value(json_object_get(row, "threshold")),
+                           .switched = db_truthy(json_object_get(row, "switched"))};
     }
-    if (!guards_known)
-        return -1;
+    *unknown = !guards_known;
     for (int i = 0; i < nguards; i++)
         if (guards[i].campaign == campaign && guards[i].item_id == item_id)
-            return guards[i].room_id;
-    return 0;
+            return &guards[i];
+    return NULL;
+}
+
+/* An arrival at the item of a room that turns itself on: 1 when the room is on (this arrival
+ * may have switched it, which is then written to MySQL), 0 still off, -1 Redis failed. */
+static int arrive(struct arena *a, const struct guard *g)
+{
+    const char *argv[2] = {key(a, g->room_id, "meta"), arena_sprintf(a, "%lld", g->threshold)};
+    redisReply *r = redis_script("room_arrive", 1, 2, argv);
+    long long state = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    if (state == 2) {
+        if (db_exec("UPDATE rooms SET switched_on_at = UTC_TIMESTAMP() WHERE id = ?"
+                    " AND switched_on_at IS NULL",
+                    "i", g->room_id) < 0)
+            log_warn("waiting room %lld turned itself on; MySQL did not record it: the room"
+                     " stays on while Redis keeps it",
+                     g->room_id);
+        else
+            log_info("waiting room %lld turned itself on: more than %lld arrivals in a second",
+                     g->room_id, g->threshold);
+    }
+    return state < 0 ? -1 : state > 0;
 }
 
 /* Whether one of the passes (separated by spaces: the cookies of several rooms; the first
@@ -424,32 +471,55 @@ static bool carries_pass(struct arena *a, const char *passes, long long room, lo
 int room_admit(struct arena *a, bool campaign, long long item_id, long long user_id,
                const char *pass, long long *room, struct err *e)
 {
-    *room = guarding_room(campaign, item_id);
-    if (*room < 0) {
-        *room = 0;
+    bool unknown;
+    const struct guard *g = guard_of(campaign, item_id, &unknown);
+    *room = 0;
+    if (unknown)
         return err_unavailable(e); /* no pass can be judged: nothing is let through unjudged */
-    }
-    if (*room == 0)
+    if (!g || g->off)
         return 0;
-    long long id = *room;
-    if (!carries_pass(a, pass, id, user_id)) {
-        *room = 0;
+    if (g->threshold > 0 && !g->switched) {
+        int on = arrive(a, g);
+        if (on < 0)
+            return err_store(e);
+        if (!on)
+            return 0;
+    }
+    long long id = g->room_id;
+    if (!carries_pass(a, pass, id, user_id))
         return err_set(e, 403, "room_pass_required",
                        "this sale has a waiting room: join it at /rooms/%lld and come back with"
                        " the pass it gives you when your turn comes",
                        id);
-    }
     redisReply *r = redis_cmd("SADD %s %lld", key(a, id, "used"), user_id);
     long long added = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     if (r)
         freeReplyObject(r);
-    if (added != 1)
-        *room = 0;
     if (added < 0)
         return err_store(e);
     if (added == 0)
         return err_set(e, 403, "pass_used", "your pass of waiting room %lld has been used", id);
+    *room = id;
     return 0;
+}
+
+json_t *room_switch(struct arena *a, long long id, bool on, struct err *e)
+{
+    json_t *row = row_of(id, e);
+    if (!row)
+        return NULL;
+    long long n = on ? db_exec("UPDATE rooms SET turned_off = 0, switched_on_at ="
+                               " COALESCE(switched_on_at, UTC_TIMESTAMP()) WHERE id = ?",
+                               "i", id)
+                     : db_exec("UPDATE rooms SET turned_off = 1 WHERE id = ?", "i", id);
+    if (n < 0)
+        return err_store(e), NULL;
+    forget_row(id);
+    if (!(row = row_of(id, e)))
+        return NULL;
+    if (on && load(a, row) < 0) /* on in Redis too: its arrivals no longer count */
+        return err_unknown(e), NULL;
+    return view(a, row, e);
 }
 
 void room_give_back(struct arena *a, long long room, long long user_id)

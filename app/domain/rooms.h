@@ -12,13 +12,15 @@
 #include "core/err.h"
 
 /* Admin: {item: "product"|"campaign", item_id, rate (people a second, 1-100000), pass_seconds
- * (10-3600, 300), prequeue_seconds (0-86400, 600)}. The room opens when its item's sale does
- * (a product's sale_starts_at, a campaign's starts_at): 422 for a product with no sale start,
- * 409 when the item has a room already. Returns the room. */
+ * (10-3600, 300), prequeue_seconds (0-86400, 600), threshold (optional: the room starts off and
+ * turns itself on when one second brings more arrivals at its item than this)}. The room opens when
+ * its item's sale does (a product's sale_starts_at, a campaign's starts_at): 422 for a product with
+ * no sale start, 409 when the item has a room already. Returns the room. */
 json_t *room_create(struct arena *a, json_t *body, struct err *e);
 /* {id, item: {kind, id}, rate, pass_seconds, prequeue_seconds, opens_at, joins_from, open,
  * waiting (tickets not yet admitted), admitted, prequeue, turns (admitted people who started
- * their turn), used (passes used), left (people who gave up a place)}; 404. */
+ * their turn), used (passes used), left (people who gave up a place), on (guarding now),
+ * threshold (or null), switched_on_at (or null)}; 404. */
 json_t *room_get(struct arena *a, long long id, struct err *e);
 /* The last 100 rooms by their start, newest first, as room_get gives each. */
 json_t *room_list(struct arena *a, struct err *e);
@@ -43,6 +45,10 @@ json_t *room_place(struct arena *a, long long id, long long user_id, struct err 
 int room_admit(struct arena *a, bool campaign, long long item_id, long long user_id,
                const char *pass, long long *room, struct err *e);
 void room_give_back(struct arena *a, long long room, long long user_id);
+/* Admin: turns the room off (its item is not guarded; places are kept) or on (guarding now,
+ * a room that waited for its threshold too). Every web worker follows within two seconds.
+ * Returns the room; 404. */
+json_t *room_switch(struct arena *a, long long id, bool on, struct err *e);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
  * day after its start) moves its clock: the shuffle at the start, then the admissions. Returns
  * how many it admitted, -1 on a store failure. */

@@ -51,6 +51,8 @@ void api_admin_parked_retry(struct request *r);
 void page_admin_parked(struct request *r);
 void page_admin_live(struct request *r);
 void api_admin_room_create(struct request *r);
+void api_admin_room_switch(struct request *r);
+void page_admin_room_switch(struct request *r);
 void api_room(struct request *r);
 void api_room_join(struct request *r);
 void api_room_place(struct request *r);

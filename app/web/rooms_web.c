@@ -21,6 +21,37 @@ void api_admin_room_create(struct request *r)
         reply_result(r, 201, "room", room_create(r->a, b, &e), &e);
 }
 
+/* PATCH {"on": true|false}: the room turned on or off. */
+void api_admin_room_switch(struct request *r)
+{
+    struct err e;
+    json_t *b = api_body(r);
+    if (!b)
+        return;
+    json_t *on = json_object_get(b, "on");
+    if (json_object_size(b) != 1 || !json_is_boolean(on)) {
+        err_set(&e, 422, "invalid_room", "send {\"on\": true} or {\"on\": false}");
+        return reply_err(r, &e);
+    }
+    reply_result(r, 200, "room", room_switch(r->a, req_param_id(r, 0), json_is_true(on), &e), &e);
+}
+
+/* The admin page's button: on=1 or on=0, then back to the list. */
+void page_admin_room_switch(struct request *r)
+{
+    if (auth_check_csrf(r) < 0)
+        return;
+    struct err e;
+    const char *on = req_form(r, "on");
+    if (!on || (strcmp(on, "1") && strcmp(on, "0"))) {
+        err_set(&e, 422, "invalid_room", "on must be 1 or 0");
+        return reply_err(r, &e);
+    }
+    if (!room_switch(r->a, req_param_id(r, 0), !strcmp(on, "1"), &e))
+        return reply_err(r, &e);
+    resp_redirect(r, "/admin/rooms");
+}
+
 void api_room(struct request *r)
 {
     struct err e;
@@ -59,6 +90,13 @@ static json_t *place_with_cookie(struct request *r, long long id, struct err *e)
     return p;
 }
 
+/* What a page says of a room that is off: {auto: {threshold}} when it turns itself on. */
+static json_t *off_note(json_t *room)
+{
+    json_t *t = json_object_get(room, "threshold");
+    return json_is_integer(t) ? json_pack("{s:{s:O}}", "auto", "threshold", t) : json_object();
+}
+
 void page_room(struct request *r)
 {
     struct err e;
@@ -85,6 +123,8 @@ void page_room(struct request *r)
         room, "next",
         json_string(arena_sprintf(r->a, campaign ? "/coupons/%lld" : "/products/%lld", item_id)));
     json_object_set_new(room, "csrf", json_string(auth_csrf(r)));
+    if (!json_is_true(json_object_get(room, "on"))) /* no queue now: the page says so */
+        json_object_set_new(room, "off", off_note(room));
     time_t opens;
     json_object_set_new(
         room, "opens",
@@ -146,8 +186,8 @@ void page_admin_rooms(struct request *r)
         if (auth_check_csrf(r) < 0)
             return;
         static const char *const text[] = {"item", NULL};
-        static const char *const nums[] = {"item_id", "rate", "pass_seconds", "prequeue_seconds",
-                                           NULL};
+        static const char *const nums[] = {"item_id",          "rate",      "pass_seconds",
+                                           "prequeue_seconds", "threshold", NULL};
         json_t *room = room_create(r->a, form_body(r, text, nums), &e);
         if (!room && e.status >= 500)
             return reply_err(r, &e);
@@ -155,9 +195,12 @@ void page_admin_rooms(struct request *r)
         outcome =
             form_outcome(room ? "The waiting room is made: it opens with its sale." : NULL, &e);
     }
-    json_t *items = room_list(r->a, &e);
+    json_t *items = room_list(r->a, &e), *room;
     if (!items)
         return reply_err(r, &e);
+    size_t i;
+    json_array_foreach(items, i, room) if (!json_is_true(json_object_get(room, "on")))
+        json_object_update(room, off_note(room));
     json_t *d = json_pack("{s:o}", "items", items);
     if (outcome)
         json_object_set_new(d, "outcome", outcome);

@@ -1,5 +1,6 @@
-"""bench/report.py: the benchmark report built from http.json and strategies.json. Needs no stack:
-sample results are written to a temporary directory and the report is checked as files."""
+"""bench/report.py: the benchmark report built from http.json, strategies.json and room.json. Needs
+no stack: sample results are written to a temporary directory and the report is checked as files."""
+import html
 import html.parser
 import json
 import os
@@ -383,51 +384,147 @@ def test_the_tail_at_more_connections_is_summed_reported_and_drawn(tmp_path):
     assert [c for c, _ in rows["POST claim (sync mode)"]][2:7] == ["3,000", "55.0", "90.0", "40.0", "60.0"]
 
 
-def room_doc(people=400, rate=100):
-    """A small room.json as `firstcome bench room` writes it: a pre-queue filling before the start,
-    then admissions at the rate."""
-    series = [[t / 10, 0, 0, min(200, (t + 30) * 20)] for t in range(-30, 0)]
-    series += [[t / 10, min(people, t * rate // 10), max(0, min(people, 200 + t * 40) - t * rate // 10), 0]
-               for t in range(0, 45)]
-    return {"room": 1, "people": people, "prequeue_people": 200, "rate": rate,
-            "joins": {"prequeue": {"people_per_second": 5000.0, "p50_ms": 5.0, "p99_ms": 9.0, "errors": 0,
-                                   "non2xx": 0},
-                      "at_start": {"people_per_second": 4800.0, "p50_ms": 5.5, "p99_ms": 9.5, "errors": 0,
-                                   "non2xx": 0}},
-            "livez": {"before": {"rps": 20000.0, "p50_ms": 0.2, "p99_ms": 0.9, "errors": 0, "non2xx": 0}},
+def burst(pace, p50, p99, key="people_per_second"):
+    return {key: pace, "p50_ms": p50, "p99_ms": p99, "errors": 0, "non2xx": 0, "seconds": 1.0}
+
+
+def room_doc(people=300, prequeue=100, rate=100):
+    """A small room.json as `firstcome bench room` writes it: the pre-queue filling for 1.5 s
+    before the start, then the rest joining and everyone admitted at the rate (50 samples)."""
+    series = [[t / 10, 0, 0, min(prequeue, (t + 16) * 20)] for t in range(-15, 0)]
+    series += [[t / 10, min(people, t * rate // 10), min(people, prequeue + t * 50) - min(people, t * rate // 10), 0]
+               for t in range(0, 35)]
+    return {"room": 1, "people": people, "prequeue_people": prequeue, "rate": rate,
+            "made_seconds": 0.01, "signed_seconds": 0.02,
+            "joins": {"prequeue": burst(5000.0, 5.0, 9.0), "at_start": burst(4800.0, 5.5, 9.5)},
+            "livez": {"before": burst(20000.0, 0.2, 0.9, "rps"), "prequeue": burst(9000.0, 0.25, 8.5, "rps"),
+                      "at_start": burst(7000.0, 0.3, 11.0, "rps")},
             "places": {"people": people, "without_place": 0, "same_ticket_twice": 0, "ticket_out_of_range": 0,
                        "prequeue_holds_first_tickets": True},
-            "order": {"prequeue": {"correlation": 0.01}, "at_start": {"correlation": 0.9991,
-                                                                      "max_displacement_in_thread": 12}},
-            "admissions": {"mean": 100.0, "min": 99.0, "max": 101.0, "within_5pct": 1.0},
+            "order": {"prequeue": {"correlation": 0.01, "max_displacement": 97, "first_tenth_kept": 0.1},
+                      "at_start": {"correlation": 0.9991, "max_displacement": 12, "first_tenth_kept": 0.95,
+                                   "max_displacement_in_thread": 5, "in_flight_per_thread": 8}},
+            "admissions": {"ticks": 30, "windows": 20, "mean": 100.0, "min": 99.0, "max": 101.0,
+                           "within_5pct": 1.0, "steps_back": 0},
             "admitted_twice": 0, "series": series}
 
 
-def test_a_waiting_room_run_is_drawn_over_time_and_tabled(tmp_path):
-    write(tmp_path, "room.json", room_doc())
-    out = run(tmp_path)
-    assert "waiting room: 400 people, 0 without a place" in out
-    root = svg(tmp_path, "room.svg")
-    lines = root.findall(f".//{SVG}polyline")
-    assert sorted(p.get("data-name") for p in lines) == ["admitted so far", "in the pre-queue",
-                                                        "waiting with a place"]
-    assert all(len(p.get("points").split()) == 75 for p in lines)
-    assert root.find(f".//{SVG}line[@class='rate']") is not None
-    assert root.find(f".//{SVG}line[@class='start']") is not None
-    page = read(tmp_path, "report.html")
-    assert "A waiting room under a burst" in page and 'id="room-checks"' in page
-    assert "<td>0.9991</td>" in page and "<td>0.0100</td>" in page
+def polylines(root):
+    return {p.get("data-name"): [tuple(map(float, xy.split(","))) for xy in p.get("points").split()]
+            for p in root.iter(SVG + "polyline")}
 
 
-def test_a_broken_room_json_is_noted_and_the_rest_still_drawn(tmp_path):
-    doc = room_doc()
-    del doc["rate"]
-    doc["series"][3] = [0.3, "many", 1, 2]
+def test_a_waiting_room_run_is_drawn_over_time_and_tabled(both):
+    write(both, "room.json", room_doc())
+    out = run(both)
+    assert "waiting room: 300 people, joins 5,000 and 4,800 people/s; 0 without a place" in out
+    assert "note:" not in out  # complete data: nothing to note
+    root = svg(both, "room.svg")
+    words = texts(root)
+    assert "Waiting room: 300 people, 100 admitted a second" in words
+    for name in ("admitted so far", "waiting with a place", "in the pre-queue", "the rate set (100 a second)",
+                 "start", "seconds from the room's opening"):
+        assert name in words, name
+    lines = polylines(root)
+    assert sorted(lines) == ["admitted so far", "in the pre-queue", "waiting with a place"]
+    assert all(len(points) == 50 for points in lines.values())
+    admitted, queued = lines["admitted so far"], lines["in the pre-queue"]
+    assert admitted[-1][1] < admitted[0][1] and queued[14][1] < queued[15][1]  # up is fewer pixels down
+    start = root.find(f".//{SVG}line[@class='start']")
+    assert float(start.get("x1")) == pytest.approx(admitted[15][0], abs=0.2)  # the sample at 0 s
+    rate = root.find(f".//{SVG}line[@class='rate']")
+    assert "stroke-dasharray" in rate.attrib
+    assert float(rate.get("x1")) == pytest.approx(float(start.get("x1")), abs=0.2)
+    assert float(rate.get("y1")) == pytest.approx(admitted[0][1], abs=0.2)  # 0 admitted at the start
+    assert float(rate.get("x2")) == pytest.approx(admitted[45][0], abs=0.2)  # everyone at 3 s: clipped there
+    assert float(rate.get("y2")) == pytest.approx(admitted[-1][1], abs=0.2)
+    page = read(both, "report.html")
+    assert "A waiting room under a burst" in page and "Waiting room." in page
+    assert read(both, "room.svg").strip() in page and page.count("<svg ") == 4
+    assert "room.json written" in page and "Data notes" not in page
+    t = tables(page)
+    assert [[c for c, _ in row] for row in t["room-table"]] == [
+        ["", "pace", "p50 ms", "p99 ms", "errors / non-2xx"],
+        ["joins before the start", "5,000 people/s", "5.00", "9.00", "0 / 0"],
+        ["joins at the start", "4,800 people/s", "5.50", "9.50", "0 / 0"],
+        ["/livez before", "20,000 req/s", "0.2", "0.9", "0 / 0"],
+        ["/livez beside the joins before the start", "9,000 req/s", "0.25", "8.50", "0 / 0"],
+        ["/livez beside the joins at the start", "7,000 req/s", "0.3", "11.0", "0 / 0"]]
+    checks = {row[0][0]: row[1] for row in t["room-checks"]}
+    assert checks["without a place"] == ("0", "ok") and checks["tickets held twice"] == ("0", "ok")
+    assert checks["the pre-queue holds the first tickets"] == ("yes", "ok")
+    assert checks["pre-queue: arrival vs place correlation (shuffled at the start: near 0)"][0] == "0.0100"
+    assert checks["after the start: arrival vs place correlation"][0] == "0.9991"
+    assert checks["after the start: largest displacement (places from the arrival order)"][0] == "12"
+    assert checks["after the start: furthest from a wrk thread's sending order (it keeps 8 in flight)"][0] == "5"
+    assert checks["admissions a second: mean / min / max"][0] == "100 / 99.0 / 101"
+    assert checks["one-second windows within 5% of the rate"][0] == "100%"
+    assert checks["admitted twice"] == ("0", "ok")
+
+
+def test_a_room_run_without_a_prequeue_needs_no_prequeue_parts(tmp_path):
+    """Nobody in the pre-queue: no burst before the start and no order for it (the tool writes
+    null for a group under ten), and nothing to note."""
+    doc = room_doc(prequeue=0)
+    del doc["joins"]["prequeue"], doc["livez"]["prequeue"]
+    doc["order"]["prequeue"] = None
     write(tmp_path, "room.json", doc)
-    write(tmp_path, "http.json", HTTP)
     out = run(tmp_path)
-    assert "room.json: rate missing or not a number" in out
-    assert "room.json: 1 samples are not four numbers" in out
-    assert os.path.exists(tmp_path / "http.svg") and os.path.exists(tmp_path / "room.svg")
-    write(tmp_path, "room.json", '"not an object"')
-    assert "room.json: expected an object" in run(tmp_path)
+    assert "joins 4,800 people/s;" in out
+    assert not [line for line in out.splitlines() if "room.json" in line and line.startswith("note:")]
+    t = tables(read(tmp_path, "report.html"))
+    assert [row[0][0] for row in t["room-table"][1:]] == ["joins at the start", "/livez before",
+                                                         "/livez beside the joins at the start"]
+    assert not any(row[0][0].startswith("pre-queue") for row in t["room-checks"])
+
+
+def test_without_room_json_there_is_no_room_and_no_note(both):
+    out = run(both)
+    page = read(both, "report.html")
+    assert "room.json" not in out and "room.json" not in page and "waiting room" not in out
+    assert "A waiting room" not in page and not os.path.exists(both / "room.svg")
+
+
+def broken(change):
+    doc = room_doc()
+    change(doc)
+    return doc
+
+
+BROKEN_ROOMS = {
+    "no rate": (broken(lambda d: d.pop("rate")), ["room.json: missing rate"], True),
+    "people in words": (broken(lambda d: d.update(people="lots")), ['room.json: not a number: people="lots"'],
+                        True),
+    "a slow p99": (broken(lambda d: d["joins"]["at_start"].update(p99_ms="slow")),
+                   ['room.json: joins.at_start: not a number: p99_ms="slow"'], True),
+    "no mean": (broken(lambda d: d["admissions"].pop("mean")), ["room.json: admissions: missing mean"], True),
+    "no livez": (broken(lambda d: d.pop("livez")), ["room.json: no livez.before", "room.json: no livez.at_start"],
+                 True),
+    "a word in the series": (broken(lambda d: d["series"].__setitem__(3, [-1.2, "many", 0, 80])),
+                             ["room.json: series: 1 of 50 samples are not four numbers; left out"], True),
+    "no series": (broken(lambda d: d.pop("series")), ["room.json: no series of samples"], False),
+    "a flag in words": (broken(lambda d: d["places"].update(prequeue_holds_first_tickets="yes")),
+                        ['room.json: places: prequeue_holds_first_tickets is not true or false ("yes")'], True),
+    "not JSON": ('{"room": 1, "series": [[0, 1', ["room.json: not valid JSON"], False),
+    "not an object": ('"a room"', ["room.json: expected an object"], False),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_ROOMS))
+def test_a_broken_room_json_is_noted_and_the_rest_still_drawn(both, case):
+    doc, expected, drawn = BROKEN_ROOMS[case]
+    write(both, "room.json", doc)
+    out = run(both)  # exit code 0, no traceback
+    page = read(both, "report.html")
+    notes = [line[len("note: "):] for line in out.splitlines() if line.startswith("note: ")]
+    for note in expected:
+        assert any(n.startswith(note) for n in notes), (note, notes)
+        assert html.escape(note) in page
+    assert "Data notes" in page
+    for name in ("http.svg", "strategies.svg", "latency.svg"):
+        assert read(both, name).strip() in page, name
+    assert ("A waiting room under a burst" in page) == isinstance(doc, dict)  # the table, what can be read
+    assert os.path.exists(both / "room.svg") == drawn
+    if drawn:
+        root = svg(both, "room.svg")
+        assert len(polylines(root)) == 3

@@ -271,6 +271,17 @@ def test_operators_see_each_rooms_people_on_the_admin_page_and_in_metrics(stack,
     listed_api = stack.get("/api/v1/admin/rooms", headers=auth(admin)).json()["items"]
     mine = next(x for x in listed_api if x["id"] == room["id"])
     assert (mine["admitted"], mine["turns"], mine["used"]) == (5, 1, 0)
+    # The page turns a room off and on; a room made there may wait for its threshold.
+    assert f'action="/admin/rooms/{room["id"]}/switch"' in listed and 'data-room-on="1"' in listed
+    r = s.post(stack.url(f"/admin/rooms/{room['id']}/switch"), data={"csrf": csrf_of(listed), "on": "0"})
+    assert r.status_code == 200 and r.url.endswith("/admin/rooms")
+    assert stack.sql("SELECT turned_off FROM rooms WHERE id = %s", room["id"])[0]["turned_off"] == 1
+    assert s.post(stack.url(f"/admin/rooms/{room['id']}/switch"),
+                  data={"csrf": csrf_of(listed), "on": "x"}).status_code == 422
+    other = campaign_starting_in(stack, admin, 600)
+    r = s.post(stack.url("/admin/rooms"), data={"csrf": csrf_of(listed), "item": "campaign",
+                                               "item_id": str(other), "rate": "50", "threshold": "300"})
+    assert r.status_code == 201 and "Off until 300/s" in r.text, r.text[:500]
 
 
 def test_admissions_pass_over_people_who_left(stack, admin):
@@ -328,3 +339,71 @@ def test_pages_keep_a_pass_for_each_room_so_one_person_claims_behind_two_rooms(s
     wait_until("both claims written", lambda: stack.sql(
         "SELECT COUNT(*) AS n FROM user_coupons WHERE user_id = %s AND coupon_id IN (%s, %s)",
         u["id"], *cids)[0]["n"] == 2, 15)
+
+
+def test_a_room_with_a_threshold_turns_itself_on_when_a_second_brings_more(stack, admin):
+    cid = campaign_starting_in(stack, admin, 1)
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=100, threshold=20)
+    assert room["on"] is False and room["threshold"] == 20
+    people = pool(stack, 90)
+    time.sleep(2.5)  # every web worker has read the room (the guard list is read every 2 s)
+    # Below the threshold, claims go straight through.
+    for _, t in people[:3]:
+        r = claim(stack, t, cid)
+        assert r.status_code in (201, 202), r.text
+        time.sleep(0.4)
+    # A burst above it turns the room on; from then on a claim needs the pass.
+    with cf.ThreadPoolExecutor(40) as ex:
+        codes = list(ex.map(lambda p: claim(stack, p[1], cid).status_code, people[3:83]))
+    assert 403 in codes and set(codes) <= {201, 202, 403}, codes
+    for _, t in people[83:]:
+        r = claim(stack, t, cid)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "room_pass_required", r.text
+    row = stack.sql("SELECT switched_on_at FROM rooms WHERE id = %s", room["id"])[0]
+    assert row["switched_on_at"] is not None
+    got = requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]
+    assert got["on"] is True and got["switched_on_at"]
+    # Redis losing the switch does not turn it off: MySQL has it.
+    stack.redis().hdel(f"{{r:{room['id']}}}:meta", "on")
+    time.sleep(2.5)
+    assert claim(stack, people[-1][1], cid).status_code == 403
+
+
+def switch(stack, admin, room, on):
+    r = requests.patch(stack.url(f"/api/v1/admin/rooms/{room}"), json={"on": on}, headers=auth(admin), timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["room"]
+
+
+def test_an_admin_turns_a_room_off_and_on_again(stack, admin):
+    (uid, token), (_, probe), (_, again) = pool(stack, 3)
+    cid = campaign_starting_in(stack, admin, 4)  # the room guards it before it opens
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=1, prequeue_seconds=600)
+    until_guarded(stack, probe, cid)
+    assert switch(stack, admin, room["id"], False)["on"] is False
+    deadline = time.time() + 6  # every worker follows within the guard list's 2 s
+    while (r := claim(stack, token, cid)).status_code == 403 and time.time() < deadline + 4:
+        assert r.json()["error"]["code"] in ("room_pass_required", "not_started"), r.text
+        time.sleep(0.2)
+    assert r.status_code in (201, 202), r.text
+    wait_until("the claim written", lambda: stack.sql(
+        "SELECT COUNT(*) AS n FROM user_coupons WHERE coupon_id = %s AND user_id = %s", cid, uid)[0]["n"] == 1, 15)
+    u = stack.user()
+    s = page_session(stack, u["email"], u["password"])
+    assert "There is no queue for this sale right now" in s.get(stack.url(f"/rooms/{room['id']}"), timeout=30).text
+    assert switch(stack, admin, room["id"], True)["on"] is True
+    time.sleep(2.5)  # every worker has read the list again
+    r = claim(stack, again, cid)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "room_pass_required", r.text
+
+
+def test_turning_a_room_takes_a_clear_on_or_off_and_an_admin(stack, admin):
+    cid = campaign_starting_in(stack, admin, 600)
+    room = make_room(stack, admin, item="campaign", item_id=cid, rate=5)
+    url = stack.url(f"/api/v1/admin/rooms/{room['id']}")
+    for bad in ({}, {"on": "yes"}, {"on": 1}, {"on": True, "rate": 9}):
+        assert_error(requests.patch(url, json=bad, headers=auth(admin), timeout=30), 422)
+    assert_error(requests.patch(stack.url("/api/v1/admin/rooms/999999999"), json={"on": False},
+                                headers=auth(admin), timeout=30), 404)
+    assert_error(requests.patch(url, json={"on": False}, headers=auth(stack.user()), timeout=30), 403)
+    assert requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]["on"] is True
