@@ -11,7 +11,8 @@ DIR/strategies.json (from `firstcome bench strategies`) and writes, beside them:
   report.html     one self-contained page: machine, date, both tables, the charts inlined
 
 and prints a short plain-text summary. Standard library only. A missing file, a missing key or a
-value that is not a number is reported in the page and the summary; it never stops the report."""
+value that is not a number is reported in the page and the summary; it never stops the report.
+(room.json alone may be missing without a note: not every run has a waiting room.)"""
 import datetime as dt
 import html
 import json
@@ -173,20 +174,22 @@ def normalise(raw, name, label_key, keys, i, notes):
     row[label_key] = str(label) if label not in (None, "") else f"(unnamed #{i})"
     if label in (None, ""):
         notes.append(f"{name}: result {i} has no {label_key}")
-    missing, invalid = [], []
-    for k in keys:
-        if k == label_key:
-            continue
-        row[k] = number(raw.get(k))
-        if k not in raw:
-            missing.append(k)
-        elif row[k] is None:
-            invalid.append(f"{k}={json.dumps(raw[k])[:40]}")
-    if missing:
-        notes.append(f"{name}: {row[label_key]}: missing {', '.join(missing)}")
-    if invalid:
-        notes.append(f"{name}: {row[label_key]}: not a number: {', '.join(invalid)}")
+    numbers = [k for k in keys if k != label_key]
+    row.update(numbers_of(raw, numbers, f"{name}: {row[label_key]}", notes))
     return row
+
+
+def numbers_of(raw, keys, where, notes):
+    """{key: a float or None} for each of keys in the object raw, with a note (starting with
+    where) for the keys that are missing and one for those that are not numbers."""
+    values = {k: number(raw.get(k)) for k in keys}
+    missing = [k for k in keys if k not in raw]
+    invalid = [f"{k}={json.dumps(raw[k])[:40]}" for k in keys if k in raw and values[k] is None]
+    if missing:
+        notes.append(f"{where}: missing {', '.join(missing)}")
+    if invalid:
+        notes.append(f"{where}: not a number: {', '.join(invalid)}")
+    return values
 
 
 def read_http(path, notes):
@@ -250,12 +253,29 @@ def read_strategies(path, notes):
     return {"rows": rows, "extra": extra, "machine": machine, "mtime": os.path.getmtime(path)}
 
 
-ROOM_NUMBERS = ["people", "prequeue_people", "rate"]
+ROOM_NUMBERS = ["people", "prequeue_people", "rate", "admitted_twice"]
+JOIN_KEYS = ["people_per_second", "p50_ms", "p99_ms", "errors", "non2xx"]
+LIVEZ_KEYS = ["rps", "p50_ms", "p99_ms", "errors", "non2xx"]
+ORDER_KEYS = ["correlation", "max_displacement"]
+# The parts of room.json the table shows: (where, their number keys, whether only a pre-queue makes it).
+ROOM_PARTS = [(("joins", "prequeue"), JOIN_KEYS, True), (("joins", "at_start"), JOIN_KEYS, False),
+              (("livez", "before"), LIVEZ_KEYS, False), (("livez", "prequeue"), LIVEZ_KEYS, True),
+              (("livez", "at_start"), LIVEZ_KEYS, False),
+              (("places",), ["without_place", "same_ticket_twice"], False),
+              (("order", "prequeue"), ORDER_KEYS, True), (("order", "at_start"), ORDER_KEYS, False),
+              (("admissions",), ["mean", "min", "max", "within_5pct"], False)]
+
+
+def dig(doc, path):
+    """The value at path (a tuple of keys) in nested objects, or None."""
+    for k in path:
+        doc = doc.get(k) if isinstance(doc, dict) else None
+    return doc
 
 
 def read_room(path, notes):
     """room.json from `firstcome bench room`, or None. Its absence is normal (no note); a file
-    that is there but broken is noted, and what can be read of it is kept."""
+    that is there but broken is noted like the others, and what can be read of it is kept."""
     if not os.path.exists(path):
         return None
     ok, doc = load(path, notes)
@@ -266,31 +286,52 @@ def read_room(path, notes):
         notes.append(f"{name}: expected an object")
         return None
     room = {"_raw": doc, "mtime": os.path.getmtime(path)}
-    for k in ROOM_NUMBERS:
-        room[k] = number(doc.get(k))
-        if room[k] is None:
-            notes.append(f"{name}: {k} missing or not a number")
-    series = doc.get("series")
-    room["series"] = [[number(v) for v in s] for s in series if isinstance(s, list) and len(s) == 4] \
-        if isinstance(series, list) else []
-    bad = len(series) - len(room["series"]) if isinstance(series, list) else 0
-    room["series"] = [s for s in room["series"] if None not in s]
-    if not isinstance(series, list):
-        notes.append(f"{name}: no series of samples")
-    elif bad or len(room["series"]) < len(series):
-        notes.append(f"{name}: {len(series) - len(room['series'])} samples are not four numbers; left out")
-    for k in ("joins", "livez", "places", "order", "admissions"):
-        if not isinstance(doc.get(k), dict):
-            notes.append(f"{name}: no {k}")
+    room.update(numbers_of(doc, ROOM_NUMBERS, name, notes))
+    for where, keys, prequeue in ROOM_PARTS:
+        part, label = dig(doc, where), ".".join(where)
+        if isinstance(part, dict):
+            numbers_of(part, keys, f"{name}: {label}", notes)
+        elif part is not None:
+            notes.append(f"{name}: {label} is not an object")
+        elif not (prequeue and room["prequeue_people"] == 0 or written_null(doc, where)):
+            notes.append(f"{name}: no {label}")
+    flag = dig(doc, ("places", "prequeue_holds_first_tickets"))
+    if isinstance(doc.get("places"), dict) and not isinstance(flag, bool):
+        notes.append(f"{name}: places: prequeue_holds_first_tickets is "
+                     + ("missing" if flag is None else f"not true or false ({json.dumps(flag)[:40]})"))
+    room["series"] = read_series(doc.get("series"), name, notes)
     return room
+
+
+def written_null(doc, where):
+    """Whether room.json says null for an order: the tool's way of saying that the group was too
+    small to measure (fewer than ten people)."""
+    parent = dig(doc, where[:-1])
+    return where[0] == "order" and isinstance(parent, dict) and where[-1] in parent and parent[where[-1]] is None
+
+
+def read_series(series, name, notes):
+    """The samples [seconds, admitted, waiting, in the pre-queue] that are four numbers, in time
+    order; a note for those that are not and for a series with none."""
+    if not isinstance(series, list):
+        notes.append(f"{name}: no series of samples" if series is None else f"{name}: series is not a list")
+        return []
+    good = []
+    for s in series:
+        values = [number(v) for v in s] if isinstance(s, list) and len(s) == 4 else [None]
+        if None not in values:
+            good.append(values)
+    if len(good) < len(series):
+        notes.append(f"{name}: series: {len(series) - len(good)} of {len(series)} samples are not four "
+                     "numbers; left out")
+    if not good:
+        notes.append(f"{name}: series: no samples to draw")
+    return sorted(good, key=lambda s: s[0])
 
 
 def room_value(room, *path):
     """A value deep in room.json, or None."""
-    v = room["_raw"]
-    for k in path:
-        v = v.get(k) if isinstance(v, dict) else None
-    return v
+    return dig(room["_raw"], path)
 
 
 def broke_rules(r):
@@ -447,94 +488,159 @@ def nice_step(raw):
 
 ROOM_LINES = [(1, "admitted so far", BLUE), (2, "waiting with a place", "#e8590c"),
               (3, "in the pre-queue", GREY)]
+RATE_STYLE = f'stroke="{INK}" stroke-width="1.25" stroke-dasharray="6 4" opacity="0.75"'
+
+
+class Frame:
+    """The plot area of a chart over time: seconds across from x0 to x1, people up on scale ys."""
+
+    def __init__(self, x0, x1, ys, left, right, top, bottom):
+        self.x0, self.x1, self.ys = x0, max(x1, x0 + 1), ys
+        self.left, self.right, self.top, self.bottom = left, right, top, bottom
+
+    def x(self, t):
+        return self.left + (t - self.x0) / (self.x1 - self.x0) * (self.right - self.left)
+
+    def y(self, v):
+        return self.bottom - self.ys(v) * (self.bottom - self.top)
+
+    def axes(self, axis_title):
+        """Grid lines and labels for people, ticks and a title for seconds."""
+        out = []
+        for v in self.ys.ticks:
+            out.append(f'<line x1="{self.left}" y1="{self.y(v):.1f}" x2="{self.right}" y2="{self.y(v):.1f}" '
+                       f'stroke="{GRID}" stroke-width="1"/>')
+            out.append(text(self.left - 8, self.y(v), fmt_axis(v), 11, MUTED, text_anchor="end",
+                            dominant_baseline="central"))
+        step = nice_step((self.x1 - self.x0) / 10)
+        first = math.ceil(self.x0 / step - 1e-9)
+        for i in range(first, math.floor(self.x1 / step + 1e-9) + 1):
+            out.append(text(self.x(i * step), self.bottom + 16, fmt_axis(i * step), 11, MUTED,
+                            text_anchor="middle"))
+        out.append(f'<line x1="{self.left}" y1="{self.bottom}" x2="{self.right}" y2="{self.bottom}" '
+                   f'stroke="{AXIS}" stroke-width="1"/>')
+        out.append(text((self.left + self.right) / 2, self.bottom + 34, axis_title, 12, MUTED,
+                        text_anchor="middle"))
+        return out
 
 
 def room_svg(room):
-    """People admitted, waiting and in the pre-queue over time, with the configured rate as a
-    dashed line from the start."""
+    """People admitted, waiting and in the pre-queue over time, the start as a vertical line and
+    the configured rate as a dashed line from it (clipped at everyone admitted)."""
     s = room["series"]
     people, rate = room["people"] or 0, room["rate"] or 0
-    x0, x1 = min(p[0] for p in s), max(p[0] for p in s)
-    x1 = max(x1, x0 + 1)
-    ys = Linear(max([people] + [max(p[1], p[2], p[3]) for p in s]))
-    left, right, top, bottom, h = 86, WIDTH - 24, 84, 330, 380
-    X = lambda t: left + (t - x0) / (x1 - x0) * (right - left)
-    Y = lambda v: bottom - ys(v) * (bottom - top)
+    ys = Linear(max([people] + [max(p[1:]) for p in s]))
+    left = max(56, 24 + max(text_width(fmt_axis(v), 11) for v in ys.ticks))
+    f = Frame(s[0][0], s[-1][0], ys, left, WIDTH - 28, 96, 336)
+    h = f.bottom + 48
     title = (f"Waiting room: {fmt_count(people)} people, {fmt_count(rate)} admitted a second"
              if people and rate else "Waiting room")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" viewBox="0 0 {WIDTH} {h}" '
            f'font-family="{esc(FONT)}" role="img" aria-label="{esc(title)}">',
            f'<rect x="0" y="0" width="{WIDTH}" height="{h}" fill="#ffffff"/>',
            text(16, 26, title, 16, INK, font_weight="600"),
-           text(16, 45, "people over time, sampled every 100 ms; seconds from the room's start", 12, MUTED)]
-    for t in ys.ticks:
-        out.append(f'<line x1="{left}" y1="{Y(t):.1f}" x2="{right}" y2="{Y(t):.1f}" stroke="{GRID}" stroke-width="1"/>')
-        out.append(text(left - 8, Y(t), fmt_axis(t), 11, MUTED, text_anchor="end", dominant_baseline="central"))
-    step = nice_step((x1 - x0) / 10)
-    t = math.ceil(x0 / step) * step
-    while t <= x1 + 1e-9:
-        out.append(text(X(t), bottom + 16, fmt_axis(t) if t >= 0 else "-" + fmt_axis(-t), 11, MUTED,
-                        text_anchor="middle"))
-        t += step
-    out.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{AXIS}" stroke-width="1"/>')
-    out.append(text((left + right) / 2, bottom + 34, "seconds from the start", 12, MUTED, text_anchor="middle"))
-    if x0 <= 0 <= x1:
-        out.append(f'<line class="start" x1="{X(0):.1f}" y1="{top - 8}" x2="{X(0):.1f}" y2="{bottom}" '
+           text(16, 45, "people over time, sampled every 100 ms", 12, MUTED)]
+    out += f.axes("seconds from the room's opening")
+    if f.x0 <= 0 <= f.x1:
+        out.append(f'<line class="start" x1="{f.x(0):.1f}" y1="{f.top - 14}" x2="{f.x(0):.1f}" y2="{f.bottom}" '
                    f'stroke="{INK}" stroke-width="1" stroke-dasharray="2 3"/>')
-        out.append(text(X(0) + 4, top - 2, "start", 11, INK))
-    if rate and people:
-        end = min(x1, people / rate)
-        out.append(f'<line class="rate" x1="{X(max(0, x0)):.1f}" y1="{Y(max(0, x0) * rate):.1f}" x2="{X(end):.1f}" '
-                   f'y2="{Y(end * rate):.1f}" stroke="{BLUE}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.6">'
-                   f'<title>{esc(fmt_count(rate))} a second from the start</title></line>')
+        out.append(text(f.x(0) + 5, f.top - 5, "start", 11, INK))
     for i, name, colour in ROOM_LINES:
-        pts = " ".join(f"{X(p[0]):.1f},{Y(p[i]):.1f}" for p in s)
+        pts = " ".join(f"{f.x(p[0]):.1f},{f.y(p[i]):.1f}" for p in s)
         out.append(f'<polyline class="series" data-name="{esc(name)}" points="{pts}" fill="none" '
                    f'stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>')
-    lx = left + 10
-    for _, name, colour in ROOM_LINES + [(0, f"the rate set ({fmt_count(rate)} a second)", BLUE)]:
-        dash = ' stroke-dasharray="6 4" opacity="0.6"' if name.startswith("the rate") else ""
-        out.append(f'<line x1="{lx}" y1="62" x2="{lx + 22}" y2="62" stroke="{colour}" stroke-width="2"{dash}/>')
-        out.append(text(lx + 28, 62, name, 12, INK, dominant_baseline="central"))
-        lx += 28 + text_width(name, 12) + 24
+    out += rate_line(f, people, rate)
+    out += room_legend(f.left, 68, rate)
     return "\n".join(out + ["</svg>"]) + "\n"
 
 
+def rate_line(f, people, rate):
+    """The admissions the rate promises: rate x seconds from the start, up to everyone; drawn over
+    the series so that it shows where the admitted line keeps to it."""
+    if not (rate > 0 and people > 0):
+        return []
+    t0, t1 = max(0.0, f.x0), min(f.x1, people / rate)
+    if t1 <= t0:
+        return []
+    return [f'<line class="rate" x1="{f.x(t0):.1f}" y1="{f.y(t0 * rate):.1f}" x2="{f.x(t1):.1f}" '
+            f'y2="{f.y(t1 * rate):.1f}" {RATE_STYLE}><title>{esc(fmt_count(rate))} a second from the start'
+            f'</title></line>']
+
+
+def room_legend(x, y, rate):
+    """One line: a swatch and a name for each series and for the rate."""
+    out = []
+    items = [(name, f'stroke="{colour}" stroke-width="2"') for _, name, colour in ROOM_LINES]
+    items.append((f"the rate set ({fmt_count(rate)} a second)" if rate else "the rate set", RATE_STYLE))
+    for name, style in items:
+        out.append(f'<line x1="{x}" y1="{y}" x2="{x + 22}" y2="{y}" {style}/>')
+        out.append(text(x + 28, y, name, 12, INK, dominant_baseline="central"))
+        x += 28 + text_width(name, 12) + 24
+    return out
+
+
+ROOM_BURSTS = [(("joins", "prequeue"), "joins before the start", "people_per_second", "people/s"),
+               (("joins", "at_start"), "joins at the start", "people_per_second", "people/s"),
+               (("livez", "before"), "/livez before", "rps", "req/s"),
+               (("livez", "prequeue"), "/livez beside the joins before the start", "rps", "req/s"),
+               (("livez", "at_start"), "/livez beside the joins at the start", "rps", "req/s")]
+
+
 def room_table(room):
-    """The bursts, /livez beside them, and what the run checked."""
-    v = lambda *p: room_value(room, *p)
-    rows = []
-    for key, label in (("prequeue", "joins before the start"), ("at_start", "joins at the start")):
-        if isinstance(v("joins", key), dict):
-            rows.append((label, fmt_rate(number(v("joins", key, "people_per_second"))) + " people/s",
-                         fmt_ms(number(v("joins", key, "p50_ms"))), fmt_ms(number(v("joins", key, "p99_ms"))),
-                         fmt_count(number(v("joins", key, "errors"))) + " / " + fmt_count(number(v("joins", key, "non2xx")))))
-    for key, label in (("before", "/livez before"), ("prequeue", "/livez beside the first burst"),
-                       ("at_start", "/livez beside the burst at the start")):
-        if isinstance(v("livez", key), dict):
-            rows.append((label, fmt_rate(number(v("livez", key, "rps"))) + " req/s",
-                         fmt_ms(number(v("livez", key, "p50_ms"))), fmt_ms(number(v("livez", key, "p99_ms"))),
-                         fmt_count(number(v("livez", key, "errors"))) + " / " + fmt_count(number(v("livez", key, "non2xx")))))
+    """The bursts and /livez beside them (pace, p50, p99, errors), then what the run checked."""
     out = ['<div class="tablewrap"><table id="room-table"><thead><tr>'
            + "".join(f"<th>{esc(h)}</th>" for h in ("", "pace", "p50 ms", "p99 ms", "errors / non-2xx"))
            + "</tr></thead><tbody>"]
-    out += ["<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows]
+    for where, label, pace, unit in ROOM_BURSTS:
+        part = room_value(room, *where)
+        if not isinstance(part, dict):
+            continue
+        n = {k: number(part.get(k)) for k in (pace, "p50_ms", "p99_ms", "errors", "non2xx")}
+        failed = bool(n["errors"] or n["non2xx"])
+        out.append("<tr>" + cell(label) + cell(f"{fmt_rate(n[pace])} {unit}" if n[pace] is not None else "—")
+                   + cell(fmt_ms(n["p50_ms"])) + cell(fmt_ms(n["p99_ms"]))
+                   + cell(f"{fmt_count(n['errors'])} / {fmt_count(n['non2xx'])}", "bad" if failed else None)
+                   + "</tr>")
     out.append("</tbody></table></div>")
-    checks = [
-        ("without a place", fmt_count(number(v("places", "without_place")))),
-        ("tickets held twice", fmt_count(number(v("places", "same_ticket_twice")))),
-        ("the pre-queue holds the first tickets", {True: "yes", False: "no"}.get(v("places", "prequeue_holds_first_tickets"), "—")),
-        ("pre-queue: arrival vs place correlation", fmt_correlation(number(v("order", "prequeue", "correlation")))),
-        ("after the start: arrival vs place correlation", fmt_correlation(number(v("order", "at_start", "correlation")))),
-        ("after the start: furthest from a wrk thread's sending order",
-         fmt_count(number(v("order", "at_start", "max_displacement_in_thread")))),
-        ("admissions a second: mean / min / max", " / ".join(fmt_rate(number(v("admissions", k))) for k in ("mean", "min", "max"))),
-        ("one-second windows within 5% of the rate", fmt_pct(number(v("admissions", "within_5pct")))),
-        ("admitted twice", fmt_count(number(v("admitted_twice")))),
-    ]
     out.append('<div class="tablewrap"><table id="room-checks"><tbody>'
-               + "".join(f"<tr>{cell(k)}{cell(val)}</tr>" for k, val in checks) + "</tbody></table></div>")
+               + "".join(f"<tr>{cell(k)}{cell(val, cls)}</tr>" for k, val, cls in room_checks(room))
+               + "</tbody></table></div>")
     return "".join(out)
+
+
+def zero_check(label, x):
+    """A count that should be zero: (label, the count, its cell class: ok at 0, bad above)."""
+    return label, fmt_count(x), None if x is None else "bad" if x > 0 else "ok"
+
+
+def room_checks(room):
+    """(what, value, cell class) for the places, the order and the admissions of a room run."""
+    v = lambda *p: number(room_value(room, *p))
+    holds = room_value(room, "places", "prequeue_holds_first_tickets")
+    checks = [zero_check("without a place", v("places", "without_place")),
+              zero_check("tickets held twice", v("places", "same_ticket_twice")),
+              ("the pre-queue holds the first tickets", {True: "yes", False: "no"}.get(holds, "—"),
+               {True: "ok", False: "bad"}.get(holds))]
+    if isinstance(room_value(room, "order", "prequeue"), dict):
+        checks.append(("pre-queue: arrival vs place correlation (shuffled at the start: near 0)",
+                       fmt_correlation(v("order", "prequeue", "correlation")), None))
+        if v("order", "prequeue", "first_tenth_kept") is not None:
+            checks.append(("pre-queue: the first tenth to arrive holding a place in the first tenth"
+                           " (10% by chance)", fmt_pct(v("order", "prequeue", "first_tenth_kept")), None))
+    checks += [("after the start: arrival vs place correlation",
+                fmt_correlation(v("order", "at_start", "correlation")), None),
+               ("after the start: largest displacement (places from the arrival order)",
+                fmt_count(v("order", "at_start", "max_displacement")), None)]
+    if v("order", "at_start", "max_displacement_in_thread") is not None:
+        flight = v("order", "at_start", "in_flight_per_thread")
+        checks.append(("after the start: furthest from a wrk thread's sending order"
+                       + (f" (it keeps {fmt_count(flight)} in flight)" if flight is not None else ""),
+                       fmt_count(v("order", "at_start", "max_displacement_in_thread")), None))
+    checks += [("admissions a second: mean / min / max",
+                " / ".join(fmt_rate(v("admissions", k)) for k in ("mean", "min", "max")), None),
+               ("one-second windows within 5% of the rate", fmt_pct(v("admissions", "within_5pct")), None),
+               zero_check("admitted twice", v("admitted_twice"))]
+    return checks
 
 
 def strategies_svg(rows):
@@ -801,6 +907,12 @@ in turn. <i>Throughput</i> is claims per second, <i>p50/p95/p99</i> the latency 
 write, no lock) is expected to oversell: it is the baseline that shows why the other strategies exist.
 A strategy that oversold or duplicated (in orange) is wrong however fast it is.</p>"""
 
+ROOM_HOWTO = """<p><b>Waiting room.</b> <code>firstcome bench room</code> puts a room in front of a campaign,
+sends one burst of people to join it before it opens (the pre-queue, shuffled at the start) and one
+when it opens, with <code>/livez</code> beside each burst, and samples the room every 100 ms while it
+admits them at the rate set. Every place is read back afterwards: one each, nobody twice, the
+pre-queue ahead of those who came later, the others in the order they arrived.</p>"""
+
 
 def machine_html(http, st):
     m = (http or {}).get("machine") or (st or {}).get("machine")
@@ -821,7 +933,7 @@ def when(ts):
 
 def report_html(dirpath, http, st, svgs, notes, now, room=None):
     dates = [f"generated <b>{esc(now.strftime('%Y-%m-%d %H:%M %Z').strip())}</b>"]
-    for name, d in (("http.json", http), ("strategies.json", st)):
+    for name, d in (("http.json", http), ("strategies.json", st), ("room.json", room)):
         if d:
             dates.append(f"{name} written <b>{esc(when(d['mtime']))}</b>")
     body = ["<h1>firstcome benchmarks</h1>",
@@ -829,7 +941,8 @@ def report_html(dirpath, http, st, svgs, notes, now, room=None):
     if notes:
         body.append('<div class="card notes"><h2>Data notes</h2><ul>'
                     + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul></div>")
-    body.append('<div class="card howto"><h2 style="margin-top:0">How to read this</h2>' + HOWTO + "</div>")
+    body.append('<div class="card howto"><h2 style="margin-top:0">How to read this</h2>' + HOWTO
+                + (ROOM_HOWTO if room else "") + "</div>")
     body.append("<h2>HTTP throughput</h2>")
     if http and http["rows"]:
         body.append('<div class="card">' + http_table(http) + "</div>")
@@ -880,12 +993,6 @@ def text_table(columns, rows):
 
 def summary(dirpath, http, st, written, notes, room=None):
     lines = []
-    if room:
-        v = lambda *p: number(room_value(room, *p))
-        lines += [f"waiting room: {fmt_count(room['people'])} people, {fmt_count(v('places', 'without_place'))} without"
-                  f" a place, admitted twice {fmt_count(v('admitted_twice'))}; admissions a second"
-                  f" {fmt_rate(v('admissions', 'mean'))} (set {fmt_count(room['rate'])}),"
-                  f" {fmt_pct(v('admissions', 'within_5pct'))} of seconds within 5%", ""]
     if http and http["rows"]:
         lines += text_table([("endpoint", 32, lambda r: r["endpoint"]), ("req/s", 10, lambda r: fmt_rate(r["rps"])),
                              ("p50 ms", 9, lambda r: fmt_ms(r["p50_ms"])), ("p99 ms", 9, lambda r: fmt_ms(r["p99_ms"])),
@@ -908,10 +1015,24 @@ def summary(dirpath, http, st, written, notes, room=None):
             lines.append(f"{r['strategy'][:27]:<28}{fmt_rate(r['throughput']):>10}{fmt_ms(r['p50_ms']):>9}"
                          f"{fmt_ms(r['p99_ms']):>9}{fmt_fraction(r['fairness']):>10}  {verdict}")
         lines.append("")
+    if room:
+        lines += [room_line(room), ""]
     for n in notes:
         lines.append(f"note: {n}")
     lines.append("wrote: " + ", ".join(os.path.join(dirpath, w) for w in written))
     return "\n".join(lines).replace("—", "-")
+
+
+def room_line(room):
+    """The room run in one line: the joins' pace, the places, the admissions against the rate."""
+    v = lambda *p: number(room_value(room, *p))
+    joins = [fmt_rate(v("joins", k, "people_per_second")) for k in ("prequeue", "at_start")
+             if isinstance(room_value(room, "joins", k), dict)]
+    return (f"waiting room: {fmt_count(room['people'])} people, joins {' and '.join(joins) or '—'} people/s;"
+            f" {fmt_count(v('places', 'without_place'))} without a place,"
+            f" {fmt_count(v('places', 'same_ticket_twice'))} tickets held twice,"
+            f" {fmt_count(v('admitted_twice'))} admitted twice; admitted {fmt_rate(v('admissions', 'mean'))} a second"
+            f" (set {fmt_count(room['rate'])}), {fmt_pct(v('admissions', 'within_5pct'))} of seconds within 5%")
 
 
 def main(argv):
