@@ -48,10 +48,10 @@
           <label for="ar-pre">Joining opens before the start (seconds)</label>
           <input id="ar-pre" type="number" name="prequeue_seconds" min="0" max="86400" step="1" placeholder="600" inputmode="numeric">
         </div>
-      </div>
-      <div class="field">
-        <label for="ar-threshold">Turn on only above (arrivals a second)</label>
-        <input id="ar-threshold" type="number" name="threshold" min="1" max="10000000" step="1" inputmode="numeric" aria-describedby="ar-threshold-note">
+        <div class="field">
+          <label for="ar-threshold">Turn on only above (arrivals a second)</label>
+          <input id="ar-threshold" type="number" name="threshold" min="1" max="10000000" step="1" inputmode="numeric" aria-describedby="ar-threshold-note">
+        </div>
         <p class="field-hint" id="ar-threshold-note">Left empty, the room guards its item from now on. With a number, claims or checkouts go straight through until one second brings more than that many, and the room turns itself on.</p>
       </div>
       <div class="form-actions">
