@@ -59,9 +59,12 @@ static bool cluster;
 static struct redis_cluster_map map;
 static redisContext *node_ctx[REDIS_CLUSTER_MAX_NODES];
 static int node = -1;
-/* MOVED, ASK and TRYAGAIN each say the command did not run; a command follows this many. */
+/* MOVED and ASK say the command did not run: a command follows this many. TRYAGAIN says so too:
+ * a command with several keys met a slot in the middle of a move to another master (some keys
+ * moved, or a key it would create belongs to neither side yet), which lasts until the move is
+ * done, so it is repeated after growing pauses for up to a second. */
 #define REDIS_REDIRECTS 5
-#define REDIS_TRYAGAIN_PAUSE_US 20000
+#define REDIS_TRYAGAIN_SECONDS 1.0
 
 static int read_scripts(char *err, size_t errlen)
 {
@@ -598,29 +601,33 @@ static redisReply *send_everywhere(const char *cmd, size_t len, bool resend)
 }
 
 /* On a cluster: to the master that owns the command's key, following MOVED (the map is read
- * again), ASK (once, the map unchanged) and TRYAGAIN (a slot half moved: after a pause). */
+ * again), ASK (the map unchanged) and TRYAGAIN (a slot half moved: after a pause). */
 static redisReply *send_routed(const char *cmd, size_t len, bool resend)
 {
     size_t keylen;
     const char *key = redis_cluster_command_key(cmd, len, &keylen);
     if (!key)
         return send_everywhere(cmd, len, resend);
-    int slot = redis_cluster_slot(key, keylen), at = owner(slot);
+    int slot = redis_cluster_slot(key, keylen), at = owner(slot), redirects = 0;
     bool asking = false;
-    for (int redirects = 0; at >= 0; redirects++) {
+    double give_up = clock_now() + REDIS_TRYAGAIN_SECONDS;
+    useconds_t pause = 5000;
+    while (at >= 0) {
         redisReply *r = send_on(at, cmd, len, resend, asking);
-        if (!r || r->type != REDIS_REPLY_ERROR || redirects == REDIS_REDIRECTS)
+        if (!r || r->type != REDIS_REPLY_ERROR)
             return r;
         struct redis_cluster_node to;
         enum redis_cluster_redirect how = redis_cluster_redirect_of(r->str, r->len, &slot, &to);
-        bool again = how == REDIS_CLUSTER_NONE && strncmp(r->str, "TRYAGAIN", 8) == 0;
-        if (how == REDIS_CLUSTER_NONE && !again)
-            return r;
-        freeReplyObject(r);
-        if (again) {
-            usleep(REDIS_TRYAGAIN_PAUSE_US);
+        if (how == REDIS_CLUSTER_NONE && strncmp(r->str, "TRYAGAIN", 8) == 0 &&
+            clock_now() < give_up) {
+            freeReplyObject(r);
+            usleep(pause);
+            pause = pause < 80000 ? pause * 2 : pause;
             continue;
         }
+        if (how == REDIS_CLUSTER_NONE || redirects++ == REDIS_REDIRECTS)
+            return r;
+        freeReplyObject(r);
         if (!to.host[0]) /* Redis left the host out: the one just asked */
             snprintf(to.host, sizeof(to.host), "%s", map.nodes[at].host);
         at = redis_cluster_map_node(&map, to.host, to.port);

@@ -16,14 +16,15 @@ void redis_close(void);
 /* A command; the caller frees the reply with freeReplyObject. An error reply is returned as
  * REDIS_REPLY_ERROR. On a cluster it goes to the master that owns its first key's slot (one
  * without a key, such as PING, to every master) and follows MOVED (the slot map is read again),
- * ASK and TRYAGAIN, replies that say it did not run, up to five of them. NULL means no reply: Redis
- * was unreachable, or the connection dropped after the command was written, and then whether Redis
- * ran it is unknown. What is re-sent: a connection found closed while idle is replaced before the
- * command is written (so a CLIENT KILL or a restart between requests costs nothing); a read-only
- * command (GET, MGET, HGET, HMGET, SCARD, SISMEMBER, EXISTS, PING, ...) whose connection failed is
- * sent once more on a new one. Nothing that changes data is re-sent after it may have left: the
- * caller gets NULL, "outcome unknown", and a count-changing caller must either carry an id
- * that makes its own re-send harmless (the coupon gate does) or treat NULL as maybe-applied. */
+ * ASK (up to five of these) and TRYAGAIN (for up to a second), replies that say it did not run.
+ * NULL means no reply: Redis was unreachable, or the connection dropped after the command was
+ * written, and then whether Redis ran it is unknown. What is re-sent: a connection found closed
+ * while idle is replaced before the command is written (so a CLIENT KILL or a restart between
+ * requests costs nothing); a read-only command (GET, MGET, HGET, HMGET, SCARD, SISMEMBER, EXISTS,
+ * PING, ...) whose connection failed is sent once more on a new one. Nothing that changes data is
+ * re-sent after it may have left: the caller gets NULL, "outcome unknown", and a count-changing
+ * caller must either carry an id that makes its own re-send harmless (the coupon gate does) or
+ * treat NULL as maybe-applied. */
 redisReply *redis_cmd(const char *fmt, ...);
 /* redis_cmd for a command whose reply is not looked at: 0, or -1 when there was none or it was
  * an error (re-sending as redis_cmd does). */

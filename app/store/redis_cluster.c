@@ -117,8 +117,8 @@ enum redis_cluster_redirect redis_cluster_redirect_of(const char *err, size_t le
         return REDIS_CLUSTER_NONE;
     memcpy(text, err, len);
     text[len] = '\0';
-    int at = 0;
-    if (sscanf(text, "%7s %d %n", word, slot, &at) != 2 || !at)
+    int at = 0, s;
+    if (sscanf(text, "%7s %d %n", word, &s, &at) != 2 || !at)
         return REDIS_CLUSTER_NONE;
     if (strcmp(word, "MOVED") == 0)
         how = REDIS_CLUSTER_MOVED;
@@ -128,12 +128,13 @@ enum redis_cluster_redirect redis_cluster_redirect_of(const char *err, size_t le
         return REDIS_CLUSTER_NONE;
     const char *where = text + at, *colon = strrchr(where, ':'); /* an IPv6 host has colons */
     long long port;
-    if (*slot < 0 || *slot >= REDIS_CLUSTER_SLOTS || !colon ||
+    if (s < 0 || s >= REDIS_CLUSTER_SLOTS || !colon ||
         (size_t)(colon - where) >= sizeof(to->host) || !parse_int64(colon + 1, 1, 65535, &port))
         return REDIS_CLUSTER_NONE;
     memcpy(to->host, where, (size_t)(colon - where));
     to->host[colon - where] = '\0';
     to->port = (int)port;
+    *slot = s;
     return how;
 }
 
