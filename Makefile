@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load hostile screenshots fuzz fuzz-bin clean format format-check check-layers
+.PHONY: all deps run stop status test unit scale bench load hostile screenshots fuzz fuzz-bin clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -81,6 +81,11 @@ load: deps bin/firstcome
 # (well-behaved clients' p99 before and during each attack) is printed.
 hostile: deps bin/firstcome
 	@STACK_ONLY=1 SUITES=tests/hostile HOSTILE_SECONDS=$${HOSTILE_SECONDS:-30} ./scripts/test.sh -s
+
+# The Redis Cluster drills (tests/scale/, not part of `make test`): a stack of its own on free
+# ports whose Redis is a cluster of three masters, stopped again afterwards.
+scale: deps bin/firstcome
+	@STACK_ONLY=1 SUITES=tests/scale REDIS_CLUSTER=3 ./scripts/test.sh
 
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
 # AddressSanitizer and UBSan, with the few sources each needs: FUZZ_SRC_<target> and the

@@ -4,6 +4,8 @@
 # file each in $STATE_DIR/pids; nothing shared with system services or another stack.
 #   scripts/stack.sh start|stop|status
 # Setting MYSQL_HOST, REDIS_URL or KAFKA_BROKERS uses that existing service instead of starting one.
+# REDIS_CLUSTER=N (3 or more) starts a Redis Cluster of N masters on loopback ports instead of the
+# one Redis on a unix socket; a state dir that was started so keeps its cluster.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +40,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 redis_ready() { [ "$(redis-cli -s "$S/redis.sock" ping 2>/dev/null)" = PONG ]; }
+redis_port_ready() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 
 # start_bg NAME LOGFILE COMMAND...: a new session, so a terminal's ^C does not reach it. The pid
 # file is written at once (setsid execs the command in place: the pid is the server's own), so
@@ -82,6 +85,12 @@ SQL
 
 start_redis() {
   [ -z "$EXTERNAL_REDIS" ] || { say "redis: using $EXTERNAL_REDIS"; return; }
+  if [ -n "${REDIS_CLUSTER:-}" ] || [ -s "$S/redis-cluster/ports" ]; then
+    REDIS_CLUSTER=${REDIS_CLUSTER:-$(wc -w < "$S/redis-cluster/ports")}
+    [ "$REDIS_CLUSTER" -ge 3 ] 2>/dev/null || die "REDIS_CLUSTER=$REDIS_CLUSTER: a Redis Cluster needs at least 3 masters"
+    start_redis_cluster
+    return
+  fi
   if alive redis; then say "redis: running"; return; fi
   mkdir -p "$S/redis"
   cat > "$S/redis/redis.conf" <<CONF
@@ -102,6 +111,76 @@ CONF
   # PONG, not just an answer: while it replays a big AOF, Redis answers LOADING to everything.
   wait_for 120 redis redis_ready
   say "redis: started (socket $S/redis.sock, AOF on)"
+}
+
+# The cluster's ports, chosen once per state dir (its nodes.conf files name them): free ports
+# whose cluster-bus ports (port + 10000) are free as well.
+cluster_ports() {
+  local f=$S/redis-cluster/ports
+  if [ ! -s "$f" ]; then
+    mkdir -p "$S/redis-cluster"
+    /usr/bin/python3 - "$REDIS_CLUSTER" > "$f" <<'PY'
+import socket, sys
+n, held, ports = int(sys.argv[1]), [], []
+while len(ports) < n:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]; held.append(a)
+    if p > 55000:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000)); held.append(b); ports.append(p)
+    except OSError:
+        b.close()
+print(" ".join(map(str, ports)))
+PY
+  fi
+  cat "$f"
+}
+
+cluster_ok() { # every node reports cluster_state:ok
+  local p
+  for p in $(cat "$S/redis-cluster/ports"); do
+    redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+}
+
+start_redis_cluster() {
+  local ports p i=0 nodes=() urls=()
+  ports=$(cluster_ports)
+  for p in $ports; do
+    i=$((i + 1)); nodes+=("127.0.0.1:$p"); urls+=("127.0.0.1:$p")
+    alive "redis-$i" && continue
+    mkdir -p "$S/redis-cluster/$i"
+    cat > "$S/redis-cluster/$i/redis.conf" <<CONF
+port $p
+bind 127.0.0.1
+dir $S/redis-cluster/$i
+pidfile $PIDS/redis-$i.pid
+logfile $LOGS/redis-$i.log
+daemonize no
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 5000
+appendonly yes
+appendfsync everysec
+save ""
+maxclients 4000
+CONF
+    start_bg "redis-$i" "$LOGS/redis-$i.log" redis-server "$S/redis-cluster/$i/redis.conf"
+  done
+  for p in $ports; do
+    wait_for 120 "redis on port $p" redis_port_ready "$p"
+  done
+  if [ ! -e "$S/redis-cluster/created" ]; then
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes \
+      >>"$LOGS/redis-cluster.log" 2>&1 || die "redis-cli --cluster create failed (see $LOGS/redis-cluster.log)"
+    touch "$S/redis-cluster/created"
+  fi
+  wait_for 60 "the Redis Cluster (cluster_state:ok)" cluster_ok
+  # What every process of the stack reads REDIS_URL from when it is not set (core/config.c).
+  echo "redis-cluster://$(IFS=,; echo "${urls[*]}")" > "$S/redis-cluster/url"
+  export REDIS_URL=$(cat "$S/redis-cluster/url")
+  say "redis: cluster of ${#nodes[@]} masters started ($REDIS_URL, AOF on)"
 }
 
 start_devbroker() {
@@ -231,6 +310,10 @@ cmd_stop() {
   stop_pid devbroker 10
   rm -f "$S/devbroker.addr"
   stop_pid redis 20
+  for f in "$PIDS"/redis-*.pid; do
+    [ -e "$f" ] || continue
+    stop_pid "$(basename "$f" .pid)" 20
+  done
   stop_pid mysql 60
   rm -f "$S/web.sock" "$S/redis.sock" "$S/mysql.sock"
 }
@@ -239,7 +322,9 @@ cmd_status() {
   local rc=0
   # The stack's own port, as it was started (the caller's HTTP_PORT may be another stack's).
   [ -s "$S/env" ] && HTTP_PORT=$(sed -n "s/^HTTP_PORT='\(.*\)'$/\1/p" "$S/env")
-  for n in mysql redis devbroker workers web nginx $(prometheus_on && echo prometheus); do
+  local redis=redis
+  [ -s "$S/redis-cluster/ports" ] && redis=$(seq -f 'redis-%g' 1 "$(wc -w < "$S/redis-cluster/ports")")
+  for n in mysql $redis devbroker workers web nginx $(prometheus_on && echo prometheus); do
     if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
     else printf '%-10s stopped\n' "$n"; rc=1; fi
   done

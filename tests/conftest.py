@@ -21,6 +21,7 @@ import time
 import pymysql
 import pytest
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,6 +98,10 @@ class Stack:
 
     def redis(self):
         url = self.env["REDIS_URL"]
+        if url.startswith("redis-cluster://"):
+            nodes = [ClusterNode(h, int(p)) for h, p in
+                     (n.rsplit(":", 1) for n in url[len("redis-cluster://"):].split(","))]
+            return RedisCluster(startup_nodes=nodes, decode_responses=True)
         assert url.startswith("unix://"), url
         return redis.Redis(unix_socket_path=url[len("unix://"):], decode_responses=True)
 

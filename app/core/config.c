@@ -53,7 +53,7 @@ static struct setting settings[] = {
      "MySQL password (default: generated into the state dir)"},
     {"MYSQL_DATABASE", K_STR, &cfg.mysql_database, "firstcome", 0, 0, 0, "MySQL database"},
     {"REDIS_URL", K_STR, &cfg.redis_url, "@redis_url", 0, 0, 0,
-     "redis://host:port or unix:///path"},
+     "redis://host:port, unix:///path or redis-cluster://host:port,host:port,..."},
     {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0,
      "Kafka bootstrap servers (empty: the devbroker)"},
     {"KAFKA_MESSAGE_TIMEOUT", K_INT, &cfg.kafka_message_timeout, "30", 1, 900, 0,
@@ -181,9 +181,10 @@ static char *app_root_default(void)
     return xstrdup(exe);
 }
 
-static char *devbroker_address(void)
+/* The first line of a file the stack writes into the state dir ("" when there is none). */
+static char *state_file_line(const char *name)
 {
-    char *path = xprintf("%s/devbroker.addr", cfg.state_dir);
+    char *path = xprintf("%s/%s", cfg.state_dir, name);
     char buf[512] = {0};
     FILE *f = fopen(path, "r");
     free(path);
@@ -194,6 +195,17 @@ static char *devbroker_address(void)
     }
     buf[strcspn(buf, "\r\n")] = '\0';
     return xstrdup(buf);
+}
+
+/* The stack's Redis: the cluster it started (scripts/stack.sh with REDIS_CLUSTER), else its one
+ * Redis on a unix socket. */
+static char *redis_url_default(void)
+{
+    char *url = state_file_line("redis-cluster/url");
+    if (url[0])
+        return url;
+    free(url);
+    return xprintf("unix://%s/redis.sock", cfg.state_dir);
 }
 
 static char *resolve_default(const char *def)
@@ -213,9 +225,9 @@ static char *resolve_default(const char *def)
     if (!strcmp(d, "mysql_password"))
         return secret_file("mysql_password");
     if (!strcmp(d, "redis_url"))
-        return xprintf("unix://%s/redis.sock", cfg.state_dir);
+        return redis_url_default();
     if (!strcmp(d, "kafka_brokers"))
-        return devbroker_address();
+        return state_file_line("devbroker.addr");
     if (!strcmp(d, "mail_url"))
         return xprintf("maildir:%s/mail", cfg.state_dir);
     if (!strcmp(d, "jwt_secret"))

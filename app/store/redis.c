@@ -1,4 +1,5 @@
-/* redis.c - the worker's one Redis connection and the Lua scripts it runs by SHA. */
+/* redis.c - the worker's Redis connection (one, or one per master of a cluster) and the Lua
+ * scripts it runs by SHA. */
 #include "store/redis.h"
 
 #include <dirent.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -16,6 +18,7 @@
 #include "core/log.h"
 #include "core/supervisor.h"
 #include "core/text.h"
+#include "store/redis_cluster.h"
 
 #define MAX_SCRIPTS 32
 #define REDIS_IO_TIMEOUT_MS 5000
@@ -26,6 +29,8 @@ struct script {
     char *body;
 };
 
+/* The connection commands go out on: the one Redis, or on a cluster the one to the master that
+ * owns the command's key (node_ctx[node]). */
 static redisContext *ctx;
 static struct script scripts[MAX_SCRIPTS];
 static int nscripts;
@@ -47,6 +52,19 @@ static unsigned generation;  /* counts connections, so the web loop can tell a n
  * requests find it again at once. */
 #define REDIS_REST_SECONDS 0.25
 static double resting_until;
+
+/* REDIS_URL names a cluster: a connection per master, opened when first needed (and given the
+ * scripts then), and the slot map, read at connect and again on every MOVED. */
+static bool cluster;
+static struct redis_cluster_map map;
+static redisContext *node_ctx[REDIS_CLUSTER_MAX_NODES];
+static int node = -1;
+/* MOVED and ASK say the command did not run: a command follows this many. TRYAGAIN says so too:
+ * a command with several keys met a slot in the middle of a move to another master (some keys
+ * moved, or a key it would create belongs to neither side yet), which lasts until the move is
+ * done, so it is repeated after growing pauses for up to a second. */
+#define REDIS_REDIRECTS 5
+#define REDIS_TRYAGAIN_SECONDS 1.0
 
 static int read_scripts(char *err, size_t errlen)
 {
@@ -115,6 +133,77 @@ int redis_connect(char *err, size_t errlen)
     return rc;
 }
 
+/* host[:port] at *p, up to one of `stop` or the end, moving *p past it. 0, or -1 with err. */
+static int parse_endpoint(const char *url, const char **p, const char *stop, char *host,
+                          size_t hostlen, int *port, char *err, size_t errlen)
+{
+    const char *s = *p;
+    char ends[8];
+    snprintf(ends, sizeof(ends), ":%s", stop);
+    size_t n = strcspn(s, ends);
+    if (n == 0 || n >= hostlen || memchr(s, '@', n)) {
+        snprintf(err, errlen, "REDIS_URL=%.300s: expected %s", url,
+                 strchr(stop, ',') ? "redis-cluster://host:port,host:port,..."
+                                   : "redis://host:port");
+        return -1;
+    }
+    memcpy(host, s, n);
+    host[n] = '\0';
+    s += n;
+    if (*s == ':') {
+        char num[16];
+        long long v;
+        n = strcspn(++s, stop);
+        bool ok = n > 0 && n < sizeof(num);
+        if (ok) {
+            memcpy(num, s, n);
+            num[n] = '\0';
+            ok = parse_int64(num, 1, 65535, &v);
+        }
+        if (!ok) {
+            snprintf(err, errlen, "REDIS_URL=%.300s: the port must be a number from 1 to 65535",
+                     url);
+            return -1;
+        }
+        *port = (int)v;
+        s += n;
+    }
+    *p = s;
+    return 0;
+}
+
+static int parse_cluster(const char *url, struct redis_url *out, char *err, size_t errlen)
+{
+    const char *p = url + strlen("redis-cluster://");
+    out->cluster = true;
+    for (;;) {
+        struct redis_url_seed *seed = &out->seeds[out->nseeds];
+        if (out->nseeds == REDIS_URL_MAX_SEEDS) {
+            snprintf(err, errlen, "REDIS_URL=%.300s: at most %d cluster nodes", url,
+                     REDIS_URL_MAX_SEEDS);
+            return -1;
+        }
+        seed->port = 6379;
+        if (parse_endpoint(url, &p, ",/", seed->host, sizeof(seed->host), &seed->port, err,
+                           errlen) < 0)
+            return -1;
+        out->nseeds++;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    if (*p) {
+        snprintf(err, errlen,
+                 "REDIS_URL=%.300s: expected redis-cluster://host:port,host:port,... (a cluster "
+                 "has no database number)",
+                 url);
+        return -1;
+    }
+    strcpy(out->host, out->seeds[0].host);
+    out->port = out->seeds[0].port;
+    return 0;
+}
+
 int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -129,8 +218,11 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
         strcpy(out->host, path);
         return 0;
     }
+    if (strncmp(url, "redis-cluster://", 16) == 0)
+        return parse_cluster(url, out, err, errlen);
     if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "REDIS_URL=%.300s: expected redis:// or unix://", url);
+        snprintf(err, errlen, "REDIS_URL=%.300s: expected redis://, redis-cluster:// or unix://",
+                 url);
         return -1;
     }
     const char *p = url + 8;
@@ -138,31 +230,9 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
         snprintf(err, errlen, "REDIS_URL with a password is not supported");
         return -1;
     }
-    size_t n = strcspn(p, ":/");
-    if (n == 0 || n >= sizeof(out->host)) {
-        snprintf(err, errlen, "REDIS_URL=%.300s: expected redis://host:port", url);
+    if (parse_endpoint(url, &p, "/", out->host, sizeof(out->host), &out->port, err, errlen) < 0)
         return -1;
-    }
-    memcpy(out->host, p, n);
-    p += n;
-    char num[16];
     long long v;
-    if (*p == ':') {
-        n = strcspn(++p, "/");
-        bool ok = n > 0 && n < sizeof(num);
-        if (ok) {
-            memcpy(num, p, n);
-            num[n] = '\0';
-            ok = parse_int64(num, 1, 65535, &v);
-        }
-        if (!ok) {
-            snprintf(err, errlen, "REDIS_URL=%.300s: the port must be a number from 1 to 65535",
-                     url);
-            return -1;
-        }
-        out->port = (int)v;
-        p += n;
-    }
     if (*p == '/' && p[1]) {
         if (!parse_int64(p + 1, 0, 1023, &v)) {
             snprintf(err, errlen, "REDIS_URL=%.300s: the database must be a number from 0 to 1023",
@@ -174,24 +244,11 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
     return 0;
 }
 
-static int connect_now(char *err, size_t errlen)
+static void drop_connection(void);
+
+/* A connection just opened: its timeout, its database, the scripts. 0, or -1 with it dropped. */
+static int prepare_connection(int db, char *err, size_t errlen)
 {
-    redis_close();
-    if (read_scripts(err, errlen) < 0)
-        return -1;
-    struct timeval tv = {2, 0};
-    const char *u = cfg.redis_url;
-    struct redis_url where;
-    if (redis_url_parse(u, &where, err, errlen) < 0)
-        return -1;
-    int db = where.db;
-    ctx = where.unix_socket ? redisConnectUnixWithTimeout(where.host, tv)
-                            : redisConnectWithTimeout(where.host, where.port, tv);
-    if (!ctx || ctx->err) {
-        snprintf(err, errlen, "redis connect %s: %s", u, ctx ? ctx->errstr : "out of memory");
-        redis_close();
-        return -1;
-    }
     struct timeval io = {REDIS_IO_TIMEOUT_MS / 1000, 0};
     redisSetTimeout(ctx, io);
     if (db) {
@@ -202,10 +259,50 @@ static int connect_now(char *err, size_t errlen)
     for (int i = 0; i < nscripts; i++)
         if (load_script(&scripts[i]) < 0) {
             snprintf(err, errlen, "redis: cannot load script %s", scripts[i].name);
-            redis_close();
+            if (ctx)
+                drop_connection();
             return -1;
         }
     return 0;
+}
+
+static int open_connection(const char *what, bool unix_socket, const char *host, int port,
+                           char *err, size_t errlen)
+{
+    struct timeval tv = {2, 0};
+    ctx = unix_socket ? redisConnectUnixWithTimeout(host, tv)
+                      : redisConnectWithTimeout(host, port, tv);
+    if (cluster)
+        node_ctx[node] = ctx;
+    if (!ctx || ctx->err) {
+        snprintf(err, errlen, "redis connect %s: %s", what, ctx ? ctx->errstr : "out of memory");
+        drop_connection();
+        return -1;
+    }
+    return 0;
+}
+
+static int read_map(char *err, size_t errlen);
+
+static int connect_now(char *err, size_t errlen)
+{
+    redis_close();
+    if (read_scripts(err, errlen) < 0)
+        return -1;
+    const char *u = cfg.redis_url;
+    struct redis_url where;
+    if (redis_url_parse(u, &where, err, errlen) < 0)
+        return -1;
+    cluster = where.cluster;
+    if (cluster) { /* the seeds are the first nodes known: the map comes from one of them */
+        redis_cluster_map_init(&map);
+        for (int i = 0; i < where.nseeds; i++)
+            redis_cluster_map_node(&map, where.seeds[i].host, where.seeds[i].port);
+        return read_map(err, errlen);
+    }
+    if (open_connection(u, where.unix_socket, where.host, where.port, err, errlen) < 0)
+        return -1;
+    return prepare_connection(where.db, err, errlen);
 }
 
 static void deliver(redisReply *reply);
@@ -214,8 +311,24 @@ void redis_close(void)
 {
     while (waiting)
         deliver(NULL);
+    if (ctx && !cluster)
+        redisFree(ctx);
+    for (int i = 0; i < REDIS_CLUSTER_MAX_NODES; i++)
+        if (node_ctx[i]) {
+            redisFree(node_ctx[i]);
+            node_ctx[i] = NULL;
+        }
+    ctx = NULL;
+}
+
+/* The connection in use is broken or was closed: it goes (on a cluster, that node's only). */
+static void drop_connection(void)
+{
+    if (!cluster)
+        return redis_close();
     if (ctx)
         redisFree(ctx);
+    node_ctx[node] = NULL;
     ctx = NULL;
 }
 
@@ -230,8 +343,61 @@ static bool found_dead(void)
     if (poll(&p, 1, 0) <= 0)
         return false;
     log_warn("redis: the connection was closed while idle; reconnecting");
-    redis_close();
+    drop_connection();
     return true;
+}
+
+/* Makes cluster node i's connection the one in use, opening it (and loading the scripts there)
+ * when it is not open. 0, or -1 when the node cannot be reached. */
+static int use_node(int i)
+{
+    node = i;
+    ctx = node_ctx[i];
+    if (ctx && !ctx->err && !found_dead())
+        return 0;
+    if (ctx)
+        drop_connection();
+    if (clock_now() < resting_until)
+        return -1; /* it just let a request wait out the timeout: not again at once */
+    char err[512], what[300];
+    snprintf(what, sizeof(what), "%s:%d", map.nodes[i].host, map.nodes[i].port);
+    if (open_connection(what, false, map.nodes[i].host, map.nodes[i].port, err, sizeof(err)) < 0 ||
+        prepare_connection(0, err, sizeof(err)) < 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the slot map (CLUSTER SLOTS) from the first node known that answers; the old map stays
+ * when none does. */
+static int read_map(char *err, size_t errlen)
+{
+    static struct redis_cluster_map fresh;
+    snprintf(err, errlen, "redis cluster: no node answered CLUSTER SLOTS");
+    for (int i = 0; i < map.nnodes; i++) {
+        if (use_node(i) < 0)
+            continue;
+        redisReply *r = await_queued(redisAppendCommand(ctx, "CLUSTER SLOTS"));
+        fresh = map;
+        int rc = redis_cluster_map_read(&fresh, r, map.nodes[i].host, err, errlen);
+        if (r)
+            freeReplyObject(r);
+        if (rc == 0) {
+            map = fresh;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The node that owns the slot; when none does (the map was never read), the map is read again. */
+static int owner(int slot)
+{
+    char err[512];
+    if (map.owner[slot] < 0 && clock_now() >= resting_until && redis_connect(err, sizeof(err)) < 0)
+        log_warn("%s", err);
+    return map.owner[slot];
 }
 
 static int ensure(void)
@@ -263,7 +429,7 @@ static void deliver(redisReply *reply)
 static void connection_failed(void)
 {
     log_warn("redis: %s; reconnecting", ctx->errstr);
-    redis_close();
+    drop_connection();
 }
 
 static void timed_out(const char *why)
@@ -293,7 +459,7 @@ static int send_queued(void)
 static redisReply *exchange(void)
 {
     struct waiter *w;
-    if (coro_overlap() && (w = calloc(1, sizeof(*w)))) {
+    if (coro_overlap() && !cluster && (w = calloc(1, sizeof(*w)))) {
         w->co = coro_running();
         if (!waiting)
             waiting_since = clock_now();
@@ -393,19 +559,92 @@ static bool read_only(const char *name, size_t len)
     return false;
 }
 
-/* One command already in RESP form: sent, and sent again on a new connection only when it is
+/* One command already in RESP form, on the connection in use (the one Redis, or cluster node
+ * `at`, after ASKING when asked to): sent, and sent again on a new connection only when it is
  * read-only. A command that changes something and whose connection failed after it was written
  * may have run: the caller gets NULL and decides (see redis.h). */
-static redisReply *send_formatted(const char *cmd, size_t len, bool resend)
+static redisReply *send_on(int at, const char *cmd, size_t len, bool resend, bool asking)
 {
     for (int attempt = 0; attempt < (resend ? 2 : 1); attempt++) {
-        if (ensure() < 0)
+        if ((cluster ? use_node(at) : ensure()) < 0)
             return NULL;
+        if (asking && redisAppendCommand(ctx, "ASKING") != REDIS_OK)
+            return connection_failed(), NULL;
         redisReply *r = await_queued(redisAppendFormattedCommand(ctx, cmd, len));
+        if (r && asking) { /* that was ASKING's OK: the command's reply comes next */
+            freeReplyObject(r);
+            r = exchange();
+        }
         if (r)
             return r;
     }
     return NULL;
+}
+
+/* A command without a key (PING) goes to every master: the reply is the first that failed, or
+ * the last master's. */
+static redisReply *send_everywhere(const char *cmd, size_t len, bool resend)
+{
+    redisReply *r = NULL;
+    if (owner(0) < 0)
+        return NULL;
+    for (int i = 0; i < map.nnodes; i++) {
+        if (!map.serves[i])
+            continue;
+        if (r)
+            freeReplyObject(r);
+        r = send_on(i, cmd, len, resend, false);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            break;
+    }
+    return r;
+}
+
+/* On a cluster: to the master that owns the command's key, following MOVED (the map is read
+ * again), ASK (the map unchanged) and TRYAGAIN (a slot half moved: after a pause). */
+static redisReply *send_routed(const char *cmd, size_t len, bool resend)
+{
+    size_t keylen;
+    const char *key = redis_cluster_command_key(cmd, len, &keylen);
+    if (!key)
+        return send_everywhere(cmd, len, resend);
+    int slot = redis_cluster_slot(key, keylen), at = owner(slot), redirects = 0;
+    bool asking = false;
+    double give_up = clock_now() + REDIS_TRYAGAIN_SECONDS;
+    useconds_t pause = 5000;
+    while (at >= 0) {
+        redisReply *r = send_on(at, cmd, len, resend, asking);
+        if (!r || r->type != REDIS_REPLY_ERROR)
+            return r;
+        struct redis_cluster_node to;
+        enum redis_cluster_redirect how = redis_cluster_redirect_of(r->str, r->len, &slot, &to);
+        if (how == REDIS_CLUSTER_NONE && strncmp(r->str, "TRYAGAIN", 8) == 0 &&
+            clock_now() < give_up) {
+            freeReplyObject(r);
+            usleep(pause);
+            pause = pause < 80000 ? pause * 2 : pause;
+            continue;
+        }
+        if (how == REDIS_CLUSTER_NONE || redirects++ == REDIS_REDIRECTS)
+            return r;
+        freeReplyObject(r);
+        if (!to.host[0]) /* Redis left the host out: the one just asked */
+            snprintf(to.host, sizeof(to.host), "%s", map.nodes[at].host);
+        at = redis_cluster_map_node(&map, to.host, to.port);
+        asking = how == REDIS_CLUSTER_ASK;
+        if (how == REDIS_CLUSTER_MOVED && at >= 0) {
+            char err[512];
+            if (read_map(err, sizeof(err)) < 0)
+                log_warn("%s", err);
+            map.owner[slot] = (int16_t)at;
+        }
+    }
+    return NULL;
+}
+
+static redisReply *send_formatted(const char *cmd, size_t len, bool resend)
+{
+    return cluster ? send_routed(cmd, len, resend) : send_on(-1, cmd, len, resend, false);
 }
 
 static redisReply *send_argv(int argc, const char **argv, bool resend)
@@ -512,13 +751,13 @@ redisReply *redis_script(const char *name, int nkeys, int argc, const char **arg
     return r;
 }
 
-int redis_get_many(struct arena *a, int n, const char **keys, char **vals)
+/* One MGET of the keys keys[at[0]], keys[at[1]], ..., their values put back at the same places. */
+static int get_some(struct arena *a, int n, const int *at, const char **keys, char **vals)
 {
-    if (n == 0)
-        return 0;
     const char **argv = arena_alloc(a, ((size_t)n + 1) * sizeof(char *));
     argv[0] = "MGET";
-    memcpy(argv + 1, keys, (size_t)n * sizeof(char *));
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = keys[at[i]];
     redisReply *r = redis_argv(n + 1, argv);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n) {
         if (r)
@@ -527,8 +766,38 @@ int redis_get_many(struct arena *a, int n, const char **keys, char **vals)
     }
     for (int i = 0; i < n; i++) {
         redisReply *e = r->element[i];
-        vals[i] = e->type == REDIS_REPLY_STRING ? arena_strndup(a, e->str, e->len) : NULL;
+        vals[at[i]] = e->type == REDIS_REPLY_STRING ? arena_strndup(a, e->str, e->len) : NULL;
     }
     freeReplyObject(r);
+    return 0;
+}
+
+/* One MGET on one Redis; on a cluster, which refuses a command whose keys lie in several slots,
+ * one MGET per slot. */
+int redis_get_many(struct arena *a, int n, const char **keys, char **vals)
+{
+    if (n == 0)
+        return 0;
+    int *at = arena_alloc(a, (size_t)n * sizeof(int));
+    if (!cluster) {
+        for (int i = 0; i < n; i++)
+            at[i] = i;
+        return get_some(a, n, at, keys, vals);
+    }
+    int *slot = arena_alloc(a, (size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++)
+        slot[i] = redis_cluster_slot(keys[i], strlen(keys[i]));
+    for (int i = 0; i < n; i++) {
+        if (slot[i] < 0)
+            continue; /* read with an earlier key of its slot */
+        int m = 0, s = slot[i];
+        for (int j = i; j < n; j++)
+            if (slot[j] == s) {
+                at[m++] = j;
+                slot[j] = -1;
+            }
+        if (get_some(a, m, at, keys, vals) < 0)
+            return -1;
+    }
     return 0;
 }
