@@ -35,7 +35,8 @@ struct config {
     long max_body;
     int picture_max_bytes, picture_max_pixels;
     int live_stream_seconds; /* how long one live-view stream lasts before the page reconnects */
-    int order_workers, shipment_workers, notify_workers;
+    int worker_processes;    /* the default of each consumer group's count below */
+    int coupon_workers, order_workers, shipment_workers, notify_workers;
     const char *log_level;
 };
 
