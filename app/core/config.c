@@ -56,6 +56,8 @@ static struct setting settings[] = {
      "redis://host:port or unix:///path"},
     {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0,
      "Kafka bootstrap servers (empty: the devbroker)"},
+    {"KAFKA_BROKER_COUNT", K_INT, &cfg.kafka_broker_count, "1", 1, 9, 0,
+     "brokers of the devbroker's cluster (one log for all: clients fail over, nothing is replicated)"},
     {"KAFKA_MESSAGE_TIMEOUT", K_INT, &cfg.kafka_message_timeout, "30", 1, 900, 0,
      "seconds a published message may go unacknowledged before it is reported failed"},
     {"MAIL_URL", K_STR, &cfg.mail_url, "@mail_url", 0, 0, 0, "maildir:/path or smtp://host:port"},

@@ -19,6 +19,7 @@ struct config {
     const char *redis_url;
     const char *kafka_brokers; /* resolved: the devbroker's address when KAFKA_BROKERS is empty */
     int kafka_message_timeout; /* seconds before an unacknowledged message is reported failed */
+    int kafka_broker_count;    /* brokers the devbroker runs */
     const char *mail_url, *mail_from;
     const char *jwt_secret;
     const char *coupon_issue_mode;
