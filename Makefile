@@ -19,7 +19,7 @@ MAIN := build/app/main.o
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_HDR := $(wildcard tests/unit/*/*.h)
 
-.PHONY: all deps run stop status test unit bench load hostile screenshots fuzz fuzz-bin clean format format-check check-layers
+.PHONY: all deps run stop status test unit bench load hostile scale screenshots fuzz fuzz-bin clean format format-check check-layers
 all: bin/firstcome
 
 deps:
@@ -81,6 +81,12 @@ load: deps bin/firstcome
 # (well-behaved clients' p99 before and during each attack) is printed.
 hostile: deps bin/firstcome
 	@STACK_ONLY=1 SUITES=tests/hostile HOSTILE_SECONDS=$${HOSTILE_SECONDS:-30} ./scripts/test.sh -s
+
+# The drill beyond one machine (tests/scale/, not part of `make test`) against a stack of its own:
+# two web hosts, a devbroker cluster of three brokers, two processes per consumer group.
+scale: deps bin/firstcome
+	@WEB_HOSTS=$${WEB_HOSTS:-2} KAFKA_BROKER_COUNT=$${KAFKA_BROKER_COUNT:-3} \
+		WORKER_PROCESSES=$${WORKER_PROCESSES:-2} STACK_ONLY=1 SUITES=tests/scale ./scripts/test.sh -s
 
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
 # AddressSanitizer and UBSan, with the few sources each needs: FUZZ_SRC_<target> and the
