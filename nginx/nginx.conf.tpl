@@ -51,9 +51,15 @@ http {
     limit_req_status 429;
     limit_req_log_level info;
 
+    # The web hosts. Several are checked passively (max_fails, fail_timeout): one that refuses
+    # connections or fails requests is left out for a while, then tried again.
     upstream firstcome {
-        server @@FCGI_PASS@@;
+        @@UPSTREAM_SERVERS@@
     }
+    # A request goes on to another host only after an error or a timeout, and a POST, PATCH or
+    # LOCK only when it was never sent (no non_idempotent): a claim or a payment a dead host may
+    # have run is answered 502 (on the API, 503 unavailable), never run a second time.
+    fastcgi_next_upstream error timeout;
 
     # Errors nginx raises before a location is chosen (a bad or too long request line) go to the
     # site's error page when the request line is a page's, and to the API's error shape

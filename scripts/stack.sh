@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the whole firstcome stack under STATE_DIR: MariaDB, Redis, the Kafka
-# devbroker, the FastCGI web server, the background workers and nginx. Plain processes, one pid
-# file each in $STATE_DIR/pids; nothing shared with system services or another stack.
+# devbroker, the FastCGI web servers (WEB_HOSTS of them), the background workers and nginx.
+# Plain processes, one pid file each in $STATE_DIR/pids; nothing shared with system services or
+# another stack.
 #   scripts/stack.sh start|stop|status
 # Setting MYSQL_HOST, REDIS_URL or KAFKA_BROKERS uses that existing service instead of starting one.
 # REDIS_CLUSTER=N (3 or more) starts a Redis Cluster of N masters on loopback ports instead of the
@@ -27,8 +28,11 @@ alive() { # alive NAME: the pid in pids/NAME.pid is a running process
   local f="$PIDS/$1.pid" pid
   [ -s "$f" ] || return 1
   pid=$(cat "$f" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! zombie "$pid"
 }
+
+# A killed server whose parent (here, init) has not reaped it yet: dead, though kill -0 says not.
+zombie() { [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local secs=$1 what=$2; shift 2
@@ -198,11 +202,71 @@ start_workers() {
   say "workers: started"
 }
 
+# ---- web hosts (WEB_HOSTS) ----
+# WEB_HOSTS=N (default 1) starts N `firstcome web` servers, each a host of its own: its FastCGI
+# socket, pid file and log. The first keeps a one-host stack's names (web.sock, pids/web.pid,
+# logs/web.log), the others are web-1, web-2, ...; nginx's upstream lists them all.
+web_hosts() {
+  local n=${WEB_HOSTS:-1}
+  [[ "$n" =~ ^[1-9][0-9]?$ ]] || die "WEB_HOSTS=$n: expected a number from 1 to 99"
+  echo "$n"
+}
+
+web_host_name() { if [ "$1" -eq 0 ]; then echo web; else echo "web-$1"; fi; }
+
+# A server accepts connections on the socket: not merely its file, which a killed server leaves.
+fcgi_listening() {
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1"
+}
+
+start_web_host() { # start_web_host INDEX
+  local name sock
+  name=$(web_host_name "$1")
+  sock="$S/$name.sock"
+  if alive "$name"; then say "$name: running"; return; fi
+  if [ "$1" -eq 0 ]; then
+    start_bg "$name" "$LOGS/$name.log" "$BIN" web
+  else
+    start_bg "$name" "$LOGS/$name.log" env FCGI_LISTEN="$sock" "$BIN" web
+  fi
+  wait_for 20 "$name (FastCGI)" fcgi_listening "$sock"
+  say "$name: started (${WEB_WORKERS:-4} workers on $sock)"
+}
+
 start_web() {
-  if alive web; then say "web: running"; return; fi
-  start_bg web "$LOGS/web.log" "$BIN" web
-  wait_for 20 "web (FastCGI)" test -S "$S/web.sock"
-  say "web: started (${WEB_WORKERS:-4} workers on $S/web.sock)"
+  local i n
+  n=$(web_hosts)
+  for ((i = 0; i < n; i++)); do start_web_host "$i"; done
+}
+
+# The servers of nginx's upstream. One host: as nginx's default, which never takes its only
+# server out. Several: passive health checks, a host that failed MAX_FAILS (3) attempts within
+# FAIL_TIMEOUT (5 s) gets no request for FAIL_TIMEOUT, then one to try it again.
+upstream_servers() {
+  local i n
+  n=$(web_hosts)
+  if [ "$n" -eq 1 ]; then printf 'server unix:%s;' "$S/web.sock"; return; fi
+  for ((i = 0; i < n; i++)); do
+    printf 'server unix:%s/%s.sock max_fails=%s fail_timeout=%s; ' "$S" "$(web_host_name "$i")" \
+      "${WEB_HOST_MAX_FAILS:-3}" "${WEB_HOST_FAIL_TIMEOUT:-5s}"
+  done
+}
+
+stop_web() {
+  local f
+  stop_pid web 15
+  for f in "$PIDS"/web-*.pid; do
+    [ -e "$f" ] || continue
+    stop_pid "$(basename "$f" .pid)" 15
+  done
+  rm -f "$S"/web.sock "$S"/web-*.sock
+}
+
+web_host_names() { # every host this state dir has a pid file for, the first one always
+  local f
+  echo web
+  for f in "$PIDS"/web-*.pid; do [ -e "$f" ] && basename "$f" .pid; done
+  return 0
 }
 
 render_nginx() {
@@ -219,7 +283,7 @@ render_nginx() {
       -e "s|@@FASTCGI_PARAMS@@|/etc/nginx/fastcgi_params|g" \
       -e "s|@@ACCESS_LOG@@|$LOGS/nginx-access.log combined buffer=64k flush=1s|" \
       -e "s|@@API_RATE@@|${API_RATE:-200r/s}|" -e "s|@@API_LIMIT@@|$api_limit|" -e "s|@@CONN_LIMIT@@|$conn_limit|" \
-      -e "s|@@FCGI_PASS@@|unix:$S/web.sock|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
+      -e "s|@@UPSTREAM_SERVERS@@|$(upstream_servers)|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
       -e "s|@@PICTURES_DIR@@|$S/pictures|" -e "s|@@PICTURE_MAX_BYTES@@|${PICTURE_MAX_BYTES:-8388608}|g" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
@@ -301,7 +365,7 @@ stop_pid() { # stop_pid NAME [SECONDS]
 cmd_stop() {
   stop_pid prometheus 10
   stop_pid nginx 10
-  stop_pid web 15
+  stop_web
   stop_pid workers 20 # the supervisor stops its children; stragglers are stopped below
   for f in "$PIDS"/worker-*.pid; do
     [ -e "$f" ] || continue
@@ -315,7 +379,7 @@ cmd_stop() {
     stop_pid "$(basename "$f" .pid)" 20
   done
   stop_pid mysql 60
-  rm -f "$S/web.sock" "$S/redis.sock" "$S/mysql.sock"
+  rm -f "$S/redis.sock" "$S/mysql.sock"
 }
 
 cmd_status() {
@@ -324,7 +388,7 @@ cmd_status() {
   [ -s "$S/env" ] && HTTP_PORT=$(sed -n "s/^HTTP_PORT='\(.*\)'$/\1/p" "$S/env")
   local redis=redis
   [ -s "$S/redis-cluster/ports" ] && redis=$(seq -f 'redis-%g' 1 "$(wc -w < "$S/redis-cluster/ports")")
-  for n in mysql $redis devbroker workers web nginx $(prometheus_on && echo prometheus); do
+  for n in mysql $redis devbroker workers $(web_host_names) nginx $(prometheus_on && echo prometheus); do
     if alive "$n"; then printf '%-10s running (pid %s)\n' "$n" "$(cat "$PIDS/$n.pid")"
     else printf '%-10s stopped\n' "$n"; rc=1; fi
   done

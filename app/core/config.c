@@ -56,6 +56,8 @@ static struct setting settings[] = {
      "redis://host:port, unix:///path or redis-cluster://host:port,host:port,..."},
     {"KAFKA_BROKERS", K_STR, &cfg.kafka_brokers, "@kafka_brokers", 0, 0, 0,
      "Kafka bootstrap servers (empty: the devbroker)"},
+    {"KAFKA_BROKER_COUNT", K_INT, &cfg.kafka_broker_count, "1", 1, 9, 0,
+     "brokers of the devbroker's cluster (one log for all: clients fail over, nothing is replicated)"},
     {"KAFKA_MESSAGE_TIMEOUT", K_INT, &cfg.kafka_message_timeout, "30", 1, 900, 0,
      "seconds a published message may go unacknowledged before it is reported failed"},
     {"MAIL_URL", K_STR, &cfg.mail_url, "@mail_url", 0, 0, 0, "maildir:/path or smtp://host:port"},
@@ -105,10 +107,16 @@ static struct setting settings[] = {
      "most pixels (width x height) an uploaded picture may have"},
     {"LIVE_STREAM_SECONDS", K_INT, &cfg.live_stream_seconds, "300", 5, 3600, 0,
      "seconds one live-view stream of /admin/live lasts (the page then reconnects)"},
-    {"ORDER_WORKERS", K_INT, &cfg.order_workers, "1", 0, 64, 0, "order consumer processes"},
-    {"SHIPMENT_WORKERS", K_INT, &cfg.shipment_workers, "1", 0, 64, 0,
+    {"WORKER_PROCESSES", K_INT, &cfg.worker_processes, "1", 1, 64, 0,
+     "processes per consumer group (coupon, order, shipment, notify) unless set apart below"},
+    {"COUPON_WORKERS", K_INT, &cfg.coupon_workers, "@worker_processes", 0, 64, 0,
+     "coupon consumer processes (coupon.claimed has one partition: the others stand by)"},
+    {"ORDER_WORKERS", K_INT, &cfg.order_workers, "@worker_processes", 0, 64, 0,
+     "order consumer processes"},
+    {"SHIPMENT_WORKERS", K_INT, &cfg.shipment_workers, "@worker_processes", 0, 64, 0,
      "shipment consumer processes"},
-    {"NOTIFY_WORKERS", K_INT, &cfg.notify_workers, "1", 0, 64, 0, "notify consumer processes"},
+    {"NOTIFY_WORKERS", K_INT, &cfg.notify_workers, "@worker_processes", 0, 64, 0,
+     "notify consumer processes"},
     {"LOG_LEVEL", K_STR, &cfg.log_level, "info", 0, 0, 0, "debug | info | warn | error"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -232,6 +240,8 @@ static char *resolve_default(const char *def)
         return xprintf("maildir:%s/mail", cfg.state_dir);
     if (!strcmp(d, "jwt_secret"))
         return secret_file("jwt_secret");
+    if (!strcmp(d, "worker_processes"))
+        return xprintf("%d", cfg.worker_processes);
     return xstrdup("");
 }
 

@@ -19,6 +19,7 @@ struct config {
     const char *redis_url;
     const char *kafka_brokers; /* resolved: the devbroker's address when KAFKA_BROKERS is empty */
     int kafka_message_timeout; /* seconds before an unacknowledged message is reported failed */
+    int kafka_broker_count;    /* brokers the devbroker runs */
     const char *mail_url, *mail_from;
     const char *jwt_secret;
     const char *coupon_issue_mode;
@@ -35,7 +36,8 @@ struct config {
     long max_body;
     int picture_max_bytes, picture_max_pixels;
     int live_stream_seconds; /* how long one live-view stream lasts before the page reconnects */
-    int order_workers, shipment_workers, notify_workers;
+    int worker_processes;    /* the default of each consumer group's count below */
+    int coupon_workers, order_workers, shipment_workers, notify_workers;
     const char *log_level;
 };
 

@@ -171,7 +171,7 @@ static int claims_applied(long long id, struct err *e)
     usleep(REBUILD_SETTLE_MS * 1000);
     double deadline = clock_now() + REBUILD_WAIT_MS / 1000.0;
     for (;;) {
-        long long lag = consumer_group_lag("coupon", TOPIC_COUPON_CLAIMED, 2000);
+        long long lag = consumer_group_lag(GROUP_COUPON, TOPIC_COUPON_CLAIMED, 2000);
         if (lag == 0)
             return 0;
         if (lag < 0 || clock_now() > deadline) {

@@ -88,9 +88,10 @@ static const char *const payment_topics[] = {TOPIC_PAYMENT_SUCCEEDED, NULL};
 static const char *const order_topics[] = {TOPIC_ORDER_EVENTS, NULL};
 static const char *const every_topic[] = {TOPIC_PAYMENT_SUCCEEDED, TOPIC_ORDER_EVENTS,
                                           TOPIC_SHIPMENT_EVENTS, NULL};
-const struct pipeline_consumer pipeline_order = {"order", on_payment, payment_topics, false},
-                               pipeline_shipment = {"shipment", on_order_event, order_topics, true},
-                               pipeline_notify = {"notify", notification_on_event, every_topic,
+const struct pipeline_consumer pipeline_order = {GROUP_ORDER, on_payment, payment_topics, false},
+                               pipeline_shipment = {GROUP_SHIPMENT, on_order_event, order_topics,
+                                                    true},
+                               pipeline_notify = {GROUP_NOTIFY, notification_on_event, every_topic,
                                                   true};
 static const struct pipeline_consumer *const consumers[] = {&pipeline_order, &pipeline_shipment,
                                                             &pipeline_notify};

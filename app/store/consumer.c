@@ -48,6 +48,29 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
+/* Says in the log which partitions this process holds after each rebalance (the processes of a
+ * group share the partitions), then takes or gives them up as librdkafka does without a
+ * callback: giving up commits what was stored. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)opaque;
+    char held[512] = "no partition";
+    size_t off = 0;
+    for (int i = 0; i < parts->cnt && off < sizeof(held); i++)
+        off += (size_t)snprintf(held + off, sizeof(held) - off, "%s%s[%d]", i ? " " : "",
+                                parts->elems[i].topic, parts->elems[i].partition);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        log_info("group %s: holds %s", stats_group, held);
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+    if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+        log_warn("group %s: rebalance failed: %s", stats_group, rd_kafka_err2str(err));
+    log_info("group %s: gives up %s", stats_group, held);
+    rd_kafka_assign(rk, NULL);
+}
+
 static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
 {
     char err[512];
@@ -80,6 +103,7 @@ static rd_kafka_t *open_consumer(const char *group, const char *const *topics)
             return NULL;
         }
     rd_kafka_conf_set_stats_cb(conf, on_stats);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     snprintf(stats_group, sizeof(stats_group), "%s", group);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk) {

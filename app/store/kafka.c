@@ -17,6 +17,7 @@
 
 const char *const kafka_topics[] = {TOPIC_COUPON_CLAIMED, TOPIC_PAYMENT_SUCCEEDED,
                                     TOPIC_ORDER_EVENTS, TOPIC_SHIPMENT_EVENTS, NULL};
+const char *const kafka_groups[] = {GROUP_COUPON, GROUP_ORDER, GROUP_SHIPMENT, GROUP_NOTIFY, NULL};
 
 int kafka_topic_partitions(const char *topic)
 {

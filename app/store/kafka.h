@@ -9,6 +9,12 @@
 #define TOPIC_ORDER_EVENTS "order.events"
 #define TOPIC_SHIPMENT_EVENTS "shipment.events"
 extern const char *const kafka_topics[];
+/* The consumer groups firstcome runs; the devbroker places their coordinators. */
+#define GROUP_COUPON "coupon"
+#define GROUP_ORDER "order"
+#define GROUP_SHIPMENT "shipment"
+#define GROUP_NOTIFY "notify"
+extern const char *const kafka_groups[];
 /* Partitions the devbroker (and the compose file) gives a topic: 4, so a consumer group can
  * spread over 4 processes; coupon.claimed 1, because its one consumer is the coupon worker
  * (one writer, in batches) and more partitions would only cut its batches into more, smaller

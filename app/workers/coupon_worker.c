@@ -68,7 +68,7 @@ int coupon_worker_run(int slot, void *arg)
     static const char *const topics[] = {TOPIC_COUPON_CLAIMED, NULL};
     /* Claims are already decided (Redis) and answered; their durable write gains from big
      * batches (one transaction, one multi-row insert) more than it loses by waiting 100 ms. */
-    int rc = consumer_run("coupon", topics, 1000, 100, on_claimed, NULL);
+    int rc = consumer_run(GROUP_COUPON, topics, 1000, 100, on_claimed, NULL);
     workers_close_stores();
     return rc;
 }

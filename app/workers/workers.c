@@ -55,7 +55,8 @@ struct kind {
 
 static const struct kind kinds[] = {
     {"mailer", mailer_run, NULL, "sends queued mail (Maildir or SMTP), retrying failures"},
-    {"coupon", coupon_worker_run, NULL, "writes coupon claims accepted in kafka issue mode"},
+    {"coupon", coupon_worker_run, &cfg.coupon_workers,
+     "writes coupon claims accepted in kafka issue mode"},
     {"order", order_worker_run, &cfg.order_workers,
      "paid orders: durable stock, coupon used, vendor credited"},
     {"shipment", shipment_worker_run, &cfg.shipment_workers,

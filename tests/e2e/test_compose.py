@@ -30,7 +30,8 @@ BINARY = REPO / "bin" / "firstcome"
 NGINX = "/usr/sbin/nginx"
 
 SECRET = "compose-test-secret-5f1c0a9e4b7d2c81"
-SERVICES = {"mysql", "redis", "kafka", "kafka-init", "migrate", "web", "workers", "nginx",
+KAFKAS = ("kafka-1", "kafka-2", "kafka-3")
+SERVICES = {"mysql", "redis", *KAFKAS, "kafka-init", "migrate", "web", "workers", "nginx",
             "prometheus"}
 APP_SERVICES = ("migrate", "web", "workers")
 STATE_DIR = "/var/lib/firstcome"
@@ -159,7 +160,8 @@ def free_port():
 
 def test_compose_config_is_valid_and_has_every_service(config):
     assert set(config["services"]) == SERVICES
-    assert set(config["volumes"]) >= {"mysqldata", "redisdata", "kafkadata", "appstate"}
+    assert set(config["volumes"]) >= {"mysqldata", "redisdata", "appstate",
+                                      "kafkadata-1", "kafkadata-2", "kafkadata-3"}
 
 
 def test_prometheus_service_loads_the_repository_s_rules_and_scrapes_nginx(config, tmp_path):
@@ -202,7 +204,7 @@ def test_app_services_share_one_image_and_environment(config):
 def test_web_environment_points_at_the_compose_services(config):
     web = config["services"]["web"]
     env = env_of(web)
-    assert env["KAFKA_BROKERS"] == "kafka:9092"
+    assert env["KAFKA_BROKERS"] == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
     assert env["REDIS_URL"] == "redis://redis:6379"
     assert env["MYSQL_HOST"] == "mysql"
     assert env["MYSQL_PORT"] == "3306"
@@ -248,14 +250,14 @@ def test_start_order(config):
             {k: v["condition"] for k, v in d.items()}
 
     assert deps("migrate") == {"mysql": "service_healthy", "redis": "service_healthy"}
-    assert deps("kafka-init") == {"kafka": "service_healthy"}
+    assert deps("kafka-init") == {k: "service_healthy" for k in KAFKAS}
     for name in ("web", "workers"):
         assert deps(name) == {"migrate": "service_completed_successfully",
                               "kafka-init": "service_completed_successfully"}
     assert "web" in deps("nginx")
     for name in ("migrate", "kafka-init"):
         assert svcs[name]["restart"] == "no"
-    for name in ("mysql", "redis", "kafka", "web", "workers", "nginx"):
+    for name in ("mysql", "redis", *KAFKAS, "web", "workers", "nginx"):
         assert svcs[name]["restart"] in ("always", "unless-stopped")
     cmd = " ".join(svcs["migrate"]["command"])
     assert re.search(r"firstcome migrate && firstcome seed-demo && firstcome reconcile", cmd)
@@ -283,30 +285,41 @@ def test_redis_runs_with_appendonly(config):
     assert volume_targets(redis)["/data"][0] == "redisdata"
 
 
-def test_kafka_is_single_node_kraft(config):
-    kafka = config["services"]["kafka"]
-    assert kafka["image"] == "apache/kafka:3.7.0"
-    env = env_of(kafka)
-    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    assert "KAFKA_ZOOKEEPER_CONNECT" not in env
-    listeners = env["KAFKA_LISTENERS"].split(",")
-    assert "PLAINTEXT://:9092" in listeners and "CONTROLLER://:9093" in listeners
-    assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
-    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
-    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"
-    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
-    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
-    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])  # base64 UUID
-    # The image's default log dir is under /tmp; data must be on the named volume.
-    assert volume_targets(kafka)[env["KAFKA_LOG_DIRS"]][0] == "kafkadata"
-    assert "--bootstrap-server" in " ".join(kafka["healthcheck"]["test"])
-    # The apps reach the advertised listener.
-    assert env_of(config["services"]["web"])["KAFKA_BROKERS"] == "kafka:9092"
+def test_kafka_is_a_three_broker_kraft_cluster_that_replicates_everything(config):
+    envs = {name: env_of(config["services"][name]) for name in KAFKAS}
+    voters = {f"{envs[n]['KAFKA_NODE_ID']}@{n}:9093" for n in KAFKAS}
+    assert len(voters) == 3, "three node ids"
+    volumes = set()
+    for name, env in envs.items():
+        kafka = config["services"][name]
+        assert kafka["image"] == "apache/kafka:3.7.0"
+        assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+        assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+        listeners = env["KAFKA_LISTENERS"].split(",")
+        assert "PLAINTEXT://:9092" in listeners and "CONTROLLER://:9093" in listeners
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
+        assert set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
+        # Every write on three brokers, acknowledged once two hold it: one may be lost.
+        assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+        assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])  # base64 UUID
+        # The image's default log dir is under /tmp; data must be on the node's named volume.
+        volumes.add(volume_targets(kafka)[env["KAFKA_LOG_DIRS"]][0])
+        assert "--bootstrap-server" in " ".join(kafka["healthcheck"]["test"])
+    assert volumes == {"kafkadata-1", "kafkadata-2", "kafkadata-3"}
+    assert len({env["CLUSTER_ID"] for env in envs.values()}) == 1
+    # The apps reach every advertised listener.
+    assert env_of(config["services"]["web"])["KAFKA_BROKERS"].split(",") == \
+        [f"{n}:9092" for n in KAFKAS]
 
 
 def test_kafka_init_creates_the_apps_topics(config):
     init = config["services"]["kafka-init"]
-    assert init["image"] == config["services"]["kafka"]["image"]
+    assert init["image"] == config["services"]["kafka-1"]["image"]
     app_topics = set(re.findall(r'#define TOPIC_\w+ "([^"]+)"', KAFKA_H.read_text()))
     assert app_topics, "no TOPIC_ defines found in app/store/kafka.h"
     env = env_of(init)
@@ -317,7 +330,9 @@ def test_kafka_init_creates_the_apps_topics(config):
     script = " ".join(init["command"])
     assert "/opt/kafka/bin/kafka-topics.sh" in script
     assert "--create --if-not-exists" in script
-    assert "--bootstrap-server kafka:9092" in script
+    assert '--bootstrap-server "$$BOOTSTRAP"' in script  # $$: compose's escape of $
+    assert env["BOOTSTRAP"] == env_of(config["services"]["web"])["KAFKA_BROKERS"]
+    assert "--replication-factor 3" in script and "--config min.insync.replicas=2" in script
 
 
 def test_nginx_service(config):
@@ -325,7 +340,8 @@ def test_nginx_service(config):
     assert nginx["image"] == "nginx:1.25"
     assert ("8080", "80") in published_ports(nginx)
     env = env_of(nginx)
-    missing = template_tokens() - set(env)
+    # UPSTREAM_SERVERS is the entrypoint's, from FCGI_PASS.
+    missing = template_tokens() - set(env) - {"UPSTREAM_SERVERS"}
     assert not missing, f"nginx service does not set template tokens: {sorted(missing)}"
     assert env["FCGI_PASS"] == "web:9000"
     assert env["FCGI_PASS"].split(":")[1] == env_of(config["services"]["web"])["FCGI_LISTEN"].split(":")[1]

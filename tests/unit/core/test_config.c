@@ -103,6 +103,29 @@ Test(config, a_derived_default_follows_the_setting_it_is_derived_from)
     cr_assert_str_eq(cfg.mysql_socket, "", "a TCP MySQL needs no socket");
 }
 
+/* How many processes `firstcome workers` starts for each consumer group. */
+static void group_processes_are(int coupon, int order, int shipment, int notify)
+{
+    cr_assert_eq(config_load(err, sizeof(err)), 0, "%s", err);
+    int got[] = {cfg.coupon_workers, cfg.order_workers, cfg.shipment_workers, cfg.notify_workers};
+    int want[] = {coupon, order, shipment, notify};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(got[i], want[i], "group %d: %d processes, not %d", i, got[i], want[i]);
+}
+
+Test(config, every_consumer_group_runs_one_process_by_default)
+{
+    group_processes_are(1, 1, 1, 1);
+    cr_assert_eq(cfg.worker_processes, 1);
+}
+
+Test(config, worker_processes_sets_every_group_that_is_not_set_apart)
+{
+    setenv("WORKER_PROCESSES", "3", 1);
+    setenv("NOTIFY_WORKERS", "1", 1);
+    group_processes_are(3, 3, 3, 1);
+}
+
 Test(config, valid_overrides_are_taken_as_given)
 {
     setenv("WEB_WORKERS", "8", 1);
