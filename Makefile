@@ -83,10 +83,11 @@ hostile: deps bin/firstcome
 	@STACK_ONLY=1 SUITES=tests/hostile HOSTILE_SECONDS=$${HOSTILE_SECONDS:-30} ./scripts/test.sh -s
 
 # The drill beyond one machine (tests/scale/, not part of `make test`) against a stack of its own
-# on free ports: two web hosts, a Redis Cluster of three masters, a devbroker cluster of three
-# brokers, two processes per consumer group; stopped again afterwards.
+# on free ports: two web hosts, a Redis Cluster of three masters with a replica each, a devbroker
+# cluster of three brokers, two processes per consumer group; stopped again afterwards.
 scale: deps bin/firstcome
-	@WEB_HOSTS=$${WEB_HOSTS:-2} REDIS_CLUSTER=$${REDIS_CLUSTER:-3} KAFKA_BROKER_COUNT=$${KAFKA_BROKER_COUNT:-3} \
+	@WEB_HOSTS=$${WEB_HOSTS:-2} REDIS_CLUSTER=$${REDIS_CLUSTER:-3} \
+		REDIS_CLUSTER_REPLICAS=$${REDIS_CLUSTER_REPLICAS:-1} KAFKA_BROKER_COUNT=$${KAFKA_BROKER_COUNT:-3} \
 		WORKER_PROCESSES=$${WORKER_PROCESSES:-2} STACK_ONLY=1 SUITES=tests/scale ./scripts/test.sh -s
 
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under

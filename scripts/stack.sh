@@ -6,7 +6,8 @@
 #   scripts/stack.sh start|stop|status
 # Setting MYSQL_HOST, REDIS_URL or KAFKA_BROKERS uses that existing service instead of starting one.
 # REDIS_CLUSTER=N (3 or more) starts a Redis Cluster of N masters on loopback ports instead of the
-# one Redis on a unix socket; a state dir that was started so keeps its cluster.
+# one Redis on a unix socket, with REDIS_CLUSTER_REPLICAS (default 0) replicas for each master;
+# a state dir that was started so keeps its cluster.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,8 +91,13 @@ SQL
 start_redis() {
   [ -z "$EXTERNAL_REDIS" ] || { say "redis: using $EXTERNAL_REDIS"; return; }
   if [ -n "${REDIS_CLUSTER:-}" ] || [ -s "$S/redis-cluster/ports" ]; then
-    REDIS_CLUSTER=${REDIS_CLUSTER:-$(wc -w < "$S/redis-cluster/ports")}
+    if [ -s "$S/redis-cluster/ports" ]; then # as it was made
+      REDIS_CLUSTER_REPLICAS=$(cat "$S/redis-cluster/replicas" 2>/dev/null || echo 0)
+      REDIS_CLUSTER=$(($(wc -w < "$S/redis-cluster/ports") / (REDIS_CLUSTER_REPLICAS + 1)))
+    fi
+    REDIS_CLUSTER_REPLICAS=${REDIS_CLUSTER_REPLICAS:-0}
     [ "$REDIS_CLUSTER" -ge 3 ] 2>/dev/null || die "REDIS_CLUSTER=$REDIS_CLUSTER: a Redis Cluster needs at least 3 masters"
+    [ "$REDIS_CLUSTER_REPLICAS" -ge 0 ] 2>/dev/null || die "REDIS_CLUSTER_REPLICAS=$REDIS_CLUSTER_REPLICAS: a number of replicas for each master"
     start_redis_cluster
     return
   fi
@@ -123,7 +129,8 @@ cluster_ports() {
   local f=$S/redis-cluster/ports
   if [ ! -s "$f" ]; then
     mkdir -p "$S/redis-cluster"
-    /usr/bin/python3 - "$REDIS_CLUSTER" > "$f" <<'PY'
+    echo "$REDIS_CLUSTER_REPLICAS" > "$S/redis-cluster/replicas"
+    /usr/bin/python3 - "$((REDIS_CLUSTER * (REDIS_CLUSTER_REPLICAS + 1)))" > "$f" <<'PY'
 import socket, sys
 n, held, ports = int(sys.argv[1]), [], []
 while len(ports) < n:
@@ -152,7 +159,8 @@ start_redis_cluster() {
   local ports p i=0 nodes=() urls=()
   ports=$(cluster_ports)
   for p in $ports; do
-    i=$((i + 1)); nodes+=("127.0.0.1:$p"); urls+=("127.0.0.1:$p")
+    i=$((i + 1)); nodes+=("127.0.0.1:$p")
+    [ "${#urls[@]}" -lt 8 ] && urls+=("127.0.0.1:$p") # the URL's seeds: at most 8 (store/redis.h)
     alive "redis-$i" && continue
     mkdir -p "$S/redis-cluster/$i"
     cat > "$S/redis-cluster/$i/redis.conf" <<CONF
@@ -176,7 +184,7 @@ CONF
     wait_for 120 "redis on port $p" redis_port_ready "$p"
   done
   if [ ! -e "$S/redis-cluster/created" ]; then
-    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes \
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$REDIS_CLUSTER_REPLICAS" --cluster-yes \
       >>"$LOGS/redis-cluster.log" 2>&1 || die "redis-cli --cluster create failed (see $LOGS/redis-cluster.log)"
     touch "$S/redis-cluster/created"
   fi
@@ -184,7 +192,7 @@ CONF
   # What every process of the stack reads REDIS_URL from when it is not set (core/config.c).
   echo "redis-cluster://$(IFS=,; echo "${urls[*]}")" > "$S/redis-cluster/url"
   export REDIS_URL=$(cat "$S/redis-cluster/url")
-  say "redis: cluster of ${#nodes[@]} masters started ($REDIS_URL, AOF on)"
+  say "redis: cluster of $REDIS_CLUSTER masters and $((REDIS_CLUSTER * REDIS_CLUSTER_REPLICAS)) replicas started ($REDIS_URL, AOF on)"
 }
 
 start_devbroker() {

@@ -54,10 +54,15 @@ static unsigned generation;  /* counts connections, so the web loop can tell a n
 static double resting_until;
 
 /* REDIS_URL names a cluster: a connection per master, opened when first needed (and given the
- * scripts then), and the slot map, read at connect and again on every MOVED. */
+ * scripts then), and the slot map, read at connect, again on every MOVED, and again after a
+ * master could not be reached or its connection failed (a replica may have taken its place:
+ * a failover answers no MOVED from the master that is gone), at most every MAP_READ_PAUSE. */
 static bool cluster;
 static struct redis_cluster_map map;
 static redisContext *node_ctx[REDIS_CLUSTER_MAX_NODES];
+#define MAP_READ_PAUSE 0.5
+static bool map_stale;
+static double map_read_after;
 static int node = -1;
 /* MOVED and ASK say the command did not run: a command follows this many. TRYAGAIN says so too:
  * a command with several keys met a slot in the middle of a move to another master (some keys
@@ -369,14 +374,19 @@ static int use_node(int i)
     return 0;
 }
 
-/* Reads the slot map (CLUSTER SLOTS) from the first node known that answers; the old map stays
- * when none does. */
+/* Reads the slot map (CLUSTER SLOTS) from the first node known that answers, those already
+ * connected first (a master that just failed is not); the old map stays when none answers. */
 static int read_map(char *err, size_t errlen)
 {
     static struct redis_cluster_map fresh;
     snprintf(err, errlen, "redis cluster: no node answered CLUSTER SLOTS");
-    for (int i = 0; i < map.nnodes; i++) {
-        if (use_node(i) < 0)
+    map_read_after = clock_now() + MAP_READ_PAUSE;
+    bool open[REDIS_CLUSTER_MAX_NODES];
+    for (int i = 0; i < map.nnodes; i++)
+        open[i] = node_ctx[i] && !node_ctx[i]->err;
+    for (int k = 0; k < 2 * map.nnodes; k++) {
+        int i = k % map.nnodes;
+        if (open[i] != (k < map.nnodes) || use_node(i) < 0)
             continue;
         redisReply *r = await_queued(redisAppendCommand(ctx, "CLUSTER SLOTS"));
         fresh = map;
@@ -385,17 +395,21 @@ static int read_map(char *err, size_t errlen)
             freeReplyObject(r);
         if (rc == 0) {
             map = fresh;
+            map_stale = false;
             return 0;
         }
     }
     return -1;
 }
 
-/* The node that owns the slot; when none does (the map was never read), the map is read again. */
+/* The node that owns the slot; when none does (the map was never read), the map is read again,
+ * as it is when a master failed since the last read. */
 static int owner(int slot)
 {
     char err[512];
     if (map.owner[slot] < 0 && clock_now() >= resting_until && redis_connect(err, sizeof(err)) < 0)
+        log_warn("%s", err);
+    else if (map_stale && clock_now() >= map_read_after && read_map(err, sizeof(err)) < 0)
         log_warn("%s", err);
     return map.owner[slot];
 }
@@ -594,6 +608,7 @@ static redisReply *send_everywhere(const char *cmd, size_t len, bool resend)
         if (r)
             freeReplyObject(r);
         r = send_on(i, cmd, len, resend, false);
+        map_stale = map_stale || !r;
         if (!r || r->type == REDIS_REPLY_ERROR)
             break;
     }
@@ -614,6 +629,7 @@ static redisReply *send_routed(const char *cmd, size_t len, bool resend)
     useconds_t pause = 5000;
     while (at >= 0) {
         redisReply *r = send_on(at, cmd, len, resend, asking);
+        map_stale = map_stale || !r;
         if (!r || r->type != REDIS_REPLY_ERROR)
             return r;
         struct redis_cluster_node to;

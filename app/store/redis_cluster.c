@@ -90,6 +90,22 @@ static int read_range(struct redis_cluster_map *m, const redisReply *e, const ch
     return 0;
 }
 
+/* A range's replicas (after its master) own nothing, but they are known: when a master fails,
+ * they are asked for the map in which one of them has taken its place. One that is not
+ * [host, port] is passed over, as are those the map has no room for once the masters are in. */
+static void note_replicas(struct redis_cluster_map *m, const redisReply *e)
+{
+    for (size_t i = 3; i < e->elements; i++) {
+        const redisReply *rep = e->element[i];
+        if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+            rep->element[0]->type == REDIS_REPLY_STRING && rep->element[0]->str[0] &&
+            strcmp(rep->element[0]->str, "?") != 0 &&
+            rep->element[1]->type == REDIS_REPLY_INTEGER && rep->element[1]->integer >= 1 &&
+            rep->element[1]->integer <= 65535)
+            redis_cluster_map_node(m, rep->element[0]->str, (int)rep->element[1]->integer);
+    }
+}
+
 int redis_cluster_map_read(struct redis_cluster_map *m, const redisReply *r, const char *asked,
                            char *err, size_t errlen)
 {
@@ -105,6 +121,8 @@ int redis_cluster_map_read(struct redis_cluster_map *m, const redisReply *r, con
             redis_cluster_map_read(m, NULL, asked, err, 0); /* clears what was read */
             return -1;
         }
+    for (size_t i = 0; i < r->elements; i++)
+        note_replicas(m, r->element[i]);
     return 0;
 }
 

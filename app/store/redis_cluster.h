@@ -37,8 +37,9 @@ void redis_cluster_map_init(struct redis_cluster_map *m);
 /* The index of host:port, added when new; -1 when the map is full. */
 int redis_cluster_map_node(struct redis_cluster_map *m, const char *host, int port);
 /* Reads a CLUSTER SLOTS reply into m: each range's owner is its master (the first node listed);
- * replicas are not used. `asked` is the host the reply came from, for a master whose address
- * Redis leaves empty. 0, or -1 with err saying what was wrong (m is left with no owners). */
+ * replicas own nothing but are added to the nodes known, to be asked for the map later. `asked` is
+ * the host the reply came from, for a master whose address Redis leaves empty. 0, or -1 with err
+ * saying what was wrong (m is left with no owners). */
 int redis_cluster_map_read(struct redis_cluster_map *m, const redisReply *r, const char *asked,
                            char *err, size_t errlen);
 

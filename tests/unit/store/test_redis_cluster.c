@@ -75,7 +75,7 @@ static struct redis_cluster_map map;
 
 Test(redis_cluster, the_map_gives_each_range_to_its_master)
 {
-    /* Three masters; the second range has a replica, which is not used. */
+    /* Three masters; the second range has a replica, known but owning nothing. */
     redisReply *r =
         reply_of("*3\r\n"
                  "*3\r\n:0\r\n:5460\r\n*3\r\n$9\r\n127.0.0.1\r\n:7001\r\n$2\r\nid\r\n"
@@ -87,8 +87,12 @@ Test(redis_cluster, the_map_gives_each_range_to_its_master)
     cr_assert_eq(redis_cluster_map_node(&map, "10.0.0.9", 7000), 0); /* a seed */
     cr_assert_eq(redis_cluster_map_read(&map, r, "10.0.0.9", err, sizeof(err)), 0, "%s", err);
     freeReplyObject(r);
-    cr_assert_eq(map.nnodes, 4);
+    cr_assert_eq(map.nnodes, 5);
     cr_assert(!map.serves[0]); /* the seed was only asked */
+    cr_assert_eq(map.nodes[4].port, 7004, "the replica is known, after the masters");
+    cr_assert(!map.serves[4]);
+    for (int s = 0; s < REDIS_CLUSTER_SLOTS; s++)
+        cr_assert_neq(map.owner[s], 4, "a replica owns no slot");
     cr_assert_str_eq(map.nodes[map.owner[0]].host, "127.0.0.1");
     cr_assert_eq(map.nodes[map.owner[0]].port, 7001);
     cr_assert_eq(map.nodes[map.owner[5460]].port, 7001);
