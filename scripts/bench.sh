@@ -220,7 +220,7 @@ scale_section() {
     echo "  (preparing $l: campaigns, users, logins)"
     layout "$l" idle "$l:idle"
     layout "$l" "$PY" bench/setup.py "${LAYOUT_DIR[$l]}" "http://127.0.0.1:${LAYOUT_PORT[$l]}" "$OUT/$l.claims" \
-      200 1000 100000 |
+      400 1000 100000 |
       sed 's/^/  /'
   done
   scale_turns sync
