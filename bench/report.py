@@ -8,7 +8,8 @@ DIR/strategies.json (from `firstcome bench strategies`) and writes, beside them:
   tail.svg        p99 / p99.9 per endpoint at more connections, beside /livez's at as many
   room.svg        a waiting room under a burst (DIR/room.json, from `firstcome bench room`):
                   people admitted, waiting and in the pre-queue over time, the rate as a reference
-  report.html     one self-contained page: machine, date, both tables, the charts inlined
+  report.html     one self-contained page: machine, date, the tables (with the CPU per request by
+                  process and the scale section when http.json has them), the charts inlined
 
 and prints a short plain-text summary. Standard library only. A missing file, a missing key or a
 value that is not a number is reported in the page and the summary; it never stops the report.
@@ -81,6 +82,13 @@ def fmt_ms(x):
     if 0 < a < 1:
         return f"{x:.3g}"  # 0.81, 0.042
     return _plain(x, 0 if a >= 100 else 1 if a >= 10 else 2)
+
+
+def fmt_us(x):
+    """Microseconds of CPU: whole ones, a tenth below ten."""
+    if x is None:
+        return "—"
+    return _plain(x, 0 if abs(x) >= 10 else 1)
 
 
 def fmt_seconds(x):
@@ -231,7 +239,78 @@ def read_http(path, notes):
                 notes.append(f"{name}: tail row {i} ({t['endpoint']}): {k} missing or not a number")
         tail.append(t)
     return {"machine": machine, "rows": rows, "ceiling": ceiling, "tail": tail,
+            "cpu": read_cpu(doc.get("cpu") if isinstance(doc, dict) else None, f"{name}: cpu", notes),
+            "scale": read_scale(doc.get("scale") if isinstance(doc, dict) else None, name, notes),
             "mtime": os.path.getmtime(path)}
+
+
+# The processes of `make bench`'s CPU per request, in the order the tables show them.
+CPU_COMPONENTS = ["nginx", "web", "redis", "mysql", "devbroker", "coupon", "order", "shipment", "notify",
+                  "relay", "other_workers", "total", "wrk"]
+CPU_HEADS = {"devbroker": "broker", "other_workers": "other workers", "total": "stack total",
+             "wrk": "wrk (client)"}
+SCALE_KEYS = ["rps", "p50_ms", "p99_ms", "errors", "livez_rps", "ratio"]
+CHECK_KEYS = ["answered", "client_left", "issued", "redis_claimed", "over_quantity"]
+
+
+def cpu_row(raw, where, notes):
+    """{component: µs per request or None} from one object of http.json's cpu, or None (noted)."""
+    if not isinstance(raw, dict):
+        notes.append(f"{where}: not an object")
+        return None
+    row = {k: number(v) for k, v in raw.items()}
+    bad = [f"{k}={json.dumps(v)[:40]}" for k, v in raw.items() if row[k] is None]
+    if bad:
+        notes.append(f"{where}: not a number: {', '.join(bad)}")
+    return row
+
+
+def read_cpu(raw, where, notes):
+    """[(endpoint, {component: µs})] from http.json's cpu, or [] when it has none."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        notes.append(f"{where} is not an object")
+        return []
+    rows = [(str(k), cpu_row(v, f"{where}: {k}", notes)) for k, v in raw.items()]
+    return [(k, r) for k, r in rows if r is not None]
+
+
+def cpu_columns(rows):
+    """The components any row has, known ones first in their order, then the others."""
+    keys = [k for _, r in rows for k in r]
+    return [c for c in CPU_COMPONENTS if c in keys] + [k for k in dict.fromkeys(keys) if k not in CPU_COMPONENTS]
+
+
+def read_scale(raw, name, notes):
+    """http.json's scale section: {"cpus", "rows", "checks"}, or None when it has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        notes.append(f"{name}: scale is not an object")
+        return None
+    rows = []
+    for i, r in enumerate(raw.get("results") if isinstance(raw.get("results"), list) else [], 1):
+        if not isinstance(r, dict):
+            notes.append(f"{name}: scale row {i} is not an object")
+            continue
+        label = f"{r.get('layout', f'row {i}')}: {r.get('endpoint', '?')}"
+        row = {"layout": str(r.get("layout", f"row {i}")), "endpoint": str(r.get("endpoint", "?"))}
+        row.update(numbers_of(r, SCALE_KEYS, f"{name}: scale: {label}", notes))
+        row["cpu"] = cpu_row(r["cpu"], f"{name}: scale: {label}: cpu", notes) if r.get("cpu") is not None else None
+        rows.append(row)
+    if not rows:
+        notes.append(f"{name}: scale has no results")
+    checks = []
+    raw_checks = raw.get("checks")
+    for layout, c in (raw_checks.items() if isinstance(raw_checks, dict) else []):
+        if not isinstance(c, dict):
+            notes.append(f"{name}: scale: check of {layout} is not an object")
+            continue
+        check = {"layout": str(layout), "ok": c.get("ok") is True}
+        check.update(numbers_of(c, CHECK_KEYS, f"{name}: scale: check of {layout}", notes))
+        checks.append(check)
+    return {"cpus": number(raw.get("cpus")), "rows": rows, "checks": checks}
 
 
 def read_strategies(path, notes):
@@ -859,6 +938,58 @@ def tail_table(tail):
     return "".join(out)
 
 
+def cpu_table(rows, table_id, label_head):
+    """CPU µs per request: one row per endpoint (or layout), one column per process."""
+    cols = cpu_columns(rows)
+    out = [f'<div class="tablewrap"><table id="{esc(table_id)}"><thead><tr><th>{esc(label_head)}</th>'
+           + "".join(f"<th>{esc(CPU_HEADS.get(c, c))}</th>" for c in cols) + "</tr></thead><tbody>"]
+    for label, r in rows:
+        out.append("<tr>" + cell(label) + "".join(cell(fmt_us(r.get(c))) for c in cols) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def scale_table(scale):
+    head = ["layout", "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "/livez beside it", "% of /livez"]
+    out = ['<div class="tablewrap"><table id="scale-table"><thead><tr>'
+           + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for r in scale["rows"]:
+        cells = [cell(r["layout"]), cell(r["endpoint"]), cell(fmt_rate(r["rps"])), cell(fmt_ms(r["p50_ms"])),
+                 cell(fmt_ms(r["p99_ms"])), cell(fmt_count(r["errors"]), "bad" if r["errors"] else None),
+                 cell(fmt_rate(r["livez_rps"])), cell(fmt_pct(r["ratio"]))]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def check_line(c):
+    """One layout's correctness check in words."""
+    verdict = "ok" if c["ok"] else "WRONG"
+    return (f"{c['layout']}: {fmt_count(c['answered'])} claims answered 201/202 "
+            f"({fmt_count(c['client_left'])} left by their client), {fmt_count(c['issued'])} coupons in MySQL, "
+            f"{fmt_count(c['redis_claimed'])} in Redis, {fmt_count(c['over_quantity'])} campaigns beyond "
+            f"their quantity: {verdict}")
+
+
+def scale_html(scale):
+    cores = fmt_count(scale["cpus"]) if scale["cpus"] is not None else "these"
+    body = [f"<p>Claims on one web host with one Redis and one broker, and on two web hosts with a Redis "
+            f"Cluster of three masters and three brokers, in alternating turns, each beside its own "
+            f"<code>/livez</code>. On {esc(cores)} cores both layouts share the same CPUs, so the second "
+            f"cannot be faster: what it shows is that claims stay correct across hosts, masters and "
+            f"brokers, and what the routing costs per claim.</p>",
+            '<div class="card">' + scale_table(scale) + "</div>"]
+    cpu_rows = [(f"{r['layout']}: {r['endpoint']}", r["cpu"]) for r in scale["rows"] if r["cpu"]]
+    if cpu_rows:
+        body.append("<h3>CPU µs per claim by process</h3>")
+        body.append('<div class="card">' + cpu_table(cpu_rows, "scale-cpu-table", "layout: endpoint") + "</div>")
+    if scale["checks"]:
+        body.append('<ul id="scale-checks">' + "".join(
+            f'<li class="{"ok" if c["ok"] else "bad"}">{esc(check_line(c))}</li>' for c in scale["checks"])
+                    + "</ul>")
+    return body
+
+
 STRATEGY_HEADS = {"strategy": "strategy", "requests": "requests", "seconds": "seconds",
                   "throughput": "req/s", "p50_ms": "p50 ms", "p95_ms": "p95 ms", "p99_ms": "p99 ms",
                   "issued": "issued", "quantity": "quantity", "oversold": "oversold",
@@ -953,6 +1084,16 @@ def report_html(dirpath, http, st, svgs, notes, now, room=None):
         body.append("<h2>The tail at more connections</h2>")
         body.append('<div class="card">' + tail_table(http["tail"]) + "</div>")
         body.append('<div class="card chart">' + svgs["tail.svg"] + "</div>")
+    if http and http["cpu"]:
+        body.append("<h2>CPU per request by process</h2>")
+        body.append("<p>Microseconds of CPU each process spent per 2xx response during an endpoint's turns "
+                    "(all threads, and children that exited), with what the workers did until they had "
+                    "caught up, less what the stack spends at rest in as long. <i>wrk</i> is the load "
+                    "generator, on the same CPUs.</p>")
+        body.append('<div class="card">' + cpu_table(http["cpu"], "cpu-table", "endpoint") + "</div>")
+    if http and http["scale"] and http["scale"]["rows"]:
+        body.append("<h2>Scale: one host beside two hosts and a Redis Cluster</h2>")
+        body += scale_html(http["scale"])
     body.append("<h2>Concurrency strategies</h2>")
     if st and st["rows"]:
         broken = [r["strategy"] for r in st["rows"] if broke_rules(r)]
@@ -1005,6 +1146,17 @@ def summary(dirpath, http, st, written, notes, room=None):
                              ("p99.9 ms", 10, lambda r: fmt_ms(r["p999_ms"])),
                              ("/livez p99", 12, lambda r: fmt_ms(r["livez_p99_ms"])),
                              ("p99.9", 8, lambda r: fmt_ms(r["livez_p999_ms"]))], http["tail"])
+    if http and http["cpu"]:
+        lines += cpu_text("CPU µs per request", http["cpu"])
+    if http and http["scale"] and http["scale"]["rows"]:
+        lines += text_table([("scale", 56, scale_name),
+                             ("req/s", 10, lambda r: fmt_rate(r["rps"])),
+                             ("p50 ms", 9, lambda r: fmt_ms(r["p50_ms"])), ("p99 ms", 9, lambda r: fmt_ms(r["p99_ms"])),
+                             ("errors", 8, lambda r: fmt_count(r["errors"])),
+                             ("/livez", 9, lambda r: fmt_pct(r["ratio"]))], http["scale"]["rows"])
+        rows = [(scale_name(r), r["cpu"]) for r in http["scale"]["rows"] if r["cpu"]]
+        lines += cpu_text("scale: CPU µs per claim", rows, 56) if rows else []
+        lines += [check_line(c) for c in http["scale"]["checks"]] + ([""] if http["scale"]["checks"] else [])
     if st and st["rows"]:
         lines.append(f"{'strategy':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'fairness':>10}  verdict")
         for r in st["rows"]:
@@ -1021,6 +1173,17 @@ def summary(dirpath, http, st, written, notes, room=None):
         lines.append(f"note: {n}")
     lines.append("wrote: " + ", ".join(os.path.join(dirpath, w) for w in written))
     return "\n".join(lines).replace("—", "-")
+
+
+def scale_name(r):
+    return f"{r['layout']}: {r['endpoint'].removeprefix('POST ')}"
+
+
+def cpu_text(title, rows, width=32):
+    """The CPU table in plain text: one column per process."""
+    return text_table([(title, width, lambda r: r[0])]
+                      + [(CPU_HEADS.get(c, c).split(" ")[0], max(8, len(CPU_HEADS.get(c, c).split(" ")[0]) + 2),
+                          lambda r, c=c: fmt_us(r[1].get(c))) for c in cpu_columns(rows)], rows)
 
 
 def room_line(room):

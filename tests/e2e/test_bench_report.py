@@ -528,3 +528,124 @@ def test_a_broken_room_json_is_noted_and_the_rest_still_drawn(both, case):
     if drawn:
         root = svg(both, "room.svg")
         assert len(polylines(root)) == 3
+
+
+def bench_line(name, requests, p50=1.0, p99=5.0, non2xx=0, cpu=0.0, seconds=3):
+    return (f"{name} requests={requests} seconds={seconds} errors=0 non2xx={non2xx} p50={p50} p99={p99}"
+            f" p999={p99} next=0 cpu={cpu}\n")
+
+
+def cpu_window(name, wall, **spent):
+    return f"{name} wall={wall} " + " ".join(f"{k}={v}" for k, v in spent.items()) + "\n"
+
+
+MAIN_TURNS = "".join([
+    bench_line("livez@products", 30000, cpu=0.6), bench_line("products", 20000, cpu=0.4),
+    bench_line("livez@claim_sync", 30000, cpu=0.6), bench_line("claim_sync", 10000, non2xx=0, cpu=0.2),
+    bench_line("livez@claim_kafka", 30000, cpu=0.6), bench_line("claim_kafka", 12000, cpu=0.3),
+    bench_line("checkout", 4000, cpu=0.1, seconds=10)])
+
+
+def test_cpu_per_request_is_each_process_s_cpu_less_idle_over_the_2xx(tmp_path):
+    """bench/summary.py: a window's CPU by process, less the idle stack's in as long, over the 2xx
+    responses of its turns; wrk's from its own report; a table in the report."""
+    (tmp_path / "cpu.txt").write_text("".join([
+        cpu_window("idle", 3.0, nginx=0.0, web=0.03, mysql=0.3, devbroker=0.06),
+        cpu_window("livez@products", 3.0, nginx=1.2, web=0.93), cpu_window("products", 3.0, nginx=0.8, web=2.03),
+        cpu_window("livez@claim_sync", 3.0, nginx=1.2, web=0.93),
+        # 4,000 of claim_sync's 10,000 requests were not 2xx: the CPU is over the 6,000 that were
+        cpu_window("claim_sync", 4.0, nginx=0.6, web=1.24, redis=0.3, mysql=1.6),
+        cpu_window("livez@claim_kafka", 3.0, nginx=1.2, web=0.93),
+        cpu_window("claim_kafka", 5.0, nginx=0.6, web=1.25, redis=0.36, mysql=0.5, coupon=0.24, devbroker=0.34),
+        cpu_window("checkout", 12.0, nginx=0.4, web=2.12, mysql=5.2, order=0.8, other_workers=0.2)]))
+    raw = MAIN_TURNS.replace("claim_sync requests=10000 seconds=3 errors=0 non2xx=0",
+                             "claim_sync requests=10000 seconds=3 errors=0 non2xx=4000")
+    keep, doc = summarize(tmp_path, raw)
+    cpu = doc["cpu"]
+    assert cpu["GET /livez (ceiling)"]["nginx"] == 40.0 and cpu["GET /livez (ceiling)"]["web"] == 30.0
+    assert cpu["GET /livez (ceiling)"]["wrk"] == 20.0
+    assert cpu["POST claim (sync mode)"] == {
+        "nginx": 100.0, "web": 200.0, "redis": 50.0, "mysql": 200.0, "devbroker": 0.0, "coupon": 0.0,
+        "order": 0.0, "shipment": 0.0, "notify": 0.0, "relay": 0.0, "other_workers": 0.0,
+        "total": 550.0, "wrk": round(0.2 / 6000 * 1e6, 1)}
+    assert cpu["POST claim (kafka mode)"]["coupon"] == 20.0 and cpu["POST claim (kafka mode)"]["devbroker"] == 20.0
+    assert cpu["checkout + payment (requests)"]["mysql"] == 1000.0
+    assert doc["cpu_idle_ms_per_second"]["mysql"] == 100.0
+    page = read_report_page(keep)
+    rows = {r[0][0]: [c for c, _ in r] for r in tables(page)["cpu-table"]}
+    head = rows["endpoint"]
+    assert head[:5] == ["endpoint", "nginx", "web", "redis", "mysql"] and head[-2:] == ["stack total", "wrk (client)"]
+    sync = dict(zip(head, rows["POST claim (sync mode)"]))
+    assert (sync["nginx"], sync["web"], sync["mysql"], sync["stack total"]) == ("100", "200", "200", "550")
+    assert "CPU µs per request" in run(keep)
+
+
+def read_report_page(keep):
+    run(keep)
+    return (keep / "report.html").read_text()
+
+
+SCALE_TURNS = "".join([
+    bench_line("one:livez_kafka", 30000), bench_line("one:claim_kafka", 9000, p50=3.0, p99=12.0),
+    bench_line("cluster:livez_kafka", 24000), bench_line("cluster:claim_kafka", 6000, p50=4.0, p99=20.0),
+    bench_line("one:livez_kafka", 36000), bench_line("one:claim_kafka", 12000, p50=2.0, p99=10.0),
+    bench_line("cluster:livez_kafka", 30000), bench_line("cluster:claim_kafka", 9000, p50=5.0, p99=25.0)])
+
+
+def scale_check(answered, issued, redis_claimed, over=0, ok=True):
+    return json.dumps({"answered": answered, "client_left": 10, "issued": issued, "redis_claimed": redis_claimed,
+                       "issued_column_mismatches": 0, "over_quantity": over, "ok": ok})
+
+
+def test_the_scale_section_compares_both_layouts_turn_by_turn_and_shows_their_checks(tmp_path):
+    """Each layout's claims over its own /livez turns, the CPU per claim of each, and each layout's
+    check of MySQL and Redis against nginx's answers; a wrong check is said to be wrong."""
+    (tmp_path / "cpu.txt").write_text("".join(
+        [cpu_window(f"{l}:idle", 2.0, redis=0.02) for l in ("one", "cluster")]
+        + [cpu_window(n, 4.0, nginx=0.6, web=1.05, redis=0.3 if n.startswith("one") else 0.9)
+           for n in ("one:livez_kafka", "one:claim_kafka", "cluster:livez_kafka", "cluster:claim_kafka")] * 2))
+    (tmp_path / "one.check.json").write_text(scale_check(21000, 21004, 21004))
+    (tmp_path / "cluster.check.json").write_text(scale_check(15000, 15003, 14990, ok=False))
+    keep, doc = summarize(tmp_path, MAIN_TURNS + SCALE_TURNS)
+    rows = {r["layout"]: r for r in doc["scale"]["results"]}
+    one, cluster = rows["1 host, 1 Redis, 1 broker"], rows["2 hosts, 3 Redis masters, 3 brokers"]
+    assert (one["rps"], one["livez_rps"], one["ratio"]) == (3500, 11000, round(21000 / 66000, 3))
+    assert (cluster["rps"], cluster["p99_ms"], cluster["ratio"]) == (2500, 25.0, round(15000 / 54000, 3))
+    assert one["endpoint"] == cluster["endpoint"] == "POST claim (kafka mode)"
+    # 2 windows of 4 s: 0.6 s of redis each, less 0.04 s at rest, over 21,000 and 15,000 claims
+    assert one["cpu"]["redis"] == round((0.6 - 8 * 0.01) / 21000 * 1e6, 1)
+    assert cluster["cpu"]["redis"] == round((1.8 - 8 * 0.01) / 15000 * 1e6, 1)
+    assert doc["scale"]["checks"]["1 host, 1 Redis, 1 broker"]["ok"] is True
+    page = read_report_page(keep)
+    t = tables(page)
+    scale_rows = {r[0][0]: [c for c, _ in r] for r in t["scale-table"][1:]}
+    # p50: the turns' weighted by their requests
+    assert scale_rows["2 hosts, 3 Redis masters, 3 brokers"][2:6] == ["2,500", "4.60", "25.0", "0"]
+    assert len(t["scale-cpu-table"]) == 3
+    assert "cannot be faster" in page
+    text = run(keep)
+    assert "1 host, 1 Redis, 1 broker: 21,000 claims answered 201/202 (10 left by their client), " \
+           "21,004 coupons in MySQL, 21,004 in Redis, 0 campaigns beyond their quantity: ok" in text
+    assert "14,990 in Redis, 0 campaigns beyond their quantity: WRONG" in text
+
+
+def test_without_cpu_or_scale_there_are_no_such_tables_and_no_notes(both):
+    out = run(both)
+    t = tables((both / "report.html").read_text())
+    assert not {"cpu-table", "scale-table", "scale-cpu-table"} & set(t)
+    assert "note:" not in out
+
+
+def test_a_malformed_cpu_or_scale_is_noted_and_the_rest_still_shown(tmp_path):
+    doc = dict(HTTP, cpu={"GET /api/v1/products": {"nginx": 30.0, "web": "lots"}, "POST claim (sync mode)": 7},
+               scale={"results": [{"layout": "one", "endpoint": "POST claim (kafka mode)", "rps": "fast"}],
+                      "checks": {"one": "fine"}})
+    write(tmp_path, "http.json", doc)
+    out = run(tmp_path)
+    assert 'http.json: cpu: GET /api/v1/products: not a number: web="lots"' in out
+    assert "http.json: cpu: POST claim (sync mode): not an object" in out
+    assert 'http.json: scale: one: POST claim (kafka mode): not a number: rps="fast"' in out
+    assert "http.json: scale: check of one is not an object" in out
+    t = tables((tmp_path / "report.html").read_text())
+    assert [c for c, _ in t["cpu-table"][1]][:3] == ["GET /api/v1/products", "30", "—"]
+    assert len(t["http-table"]) == len(HTTP["results"]) + 1
