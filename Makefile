@@ -84,7 +84,8 @@ hostile: deps bin/firstcome
 
 # The drill beyond one machine (tests/scale/, not part of `make test`) against a stack of its own
 # on free ports: two web hosts, a Redis Cluster of three masters, a devbroker cluster of three
-# brokers, two processes per consumer group; stopped again afterwards.
+# brokers, two processes per consumer group; stopped again afterwards. Its faults: a web host killed,
+# a broker down, slots resharded (redis-cli --cluster reshard) under live storms.
 scale: deps bin/firstcome
 	@WEB_HOSTS=$${WEB_HOSTS:-2} REDIS_CLUSTER=$${REDIS_CLUSTER:-3} KAFKA_BROKER_COUNT=$${KAFKA_BROKER_COUNT:-3} \
 		WORKER_PROCESSES=$${WORKER_PROCESSES:-2} STACK_ONLY=1 SUITES=tests/scale ./scripts/test.sh -s
