@@ -84,7 +84,9 @@ hostile: deps bin/firstcome
 
 # The drill beyond one machine (tests/scale/, not part of `make test`) against a stack of its own
 # on free ports: two web hosts, a Redis Cluster of three masters with a replica each, a devbroker
-# cluster of three brokers, two processes per consumer group; stopped again afterwards.
+# cluster of three brokers, two processes per consumer group; stopped again afterwards. Its faults:
+# a web host killed, a broker down, slots resharded (redis-cli --cluster reshard) under live
+# storms, a Redis master killed (its replica takes over).
 scale: deps bin/firstcome
 	@WEB_HOSTS=$${WEB_HOSTS:-2} REDIS_CLUSTER=$${REDIS_CLUSTER:-3} \
 		REDIS_CLUSTER_REPLICAS=$${REDIS_CLUSTER_REPLICAS:-1} KAFKA_BROKER_COUNT=$${KAFKA_BROKER_COUNT:-3} \

@@ -41,7 +41,8 @@ static const char campaign_columns[] =
 
 /* One of the campaign's gate keys, {c:ID}:name, all in the campaign's hash slot: meta (total,
  * starts, ends, the Redis run it was built in; missing=1 while the campaign is unknown),
- * claimed (the users counted), rebuild (the rebuild lock), batch:HEX (one claim batch). */
+ * claimed (the users counted), rebuild (the rebuild lock), batches (what each claim batch
+ * admitted, kept in being by a member of its own: see coupon_claim.lua). */
 static struct redis_key campaign(long long id, const char *name)
 {
     return redis_key("{c:%lld}:%s", id, name);
@@ -119,18 +120,19 @@ static int load(struct arena *a, long long id, struct err *e)
     if (!users)
         return err_store(e);
     size_t n = json_array_size(users);
-    const char **argv = arena_alloc(a, (n + 5) * sizeof(char *));
+    const char **argv = arena_alloc(a, (n + 6) * sizeof(char *));
     argv[0] = campaign_key(a, id, "meta");
     argv[1] = campaign_key(a, id, "claimed");
-    argv[2] = arena_sprintf(a, "%lld",
+    argv[2] = campaign_key(a, id, "batches");
+    argv[3] = arena_sprintf(a, "%lld",
                             (long long)json_integer_value(json_object_get(c, "total_quantity")));
-    argv[3] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "starts")));
-    argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "ends")));
+    argv[4] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "starts")));
+    argv[5] = arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(c, "ends")));
     for (size_t i = 0; i < n; i++)
-        argv[5 + i] = arena_sprintf(
+        argv[6 + i] = arena_sprintf(
             a, "%lld",
             (long long)json_integer_value(json_object_get(json_array_get(users, i), "user_id")));
-    redisReply *r = redis_script("coupon_load", 2, (int)n + 5, argv);
+    redisReply *r = redis_script("coupon_load", 3, (int)n + 6, argv);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
     if (ok && r->integer == 1)
         log_info("campaign %lld loaded into Redis from MySQL (%zu issued)", id, n);
@@ -340,13 +342,6 @@ struct gate_call {
 
 static struct gathering *open_batches; /* the worker's claim batches still open, by campaign */
 
-/* The batch's own key: the users it admitted, under a random id, so that a re-send of the same
- * run answers them as admitted again (see coupon_claim.lua). */
-static const char *batch_key(struct arena *a, long long id)
-{
-    return campaign_key(a, id, arena_sprintf(a, "batch:%s", random_hex(a)));
-}
-
 int coupon_gate_read(const redisReply *r, int n, int *outcomes, long long *remaining)
 {
     /* {outcome, coupons left} for each user, in order; the outcomes are the script's own. */
@@ -364,20 +359,22 @@ int coupon_gate_read(const redisReply *r, int n, int *outcomes, long long *remai
 
 /* One EVALSHA for the whole batch: its users in arrival order, one outcome and one count of the
  * coupons left for each. A run whose connection dropped may have admitted its users; it is sent
- * once more under the same batch id, which is harmless (redis.c never re-sends it blindly). */
+ * once more under the same batch id (random), which is harmless: the run records whom it
+ * admitted under that id (see coupon_claim.lua), and redis.c never re-sends it blindly. */
 static void gate_run(struct arena *a, struct gathering *b)
 {
-    const char **argv = arena_alloc(a, (size_t)(3 + b->n) * sizeof(char *));
+    const char **argv = arena_alloc(a, (size_t)(4 + b->n) * sizeof(char *));
     argv[0] = campaign_key(a, b->key, "meta");
     argv[1] = campaign_key(a, b->key, "claimed");
-    argv[2] = batch_key(a, b->key);
+    argv[2] = campaign_key(a, b->key, "batches");
+    argv[3] = random_hex(a);
     for (int i = 0; i < b->n; i++)
-        argv[3 + i] = arena_sprintf(a, "%lld", ((struct gate_call *)b->members[i])->user_id);
-    redisReply *r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+        argv[4 + i] = arena_sprintf(a, "%lld", ((struct gate_call *)b->members[i])->user_id);
+    redisReply *r = redis_script("coupon_claim", 3, 4 + b->n, argv);
     for (int again = 0; !r && again < GATE_RESENDS; again++) {
         log_warn("claim batch of %d on campaign %lld: no reply from Redis; sent again", b->n,
                  b->key);
-        r = redis_script("coupon_claim", 3, 3 + b->n, argv);
+        r = redis_script("coupon_claim", 3, 4 + b->n, argv);
     }
     int *outcomes = arena_alloc(a, (size_t)b->n * sizeof(int));
     long long *remaining = arena_alloc(a, (size_t)b->n * sizeof(long long));

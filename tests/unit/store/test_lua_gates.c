@@ -269,6 +269,7 @@ Test(lua_gates, an_adjustment_of_a_missing_counter_answers_minus_two)
 
 #define CMETA "{c:1}:meta"
 #define CLAIMED "{c:1}:claimed"
+#define BATCHES "{c:1}:batches"
 
 static void load_campaign(const char *total, long starts, long ends)
 {
@@ -277,14 +278,15 @@ static void load_campaign(const char *total, long starts, long ends)
     cr_assert_eq(one("coupon_load", 2, 5, argv), 1);
 }
 
-/* One batch of claims: keys, then users; answers[i] is {outcome, remaining} of users[i]. */
+/* One batch of claims: keys, the batch's id when it has one, then users; answers[i] is
+ * {outcome, remaining} of users[i]. */
 static void claim(const char *batch, int n, const char **users, struct answer *answers)
 {
-    const char *argv[16] = {CMETA, CLAIMED, batch};
-    int nkeys = batch ? 3 : 2;
-    memcpy(argv + nkeys, users, (size_t)n * sizeof(*users));
+    const char *argv[16] = {CMETA, CLAIMED, BATCHES, batch};
+    int nkeys = batch ? 3 : 2, first = batch ? 4 : 2;
+    memcpy(argv + first, users, (size_t)n * sizeof(*users));
     long long v[32];
-    cr_assert_eq(run("coupon_claim", nkeys, nkeys + n, argv, v, 32), 2 * n);
+    cr_assert_eq(run("coupon_claim", nkeys, first + n, argv, v, 32), 2 * n);
     for (int i = 0; i < n; i++)
         answers[i] = (struct answer){v[2 * i], v[2 * i + 1]};
 }
@@ -360,12 +362,45 @@ Test(lua_gates, a_batch_sent_again_with_its_id_gets_the_same_outcomes_and_counts
     load_campaign("2", -60, 3600);
     const char *users[] = {"1", "2", "3"};
     struct answer first[3], again[3];
-    claim("{c:1}:batch:b1", 3, users, first);
-    claim("{c:1}:batch:b1", 3, users, again);
+    claim("b1", 3, users, first);
+    claim("b1", 3, users, again);
     assert_answers(first, (struct answer[]){{0, 1}, {0, 0}, {4, 0}}, 3);
     assert_answers(again, (struct answer[]){{0, 0}, {0, 0}, {4, 0}}, 3);
     redisReply *r = redis_cmd("SCARD %s", CLAIMED);
     cr_assert_eq(r->integer, 2);
+    freeReplyObject(r);
+}
+
+Test(lua_gates, the_batches_record_exists_from_the_load_on_so_a_moving_slot_finds_every_key)
+{
+    char s[32], e[32];
+    const char *argv[] = {CMETA, CLAIMED, BATCHES, "2", epoch(s, -60), epoch(e, 3600)};
+    cr_assert_eq(one("coupon_load", 3, 6, argv), 1);
+    redisReply *r = redis_cmd("ZSCORE %s ~", BATCHES);
+    cr_assert(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "inf"), "kept in being");
+    freeReplyObject(r);
+    const char *users[] = {"1", "2"};
+    struct answer got[2];
+    claim("b2", 2, users, got);
+    assert_answers(got, (struct answer[]){{0, 1}, {0, 0}}, 2);
+    r = redis_cmd("ZCARD %s", BATCHES);
+    cr_assert_eq(r->integer, 3, "the two admitted users and the member that keeps it");
+    freeReplyObject(r);
+}
+
+Test(lua_gates, a_batch_record_past_its_time_lapses_and_the_key_stays)
+{
+    load_campaign("5", -60, 3600);
+    redisReply *r = redis_cmd("ZADD %s 1 old:7", BATCHES);
+    freeReplyObject(r);
+    const char *users[] = {"8"};
+    struct answer got[1];
+    claim("b3", 1, users, got);
+    r = redis_cmd("ZSCORE %s old:7", BATCHES);
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "removed by the next run");
+    freeReplyObject(r);
+    r = redis_cmd("ZSCORE %s ~", BATCHES);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "a gate loaded without it is given the member");
     freeReplyObject(r);
 }
 
