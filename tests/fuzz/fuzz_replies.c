@@ -5,18 +5,18 @@
  * first element is that outcome; a missing reply is STOCK_NO_ANSWER. */
 #include <assert.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/read.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "domain/stock.h"
-#include "resp_limit.h"
+#include "resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n); /* libFuzzer's entry */
 
-static void reserve(const redisReply *r)
+static void reserve(const redisReply *r, void *arg)
 {
+    (void)arg;
     enum stock_reserve_outcome o = stock_reserve_outcome_of(r);
     switch (o) {
     case STOCK_NO_ANSWER:
@@ -35,21 +35,7 @@ static void reserve(const redisReply *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    if (resp_too_long(data, n))
-        return 0;
-    redisReader *rd = redisReaderCreate();
-    assert(rd);
-    rd->maxbuf = 0;
     assert(stock_reserve_outcome_of(NULL) == STOCK_NO_ANSWER);
-    if (redisReaderFeed(rd, (const char *)data, n) == REDIS_OK) {
-        void *reply = NULL;
-        /* Every whole reply the bytes hold, as a connection reads them one after another. */
-        while (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {
-            reserve(reply);
-            freeReplyObject(reply);
-            reply = NULL;
-        }
-    }
-    redisReaderFree(rd);
+    resp_each_reply(data, n, reserve, NULL);
     return 0;
 }
