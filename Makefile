@@ -115,6 +115,8 @@ FUZZ_SRC_fuzz_urls := $(FUZZ_DOMAIN)
 FUZZ_PKGS_fuzz_urls := $(FUZZ_DOMAIN_PKGS)
 FUZZ_SRC_fuzz_cluster := app/store/redis_cluster.c app/core/text.c app/core/arena.c
 FUZZ_PKGS_fuzz_cluster := hiredis jansson
+FUZZ_SRC_fuzz_rooms := app/domain/room_replies.c app/core/text.c app/core/arena.c
+FUZZ_PKGS_fuzz_rooms := hiredis jansson
 FUZZ_SRC_fuzz_fcgi := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c \
 	app/http/request.c app/http/fcgi_records.c
 fuzz_src = $(or $(FUZZ_SRC_$(1)),$(FUZZ_APP))
