@@ -101,7 +101,7 @@ FUZZ_APP := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c
 # targets that reach them link the layers under web whole (nothing connects unless asked).
 FUZZ_DOMAIN := $(sort $(wildcard app/core/*.c app/store/*.c app/domain/*.c))
 FUZZ_DOMAIN_PKGS := $(filter-out fcgi libctemplate,$(PKGS))
-FUZZ_SRC_fuzz_bodies := $(FUZZ_DOMAIN) app/http/request.c app/web/api.c
+FUZZ_SRC_fuzz_bodies := $(FUZZ_DOMAIN) app/http/request.c app/web/api.c app/web/form.c
 FUZZ_PKGS_fuzz_bodies := $(FUZZ_DOMAIN_PKGS)
 FUZZ_SRC_fuzz_tokens := $(FUZZ_DOMAIN) app/http/request.c app/web/auth.c
 FUZZ_PKGS_fuzz_tokens := $(FUZZ_DOMAIN_PKGS)
