@@ -95,7 +95,8 @@ scale: deps bin/firstcome
 # libFuzzer targets (tests/fuzz/): our code that reads untrusted bytes, built with clang under
 # AddressSanitizer and UBSan, with the few sources each needs: FUZZ_SRC_<target> and the
 # pkg-config libraries FUZZ_PKGS_<target>, by default FUZZ_APP and jansson. Objects are built once
-# under build/fuzz/ with libFuzzer's coverage and shared by the targets.
+# under build/fuzz/ with libFuzzer's coverage and shared by the targets. `make fuzz
+# FUZZ_TARGETS="fuzz_a fuzz_b"` builds and runs only those.
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_APP := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c app/http/peers.c \
 	app/http/request.c app/http/router.c app/web/api.c
@@ -103,7 +104,7 @@ FUZZ_APP := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c
 # targets that reach them link the layers under web whole (nothing connects unless asked).
 FUZZ_DOMAIN := $(sort $(wildcard app/core/*.c app/store/*.c app/domain/*.c))
 FUZZ_DOMAIN_PKGS := $(filter-out fcgi libctemplate,$(PKGS))
-FUZZ_SRC_fuzz_bodies := $(FUZZ_DOMAIN) app/http/request.c app/web/api.c
+FUZZ_SRC_fuzz_bodies := $(FUZZ_DOMAIN) app/http/request.c app/web/api.c app/web/form.c
 FUZZ_PKGS_fuzz_bodies := $(FUZZ_DOMAIN_PKGS)
 FUZZ_SRC_fuzz_tokens := $(FUZZ_DOMAIN) app/http/request.c app/web/auth.c
 FUZZ_PKGS_fuzz_tokens := $(FUZZ_DOMAIN_PKGS)
@@ -115,6 +116,10 @@ FUZZ_SRC_fuzz_gates := $(FUZZ_DOMAIN)
 FUZZ_PKGS_fuzz_gates := $(FUZZ_DOMAIN_PKGS)
 FUZZ_SRC_fuzz_urls := $(FUZZ_DOMAIN)
 FUZZ_PKGS_fuzz_urls := $(FUZZ_DOMAIN_PKGS)
+FUZZ_SRC_fuzz_cluster := app/store/redis_cluster.c app/core/text.c app/core/arena.c
+FUZZ_PKGS_fuzz_cluster := hiredis jansson
+FUZZ_SRC_fuzz_rooms := app/domain/room_replies.c app/core/text.c app/core/arena.c
+FUZZ_PKGS_fuzz_rooms := hiredis jansson
 FUZZ_SRC_fuzz_fcgi := app/core/arena.c app/core/text.c app/core/kvlist.c app/core/strbuf.c \
 	app/http/request.c app/http/fcgi_records.c
 fuzz_src = $(or $(FUZZ_SRC_$(1)),$(FUZZ_APP))
@@ -135,7 +140,7 @@ bin/fuzz/%: build/fuzz/tests/fuzz/%.o $$(call fuzz_objs,$$*)
 		-lm -lpthread
 fuzz-bin: $(addprefix bin/fuzz/,$(FUZZ_TARGETS))
 fuzz: deps fuzz-bin
-	@./scripts/fuzz.sh
+	@FUZZ_TARGETS="$(FUZZ_TARGETS)" ./scripts/fuzz.sh
 
 # Every page a person meets, in headless Chromium: docs/screenshots/.
 screenshots: deps bin/firstcome

@@ -4,14 +4,15 @@
 # runs found (.fuzz/<target>/, not committed). A crash is kept as
 # tests/fuzz/crashes/<target>-crash-<sha1> (commit it with its fix: `make test` replays it). A
 # target with a dictionary (tests/fuzz/<target>.dict: the keys and tokens its input is made of)
-# is given it.
+# is given it. FUZZ_TARGETS="fuzz_a fuzz_b" runs only those (`make fuzz FUZZ_TARGETS=...`).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 rc=0
-for bin in bin/fuzz/fuzz_*; do
-  t=$(basename "$bin")
+targets=${FUZZ_TARGETS:-$(cd bin/fuzz && echo fuzz_*)}
+for t in $targets; do
+  bin=bin/fuzz/$t
   mkdir -p ".fuzz/$t"
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")

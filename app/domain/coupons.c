@@ -133,12 +133,19 @@ static int load(struct arena *a, long long id, struct err *e)
             a, "%lld",
             (long long)json_integer_value(json_object_get(json_array_get(users, i), "user_id")));
     redisReply *r = redis_script("coupon_load", 3, (int)n + 6, argv);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (ok && r->integer == 1)
+    int loaded = coupon_load_read(r);
+    if (loaded == 1)
         log_info("campaign %lld loaded into Redis from MySQL (%zu issued)", id, n);
     if (r)
         freeReplyObject(r);
-    return ok ? 0 : err_store(e);
+    return loaded >= 0 ? 0 : err_store(e);
+}
+
+int coupon_load_read(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1)
+               ? (int)r->integer
+               : -1;
 }
 
 /* 24 random hex digits: an id that tells one writer's Redis record from another's. */

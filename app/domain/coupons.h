@@ -83,5 +83,7 @@ int coupon_mark_used(long long order_id);
 #define COUPON_GATE_NO_ANSWER (-100)
 struct redisReply;
 int coupon_gate_read(const struct redisReply *r, int n, int *outcomes, long long *remaining);
+/* coupon_load.lua's reply read: 1 (loaded now) or 0 (there already); -1 for any other reply. */
+int coupon_load_read(const struct redisReply *r);
 
 #endif

@@ -1,6 +1,7 @@
 /* rooms.c - waiting rooms (see rooms.h); their Redis side is app/lua/room_*.lua. */
 #include "domain/rooms.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "domain/room_replies.h"
 #include "domain/tokens.h"
 #include "store/db.h"
 #include "store/redis.h"
@@ -187,12 +189,6 @@ static redisReply *run(struct arena *a, json_t *row, const char *script, const c
     return NULL;
 }
 
-static long long integer_at(const redisReply *r, size_t i)
-{
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_INTEGER ? r->element[i]->integer
-                                                                         : 0;
-}
-
 /* The room of `row` with its people, as room_get gives it. */
 static json_t *view(struct arena *a, json_t *row, struct err *e)
 {
@@ -200,13 +196,20 @@ static json_t *view(struct arena *a, json_t *row, struct err *e)
     redisReply *r = run(a, row, "room_where", "0", e);
     if (!r)
         return NULL;
-    long long serving = integer_at(r, 2), issued = integer_at(r, 3), pre = integer_at(r, 4);
+    struct room_where w;
+    int rc = room_where_read(r, &w);
     freeReplyObject(r);
+    if (rc < 0)
+        return err_store(e), NULL;
+    long long serving = w.serving, issued = w.issued, pre = w.pre;
     long long turns = count(a, id, "HLEN", "passed"), used = count(a, id, "SCARD", "used"),
               left = count(a, id, "ZCARD", "left");
     /* People who left and whose tickets are not passed over yet wait no more. */
     redisReply *z = redis_cmd("ZCOUNT %s (%lld +inf", key(a, id, "left"), serving);
-    long long left_ahead = z && z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+    long long left_ahead =
+        z && z->type == REDIS_REPLY_INTEGER && z->integer > 0 && z->integer <= ROOM_COUNT_MAX
+            ? z->integer
+            : 0;
     if (z)
         freeReplyObject(z);
     time_t now = time(NULL);
@@ -263,12 +266,11 @@ static int give_pass(struct arena *a, json_t *row, long long user_id, json_t *p,
     const char *argv[5] = {key(a, id, "tickets"), key(a, id, "serving"), key(a, id, "passed"),
                            key(a, id, "stretches"), arena_sprintf(a, "%lld", user_id)};
     redisReply *r = redis_script("room_pass", 4, 5, argv);
-    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-              r->element[1]->type == REDIS_REPLY_INTEGER;
-    long long start = ok ? r->element[1]->integer : 0;
+    long long start;
+    int rc = room_pass_read(r, &start);
     if (r)
         freeReplyObject(r);
-    if (!ok)
+    if (rc < 0)
         return err_store(e);
     if (start == 0) /* not admitted after all (Redis lost the room meanwhile) */
         return 0;
@@ -284,31 +286,19 @@ static int give_pass(struct arena *a, json_t *row, long long user_id, json_t *p,
     return 0;
 }
 
-/* A place from room_where.lua's or room_join.lua's answer. */
-static json_t *place(long long id, long long rate, long long state, long long ticket,
-                     long long serving, long long pre, long long gone)
-{
-    const char *name = state == 1   ? (ticket <= serving ? "admitted" : "waiting")
-                       : state == 0 ? "prequeue"
-                                    : "out";
-    long long ahead = state == 1 && ticket > serving ? ticket - serving - 1 - gone : 0;
-    return json_pack(
-        "{s:I, s:s, s:I, s:I, s:I, s:I}", "room_id", (json_int_t)id, "state", name, "ticket",
-        (json_int_t)(state == 1 ? ticket : 0), "ahead", (json_int_t)ahead, "wait_seconds",
-        (json_int_t)(state == 1 && ticket > serving ? (ahead + 1 + rate - 1) / rate : 0),
-        "waiting_before_start", (json_int_t)pre);
-}
-
 /* The person's place in the room of `row`. */
 static json_t *place_in(struct arena *a, json_t *row, long long user_id, struct err *e)
 {
     redisReply *r = run(a, row, "room_where", arena_sprintf(a, "%lld", user_id), e);
     if (!r)
         return NULL;
-    json_t *p = place(json_integer_value(json_object_get(row, "id")),
-                      json_integer_value(json_object_get(row, "rate")), integer_at(r, 0),
-                      integer_at(r, 1), integer_at(r, 2), integer_at(r, 4), integer_at(r, 5));
+    struct room_where w;
+    int rc = room_where_read(r, &w);
     freeReplyObject(r);
+    if (rc < 0)
+        return err_store(e), NULL;
+    json_t *p = room_place_of(json_integer_value(json_object_get(row, "id")),
+                              json_integer_value(json_object_get(row, "rate")), &w);
     const char *state = json_string_value(json_object_get(p, "state"));
     if (!strcmp(state, "admitted") && give_pass(a, row, user_id, p, e) < 0)
         return NULL;
@@ -329,7 +319,7 @@ json_t *room_leave(struct arena *a, long long id, long long user_id, struct err 
     const char *argv[5] = {key(a, id, "pre"), key(a, id, "tickets"), key(a, id, "serving"),
                            key(a, id, "left"), arena_sprintf(a, "%lld", user_id)};
     redisReply *r = redis_script("room_leave", 4, 5, argv);
-    bool ok = r && r->type == REDIS_REPLY_INTEGER;
+    bool ok = room_leave_read(r) == 0;
     if (r)
         freeReplyObject(r);
     return ok ? place_in(a, row, user_id, e) : (err_store(e), NULL);
@@ -348,9 +338,10 @@ static long long join_once(struct arena *a, json_t *row, long long user_id, stru
     redisReply *r = run(a, row, "room_join", arena_sprintf(a, "%lld", user_id), e);
     if (!r)
         return -9;
-    long long state = integer_at(r, 0);
+    long long state;
+    int rc = room_join_read(r, &state);
     freeReplyObject(r);
-    return state;
+    return rc < 0 ? (err_store(e), -9) : state;
 }
 
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e)
@@ -435,7 +426,9 @@ static int arrive(struct arena *a, const struct guard *g)
 {
     const char *argv[2] = {key(a, g->room_id, "meta"), arena_sprintf(a, "%lld", g->threshold)};
     redisReply *r = redis_script("room_arrive", 1, 2, argv);
-    long long state = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    long long state;
+    if (room_arrive_read(r, &state) < 0)
+        state = -1;
     if (r)
         freeReplyObject(r);
     if (state == 2) {
@@ -540,19 +533,20 @@ int rooms_tick(struct arena *a)
            *row;
     if (!rows)
         return -1;
-    int admitted = 0;
+    long long admitted = 0;
     bool failed = false;
     size_t i;
     json_array_foreach(rows, i, row)
     {
         struct err e;
         redisReply *r = tick(a, row, &e);
-        if (!r) { /* the other rooms' clocks go on */
-            failed = true;
-            continue;
-        }
-        admitted += (int)integer_at(r, 2);
-        freeReplyObject(r);
+        long long state, now;
+        if (r && room_tick_read(r, &state, &now) == 0)
+            admitted = admitted + now > INT_MAX ? INT_MAX : admitted + now;
+        else
+            failed = true; /* the other rooms' clocks go on */
+        if (r)
+            freeReplyObject(r);
     }
-    return failed ? -1 : admitted;
+    return failed ? -1 : (int)admitted;
 }

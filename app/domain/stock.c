@@ -174,7 +174,7 @@ int stock_load(struct arena *a, long long id)
                 a, "%lld", (long long)json_integer_value(json_object_get(h, cols[c])));
     }
     redisReply *r = redis_script("stock_load", 4, 7 + 3 * (int)n, argv);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    bool ok = stock_load_answered(r);
     if (r)
         freeReplyObject(r);
     /* Only a read was made: the commit just lets the waiting changes go on. */
@@ -201,13 +201,30 @@ int stock_load_all(struct arena *a)
     return set;
 }
 
+bool stock_load_answered(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+}
+
+enum stock_adjust_outcome stock_adjust_outcome_of(const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        return STOCK_ADJUST_FAILED;
+    switch (r->integer) {
+    case STOCK_ADJUSTED:
+    case STOCK_ADJUST_REFUSED:
+    case STOCK_ADJUST_NOT_LOADED:
+        return (enum stock_adjust_outcome)r->integer;
+    default:
+        return STOCK_ADJUST_FAILED;
+    }
+}
+
 enum stock_adjust_outcome stock_adjust(struct arena *a, long long product_id, long long delta)
 {
     const char *argv[2] = {gate_key(a, product_id, "stock"), arena_sprintf(a, "%lld", delta)};
     redisReply *g = redis_script("stock_adjust", 1, 2, argv);
-    enum stock_adjust_outcome outcome = g && g->type == REDIS_REPLY_INTEGER
-                                            ? (enum stock_adjust_outcome)g->integer
-                                            : STOCK_ADJUST_FAILED;
+    enum stock_adjust_outcome outcome = stock_adjust_outcome_of(g);
     if (g)
         freeReplyObject(g);
     return outcome;

@@ -72,6 +72,12 @@ int stock_load_all(struct arena *a);
 
 /* Moves the live counter by delta, atomically with reservations. */
 enum stock_adjust_outcome stock_adjust(struct arena *a, long long product_id, long long delta);
+/* stock_adjust.lua's reply read: 1, -1 or -2 as the script answers them, STOCK_ADJUST_FAILED
+ * for none and for any other reply (whether the counter moved is then unknown, as when Redis
+ * does not answer). */
+enum stock_adjust_outcome stock_adjust_outcome_of(const struct redisReply *reply);
+/* Whether stock_load.lua's reply is the 1 it answers. */
+bool stock_load_answered(const struct redisReply *reply);
 /* Takes back a stock_adjust that MySQL did not follow. */
 void stock_adjust_undo(long long product_id, long long delta);
 /* Whether Redis holds the product's counter and meta. */

@@ -634,14 +634,14 @@ static redisReply *send_routed(const char *cmd, size_t len, bool resend)
             return r;
         struct redis_cluster_node to;
         enum redis_cluster_redirect how = redis_cluster_redirect_of(r->str, r->len, &slot, &to);
-        if (how == REDIS_CLUSTER_NONE && strncmp(r->str, "TRYAGAIN", 8) == 0 &&
-            clock_now() < give_up) {
+        if (how == REDIS_CLUSTER_TRYAGAIN && clock_now() < give_up) {
             freeReplyObject(r);
             usleep(pause);
             pause = pause < 80000 ? pause * 2 : pause;
             continue;
         }
-        if (how == REDIS_CLUSTER_NONE || redirects++ == REDIS_REDIRECTS)
+        if (how == REDIS_CLUSTER_NONE || how == REDIS_CLUSTER_TRYAGAIN ||
+            redirects++ == REDIS_REDIRECTS)
             return r;
         freeReplyObject(r);
         if (!to.host[0]) /* Redis left the host out: the one just asked */

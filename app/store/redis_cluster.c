@@ -78,8 +78,11 @@ static int read_range(struct redis_cluster_map *m, const redisReply *e, const ch
         master->element[1]->integer > 65535)
         return snprintf(err, errlen, "CLUSTER SLOTS: a master is not [host, port, ...]"), -1;
     const char *host = master->element[0]->str;
-    if (!host[0] || strcmp(host, "?") == 0)
-        host = asked; /* Redis knows no address of its own to give: the one it was asked on */
+    size_t hostlen = master->element[0]->len;
+    if (hostlen == 0 || (hostlen == 1 && host[0] == '?'))
+        host = asked, hostlen = strlen(asked); /* Redis knows no address of its own to give */
+    if (!redis_cluster_host_ok(host, hostlen))
+        return snprintf(err, errlen, "CLUSTER SLOTS: a master's host is not an address"), -1;
     int node = redis_cluster_map_node(m, host, (int)master->element[1]->integer);
     if (node < 0)
         return snprintf(err, errlen, "CLUSTER SLOTS: more than %d nodes", REDIS_CLUSTER_MAX_NODES),
@@ -98,7 +101,8 @@ static void note_replicas(struct redis_cluster_map *m, const redisReply *e)
     for (size_t i = 3; i < e->elements; i++) {
         const redisReply *rep = e->element[i];
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-            rep->element[0]->type == REDIS_REPLY_STRING && rep->element[0]->str[0] &&
+            rep->element[0]->type == REDIS_REPLY_STRING &&
+            redis_cluster_host_ok(rep->element[0]->str, rep->element[0]->len) &&
             strcmp(rep->element[0]->str, "?") != 0 &&
             rep->element[1]->type == REDIS_REPLY_INTEGER && rep->element[1]->integer >= 1 &&
             rep->element[1]->integer <= 65535)
@@ -126,31 +130,62 @@ int redis_cluster_map_read(struct redis_cluster_map *m, const redisReply *r, con
     return 0;
 }
 
+bool redis_cluster_host_ok(const char *host, size_t len)
+{
+    if (len == 0 || len >= REDIS_CLUSTER_HOST_SIZE)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)host[i] <= ' ' || (unsigned char)host[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* The word at *p followed by a space or the end, moving *p past them. */
+static bool word_at(const char **p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(end - *p) < n || memcmp(*p, word, n) != 0 || (*p + n < end && (*p)[n] != ' '))
+        return false;
+    *p += n + (*p + n < end);
+    return true;
+}
+
 enum redis_cluster_redirect redis_cluster_redirect_of(const char *err, size_t len, int *slot,
                                                       struct redis_cluster_node *to)
 {
     enum redis_cluster_redirect how;
-    char text[320], word[8];
-    if (len >= sizeof(text))
-        return REDIS_CLUSTER_NONE;
-    memcpy(text, err, len);
-    text[len] = '\0';
-    int at = 0, s;
-    if (sscanf(text, "%7s %d %n", word, &s, &at) != 2 || !at)
-        return REDIS_CLUSTER_NONE;
-    if (strcmp(word, "MOVED") == 0)
+    const char *p = err, *end = err + len;
+    if (word_at(&p, end, "TRYAGAIN"))
+        return REDIS_CLUSTER_TRYAGAIN;
+    if (word_at(&p, end, "MOVED"))
         how = REDIS_CLUSTER_MOVED;
-    else if (strcmp(word, "ASK") == 0)
+    else if (word_at(&p, end, "ASK"))
         how = REDIS_CLUSTER_ASK;
     else
         return REDIS_CLUSTER_NONE;
-    const char *where = text + at, *colon = strrchr(where, ':'); /* an IPv6 host has colons */
-    long long port;
-    if (s < 0 || s >= REDIS_CLUSTER_SLOTS || !colon ||
-        (size_t)(colon - where) >= sizeof(to->host) || !parse_int64(colon + 1, 1, 65535, &port))
+    /* Redis writes "MOVED <slot> <host>:<port>", the host "" when it knows none of its own */
+    int s = 0, digits = 0;
+    for (; p < end && *p >= '0' && *p <= '9' && digits < 5; p++, digits++)
+        s = s * 10 + (*p - '0');
+    if (!digits || s >= REDIS_CLUSTER_SLOTS || p == end || *p++ != ' ')
         return REDIS_CLUSTER_NONE;
-    memcpy(to->host, where, (size_t)(colon - where));
-    to->host[colon - where] = '\0';
+    const char *colon = NULL; /* the last one: an IPv6 host has colons */
+    for (const char *c = p; c < end; c++)
+        if (*c == ':')
+            colon = c;
+    char num[8];
+    size_t hostlen = colon ? (size_t)(colon - p) : 0,
+           numlen = colon ? (size_t)(end - colon - 1) : 0;
+    long long port;
+    if (!colon || (hostlen && !redis_cluster_host_ok(p, hostlen)) || !numlen ||
+        numlen >= sizeof(num) || memchr(colon + 1, '\0', numlen))
+        return REDIS_CLUSTER_NONE;
+    memcpy(num, colon + 1, numlen);
+    num[numlen] = '\0';
+    if (num[0] < '0' || num[0] > '9' || !parse_int64(num, 1, 65535, &port))
+        return REDIS_CLUSTER_NONE;
+    memcpy(to->host, p, hostlen);
+    to->host[hostlen] = '\0';
     to->port = (int)port;
     *slot = s;
     return how;

@@ -1,10 +1,14 @@
-/* fuzz_bodies.c - a JSON request body as the handlers read it: decoded by api_body (the API's
- * limits and jansson's flags), then handed to every check the domain makes of a body before it
- * touches a store: coupon_check_body (coupon create), catalog_check_product (product create and
- * update), account_check_patch (PATCH /me), order_items_read (checkout's items) and
- * email_normalize (signup's and login's email). What each accepts is checked against the
+/* fuzz_bodies.c - a request body as the handlers read it: as JSON, decoded by api_body (the
+ * API's limits and jansson's flags), then handed to every check the domain makes of a body
+ * before it touches a store: coupon_check_body (coupon create), catalog_check_product (product
+ * create and update), account_check_patch (PATCH /me), order_items_read (checkout's items) and
+ * email_normalize (signup's and login's email); and as an admin page's urlencoded form, made
+ * into a body by form_body with the fields of the coupon, product and waiting-room forms, the
+ * first two then handed to their checks. What each check accepts is checked against the
  * contract: values within their bounds, order lines merged, sorted and adding up to what was
- * asked, a normalized email normalized again unchanged; a refusal is a 422 with a code. */
+ * asked, a normalized email normalized again unchanged; a refusal is a 422 with a code. A form's
+ * body holds exactly its fields typed non-empty: text as typed (a datetime-local value with
+ * seconds and Z added), a number as an integer when it is one, else as typed. */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +25,7 @@
 #include "domain/coupons.h"
 #include "domain/orders.h"
 #include "web/api.h"
+#include "web/form.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv); /* libFuzzer's entries */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
@@ -136,6 +141,57 @@ static void email(struct arena *a, json_t *b)
     assert(again && !strcmp(again, addr));
 }
 
+/* The typed field and what form_body made of it. */
+static void form_field(struct request *r, json_t *b, const char *name, bool number)
+{
+    const char *typed = req_form(r, name);
+    json_t *v = json_object_get(b, name);
+    long long k;
+    if (!typed || !*typed)
+        return assert(!v);
+    const char *s = json_string_value(v);
+    if (number && parse_int64(typed, -1000000000000LL, 1000000000000LL, &k))
+        assert(json_is_integer(v) && json_integer_value(v) == k);
+    else if (!number && strlen(typed) == 16 && typed[10] == 'T')
+        assert(s && strlen(s) == 20 && !strncmp(s, typed, 16) && !strcmp(s + 16, ":00Z"));
+    else
+        assert(s && !strcmp(s, typed));
+}
+
+/* The body form_body makes of the form with these fields: only they, as typed. */
+static json_t *form(struct request *r, const char *const *text, const char *const *nums)
+{
+    json_t *b = form_body(r, text, nums);
+    size_t named = 0;
+    for (int i = 0; text[i]; i++)
+        form_field(r, b, text[i], false), named += json_object_get(b, text[i]) != NULL;
+    for (int i = 0; nums[i]; i++)
+        form_field(r, b, nums[i], true), named += json_object_get(b, nums[i]) != NULL;
+    assert(json_object_size(b) == named);
+    return b;
+}
+
+/* The admin pages' forms (coupons_web.c, catalog_web.c, rooms_web.c). */
+static void forms(struct arena *a, const uint8_t *data, size_t n)
+{
+    static const char *const coupon_text[] = {"name", "type", "starts_at", "ends_at", NULL},
+                             *const coupon_nums[] = {"vendor_id", "value", "total_quantity", NULL},
+                             *const product_text[] = {"name", "description", "category",
+                                                      "sale_starts_at", NULL},
+                             *const product_nums[] = {"price", "stock", "per_user_limit", NULL},
+                             *const room_text[] = {"item", NULL},
+                             *const room_nums[] = {"item_id",          "rate",      "pass_seconds",
+                                                   "prequeue_seconds", "threshold", NULL};
+    struct request r;
+    req_init(&r, a);
+    r.content_type = "application/x-www-form-urlencoded";
+    r.body = (const char *)data;
+    r.body_len = n;
+    coupon(form(&r, coupon_text, coupon_nums));
+    product(form(&r, product_text, product_nums));
+    (void)form(&r, room_text, room_nums);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
     struct arena a;
@@ -155,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     } else {
         assert(r.status == 400 || r.status == 413);
     }
+    forms(&a, data, n);
     json_use_arena(NULL);
     arena_free(&a);
     return 0;

@@ -8,19 +8,19 @@
  * least 1 from an array of two integers. */
 #include <assert.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/read.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "domain/coupons.h"
 #include "domain/ratelimit.h"
-#include "resp_limit.h"
+#include "resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n); /* libFuzzer's entry */
 
-static void read_both(const redisReply *r, int users)
+static void read_both(const redisReply *r, void *arg)
 {
+    int users = *(const int *)arg;
     int outcomes[8];
     long long left[8];
     if (coupon_gate_read(r, users, outcomes, left) == 0) {
@@ -42,23 +42,12 @@ static void read_both(const redisReply *r, int users)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    if (n == 0 || resp_too_long(data + 1, n - 1))
+    if (n == 0)
         return 0;
     int users = 1 + data[0] % 8;
     int outcomes[8];
     long long left[8];
     assert(coupon_gate_read(NULL, users, outcomes, left) == -1);
-    redisReader *rd = redisReaderCreate();
-    assert(rd);
-    rd->maxbuf = 0;
-    if (redisReaderFeed(rd, (const char *)data + 1, n - 1) == REDIS_OK) {
-        void *reply = NULL;
-        while (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {
-            read_both(reply, users);
-            freeReplyObject(reply);
-            reply = NULL;
-        }
-    }
-    redisReaderFree(rd);
+    resp_each_reply(data + 1, n - 1, read_both, &users);
     return 0;
 }

@@ -1,17 +1,19 @@
-/* fuzz_replies.c - a Lua script's reply as our code reads it: RESP bytes made into a reply tree
- * by hiredis's reader (as the connection does), then read by stock_reserve_outcome_of (what
- * stock_reserve.lua answered a checkout). Checked: the outcome is one the callers know, and any
- * outcome but STOCK_NO_ANSWER comes from a reply of the script's shape, {outcome, ...}, whose
- * first element is that outcome; a missing reply is STOCK_NO_ANSWER. */
+/* fuzz_replies.c - the stock and coupon scripts' replies as our code reads them: RESP bytes made
+ * into a reply tree by hiredis's reader (as the connection does), then read by
+ * stock_reserve_outcome_of (what stock_reserve.lua answered a checkout), stock_adjust_outcome_of
+ * (stock_adjust.lua: an admin's change of stock), stock_load_answered and coupon_load_read (the
+ * loads from MySQL, stock_load.lua and coupon_load.lua). Checked: an outcome is one the callers
+ * know, and any but "no answer" (STOCK_NO_ANSWER, STOCK_ADJUST_FAILED, -1) comes from a reply of
+ * the script's shape whose (first) integer is that outcome; a missing reply is no answer. */
 #include <assert.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/read.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/coupons.h"
 #include "domain/stock.h"
-#include "resp_limit.h"
+#include "resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n); /* libFuzzer's entry */
 
@@ -33,23 +35,38 @@ static void reserve(const redisReply *r)
     assert(!"an outcome the callers do not know");
 }
 
+static void adjust(const redisReply *r)
+{
+    enum stock_adjust_outcome o = stock_adjust_outcome_of(r);
+    if (o == STOCK_ADJUST_FAILED)
+        return;
+    assert(o == STOCK_ADJUSTED || o == STOCK_ADJUST_REFUSED || o == STOCK_ADJUST_NOT_LOADED);
+    assert(r->type == REDIS_REPLY_INTEGER && r->integer == o);
+}
+
+static void loads(const redisReply *r)
+{
+    if (stock_load_answered(r))
+        assert(r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+    int loaded = coupon_load_read(r);
+    assert(loaded >= -1 && loaded <= 1);
+    if (loaded >= 0)
+        assert(r->type == REDIS_REPLY_INTEGER && r->integer == loaded);
+}
+
+static void read_all(const redisReply *r, void *arg)
+{
+    (void)arg;
+    reserve(r);
+    adjust(r);
+    loads(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    if (resp_too_long(data, n))
-        return 0;
-    redisReader *rd = redisReaderCreate();
-    assert(rd);
-    rd->maxbuf = 0;
     assert(stock_reserve_outcome_of(NULL) == STOCK_NO_ANSWER);
-    if (redisReaderFeed(rd, (const char *)data, n) == REDIS_OK) {
-        void *reply = NULL;
-        /* Every whole reply the bytes hold, as a connection reads them one after another. */
-        while (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {
-            reserve(reply);
-            freeReplyObject(reply);
-            reply = NULL;
-        }
-    }
-    redisReaderFree(rd);
+    assert(stock_adjust_outcome_of(NULL) == STOCK_ADJUST_FAILED && !stock_load_answered(NULL) &&
+           coupon_load_read(NULL) == -1);
+    resp_each_reply(data, n, read_all, NULL);
     return 0;
 }

@@ -60,15 +60,20 @@ Test(redis_cluster, the_hash_tag_is_the_first_non_empty_braces)
 }
 
 /* A reply tree as the connection would make it from RESP bytes. */
-static redisReply *reply_of(const char *resp)
+static redisReply *reply_of_n(const char *resp, size_t len)
 {
     redisReader *rd = redisReaderCreate();
     void *r = NULL;
-    redisReaderFeed(rd, resp, strlen(resp));
+    redisReaderFeed(rd, resp, len);
     cr_assert_eq(redisReaderGetReply(rd, &r), REDIS_OK);
     cr_assert_not_null(r);
     redisReaderFree(rd);
     return r;
+}
+
+static redisReply *reply_of(const char *resp)
+{
+    return reply_of_n(resp, strlen(resp));
 }
 
 static struct redis_cluster_map map;
@@ -114,18 +119,29 @@ Test(redis_cluster, the_map_gives_each_range_to_its_master)
 
 Test(redis_cluster, a_map_that_is_not_one_is_refused_and_leaves_no_owner)
 {
-    static const char *const bad[] = {
-        "-ERR This instance has cluster support disabled\r\n",
-        "*1\r\n*2\r\n:0\r\n:100\r\n",
-        "*1\r\n*3\r\n:0\r\n:16384\r\n*2\r\n$1\r\nh\r\n:1\r\n",
-        "*1\r\n*3\r\n:9\r\n:3\r\n*2\r\n$1\r\nh\r\n:1\r\n",
-        "*1\r\n*3\r\n:0\r\n:3\r\n*2\r\n$1\r\nh\r\n:0\r\n",
+#define RESP(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+    static const struct {
+        const char *resp;
+        size_t len;
+    } bad[] = {
+        RESP("-ERR This instance has cluster support disabled\r\n"),
+        RESP("*1\r\n*2\r\n:0\r\n:100\r\n"),
+        RESP("*1\r\n*3\r\n:0\r\n:16384\r\n*2\r\n$1\r\nh\r\n:1\r\n"),
+        RESP("*1\r\n*3\r\n:9\r\n:3\r\n*2\r\n$1\r\nh\r\n:1\r\n"),
+        RESP("*1\r\n*3\r\n:0\r\n:3\r\n*2\r\n$1\r\nh\r\n:0\r\n"),
+        RESP("*1\r\n*3\r\n:0\r\n:3\r\n*2\r\n$3\r\na b\r\n:1\r\n"),  /* not a host */
+        RESP("*1\r\n*3\r\n:0\r\n:3\r\n*2\r\n$3\r\na\0b\r\n:1\r\n"), /* "a" and more */
+        RESP("*2\r\n*3\r\n:0\r\n:3\r\n*2\r\n$1\r\nh\r\n:1\r\n*1\r\n:4\r\n"),
     };
+#undef RESP
     char err[256];
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        redisReply *r = reply_of(bad[i]);
+        redisReply *r = reply_of_n(bad[i].resp, bad[i].len);
         redis_cluster_map_init(&map);
-        cr_assert_eq(redis_cluster_map_read(&map, r, "h", err, sizeof(err)), -1, "%s", bad[i]);
+        cr_assert_eq(redis_cluster_map_read(&map, r, "h", err, sizeof(err)), -1, "%zu", i);
         cr_assert(strstr(err, "CLUSTER SLOTS"), "%s", err);
         for (int s = 0; s < REDIS_CLUSTER_SLOTS; s++)
             cr_assert_eq(map.owner[s], -1);
@@ -154,19 +170,41 @@ Test(redis_cluster, moved_and_ask_name_the_slot_and_the_node)
     cr_assert_eq(to.port, 7003);
 }
 
-Test(redis_cluster, other_errors_are_not_redirections)
+Test(redis_cluster, other_errors_and_malformed_redirections_are_not_redirections)
 {
     static const char *const other[] = {
-        "NOSCRIPT No matching script", "TRYAGAIN Multiple keys request during rehashing",
-        "CROSSSLOT Keys don't hash",   "MOVED 16384 127.0.0.1:1",
-        "MOVED 1 127.0.0.1:0",         "MOVED 1 127.0.0.1",
-        "ASK x 127.0.0.1:7000",        "MOVEDX 1 127.0.0.1:7000",
+        "NOSCRIPT No matching script",
+        "CROSSSLOT Keys don't hash",
+        "MOVED 16384 127.0.0.1:1",
+        "MOVED 1 127.0.0.1:0",
+        "MOVED 1 127.0.0.1",
+        "ASK x 127.0.0.1:7000",
+        "MOVEDX 1 127.0.0.1:7000",
+        "MOVED 4294967301 h:1", /* sscanf's %d read this as slot 5 */
+        "MOVED  1 h:1",
+        "MOVED +1 h:1",
+        "MOVED 1 h:+1",
+        "MOVED 1 h:1 ",
+        "MOVED 1 a b:1",
+        "MOVED 1 h:65536",
+        "TRYAGAINX 1 h:1",
     };
     struct redis_cluster_node to;
     int slot;
     for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
         cr_assert_eq(redis_cluster_redirect_of(other[i], strlen(other[i]), &slot, &to),
                      REDIS_CLUSTER_NONE, "%s", other[i]);
+}
+
+Test(redis_cluster, tryagain_is_told_apart_from_other_errors)
+{
+    struct redis_cluster_node to;
+    int slot = -1;
+    const char *again = "TRYAGAIN Multiple keys request during rehashing of slot";
+    cr_assert_eq(redis_cluster_redirect_of(again, strlen(again), &slot, &to),
+                 REDIS_CLUSTER_TRYAGAIN);
+    cr_assert_eq(redis_cluster_redirect_of("TRYAGAIN", 8, &slot, &to), REDIS_CLUSTER_TRYAGAIN);
+    cr_assert_eq(slot, -1, "no slot is read from it");
 }
 
 static const char *key_of(int argc, const char **argv, char *buf)
