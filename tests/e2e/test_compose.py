@@ -1,14 +1,16 @@
-"""The production deployment files: docker-compose.yaml, Dockerfile, .dockerignore and the nginx
-entrypoint that renders nginx/nginx.conf.tpl for the compose stack.
+"""The production deployment files: docker-compose.yaml, its Redis Cluster overlay
+docker-compose.cluster.yaml, Dockerfile, .dockerignore and the nginx entrypoint that renders
+nginx/nginx.conf.tpl for the compose stack.
 
-There is no Docker engine here, so the compose file is checked through `docker-compose config`
-(Debian's docker-compose 1.29: it parses, validates and interpolates the file exactly as `up`
-would), the Dockerfile against the real binary and Debian's package metadata, and the nginx
+There is no Docker engine here, so the compose files are checked through `docker-compose config`
+(Debian's docker-compose 1.29: it parses, merges, validates and interpolates the files exactly as
+`up` would), the Dockerfile against the real binary and Debian's package metadata, and the nginx
 entrypoint by running it and then `nginx -t` on what it rendered.
 
 Needs: docker-compose, nginx (nginx-light), binutils (readelf), python3-pytest and python3-yaml.
 """
 
+import ipaddress
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yaml"
+COMPOSE_CLUSTER = REPO / "docker-compose.cluster.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 ENTRYPOINT = REPO / "docker" / "nginx-entrypoint.sh"
@@ -47,17 +50,18 @@ def clean_env(**extra):
     return env
 
 
-def run_compose_config(tmp_dir, **env):
+def run_compose_config(tmp_dir, files=(COMPOSE,), **env):
     # An empty --env-file, so that a developer's .env beside the compose file changes nothing.
     env_file = Path(tmp_dir) / "empty.env"
     env_file.write_text("")
+    f_args = [a for f in files for a in ("-f", str(f))]
     return subprocess.run(
-        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
+        ["docker-compose", "--env-file", str(env_file), *f_args, "config"],
         cwd=REPO, env=clean_env(**env), capture_output=True, text=True, timeout=120)
 
 
-def load_config(tmp_dir, **env):
-    r = run_compose_config(tmp_dir, **env)
+def load_config(tmp_dir, files=(COMPOSE,), **env):
+    r = run_compose_config(tmp_dir, files, **env)
     assert r.returncode == 0, f"docker-compose config failed:\n{r.stderr}"
     return yaml.safe_load(r.stdout)
 
@@ -364,6 +368,134 @@ def test_nginx_service(config):
         assert mode == "ro", f"{target} must be mounted read-only"
         assert source in config["volumes"] or Path(source).exists(), source
     assert "/livez" in " ".join(nginx["healthcheck"]["test"])
+
+
+# ---- docker-compose.cluster.yaml (over docker-compose.yaml) --------------------------------
+
+REDIS_NODES = ("redis", "redis-2", "redis-3", "redis-4", "redis-5", "redis-6")
+REDIS_NET = "redis-cluster"
+
+
+@pytest.fixture(scope="module")
+def cluster_config(tmp_path_factory):
+    return load_config(tmp_path_factory.mktemp("compose-cluster"), (COMPOSE, COMPOSE_CLUSTER),
+                       JWT_SECRET=SECRET)
+
+
+def depends_on(service):
+    d = service.get("depends_on", {})
+    return {k: "service_started" for k in d} if isinstance(d, list) else \
+        {k: v["condition"] for k, v in d.items()}
+
+
+def option(cmd, name):
+    assert name in cmd, f"{name} missing from {cmd}"
+    return cmd[cmd.index(name) + 1]
+
+
+def test_cluster_overlay_adds_five_nodes_and_the_init_job(cluster_config):
+    assert set(cluster_config["services"]) == SERVICES | set(REDIS_NODES) | {"redis-cluster-init"}
+
+
+def test_cluster_nodes_are_cluster_enabled_at_fixed_addresses(cluster_config):
+    svcs = cluster_config["services"]
+    net = cluster_config["networks"][REDIS_NET]["ipam"]["config"][0]
+    subnet, dynamic = ipaddress.ip_network(net["subnet"]), ipaddress.ip_network(net["ip_range"])
+    addresses, volumes = set(), set()
+    for name in REDIS_NODES:
+        node = svcs[name]
+        assert node["image"] == "redis:7"
+        cmd = node["command"]
+        assert cmd[0] == "redis-server"
+        assert option(cmd, "--cluster-enabled") == "yes"
+        assert option(cmd, "--cluster-config-file") == "nodes.conf"
+        assert int(option(cmd, "--cluster-node-timeout")) > 0
+        assert option(cmd, "--appendonly") == "yes"
+        assert "--port" not in cmd  # 6379, as REDIS_URL and the init job name it
+        # The address a node announces is the one it has, fixed, on the cluster's network: inside
+        # the subnet, outside the range Docker gives other containers theirs from.
+        ip = ipaddress.ip_address(option(cmd, "--cluster-announce-ip"))
+        assert node["networks"][REDIS_NET]["ipv4_address"] == str(ip)
+        assert ip in subnet and ip not in dynamic
+        addresses.add(ip)
+        assert "redis-cli ping" in " ".join(node["healthcheck"]["test"])
+        assert node["restart"] == "unless-stopped"
+        # nodes.conf and the AOF live in the working directory, /data, on a volume of the node's
+        # own: not the single Redis's, whose keys would keep the node out of a new cluster.
+        source = volume_targets(node)["/data"][0]
+        assert source in cluster_config["volumes"] and source != "redisdata"
+        volumes.add(source)
+    assert len(addresses) == len(volumes) == len(REDIS_NODES)
+
+
+def test_cluster_init_makes_three_masters_with_a_replica_each(cluster_config):
+    svcs = cluster_config["services"]
+    init = svcs["redis-cluster-init"]
+    assert init["image"] == "redis:7"
+    assert init["restart"] == "no"
+    assert depends_on(init) == {n: "service_healthy" for n in REDIS_NODES}
+    assert REDIS_NET in init["networks"]
+    script = init["command"][-1]
+    assert "redis-cli --cluster create $$NODES --cluster-replicas 1 --cluster-yes" in script
+    # Made once: node 1 is asked before; then every node must report cluster_state:ok.
+    assert script.index("redis-cli -h redis cluster info") < script.index("--cluster create")
+    assert "cluster_state:ok" in script.split("--cluster create", 1)[1]
+    # NODES: each node once, at the address it announces. Six with one replica each: 3 masters.
+    announced = {f"{option(svcs[n]['command'], '--cluster-announce-ip')}:6379" for n in REDIS_NODES}
+    nodes = env_of(init)["NODES"].split()
+    assert len(nodes) == len(set(nodes)) and set(nodes) == announced
+    assert len(nodes) // (1 + 1) == 3
+
+
+def test_every_redis_url_names_the_cluster(cluster_config):
+    svcs = cluster_config["services"]
+    users = {name for name, svc in svcs.items() if "REDIS_URL" in env_of(svc)}
+    assert users == set(APP_SERVICES)
+    for name in users:
+        url = env_of(svcs[name])["REDIS_URL"]
+        assert url.startswith("redis-cluster://"), f"{name}: {url}"
+        seeds = url[len("redis-cluster://"):].split(",")
+        assert len(seeds) >= 3
+        for seed in seeds:
+            host, port = seed.split(":")
+            assert host in REDIS_NODES and port == "6379", f"{name}: {seed} is not a cluster node"
+        # The nodes' network for Redis; the compose network still, for nginx, MySQL and Kafka.
+        assert {REDIS_NET, "default"} <= set(svcs[name]["networks"])
+    assert env_of(svcs["migrate"]) == env_of(svcs["web"]) == env_of(svcs["workers"])
+
+
+def test_what_waited_for_redis_waits_for_the_cluster(config, cluster_config):
+    waited = [name for name, svc in config["services"].items() if "redis" in depends_on(svc)]
+    assert waited == ["migrate"]
+    for name in waited:
+        deps = depends_on(cluster_config["services"][name])
+        assert deps["redis-cluster-init"] == "service_completed_successfully"
+    # web and workers, after migrate, so after the cluster too
+    for name in ("web", "workers"):
+        assert depends_on(cluster_config["services"][name])["migrate"] == \
+            "service_completed_successfully"
+
+
+def test_cluster_overlay_changes_nothing_else(config, cluster_config):
+    def rest(svc):  # what the overlay leaves alone; merged volumes come back in another order
+        return {k: sorted(v) if k == "volumes" else v for k, v in svc.items()
+                if k not in ("environment", "networks", "depends_on")}
+
+    for name, svc in config["services"].items():
+        if name in REDIS_NODES:
+            continue
+        assert rest(cluster_config["services"][name]) == rest(svc), name
+        assert set(depends_on(cluster_config["services"][name])) >= set(depends_on(svc)), name
+        env = env_of(cluster_config["services"][name])
+        env.pop("REDIS_URL", None)
+        assert env == {k: v for k, v in env_of(svc).items() if k != "REDIS_URL"}, name
+    assert cluster_config["networks"]["default"] == config["networks"]["default"]
+    assert cluster_config["services"]["nginx"]["networks"] == config["services"]["nginx"]["networks"]
+
+
+def test_cluster_overlay_requires_jwt_secret(tmp_path):
+    r = run_compose_config(tmp_path, (COMPOSE, COMPOSE_CLUSTER))
+    assert r.returncode != 0 and "JWT_SECRET" in r.stderr
 
 
 # ---- Dockerfile and .dockerignore ----------------------------------------------------------
