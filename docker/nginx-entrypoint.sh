@@ -38,9 +38,13 @@ CONN_LIMIT=${CONN_LIMIT-limit_conn peraddr 256;}
 MAX_BODY=${MAX_BODY:-1048576}
 PICTURE_MAX_BYTES=${PICTURE_MAX_BYTES:-8388608}
 PICTURES_DIR=${PICTURES_DIR:-/srv/firstcome/state/pictures}
+# Who may read /metrics and /healthz: addresses and CIDR ranges, or "all". By default loopback
+# and the private ranges compose's networks use, where Prometheus scrapes from.
+OPS_ALLOW=${OPS_ALLOW:-127.0.0.1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16}
 
 TOKENS="UPSTREAM_SERVERS LISTEN DAEMON USER_DIRECTIVE MIME_TYPES FASTCGI_PARAMS STATIC_ROOT STATE_DIR
-LOG_DIR TEMP_DIR ACCESS_LOG API_RATE API_LIMIT CONN_LIMIT MAX_BODY PICTURE_MAX_BYTES PICTURES_DIR"
+LOG_DIR TEMP_DIR ACCESS_LOG API_RATE API_LIMIT CONN_LIMIT MAX_BODY PICTURE_MAX_BYTES PICTURES_DIR
+OPS_ALLOW"
 
 die() {
     echo "nginx-entrypoint: $*" >&2
@@ -50,6 +54,21 @@ die() {
 # Escapes a value for the replacement side of a sed s|||g command.
 sed_escape() {
     printf '%s\n' "$1" | sed -e 's/\\/\\\\/g' -e 's/[|&]/\\&/g'
+}
+
+# OPS_ALLOW's list as nginx allow directives; anything but an address, a CIDR range or "all" is
+# refused.
+allow_directives() {
+    out=
+    for a in $1; do
+        case $a in
+        all) ;;
+        *[!0-9a-fA-F.:/]*) die "OPS_ALLOW: '$a' is not an address, a CIDR range or all" ;;
+        esac
+        out="$out allow $a;"
+    done
+    [ -n "$out" ] || die "OPS_ALLOW is empty"
+    printf '%s' "${out# }"
 }
 
 render() {
@@ -84,6 +103,7 @@ prepare_dirs() {
     fi
 }
 
+OPS_ALLOW=$(allow_directives "$OPS_ALLOW")
 render
 prepare_dirs
 echo "nginx-entrypoint: rendered $NGINX_TEMPLATE -> $NGINX_CONF (upstream $FCGI_PASS, listen $LISTEN)" >&2

@@ -136,6 +136,20 @@ http {
             fastcgi_keep_conn off;
         }
 
+        # The operations endpoints that read the stores (/metrics asks MySQL on every scrape,
+        # /healthz pings MySQL and Redis and asks Kafka for metadata) answer only the addresses
+        # OPS_ALLOW names (Prometheus, a load balancer's probe); anyone else gets 403 from nginx
+        # without reaching a web worker. /livez, which touches nothing, stays open.
+        location ~ ^/(metrics|healthz)$ {
+            @@OPS_ALLOW@@
+            deny all;
+            error_page 403 = @ops_403;
+            error_page 502 503 504 = @api_503;
+            include @@FASTCGI_PARAMS@@;
+            fastcgi_pass firstcome;
+            fastcgi_keep_conn off;
+        }
+
         location / {
             error_page 413 /__error/page/413;
             error_page 429 /__error/page/429;
@@ -166,6 +180,7 @@ http {
         location = /__error/api/431 { internal; default_type application/json; return 431 '{"error":{"code":"headers_too_large","message":"the request headers (cookies included) are larger than this server reads"}}'; }
         location = /__error/api/414 { internal; default_type application/json; return 414 '{"error":{"code":"uri_too_long","message":"the request line is too long"}}'; }
         location @api_429 { default_type application/json; add_header Retry-After 1 always; return 429 '{"error":{"code":"rate_limited","message":"too many requests; slow down"}}'; }
+        location @ops_403 { default_type application/json; return 403 '{"error":{"code":"forbidden","message":"this address may not read the operations endpoints (OPS_ALLOW)"}}'; }
         location @api_503 { default_type application/json; return 503 '{"error":{"code":"unavailable","message":"the application is not answering; try again shortly"}}'; }
     }
 }

@@ -277,6 +277,20 @@ web_host_names() { # every host this state dir has a pid file for, the first one
   return 0
 }
 
+# nginx allow directives for a list of addresses and CIDR ranges (or "all"); anything else is
+# refused here, before nginx reads it.
+allow_directives() {
+  local a out=""
+  for a in $1; do
+    case "$a" in
+      all|*[!0-9a-fA-F.:/]*) [ "$a" = all ] || die "OPS_ALLOW: '$a' is not an address, a CIDR range or all" ;;
+    esac
+    out="$out allow $a;"
+  done
+  [ -n "$out" ] || die "OPS_ALLOW is empty (name the addresses that may read /metrics and /healthz)"
+  printf '%s' "${out# }"
+}
+
 render_nginx() {
   local user_directive="" api_limit="" conn_limit=""
   [ "$(id -u)" -ne 0 ] || user_directive="user root;"
@@ -294,6 +308,7 @@ render_nginx() {
       -e "s|@@UPSTREAM_SERVERS@@|$(upstream_servers)|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
       -e "s|@@PICTURES_DIR@@|$S/pictures|" -e "s|@@PICTURE_MAX_BYTES@@|${PICTURE_MAX_BYTES:-8388608}|g" \
+      -e "s|@@OPS_ALLOW@@|$(allow_directives "${OPS_ALLOW:-127.0.0.1 ::1}")|" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
   ! grep -q '@@' "$S/nginx/nginx.conf" || die "nginx template has an unreplaced token"
 }

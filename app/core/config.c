@@ -95,6 +95,8 @@ static struct setting settings[] = {
      "coupon claims per client address per minute"},
     {"API_RATE", K_STR, &cfg.api_rate, "200r/s", 0, 0, 0,
      "nginx limit_req rate per address on /api/ (RATE_LIMITS=on)"},
+    {"OPS_ALLOW", K_STR, &cfg.ops_allow, "127.0.0.1 ::1", 0, 0, 0,
+     "addresses and CIDR ranges nginx lets read /metrics and /healthz (or all)"},
     {"PASSWORD_HASH_OPS", K_INT, &cfg.password_hash_ops, "2", 1, 10, 0,
      "Argon2id passes (a change rehashes at next login)"},
     {"PASSWORD_HASH_MEM_KB", K_INT, &cfg.password_hash_mem_kb, "65536", 8192, 1048576, 0,

@@ -32,6 +32,7 @@ struct config {
     int refresh_grace;    /* seconds a just-rotated refresh token still yields a pair */
     int access_token_ttl; /* seconds an access token is valid */
     const char *api_rate;
+    const char *ops_allow; /* read by stack.sh for nginx; recorded here for `firstcome config` */
     int password_hash_ops, password_hash_mem_kb;
     long max_body;
     int picture_max_bytes, picture_max_pixels;

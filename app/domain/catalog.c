@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
+#include "domain/rooms.h"
 #include "domain/stock.h"
 #include "store/db.h"
 #include "store/pictures.h"
@@ -445,6 +446,8 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 {
     json_t *cur;
+    long long room = 0; /* the waiting room moved with the sale, put back if nothing is stored */
+    time_t room_was = 0;
     if (catalog_check_product(b, true, e) < 0)
         return NULL;
     /* A stock change takes the gate row exclusively, before the product row (checkouts take
@@ -452,7 +455,10 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
      * while the counter moves, and no rebuild reads MySQL half-way. */
     int rc = json_object_get(b, "stock") ? stock_take(id) : db_begin() < 0 ? -1 : 1;
     if (rc == 1)
-        rc = db_query_row(&cur, "SELECT stock FROM products WHERE id = ? FOR UPDATE", "i", id);
+        rc = db_query_row(&cur,
+                          "SELECT stock, TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at) AS"
+                          " starts FROM products WHERE id = ? FOR UPDATE",
+                          "i", id);
     if (rc <= 0) {
         db_rollback();
         return rc < 0 ? (err_store(e), NULL)
@@ -467,6 +473,17 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     }
     json_t *price = json_object_get(b, "price"), *stock = json_object_get(b, "stock");
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
+    /* A sale that moves takes its waiting room with it (or is refused when the room opened). */
+    if (at) {
+        time_t start = 0;
+        bool has = !json_is_null(at) && parse_iso_time(json_string_value(at), &start);
+        json_t *was = json_object_get(cur, "starts");
+        if ((has != !json_is_null(was) || (has && start != json_integer_value(was))) &&
+            room_sale_moved(a, id, has ? &start : NULL, &room, &room_was, e) < 0) {
+            db_rollback();
+            return NULL;
+        }
+    }
     long long delta =
         stock ? json_integer_value(stock) - json_integer_value(json_object_get(cur, "stock")) : 0;
     if (stock) { /* units orders hold are spoken for: the stock cannot drop below them */
@@ -475,6 +492,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
             goto out_store;
         if (json_integer_value(stock) < held) {
             db_rollback();
+            room_sale_move_back(a, room, room_was);
             return err_set(e, 409, "stock_below_reserved",
                            "%lld unit(s) are held by orders; the stock cannot be set below that",
                            held),
@@ -489,6 +507,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         gate = stock_adjust(a, id, delta);
         if (gate == STOCK_ADJUST_REFUSED) {
             db_rollback();
+            room_sale_move_back(a, room, room_was);
             return err_set(e, 409, "stock_below_reserved",
                            "orders hold more units than that stock would leave room for"),
                    NULL;
@@ -522,6 +541,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */
 out_store:
     db_rollback();
+    room_sale_move_back(a, room, room_was);
     return err_store(e), NULL;
 }
 

@@ -521,6 +521,76 @@ void room_give_back(struct arena *a, long long room, long long user_id)
         redis_run("SREM %s %lld", key(a, room, "used"), user_id);
 }
 
+/* The room's start in Redis, unless it has opened there (0); 1 moved or not loaded; -1. */
+static int move(struct arena *a, long long room, long long opens, long long joins_from)
+{
+    const char *argv[3] = {key(a, room, "meta"), arena_sprintf(a, "%lld", opens),
+                           arena_sprintf(a, "%lld", joins_from)};
+    redisReply *r = redis_script("room_move", 1, 3, argv);
+    int rc = r && r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1)
+                 ? (int)r->integer
+                 : -1;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static int opened(struct err *e, long long room)
+{
+    return err_set(e, 409, "room_opened",
+                   "waiting room %lld opened at this sale's start and let people in for it: the"
+                   " start can no longer move",
+                   room);
+}
+
+int room_sale_moved(struct arena *a, long long product_id, const time_t *start, long long *room,
+                    time_t *was, struct err *e)
+{
+    json_t *row;
+    *room = 0;
+    int rc = db_query_row(&row,
+                          "SELECT id, prequeue_seconds, opens_at <= UTC_TIMESTAMP() AS opened,"
+                          " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens FROM rooms"
+                          " WHERE item_kind = 'product' AND item_id = ? FOR UPDATE",
+                          "i", product_id);
+    if (rc <= 0)
+        return rc < 0 ? err_store(e) : 0;
+    long long id = json_integer_value(json_object_get(row, "id"));
+    long long pre = json_integer_value(json_object_get(row, "prequeue_seconds"));
+    if (!start)
+        return err_set(e, 409, "room_needs_start",
+                       "waiting room %lld opens when this sale does: the sale's start can move"
+                       " but not be removed while the room is there",
+                       id);
+    if (json_integer_value(json_object_get(row, "opened")))
+        return opened(e, id);
+    if (db_exec("UPDATE rooms SET opens_at = ? WHERE id = ?", "si", db_time(a, *start), id) < 0)
+        return err_store(e);
+    int moved = move(a, id, (long long)*start, (long long)*start - pre);
+    if (moved < 0)
+        return err_store(e);
+    if (moved == 0) /* Redis's clock passed the start a moment before MySQL's */
+        return opened(e, id);
+    forget_row(id);
+    *room = id;
+    *was = (time_t)json_integer_value(json_object_get(row, "opens"));
+    return 0;
+}
+
+void room_sale_move_back(struct arena *a, long long room, time_t was)
+{
+    json_t *row;
+    if (room <= 0)
+        return;
+    if (db_query_row(&row, "SELECT prequeue_seconds FROM rooms WHERE id = ?", "i", room) <= 0 ||
+        move(a, room, (long long)was,
+             (long long)was - json_integer_value(json_object_get(row, "prequeue_seconds"))) < 0)
+        log_warn("waiting room %lld: its start in Redis could not be put back after a failed"
+                 " commit; it is read from MySQL again when Redis loses the room",
+                 room);
+    forget_row(room);
+}
+
 int rooms_tick(struct arena *a)
 {
     /* The rooms that take people now: from their pre-queue's opening on. */

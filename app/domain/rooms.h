@@ -7,6 +7,7 @@
 #define FC_ROOMS_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "core/arena.h"
 #include "core/err.h"
@@ -49,6 +50,16 @@ void room_give_back(struct arena *a, long long room, long long user_id);
  * a room that waited for its threshold too). Every web worker follows within two seconds.
  * Returns the room; 404. */
 json_t *room_switch(struct arena *a, long long id, bool on, struct err *e);
+/* A product's sale moves to *start (NULL: it no longer has one), inside the caller's
+ * transaction: the product's room, if it has one, follows it (rooms.opens_at, and the start
+ * Redis holds). 409 room_opened when the room has opened already (its start has come: people
+ * were shuffled and admitted for that start), 409 room_needs_start for a start removed while a
+ * room guards the sale; the caller then rolls back. *room is set to the room moved (0: none)
+ * and *was to its start before, for room_sale_move_back when the caller's commit fails. */
+int room_sale_moved(struct arena *a, long long product_id, const time_t *start, long long *room,
+                    time_t *was, struct err *e);
+/* The start Redis holds put back after a commit that failed. */
+void room_sale_move_back(struct arena *a, long long room, time_t was);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
  * day after its start) moves its clock: the shuffle at the start, then the admissions. Returns
  * how many it admitted, -1 on a store failure. */

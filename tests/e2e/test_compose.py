@@ -603,6 +603,8 @@ def test_entrypoint_renders_the_compose_config(tmp_path, config):
     assert "rate=50r/s;" in conf
     assert "limit_req zone=api burst=100 nodelay;" in conf
     assert "access_log /dev/stdout;" in conf
+    assert ("allow 127.0.0.1; allow 10.0.0.0/8; allow 172.16.0.0/12; allow 192.168.0.0/16;\n"
+            "            deny all;") in conf  # /metrics and /healthz: loopback, compose's networks
     assert (state / "pids").is_dir() and (state / "tmp").is_dir()
     err_log = state / "logs" / "nginx-error.log"
     assert err_log.is_symlink() and os.readlink(err_log) == "/dev/stderr"
@@ -631,6 +633,14 @@ def test_entrypoint_render_passes_nginx_t(tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert t.returncode == 0, f"nginx -t failed:\n{t.stderr}\n{text}"
         assert "test is successful" in t.stderr
+
+
+def test_entrypoint_refuses_an_ops_allow_that_is_not_addresses(tmp_path):
+    for bad in ("10.0.0.0/8; allow all", "prometheus", " "):
+        r = render(tmp_path, OPS_ALLOW=bad)
+        assert r.returncode != 0, bad
+        assert "OPS_ALLOW" in r.stderr
+        assert not (tmp_path / "state" / "nginx.conf").exists()
 
 
 def test_entrypoint_refuses_unknown_tokens(tmp_path):

@@ -1,8 +1,11 @@
 """/livez, /healthz and /metrics: what operators and benchmarks rely on."""
+import http.client
+import json
 import os
 import re
 import signal
 import time
+from urllib.parse import urlsplit
 
 from conftest import children, wait_until
 
@@ -34,6 +37,35 @@ def test_metrics_count_requests_by_route_and_status(stack):
     assert re.search(r'^firstcome_http_request_duration_seconds_bucket\{route="GET /livez",le="\+Inf"\} [1-9]\d*$',
                      text, re.M)
     assert re.search(r"^firstcome_worker_restarts_total \d+$", text, re.M)
+
+
+def get_from(stack, source, path):
+    """GET path through nginx from another loopback address (the kernel routes all of
+    127.0.0.0/8 to lo, so 127.0.0.2 is a stranger nginx has not been told about)."""
+    u = urlsplit(stack.url("/"))
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10, source_address=(source, 0))
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read().decode()
+    finally:
+        c.close()
+
+
+def test_only_the_allowed_addresses_read_metrics_and_healthz(stack):
+    """/metrics reads MySQL on every scrape and /healthz asks every store: a stranger gets 403
+    in the API's shape from nginx (the message names OPS_ALLOW, which no web worker says);
+    /livez stays open, and loopback reads both."""
+    for path in ("/metrics", "/healthz"):
+        status, ctype, body = get_from(stack, "127.0.0.2", path)
+        assert status == 403, (path, status, body)
+        assert ctype == "application/json"
+        error = json.loads(body)["error"]
+        assert error["code"] == "forbidden" and "OPS_ALLOW" in error["message"]
+    assert get_from(stack, "127.0.0.2", "/livez")[0] == 200
+    assert get_from(stack, "127.0.0.1", "/healthz")[0] == 200
+    status, _, text = get_from(stack, "127.0.0.1", "/metrics")
+    assert status == 200 and "firstcome_http_requests_total" in text
 
 
 def test_healthz_names_redis_when_it_is_down_and_restart_brings_it_back(stack):

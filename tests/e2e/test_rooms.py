@@ -407,3 +407,57 @@ def test_turning_a_room_takes_a_clear_on_or_off_and_an_admin(stack, admin):
                                 headers=auth(admin), timeout=30), 404)
     assert_error(requests.patch(url, json={"on": False}, headers=auth(stack.user()), timeout=30), 403)
     assert requests.get(stack.url(f"/api/v1/rooms/{room['id']}")).json()["room"]["on"] is True
+
+
+def test_a_rescheduled_sale_takes_its_room_along_until_the_room_has_opened(stack, admin):
+    def patch(pid, fields):
+        return stack.request("PATCH", f"/api/v1/admin/products/{pid}", json=fields,
+                             headers=auth(admin["access"]))
+
+    def product(starts_in):
+        r = stack.post("/api/v1/admin/products", {"name": "Moving sale " + uuid.uuid4().hex[:6],
+                                                  "description": "", "category": "test", "price": 1000,
+                                                  "stock": 5, "sale_starts_at": iso(starts_in)},
+                       token=admin["access"])
+        assert r.status_code == 201, r.text
+        return r.json()["product"]["id"]
+
+    def starts(pid, room):
+        p = stack.sql("SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', sale_starts_at) AS t, price"
+                      " FROM products WHERE id = %s", pid)[0]
+        rm = stack.sql("SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS t FROM rooms"
+                       " WHERE id = %s", room)[0]
+        held = stack.redis().hget(f"{{r:{room}}}:meta", "opens")
+        return p["t"], rm["t"], int(held) if held else None, p["price"]
+
+    pid = product(3600)
+    room = make_room(stack, admin, item="product", item_id=pid, rate=10, prequeue_seconds=86400)
+    (uid, token), = pool(stack, 1)
+    assert join(stack, token, room["id"])["state"] == "prequeue"  # the room is in Redis now
+    first = starts(pid, room["id"])
+    assert first[0] == first[1] == first[2]
+
+    # Put off by a day: the room follows, in MySQL and in Redis; the person keeps the place.
+    later = iso(3600 + 86400)
+    r = patch(pid, {"sale_starts_at": later})
+    assert r.status_code == 200, r.text
+    moved = starts(pid, room["id"])
+    assert moved[0] == moved[1] == moved[2] == first[0] + 86400
+    assert place(stack, token, room["id"])["state"] == "prequeue"
+    # A start removed while the room is there is refused, with the rest of the change.
+    assert_error(patch(pid, {"sale_starts_at": None, "price": 2000}), 409, "room_needs_start")
+    assert starts(pid, room["id"]) == moved
+
+    # A room whose start has come keeps it: people were let in for that start.
+    soon = product(2)
+    opened = make_room(stack, admin, item="product", item_id=soon, rate=10)
+    wait_until("the room to open", lambda: requests.get(
+        stack.url(f"/api/v1/rooms/{opened['id']}"), timeout=30).json()["room"]["open"], timeout=15)
+    before = starts(soon, opened["id"])
+    assert_error(patch(soon, {"sale_starts_at": iso(3600), "price": 2000}), 409, "room_opened")
+    assert starts(soon, opened["id"]) == before
+    # An edit that leaves the start where it is goes through.
+    same = dt.datetime.fromtimestamp(before[0], dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = patch(soon, {"sale_starts_at": same, "price": 2000})
+    assert r.status_code == 200, r.text
+    assert starts(soon, opened["id"]) == before[:3] + (2000,)
