@@ -91,6 +91,8 @@
             <td class="num">{{turns}}</td>
             <td class="num">{{used}}</td>
             <td>
+              {{#retired}}<span class="badge badge-neutral" data-room-retired="1">Retired</span>{{/retired}}
+              {{#no_retired}}
               <form method="post" action="/admin/rooms/{{id}}/switch">
                 <input type="hidden" name="csrf" value="{{csrf}}">
                 {{#on}}<span class="badge badge-live" data-room-on="1">On</span>
@@ -98,6 +100,7 @@
                 {{#no_on}}<span class="badge badge-neutral" data-room-on="0">Off{{#auto}} until {{threshold}}/s{{/auto}}</span>
                 <input type="hidden" name="on" value="1"><button type="submit" class="btn btn-sm">Turn on</button>{{/no_on}}
               </form>
+              {{/no_retired}}
             </td>
           </tr>
           {{/items}}

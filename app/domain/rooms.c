@@ -33,7 +33,7 @@ static long long count(struct arena *a, long long id, const char *cmd, const cha
 #define ROOM_COLUMNS                                                                                 \
     "SELECT id, item_kind, item_id, rate, pass_seconds, prequeue_seconds, threshold,"                \
     " switched_on_at, turned_off = 0 AND (threshold = 0 OR switched_on_at IS NOT NULL) AS guarding," \
-    " opens_at,"                                                                                     \
+    " opens_at, retired_at, final_counts,"                                                           \
     " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens,"                                       \
     " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) - prequeue_seconds AS joins_from FROM rooms"
 
@@ -189,8 +189,9 @@ static redisReply *run(struct arena *a, json_t *row, const char *script, const c
     return NULL;
 }
 
-/* The room of `row` with its people, as room_get gives it. */
-static json_t *view(struct arena *a, json_t *row, struct err *e)
+/* The room's people, counted in Redis: {waiting, admitted, prequeue, turns (admitted people
+ * who started their turn), used (passes used), left} (-1: not known). */
+static json_t *counts(struct arena *a, json_t *row, struct err *e)
 {
     long long id = json_integer_value(json_object_get(row, "id"));
     redisReply *r = run(a, row, "room_where", "0", e);
@@ -212,21 +213,39 @@ static json_t *view(struct arena *a, json_t *row, struct err *e)
             : 0;
     if (z)
         freeReplyObject(z);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
+                     (json_int_t)(issued - serving - left_ahead), "admitted", (json_int_t)serving,
+                     "prequeue", (json_int_t)pre, "turns", (json_int_t)turns, "used",
+                     (json_int_t)used, "left", (json_int_t)left);
+}
+
+static bool retired(json_t *row)
+{
+    return !json_is_null(json_object_get(row, "retired_at"));
+}
+
+/* The room of `row` with its people, as room_get gives it: counted in Redis, or as they were
+ * when the room retired. */
+static json_t *view(struct arena *a, json_t *row, struct err *e)
+{
+    long long id = json_integer_value(json_object_get(row, "id"));
+    json_t *people =
+        retired(row) ? json_loads(json_string_value(json_object_get(row, "final_counts")), 0, NULL)
+                     : counts(a, row, e);
+    if (!people)
+        return retired(row) ? (err_unknown(e), NULL) : NULL;
     time_t now = time(NULL);
     json_t *room = json_pack(
-        "{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b, s:I, s:I, s:I}", "id", (json_int_t)id,
-        "item", "kind", json_object_get(row, "item_kind"), "id", json_object_get(row, "item_id"),
-        "rate", json_object_get(row, "rate"), "pass_seconds", json_object_get(row, "pass_seconds"),
+        "{s:I, s:{s:O, s:O}, s:O, s:O, s:O, s:O, s:I, s:b}", "id", (json_int_t)id, "item", "kind",
+        json_object_get(row, "item_kind"), "id", json_object_get(row, "item_id"), "rate",
+        json_object_get(row, "rate"), "pass_seconds", json_object_get(row, "pass_seconds"),
         "prequeue_seconds", json_object_get(row, "prequeue_seconds"), "opens_at",
         json_object_get(row, "opens_at"), "joins_from",
         (json_int_t)json_integer_value(json_object_get(row, "joins_from")), "open",
-        now >= json_integer_value(json_object_get(row, "opens")), "waiting",
-        (json_int_t)(issued - serving - left_ahead), "admitted", (json_int_t)serving, "prequeue",
-        (json_int_t)pre);
-    /* Admitted people who started their turn, and who used their pass (-1: not known). */
-    json_object_set_new(room, "turns", json_integer(turns));
-    json_object_set_new(room, "used", json_integer(used));
-    json_object_set_new(room, "left", json_integer(left));
+        now >= json_integer_value(json_object_get(row, "opens")));
+    json_object_update(room, people);
+    json_decref(people);
+    json_object_set_new(room, "retired_at", json_copy(json_object_get(row, "retired_at")));
     long long threshold = json_integer_value(json_object_get(row, "threshold"));
     json_object_set_new(room, "on", json_boolean(db_truthy(json_object_get(row, "guarding"))));
     json_object_set_new(room, "threshold", threshold > 0 ? json_integer(threshold) : json_null());
@@ -305,15 +324,27 @@ static json_t *place_in(struct arena *a, json_t *row, long long user_id, struct 
     return p;
 }
 
-json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e)
+/* The row of a room that still takes people: 410 room_closed for one retired. */
+static json_t *live_row_of(long long id, struct err *e)
 {
     json_t *row = row_of(id, e);
+    if (row && retired(row))
+        return err_set(e, 410, "room_closed",
+                       "waiting room %lld closed a day after its sale opened; it takes nobody now",
+                       id),
+               NULL;
+    return row;
+}
+
+json_t *room_place(struct arena *a, long long id, long long user_id, struct err *e)
+{
+    json_t *row = live_row_of(id, e);
     return row ? place_in(a, row, user_id, e) : NULL;
 }
 
 json_t *room_leave(struct arena *a, long long id, long long user_id, struct err *e)
 {
-    json_t *row = row_of(id, e);
+    json_t *row = live_row_of(id, e);
     if (!row)
         return NULL;
     const char *argv[5] = {key(a, id, "pre"), key(a, id, "tickets"), key(a, id, "serving"),
@@ -346,7 +377,7 @@ static long long join_once(struct arena *a, json_t *row, long long user_id, stru
 
 json_t *room_join(struct arena *a, long long id, long long user_id, struct err *e)
 {
-    json_t *row = row_of(id, e);
+    json_t *row = live_row_of(id, e);
     if (!row)
         return NULL;
     long long state = join_once(a, row, user_id, e);
@@ -591,6 +622,65 @@ void room_sale_move_back(struct arena *a, long long room, time_t was)
     forget_row(room);
 }
 
+/* Removes the room's places from Redis. */
+static void unlink_keys(struct arena *a, long long id)
+{
+    static const char *const names[] = {"meta", "pre",       "tickets", "issued", "serving",
+                                        "left", "stretches", "passed",  "used"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        redis_run("UNLINK %s", key(a, id, names[i]));
+}
+
+/* Rooms a day past their start take nobody and guard nothing: each one's counts go to MySQL
+ * (final_counts) and its places leave Redis. A process that read the row just before keeps it
+ * for up to ROW_SECONDS and may put the room's meta back meanwhile, so the keys of rooms
+ * retired in the last minute are removed again. At most every RETIRE_SECONDS. */
+#define RETIRE_SECONDS 5.0
+static int retire(struct arena *a)
+{
+    static double next;
+    if (clock_now() < next)
+        return 0;
+    next = clock_now() + RETIRE_SECONDS;
+    json_t *rows = db_query(ROOM_COLUMNS " WHERE retired_at IS NULL AND opens_at <"
+                                         " UTC_TIMESTAMP() - INTERVAL 1 DAY ORDER BY opens_at"
+                                         " LIMIT 20",
+                            ""),
+           *row;
+    json_t *recent = db_query("SELECT id FROM rooms WHERE retired_at >= UTC_TIMESTAMP() -"
+                              " INTERVAL 1 MINUTE",
+                              "");
+    if (!rows || !recent)
+        return -1;
+    size_t i;
+    json_array_foreach(recent, i, row)
+    {
+        unlink_keys(a, json_integer_value(json_object_get(row, "id")));
+    }
+    int failed = 0;
+    json_array_foreach(rows, i, row)
+    {
+        struct err e;
+        long long id = json_integer_value(json_object_get(row, "id"));
+        json_t *people = counts(a, row, &e);
+        char *text = people ? json_dumps(people, JSON_COMPACT) : NULL;
+        long long n = text ? db_exec("UPDATE rooms SET retired_at = UTC_TIMESTAMP(), final_counts ="
+                                     " ? WHERE id = ? AND retired_at IS NULL",
+                                     "si", text, id)
+                           : -1;
+        if (n < 0) {
+            failed = -1; /* tried again at the next sweep */
+            continue;
+        }
+        forget_row(id);
+        if (n == 1) {
+            unlink_keys(a, id);
+            log_info("waiting room %lld retired a day after its start: %s", id, text);
+        }
+    }
+    return failed;
+}
+
 int rooms_tick(struct arena *a)
 {
     /* The rooms that take people now: from their pre-queue's opening on. */
@@ -618,5 +708,7 @@ int rooms_tick(struct arena *a)
         if (r)
             freeReplyObject(r);
     }
+    if (retire(a) < 0)
+        failed = true;
     return failed ? -1 : (int)admitted;
 }

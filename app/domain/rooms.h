@@ -61,8 +61,11 @@ int room_sale_moved(struct arena *a, long long product_id, const time_t *start, 
 /* The start Redis holds put back after a commit that failed. */
 void room_sale_move_back(struct arena *a, long long room, time_t was);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
- * day after its start) moves its clock: the shuffle at the start, then the admissions. Returns
- * how many it admitted, -1 on a store failure. */
+ * day after its start) moves its clock: the shuffle at the start, then the admissions. Rooms a
+ * day past their start are retired (every few seconds): their counts kept in MySQL, their
+ * places removed from Redis; room_get gives the counts as they were, and joining, leaving or
+ * asking one's place answer 410 room_closed. Returns how many it admitted, -1 on a store
+ * failure. */
 int rooms_tick(struct arena *a);
 
 #endif

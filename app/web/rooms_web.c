@@ -199,8 +199,13 @@ void page_admin_rooms(struct request *r)
     if (!items)
         return reply_err(r, &e);
     size_t i;
-    json_array_foreach(items, i, room) if (!json_is_true(json_object_get(room, "on")))
-        json_object_update(room, off_note(room));
+    json_array_foreach(items, i, room)
+    {
+        if (!json_is_true(json_object_get(room, "on")))
+            json_object_update(room, off_note(room));
+        json_object_set_new(room, "retired",
+                            json_boolean(json_is_string(json_object_get(room, "retired_at"))));
+    }
     json_t *d = json_pack("{s:o}", "items", items);
     if (outcome)
         json_object_set_new(d, "outcome", outcome);

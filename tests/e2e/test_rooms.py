@@ -2,6 +2,7 @@
 arrival order after it, admission at the room's rate, and where a person stands."""
 import concurrent.futures as cf
 import datetime as dt
+import json
 import os
 import signal
 import time
@@ -461,3 +462,47 @@ def test_a_rescheduled_sale_takes_its_room_along_until_the_room_has_opened(stack
     r = patch(soon, {"sale_starts_at": same, "price": 2000})
     assert r.status_code == 200, r.text
     assert starts(soon, opened["id"]) == before[:3] + (2000,)
+
+
+def test_a_room_a_day_past_its_start_is_retired_its_counts_kept_and_its_places_gone(stack, admin):
+    people = pool(stack, 6)
+    cid = campaign_starting_in(stack, admin, 1)
+    rid = make_room(stack, admin, item="campaign", item_id=cid, rate=2, prequeue_seconds=600)["id"]
+    time.sleep(1.5)
+    for _, token in people:
+        join(stack, token, rid)
+    r = requests.delete(stack.url(f"/api/v1/rooms/{rid}/join"), headers=auth(people[-1][1]), timeout=30)
+    assert r.status_code == 200, r.text
+
+    def room():
+        return requests.get(stack.url(f"/api/v1/rooms/{rid}"), timeout=30).json()["room"]
+
+    wait_until("two people let in", lambda: room()["admitted"] >= 2, timeout=10)
+
+    def keys():
+        return sorted(stack.redis().scan_iter(match=f"{{r:{rid}}}:*"))
+
+    assert len(keys()) >= 6  # meta, tickets, issued, serving, left, stretches at least
+    # A day and more after its start, as the clock will have it: its clock stops at once.
+    stack.sql("UPDATE rooms SET opens_at = opens_at - INTERVAL 2 DAY WHERE id = %s", rid)
+    time.sleep(0.5)
+    counted = {k: room()[k] for k in ("waiting", "admitted", "prequeue", "turns", "used", "left")}
+    assert counted["left"] == 1 and counted["admitted"] + counted["waiting"] == 5, counted
+    wait_until("the rooms worker to retire the room", lambda: stack.sql(
+        "SELECT retired_at FROM rooms WHERE id = %s", rid)[0]["retired_at"] is not None, timeout=20)
+    kept = json.loads(stack.sql("SELECT final_counts FROM rooms WHERE id = %s", rid)[0]["final_counts"])
+    assert kept == counted
+    assert keys() == []
+    # What it was stays readable; nobody joins, leaves or waits in it any more.
+    retired = room()
+    assert {k: retired[k] for k in counted} == counted and retired["retired_at"]
+    token = people[0][1]
+    for method, path in (("POST", "join"), ("DELETE", "join"), ("GET", "place")):
+        r = requests.request(method, stack.url(f"/api/v1/rooms/{rid}/{path}"), headers=auth(token),
+                             timeout=30)
+        assert_error(r, 410, "room_closed")
+    s = page_session(stack, admin["email"], admin["password"])
+    page = s.get(stack.url("/admin/rooms"), timeout=30).text
+    row = page[page.index(f'<a href="/rooms/{rid}">'):]
+    assert 'data-room-retired="1"' in row[:row.index("</tr>")]
+    assert keys() == []  # none of that put the room back into Redis
