@@ -39,8 +39,8 @@ MAX_BODY=${MAX_BODY:-1048576}
 PICTURE_MAX_BYTES=${PICTURE_MAX_BYTES:-8388608}
 PICTURES_DIR=${PICTURES_DIR:-/srv/firstcome/state/pictures}
 # Who may read /metrics and /healthz: addresses and CIDR ranges, or "all". By default loopback
-# and the private ranges compose's networks use, where Prometheus scrapes from.
-OPS_ALLOW=${OPS_ALLOW:-127.0.0.1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16}
+# only; docker-compose.yaml adds Prometheus's address.
+OPS_ALLOW=${OPS_ALLOW:-127.0.0.1}
 
 TOKENS="UPSTREAM_SERVERS LISTEN DAEMON USER_DIRECTIVE MIME_TYPES FASTCGI_PARAMS STATIC_ROOT STATE_DIR
 LOG_DIR TEMP_DIR ACCESS_LOG API_RATE API_LIMIT CONN_LIMIT MAX_BODY PICTURE_MAX_BYTES PICTURES_DIR

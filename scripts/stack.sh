@@ -298,6 +298,8 @@ render_nginx() {
     api_limit="limit_req zone=api burst=400 nodelay;"
     conn_limit="limit_conn peraddr ${CONN_PER_ADDRESS:-256};" ;;
   esac
+  local ops
+  ops=$(allow_directives "${OPS_ALLOW:-127.0.0.1 ::1}") || exit 1
   mkdir -p "$S/nginx" "$S/tmp/nginx"
   sed -e "s|@@USER_DIRECTIVE@@|$user_directive|" \
       -e "s|@@STATE_DIR@@|$S|g" -e "s|@@LOG_DIR@@|$LOGS|g" -e "s|@@TEMP_DIR@@|$S/tmp/nginx|g" \
@@ -308,7 +310,7 @@ render_nginx() {
       -e "s|@@UPSTREAM_SERVERS@@|$(upstream_servers)|" -e "s|@@LISTEN@@|127.0.0.1:$HTTP_PORT|" \
       -e "s|@@STATIC_ROOT@@|$ROOT/static|" -e "s|@@MAX_BODY@@|${MAX_BODY:-1048576}|g" \
       -e "s|@@PICTURES_DIR@@|$S/pictures|" -e "s|@@PICTURE_MAX_BYTES@@|${PICTURE_MAX_BYTES:-8388608}|g" \
-      -e "s|@@OPS_ALLOW@@|$(allow_directives "${OPS_ALLOW:-127.0.0.1 ::1}")|" \
+      -e "s|@@OPS_ALLOW@@|$ops|" \
       "$ROOT/nginx/nginx.conf.tpl" > "$S/nginx/nginx.conf"
   ! grep -q '@@' "$S/nginx/nginx.conf" || die "nginx template has an unreplaced token"
 }

@@ -446,8 +446,8 @@ json_t *catalog_create(struct arena *a, json_t *b, struct err *e)
 json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 {
     json_t *cur;
-    long long room = 0; /* the waiting room moved with the sale, put back if nothing is stored */
-    time_t room_was = 0;
+    long long room = 0; /* the waiting room moved with the sale, followed in Redis after commit */
+    time_t start = 0;
     if (catalog_check_product(b, true, e) < 0)
         return NULL;
     /* A stock change takes the gate row exclusively, before the product row (checkouts take
@@ -475,11 +475,10 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
     /* A sale that moves takes its waiting room with it (or is refused when the room opened). */
     if (at) {
-        time_t start = 0;
         bool has = !json_is_null(at) && parse_iso_time(json_string_value(at), &start);
         json_t *was = json_object_get(cur, "starts");
         if ((has != !json_is_null(was) || (has && start != json_integer_value(was))) &&
-            room_sale_moved(a, id, has ? &start : NULL, &room, &room_was, e) < 0) {
+            room_sale_moved(a, id, has ? &start : NULL, &room, e) < 0) {
             db_rollback();
             return NULL;
         }
@@ -492,7 +491,6 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
             goto out_store;
         if (json_integer_value(stock) < held) {
             db_rollback();
-            room_sale_move_back(a, room, room_was);
             return err_set(e, 409, "stock_below_reserved",
                            "%lld unit(s) are held by orders; the stock cannot be set below that",
                            held),
@@ -507,7 +505,6 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         gate = stock_adjust(a, id, delta);
         if (gate == STOCK_ADJUST_REFUSED) {
             db_rollback();
-            room_sale_move_back(a, room, room_was);
             return err_set(e, 409, "stock_below_reserved",
                            "orders hold more units than that stock would leave room for"),
                    NULL;
@@ -536,12 +533,12 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         stock_load(a, id);
     else if (lim || at)
         stock_publish_meta(id);
+    room_sale_follow(a, room, start);
     catalog_changed();
     json_t *p = catalog_get(a, id, e);
     return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */
 out_store:
     db_rollback();
-    room_sale_move_back(a, room, room_was);
     return err_store(e), NULL;
 }
 

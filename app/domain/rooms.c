@@ -130,12 +130,19 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
         return NULL;
     if (rate < 0)
         return err_set(e, 422, "invalid_room", "rate (people admitted a second) is required"), NULL;
+    /* The item's row is held until the room is in: a product's sale that moves meanwhile
+     * (catalog_update) waits, then finds the room and takes it along. */
     json_t *start;
-    int rc = db_query_row(&start,
-                          !strcmp(kind, "product")
-                              ? "SELECT sale_starts_at AS opens_at FROM products WHERE id = ?"
-                              : "SELECT starts_at AS opens_at FROM coupons WHERE id = ?",
-                          "i", (long long)json_integer_value(item_id));
+    int rc = db_begin() < 0 ? -1
+                            : db_query_row(&start,
+                                           !strcmp(kind, "product")
+                                               ? "SELECT sale_starts_at AS opens_at FROM products"
+                                                 " WHERE id = ? FOR UPDATE"
+                                               : "SELECT starts_at AS opens_at FROM coupons"
+                                                 " WHERE id = ? FOR UPDATE",
+                                           "i", (long long)json_integer_value(item_id));
+    if (rc <= 0 || json_is_null(json_object_get(start, "opens_at")))
+        db_rollback();
     if (rc < 0)
         return err_store(e), NULL;
     if (rc == 0)
@@ -151,11 +158,13 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
                           " prequeue_seconds, threshold, opens_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                           "siiiiis", kind, (long long)json_integer_value(item_id), rate, pass, pre,
                           threshold, json_string_value(json_object_get(start, "opens_at")));
-    if (n < 0)
-        return err_store(e), NULL;
-    if (n == 0)
-        return err_set(e, 409, "room_exists", "this %s has a waiting room already", kind), NULL;
-    long long id = db_insert_id();
+    long long id = n > 0 ? db_insert_id() : 0;
+    if (n <= 0 || db_commit() < 0) {
+        db_rollback();
+        return n == 0 ? (err_set(e, 409, "room_exists", "this %s has a waiting room already", kind),
+                         NULL)
+                      : (err_store(e), NULL);
+    }
     json_t *row = row_of(id, e);
     if (!row || load(a, row) < 0)
         return err_unknown(e), NULL; /* made: a failed read back is never "not made" */
@@ -165,15 +174,17 @@ json_t *room_create(struct arena *a, json_t *body, struct err *e)
 /* Runs one of the room's scripts on its seven keys (meta, pre, tickets, issued, serving, left,
  * stretches),
  * loading the room into Redis first when it is not there. The reply, or NULL with e set. */
-static redisReply *run(struct arena *a, json_t *row, const char *script, const char *arg,
-                       struct err *e)
+static redisReply *run_with(struct arena *a, json_t *row, const char *script, int nargs,
+                            const char *const *args, struct err *e)
 {
     long long id = json_integer_value(json_object_get(row, "id"));
-    const char *argv[8] = {
-        key(a, id, "meta"),    key(a, id, "pre"),  key(a, id, "tickets"),   key(a, id, "issued"),
-        key(a, id, "serving"), key(a, id, "left"), key(a, id, "stretches"), arg};
+    const char *argv[10] = {key(a, id, "meta"),     key(a, id, "pre"),     key(a, id, "tickets"),
+                            key(a, id, "issued"),   key(a, id, "serving"), key(a, id, "left"),
+                            key(a, id, "stretches")};
+    for (int i = 0; i < nargs && i < 3; i++)
+        argv[7 + i] = args[i];
     for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *r = redis_script(script, 7, 8, argv);
+        redisReply *r = redis_script(script, 7, 7 + (nargs < 3 ? nargs : 3), argv);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
             r->element[0]->type != REDIS_REPLY_INTEGER) {
             if (r)
@@ -187,6 +198,12 @@ static redisReply *run(struct arena *a, json_t *row, const char *script, const c
             return err_store(e), NULL;
     }
     return NULL;
+}
+
+static redisReply *run(struct arena *a, json_t *row, const char *script, const char *arg,
+                       struct err *e)
+{
+    return run_with(a, row, script, 1, &arg, e);
 }
 
 /* The room's people, counted in Redis: {waiting, admitted, prequeue, turns (admitted people
@@ -207,12 +224,13 @@ static json_t *counts(struct arena *a, json_t *row, struct err *e)
               left = count(a, id, "ZCARD", "left");
     /* People who left and whose tickets are not passed over yet wait no more. */
     redisReply *z = redis_cmd("ZCOUNT %s (%lld +inf", key(a, id, "left"), serving);
+    bool counted = z && z->type == REDIS_REPLY_INTEGER;
     long long left_ahead =
-        z && z->type == REDIS_REPLY_INTEGER && z->integer > 0 && z->integer <= ROOM_COUNT_MAX
-            ? z->integer
-            : 0;
+        counted && z->integer > 0 && z->integer <= ROOM_COUNT_MAX ? z->integer : 0;
     if (z)
         freeReplyObject(z);
+    if (!counted)
+        return err_store(e), NULL;
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
                      (json_int_t)(issued - serving - left_ahead), "admitted", (json_int_t)serving,
                      "prequeue", (json_int_t)pre, "turns", (json_int_t)turns, "used",
@@ -360,7 +378,20 @@ json_t *room_leave(struct arena *a, long long id, long long user_id, struct err 
  * or a join that finds the room open and its pre-queue not yet shuffled. The reply, or NULL. */
 static redisReply *tick(struct arena *a, json_t *row, struct err *e)
 {
-    return run(a, row, "room_tick", arena_sprintf(a, "%u", randombytes_uniform(2000000000)), e);
+    const char *seed = arena_sprintf(a, "%u", randombytes_uniform(2000000000));
+    return run(a, row, "room_tick", seed, e);
+}
+
+/* The rooms worker's tick, with the start and pre-queue opening MySQL has just given it: a room
+ * not yet shuffled follows them in Redis (room_tick.lua). */
+static redisReply *tick_from_mysql(struct arena *a, json_t *row, struct err *e)
+{
+    const char *args[3] = {
+        arena_sprintf(a, "%u", randombytes_uniform(2000000000)),
+        arena_sprintf(a, "%lld", (long long)json_integer_value(json_object_get(row, "opens"))),
+        arena_sprintf(a, "%lld",
+                      (long long)json_integer_value(json_object_get(row, "joins_from")))};
+    return run_with(a, row, "room_tick", 3, args, e);
 }
 
 /* room_join.lua's state for the person, or -9 with e set when Redis failed. */
@@ -424,7 +455,8 @@ static const struct guard *guard_of(bool campaign, long long item_id, bool *unkn
         guards_read_at = now;
         json_t *rows = db_query("SELECT id, item_kind = 'campaign' AS campaign, item_id, threshold,"
                                 " switched_on_at IS NOT NULL AS switched, turned_off FROM rooms"
-                                " WHERE opens_at >= UTC_TIMESTAMP() - INTERVAL 1 DAY"
+                                " WHERE retired_at IS NULL AND opens_at >= UTC_TIMESTAMP() -"
+                                " INTERVAL 1 DAY"
                                 " ORDER BY id DESC LIMIT 256",
                                 ""),
                *row;
@@ -529,7 +561,7 @@ int room_admit(struct arena *a, bool campaign, long long item_id, long long user
 
 json_t *room_switch(struct arena *a, long long id, bool on, struct err *e)
 {
-    json_t *row = row_of(id, e);
+    json_t *row = live_row_of(id, e);
     if (!row)
         return NULL;
     long long n = on ? db_exec("UPDATE rooms SET turned_off = 0, switched_on_at ="
@@ -552,74 +584,57 @@ void room_give_back(struct arena *a, long long room, long long user_id)
         redis_run("SREM %s %lld", key(a, room, "used"), user_id);
 }
 
-/* The room's start in Redis, unless it has opened there (0); 1 moved or not loaded; -1. */
-static int move(struct arena *a, long long room, long long opens, long long joins_from)
-{
-    const char *argv[3] = {key(a, room, "meta"), arena_sprintf(a, "%lld", opens),
-                           arena_sprintf(a, "%lld", joins_from)};
-    redisReply *r = redis_script("room_move", 1, 3, argv);
-    int rc = r && r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1)
-                 ? (int)r->integer
-                 : -1;
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-static int opened(struct err *e, long long room)
-{
-    return err_set(e, 409, "room_opened",
-                   "waiting room %lld opened at this sale's start and let people in for it: the"
-                   " start can no longer move",
-                   room);
-}
-
 int room_sale_moved(struct arena *a, long long product_id, const time_t *start, long long *room,
-                    time_t *was, struct err *e)
+                    struct err *e)
 {
     json_t *row;
     *room = 0;
+    /* Opened, or opening within two seconds: Redis's clock may be a little ahead of MySQL's,
+     * and the room's shuffle follows Redis's. */
     int rc = db_query_row(&row,
-                          "SELECT id, prequeue_seconds, opens_at <= UTC_TIMESTAMP() AS opened,"
-                          " TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS opens FROM rooms"
-                          " WHERE item_kind = 'product' AND item_id = ? FOR UPDATE",
+                          "SELECT id, opens_at <= UTC_TIMESTAMP() + INTERVAL 2 SECOND AS opened"
+                          " FROM rooms WHERE item_kind = 'product' AND item_id = ? AND retired_at"
+                          " IS NULL FOR UPDATE",
                           "i", product_id);
     if (rc <= 0)
         return rc < 0 ? err_store(e) : 0;
     long long id = json_integer_value(json_object_get(row, "id"));
-    long long pre = json_integer_value(json_object_get(row, "prequeue_seconds"));
     if (!start)
         return err_set(e, 409, "room_needs_start",
                        "waiting room %lld opens when this sale does: the sale's start can move"
                        " but not be removed while the room is there",
                        id);
-    if (json_integer_value(json_object_get(row, "opened")))
-        return opened(e, id);
+    if (db_truthy(json_object_get(row, "opened")))
+        return err_set(e, 409, "room_opened",
+                       "waiting room %lld opens at this sale's start and lets people in for it:"
+                       " the start can no longer move",
+                       id);
     if (db_exec("UPDATE rooms SET opens_at = ? WHERE id = ?", "si", db_time(a, *start), id) < 0)
         return err_store(e);
-    int moved = move(a, id, (long long)*start, (long long)*start - pre);
-    if (moved < 0)
-        return err_store(e);
-    if (moved == 0) /* Redis's clock passed the start a moment before MySQL's */
-        return opened(e, id);
-    forget_row(id);
     *room = id;
-    *was = (time_t)json_integer_value(json_object_get(row, "opens"));
     return 0;
 }
 
-void room_sale_move_back(struct arena *a, long long room, time_t was)
+void room_sale_follow(struct arena *a, long long room, time_t start)
 {
     json_t *row;
     if (room <= 0)
         return;
-    if (db_query_row(&row, "SELECT prequeue_seconds FROM rooms WHERE id = ?", "i", room) <= 0 ||
-        move(a, room, (long long)was,
-             (long long)was - json_integer_value(json_object_get(row, "prequeue_seconds"))) < 0)
-        log_warn("waiting room %lld: its start in Redis could not be put back after a failed"
-                 " commit; it is read from MySQL again when Redis loses the room",
-                 room);
     forget_row(room);
+    const char *argv[3] = {key(a, room, "meta"), arena_sprintf(a, "%lld", (long long)start), NULL};
+    redisReply *r = NULL;
+    if (db_query_row(&row, "SELECT prequeue_seconds FROM rooms WHERE id = ?", "i", room) == 1) {
+        argv[2] = arena_sprintf(a, "%lld",
+                                (long long)start -
+                                    json_integer_value(json_object_get(row, "prequeue_seconds")));
+        r = redis_script("room_move", 1, 3, argv);
+    }
+    if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+        log_warn("waiting room %lld: its start in Redis did not move now; the rooms worker's"
+                 " next tick moves it before the room opens",
+                 room);
+    if (r)
+        freeReplyObject(r);
 }
 
 /* Removes the room's places from Redis. */
@@ -629,6 +644,18 @@ static void unlink_keys(struct arena *a, long long id)
                                         "left", "stretches", "passed",  "used"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         redis_run("UNLINK %s", key(a, id, names[i]));
+}
+
+static bool all_counted(json_t *people)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(people, k, v)
+    {
+        if (json_integer_value(v) < 0)
+            return false;
+    }
+    return true;
 }
 
 /* Rooms a day past their start take nobody and guard nothing: each one's counts go to MySQL
@@ -662,7 +689,15 @@ static int retire(struct arena *a)
     {
         struct err e;
         long long id = json_integer_value(json_object_get(row, "id"));
-        json_t *people = counts(a, row, &e);
+        /* A room Redis lost is not loaded back to be counted: its counts are not known (-1). */
+        long long held = count(a, id, "EXISTS", "meta");
+        json_t *people =
+            held == 1   ? counts(a, row, &e)
+            : held == 0 ? json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "waiting", -1, "admitted", -1,
+                                    "prequeue", -1, "turns", -1, "used", -1, "left", -1)
+                        : NULL;
+        if (held == 1 && people && !all_counted(people))
+            people = NULL; /* a count Redis did not give: counted again at the next sweep */
         char *text = people ? json_dumps(people, JSON_COMPACT) : NULL;
         long long n = text ? db_exec("UPDATE rooms SET retired_at = UTC_TIMESTAMP(), final_counts ="
                                      " ? WHERE id = ? AND retired_at IS NULL",
@@ -687,7 +722,8 @@ int rooms_tick(struct arena *a)
     json_t *rows = db_query("SELECT id, rate, TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) AS"
                             " opens, TIMESTAMPDIFF(SECOND, '1970-01-01', opens_at) -"
                             " prequeue_seconds AS joins_from FROM rooms"
-                            " WHERE opens_at <= UTC_TIMESTAMP() + INTERVAL prequeue_seconds SECOND"
+                            " WHERE retired_at IS NULL AND opens_at <= UTC_TIMESTAMP() +"
+                            " INTERVAL prequeue_seconds SECOND"
                             " AND opens_at >= UTC_TIMESTAMP() - INTERVAL 1 DAY",
                             ""),
            *row;
@@ -699,7 +735,7 @@ int rooms_tick(struct arena *a)
     json_array_foreach(rows, i, row)
     {
         struct err e;
-        redisReply *r = tick(a, row, &e);
+        redisReply *r = tick_from_mysql(a, row, &e);
         long long state, now;
         if (r && room_tick_read(r, &state, &now) == 0)
             admitted = admitted + now > INT_MAX ? INT_MAX : admitted + now;

@@ -51,15 +51,15 @@ void room_give_back(struct arena *a, long long room, long long user_id);
  * Returns the room; 404. */
 json_t *room_switch(struct arena *a, long long id, bool on, struct err *e);
 /* A product's sale moves to *start (NULL: it no longer has one), inside the caller's
- * transaction: the product's room, if it has one, follows it (rooms.opens_at, and the start
- * Redis holds). 409 room_opened when the room has opened already (its start has come: people
- * were shuffled and admitted for that start), 409 room_needs_start for a start removed while a
- * room guards the sale; the caller then rolls back. *room is set to the room moved (0: none)
- * and *was to its start before, for room_sale_move_back when the caller's commit fails. */
+ * transaction: the product's room, if it has one, follows it in MySQL (rooms.opens_at), *room
+ * set to it. 409 room_opened when the room opens within two seconds or has opened (people were
+ * shuffled and let in for that start), 409 room_needs_start for a start removed while a room
+ * guards the sale; the caller then rolls back. A retired room stays as it was. */
 int room_sale_moved(struct arena *a, long long product_id, const time_t *start, long long *room,
-                    time_t *was, struct err *e);
-/* The start Redis holds put back after a commit that failed. */
-void room_sale_move_back(struct arena *a, long long room, time_t was);
+                    struct err *e);
+/* After the caller's commit: the start and the pre-queue's opening Redis holds follow (or, when
+ * Redis cannot be told now, the rooms worker's tick moves them before the room opens). */
+void room_sale_follow(struct arena *a, long long room, time_t start);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
  * day after its start) moves its clock: the shuffle at the start, then the admissions. Rooms a
  * day past their start are retired (every few seconds): their counts kept in MySQL, their

@@ -6,13 +6,19 @@
 -- Tickets of people who left (room_leave.lua) are passed over: they take no admission.
 -- KEYS[1] meta (opens, rate, shuffled, clock, credit), KEYS[2] pre, KEYS[3] tickets,
 -- KEYS[4] issued, KEYS[5] serving, KEYS[6] left, KEYS[7] stretches (each tick's last ticket
--- admitted, scored by it, with the time). ARGV[1] a random seed for the shuffle.
+-- admitted, scored by it, with the time). ARGV[1] a random seed for the shuffle; ARGV[2] and
+-- ARGV[3] (the rooms worker's, from MySQL) the start and the pre-queue's opening, which a room
+-- not yet shuffled takes when Redis holds others (its sale moved and Redis missed it).
 -- Returns {state, serving, admitted now}: state 1 running, 0 not open yet, -1 not loaded.
 local m = redis.call('HMGET', KEYS[1], 'opens', 'rate', 'shuffled', 'clock', 'credit')
 if not m[1] then return {-1, 0, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 if m[3] ~= '1' then
+  if ARGV[2] and m[1] ~= ARGV[2] then
+    redis.call('HSET', KEYS[1], 'opens', ARGV[2], 'joins_from', ARGV[3])
+    m[1] = ARGV[2]
+  end
   if now < tonumber(m[1]) then return {0, 0, 0} end
   local pre = redis.call('SMEMBERS', KEYS[2])
   math.randomseed(tonumber(ARGV[1]))

@@ -60,6 +60,11 @@ static double resting_until;
 static bool cluster;
 static struct redis_cluster_map map;
 static redisContext *node_ctx[REDIS_CLUSTER_MAX_NODES];
+/* A node that could not be reached is not tried again for NODE_REST_SECONDS: a host that is
+ * gone (no refusal, the connect times out) would otherwise hold every request routed to it,
+ * and the worker's others with them, until a replica has taken its place. */
+#define NODE_REST_SECONDS 0.5
+static double node_resting_until[REDIS_CLUSTER_MAX_NODES];
 #define MAP_READ_PAUSE 0.5
 static bool map_stale;
 static double map_read_after;
@@ -362,12 +367,13 @@ static int use_node(int i)
         return 0;
     if (ctx)
         drop_connection();
-    if (clock_now() < resting_until)
+    if (clock_now() < resting_until || clock_now() < node_resting_until[i])
         return -1; /* it just let a request wait out the timeout: not again at once */
     char err[512], what[300];
     snprintf(what, sizeof(what), "%s:%d", map.nodes[i].host, map.nodes[i].port);
     if (open_connection(what, false, map.nodes[i].host, map.nodes[i].port, err, sizeof(err)) < 0 ||
         prepare_connection(0, err, sizeof(err)) < 0) {
+        node_resting_until[i] = clock_now() + NODE_REST_SECONDS;
         log_warn("%s", err);
         return -1;
     }

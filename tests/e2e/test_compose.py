@@ -603,8 +603,9 @@ def test_entrypoint_renders_the_compose_config(tmp_path, config):
     assert "rate=50r/s;" in conf
     assert "limit_req zone=api burst=100 nodelay;" in conf
     assert "access_log /dev/stdout;" in conf
-    assert ("allow 127.0.0.1; allow 10.0.0.0/8; allow 172.16.0.0/12; allow 192.168.0.0/16;\n"
-            "            deny all;") in conf  # /metrics and /healthz: loopback, compose's networks
+    assert "allow 127.0.0.1; allow 172.30.80.9;\n            deny all;" in conf  # /metrics, /healthz
+    prom = config["services"]["prometheus"]["networks"]["default"]["ipv4_address"]
+    assert prom == "172.30.80.9"  # the one address besides loopback that reads them
     assert (state / "pids").is_dir() and (state / "tmp").is_dir()
     err_log = state / "logs" / "nginx-error.log"
     assert err_log.is_symlink() and os.readlink(err_log) == "/dev/stderr"

@@ -462,6 +462,19 @@ def test_a_rescheduled_sale_takes_its_room_along_until_the_room_has_opened(stack
     r = patch(soon, {"sale_starts_at": same, "price": 2000})
     assert r.status_code == 200, r.text
     assert starts(soon, opened["id"]) == before[:3] + (2000,)
+    # Once the room has retired (a day after its start), the product takes a new start and a
+    # new room for its next sale; the old room keeps the start it had.
+    stack.sql("UPDATE rooms SET opens_at = opens_at - INTERVAL 2 DAY WHERE id = %s", opened["id"])
+    wait_until("the rooms worker to retire the room", lambda: stack.sql(
+        "SELECT retired_at FROM rooms WHERE id = %s", opened["id"])[0]["retired_at"] is not None,
+        timeout=20)
+    r = patch(soon, {"sale_starts_at": iso(7200)})
+    assert r.status_code == 200, r.text
+    again = make_room(stack, admin, item="product", item_id=soon, rate=10)
+    assert again["id"] != opened["id"]
+    new = starts(soon, again["id"])
+    assert new[0] == new[1] >= before[0] + 7000  # the new room opens with the new sale
+    assert starts(soon, opened["id"])[1] == before[1] - 2 * 86400  # the old one as it was
 
 
 def test_a_room_a_day_past_its_start_is_retired_its_counts_kept_and_its_places_gone(stack, admin):
@@ -497,6 +510,8 @@ def test_a_room_a_day_past_its_start_is_retired_its_counts_kept_and_its_places_g
     retired = room()
     assert {k: retired[k] for k in counted} == counted and retired["retired_at"]
     token = people[0][1]
+    assert_error(stack.request("PATCH", f"/api/v1/admin/rooms/{rid}", json={"on": True},
+                               headers=auth(admin["access"])), 410, "room_closed")
     for method, path in (("POST", "join"), ("DELETE", "join"), ("GET", "place")):
         r = requests.request(method, stack.url(f"/api/v1/rooms/{rid}/{path}"), headers=auth(token),
                              timeout=30)

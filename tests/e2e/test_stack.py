@@ -72,6 +72,19 @@ def test_stop_then_start_keeps_the_data(second):
     assert second.get("/api/v1/products?category=second").json()["total"] == 1
 
 
+def test_start_refuses_an_ops_allow_that_is_not_addresses(second):
+    """OPS_ALLOW becomes nginx allow directives: anything else stops the start with its name,
+    rather than an nginx that answers every /metrics and /healthz 403."""
+    assert second.stack_cmd("stop").returncode == 0
+    out = second.stack_cmd("start", env={"OPS_ALLOW": "10.0.0.0/8; allow all"})
+    assert out.returncode != 0
+    assert "OPS_ALLOW" in out.stdout + out.stderr
+    assert not port_open(second.port)
+    out = second.stack_cmd("start")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert second.get("/healthz").status_code == 200
+
+
 def test_stop_leaves_no_process_and_no_open_port(second):
     pids = [second.pid(n) for n in ("mysql", "redis", "devbroker", "web", "nginx")]
     assert port_open(second.port)
