@@ -447,7 +447,6 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
 {
     json_t *cur;
     long long room = 0; /* the waiting room moved with the sale, followed in Redis after commit */
-    time_t start = 0;
     if (catalog_check_product(b, true, e) < 0)
         return NULL;
     /* A stock change takes the gate row exclusively, before the product row (checkouts take
@@ -475,6 +474,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
     json_t *lim = json_object_get(b, "per_user_limit"), *at = json_object_get(b, "sale_starts_at");
     /* A sale that moves takes its waiting room with it (or is refused when the room opened). */
     if (at) {
+        time_t start = 0;
         bool has = !json_is_null(at) && parse_iso_time(json_string_value(at), &start);
         json_t *was = json_object_get(cur, "starts");
         if ((has != !json_is_null(was) || (has && start != json_integer_value(was))) &&
@@ -533,7 +533,7 @@ json_t *catalog_update(struct arena *a, long long id, json_t *b, struct err *e)
         stock_load(a, id);
     else if (lim || at)
         stock_publish_meta(id);
-    room_sale_follow(a, room, start);
+    room_sale_follow(a, room);
     catalog_changed();
     json_t *p = catalog_get(a, id, e);
     return p ? json_copy(p) : (err_unknown(e), NULL); /* committed: never "not changed" */

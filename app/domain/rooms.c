@@ -181,10 +181,10 @@ static redisReply *run_with(struct arena *a, json_t *row, const char *script, in
     const char *argv[10] = {key(a, id, "meta"),     key(a, id, "pre"),     key(a, id, "tickets"),
                             key(a, id, "issued"),   key(a, id, "serving"), key(a, id, "left"),
                             key(a, id, "stretches")};
-    for (int i = 0; i < nargs && i < 3; i++)
+    for (int i = 0; i < nargs; i++) /* at most 3 */
         argv[7 + i] = args[i];
     for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *r = redis_script(script, 7, 7 + (nargs < 3 ? nargs : 3), argv);
+        redisReply *r = redis_script(script, 7, 7 + nargs, argv);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
             r->element[0]->type != REDIS_REPLY_INTEGER) {
             if (r)
@@ -382,8 +382,8 @@ static redisReply *tick(struct arena *a, json_t *row, struct err *e)
     return run(a, row, "room_tick", seed, e);
 }
 
-/* The rooms worker's tick, with the start and pre-queue opening MySQL has just given it: a room
- * not yet shuffled follows them in Redis (room_tick.lua). */
+/* A tick with the start and pre-queue opening MySQL has just given (the rooms worker's, and a
+ * sale's move after its commit): a room not yet shuffled follows them in Redis (room_tick.lua). */
 static redisReply *tick_from_mysql(struct arena *a, json_t *row, struct err *e)
 {
     const char *args[3] = {
@@ -615,26 +615,20 @@ int room_sale_moved(struct arena *a, long long product_id, const time_t *start, 
     return 0;
 }
 
-void room_sale_follow(struct arena *a, long long room, time_t start)
+void room_sale_follow(struct arena *a, long long room)
 {
-    json_t *row;
+    struct err e;
     if (room <= 0)
         return;
     forget_row(room);
-    const char *argv[3] = {key(a, room, "meta"), arena_sprintf(a, "%lld", (long long)start), NULL};
-    redisReply *r = NULL;
-    if (db_query_row(&row, "SELECT prequeue_seconds FROM rooms WHERE id = ?", "i", room) == 1) {
-        argv[2] = arena_sprintf(a, "%lld",
-                                (long long)start -
-                                    json_integer_value(json_object_get(row, "prequeue_seconds")));
-        r = redis_script("room_move", 1, 3, argv);
-    }
-    if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+    json_t *row = row_of(room, &e);
+    redisReply *r = row ? tick_from_mysql(a, row, &e) : NULL;
+    if (r)
+        freeReplyObject(r);
+    else
         log_warn("waiting room %lld: its start in Redis did not move now; the rooms worker's"
                  " next tick moves it before the room opens",
                  room);
-    if (r)
-        freeReplyObject(r);
 }
 
 /* Removes the room's places from Redis. */

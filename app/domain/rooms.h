@@ -57,9 +57,9 @@ json_t *room_switch(struct arena *a, long long id, bool on, struct err *e);
  * guards the sale; the caller then rolls back. A retired room stays as it was. */
 int room_sale_moved(struct arena *a, long long product_id, const time_t *start, long long *room,
                     struct err *e);
-/* After the caller's commit: the start and the pre-queue's opening Redis holds follow (or, when
- * Redis cannot be told now, the rooms worker's tick moves them before the room opens). */
-void room_sale_follow(struct arena *a, long long room, time_t start);
+/* After the caller's commit: the start and the pre-queue's opening Redis holds follow MySQL's
+ * (or, when Redis cannot be told now, the rooms worker's tick moves them before the room opens). */
+void room_sale_follow(struct arena *a, long long room);
 /* The rooms worker's step: every room that takes people now (from its pre-queue's opening to a
  * day after its start) moves its clock: the shuffle at the start, then the admissions. Rooms a
  * day past their start are retired (every few seconds): their counts kept in MySQL, their

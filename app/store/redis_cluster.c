@@ -61,6 +61,17 @@ int redis_cluster_map_node(struct redis_cluster_map *m, const char *host, int po
     return m->nnodes++;
 }
 
+/* A node of a CLUSTER SLOTS range, [host, port, ...] with a port in 1-65535: its port, or 0. */
+static int node_port(const redisReply *n)
+{
+    return n->type == REDIS_REPLY_ARRAY && n->elements >= 2 &&
+                   n->element[0]->type == REDIS_REPLY_STRING &&
+                   n->element[1]->type == REDIS_REPLY_INTEGER && n->element[1]->integer >= 1 &&
+                   n->element[1]->integer <= 65535
+               ? (int)n->element[1]->integer
+               : 0;
+}
+
 /* One range of CLUSTER SLOTS: [start, end, [host, port, id, ...], replicas...]. */
 static int read_range(struct redis_cluster_map *m, const redisReply *e, const char *asked,
                       char *err, size_t errlen)
@@ -72,10 +83,8 @@ static int read_range(struct redis_cluster_map *m, const redisReply *e, const ch
     const redisReply *master = e->element[2];
     if (start < 0 || end < start || end >= REDIS_CLUSTER_SLOTS)
         return snprintf(err, errlen, "CLUSTER SLOTS: slots %lld-%lld out of range", start, end), -1;
-    if (master->type != REDIS_REPLY_ARRAY || master->elements < 2 ||
-        master->element[0]->type != REDIS_REPLY_STRING ||
-        master->element[1]->type != REDIS_REPLY_INTEGER || master->element[1]->integer < 1 ||
-        master->element[1]->integer > 65535)
+    int port = node_port(master);
+    if (!port)
         return snprintf(err, errlen, "CLUSTER SLOTS: a master is not [host, port, ...]"), -1;
     const char *host = master->element[0]->str;
     size_t hostlen = master->element[0]->len;
@@ -83,7 +92,7 @@ static int read_range(struct redis_cluster_map *m, const redisReply *e, const ch
         host = asked, hostlen = strlen(asked); /* Redis knows no address of its own to give */
     if (!redis_cluster_host_ok(host, hostlen))
         return snprintf(err, errlen, "CLUSTER SLOTS: a master's host is not an address"), -1;
-    int node = redis_cluster_map_node(m, host, (int)master->element[1]->integer);
+    int node = redis_cluster_map_node(m, host, port);
     if (node < 0)
         return snprintf(err, errlen, "CLUSTER SLOTS: more than %d nodes", REDIS_CLUSTER_MAX_NODES),
                -1;
@@ -100,13 +109,10 @@ static void note_replicas(struct redis_cluster_map *m, const redisReply *e)
 {
     for (size_t i = 3; i < e->elements; i++) {
         const redisReply *rep = e->element[i];
-        if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-            rep->element[0]->type == REDIS_REPLY_STRING &&
-            redis_cluster_host_ok(rep->element[0]->str, rep->element[0]->len) &&
-            strcmp(rep->element[0]->str, "?") != 0 &&
-            rep->element[1]->type == REDIS_REPLY_INTEGER && rep->element[1]->integer >= 1 &&
-            rep->element[1]->integer <= 65535)
-            redis_cluster_map_node(m, rep->element[0]->str, (int)rep->element[1]->integer);
+        int port = node_port(rep);
+        if (port && redis_cluster_host_ok(rep->element[0]->str, rep->element[0]->len) &&
+            strcmp(rep->element[0]->str, "?") != 0)
+            redis_cluster_map_node(m, rep->element[0]->str, port);
     }
 }
 
